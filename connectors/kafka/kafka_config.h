@@ -1,0 +1,53 @@
+// Kafka settings shared by every producer and consumer of crvs-sync: where the cluster is,
+// how to secure the connection (passed straight through to librdkafka), and the topic names.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace crvs::kafka {
+
+struct KafkaConfig {
+  // Empty: run the embedded Kafka-protocol broker (librdkafka's mock cluster) in-process.
+  std::string bootstrap_servers;
+  // librdkafka properties passed through unchanged, "name=value" each: security.protocol,
+  // ssl.ca.location, ssl.certificate.location, sasl.mechanism, sasl.username, ...
+  std::vector<std::string> properties;
+
+  std::string topic_births = "crvs.birth-certificates.v1";
+  std::string topic_deaths = "crvs.death-notices.v1";
+  std::string topic_divorces = "crvs.divorce-decisions.v1";
+  std::string topic_registrations = "crvs.registrations.v1";
+  std::string topic_dead_letters = "crvs.dead-letters.v1";
+  std::string topic_resync = "crvs.resync-requests.v1";
+
+  // Embedded broker only.
+  int embedded_brokers = 1;
+  // The mock cluster keeps about 5 MB per partition; more partitions keep more history.
+  int embedded_partitions = 12;
+
+  std::vector<std::string> AllTopics() const {
+    return {topic_births,       topic_deaths,       topic_divorces,
+            topic_registrations, topic_dead_letters, topic_resync};
+  }
+
+  template <class V>
+  void Visit(V& v) {
+    v("bootstrap_servers", bootstrap_servers,
+      "host:port list of the Kafka cluster; empty runs the embedded broker in-process");
+    v("properties", properties,
+      "librdkafka properties passed through, name=value each (TLS/SASL: security.protocol, "
+      "ssl.*, sasl.*)");
+    v("topic_births", topic_births, "topic of birth certificates");
+    v("topic_deaths", topic_deaths, "topic of death notices");
+    v("topic_divorces", topic_divorces, "topic of divorce decisions");
+    v("topic_registrations", topic_registrations, "topic of registrations");
+    v("topic_dead_letters", topic_dead_letters, "dead-letter topic (records that cannot apply)");
+    v("topic_resync", topic_resync, "re-send requests published by the reconciler");
+    v("embedded_brokers", embedded_brokers, "embedded broker: number of brokers");
+    v("embedded_partitions", embedded_partitions,
+      "embedded broker: partitions per topic (each keeps about 5 MB of history)");
+  }
+};
+
+}  // namespace crvs::kafka

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package crvs-sync needs to build, run and test.
+# Idempotent: installs only what is missing and runs `apt-get update` at most once.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config
+  # gRPC and Protocol Buffers (+ google/rpc/*.proto for the rich error model)
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  golang-github-gogo-googleapis-dev libabsl-dev
+  # Kafka client (with the mock cluster, rdkafka_mock.h) and kcat for interop tests
+  librdkafka-dev kcat
+  # databases: SQLite embedded, PostgreSQL for production and its tests
+  libsqlite3-dev sqlite3 libpq-dev postgresql
+  # crypto, logging, CLI, HTTP, JSON
+  libssl-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
+  prometheus-cpp-dev
+  # tests
+  libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,36 @@
+// The whole product's configuration: one section per component, one file for all of them.
+// `crvs config describe` prints every key with its type, current value and environment name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "connectors/kafka/kafka_config.h"
+#include "services/platform/config.h"
+#include "services/platform/logging.h"
+
+namespace crvs::cli {
+
+struct RootConfig {
+  logging::LogConfig log;
+  kafka::KafkaConfig kafka;
+
+  void BindTo(config::Config& c) {
+    c.Bind("log", &log);
+    c.Bind("kafka", &kafka);
+  }
+};
+
+// Where the configuration comes from, as given on the command line.
+struct ConfigSources {
+  std::string file;                 // --config (or $CRVS_CONFIG)
+  std::vector<std::string> sets;    // --set section.key=value, in order
+};
+
+// Loads defaults → file → environment → --set into `root`, bound to `config`.
+absl::Status LoadConfig(const ConfigSources& sources, const char* const* envp, RootConfig* root,
+                        config::Config* config);
+
+}  // namespace crvs::cli

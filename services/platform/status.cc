@@ -1,0 +1,80 @@
+#include "services/platform/status.h"
+
+#include <absl/strings/cord.h>
+#include <google/rpc/error_details.pb.h>
+#include <google/rpc/status.pb.h>
+
+namespace crvs {
+
+absl::Status InvalidArgument(const std::vector<FieldViolation>& violations) {
+  google::rpc::BadRequest bad_request;
+  std::string message = "invalid request:";
+  for (size_t i = 0; i < violations.size(); ++i) {
+    auto* v = bad_request.add_field_violations();
+    v->set_field(violations[i].field);
+    v->set_description(violations[i].description);
+    message += (i == 0 ? " " : "; ") + violations[i].field + ": " + violations[i].description;
+  }
+  absl::Status status(absl::StatusCode::kInvalidArgument, message);
+  status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad_request.SerializeAsString()));
+  return status;
+}
+
+std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kBadRequestTypeUrl);
+  if (!payload) return out;
+  google::rpc::BadRequest bad_request;
+  if (!bad_request.ParseFromString(std::string(*payload))) return out;
+  for (const auto& v : bad_request.field_violations()) {
+    out.push_back({v.field(), v.description()});
+  }
+  return out;
+}
+
+google::rpc::Status ToRpcStatus(const absl::Status& status) {
+  google::rpc::Status rpc;
+  rpc.set_code(static_cast<int>(status.code()));
+  rpc.set_message(std::string(status.message()));
+  if (auto payload = status.GetPayload(kBadRequestTypeUrl)) {
+    auto* any = rpc.add_details();
+    any->set_type_url(kBadRequestTypeUrl);
+    any->set_value(std::string(*payload));
+  }
+  return rpc;
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbers.
+  auto code = static_cast<grpc::StatusCode>(status.code());
+  return grpc::Status(code, std::string(status.message()), ToRpcStatus(status).SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status rpc;
+  if (!status.error_details().empty() && rpc.ParseFromString(status.error_details())) {
+    for (const auto& any : rpc.details()) {
+      if (any.type_url() == kBadRequestTypeUrl) {
+        out.SetPayload(kBadRequestTypeUrl, absl::Cord(any.value()));
+      }
+    }
+  }
+  return out;
+}
+
+bool IsRetryable(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace crvs

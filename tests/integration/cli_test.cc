@@ -1,0 +1,95 @@
+// The crvs binary as an operator meets it: --help, version, config errors, and the embedded
+// broker answering a Kafka client we did not write (kcat).
+#include <csignal>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/subprocess.h"
+
+namespace crvs {
+namespace {
+
+using ::crvs::testing::RunProgram;
+using ::crvs::testing::RunResult;
+using ::crvs::testing::Subprocess;
+using ::testing::HasSubstr;
+
+const std::string kCrvs = CRVS_BINARY;
+
+TEST(Cli, HelpListsSubcommands) {
+  RunResult r = RunProgram({kCrvs, "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("version"));
+  EXPECT_THAT(r.out, HasSubstr("devbroker"));
+  EXPECT_THAT(r.out, HasSubstr("crvs config describe"));
+}
+
+TEST(Cli, VersionNamesLibraries) {
+  RunResult r = RunProgram({kCrvs, "version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("crvs 0."));
+  EXPECT_THAT(r.out, HasSubstr("librdkafka 2."));
+}
+
+TEST(Cli, UnknownKeyExitsTwoNamingTheKey) {
+  RunResult r = RunProgram({kCrvs, "--set", "kafka.bootstrap=x:1", "config", "check"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown configuration key 'kafka.bootstrap'"));
+
+  r = RunProgram({"env", "CRVS_KAFKA_PARTITIONS=3", kCrvs, "config", "check"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("CRVS_KAFKA_PARTITIONS"));
+}
+
+TEST(Cli, ConfigDumpIsAValidConfigFile) {
+  RunResult dump = RunProgram({kCrvs, "--set", "kafka.embedded_partitions=3", "config", "dump"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  std::string path = ::testing::TempDir() + "/dumped.toml";
+  ASSERT_EQ(RunProgram({"sh", "-c", "cat > " + path}, dump.out).exit_code, 0);
+  RunResult again = RunProgram({kCrvs, "--config", path, "config", "dump"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, dump.out);
+  EXPECT_THAT(again.out, HasSubstr("embedded_partitions = 3"));
+}
+
+TEST(Cli, DevbrokerServesKafkaProtocolToKcat) {
+  Subprocess broker({kCrvs, "--set", "kafka.embedded_partitions=4", "devbroker"});
+  std::string bootstrap = broker.ReadLine(15000);
+  ASSERT_THAT(bootstrap, HasSubstr("127.0.0.1:"));
+
+  RunResult meta = RunProgram({"kcat", "-b", bootstrap, "-L", "-t", "crvs.death-notices.v1"});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_THAT(meta.out, HasSubstr("topic \"crvs.death-notices.v1\" with 4 partitions"));
+
+  RunResult produce =
+      RunProgram({"kcat", "-b", bootstrap, "-P", "-t", "crvs.death-notices.v1", "-K:", "-p", "0"},
+          "k1:hello\n");
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+  RunResult consume = RunProgram({"kcat", "-b", bootstrap, "-C", "-t", "crvs.death-notices.v1", "-p",
+                           "0", "-o", "beginning", "-c", "1", "-e", "-f", "%k=%s\n"});
+  ASSERT_EQ(consume.exit_code, 0) << consume.err;
+  EXPECT_EQ(consume.out, "k1=hello\n");
+
+  EXPECT_EQ(broker.Stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace crvs
+
+namespace crvs {
+namespace {
+
+// deploy/crvs.example.toml must stay loadable and complete: a key removed or renamed in code
+// makes it fail here, and a key added in code shows up as a difference.
+TEST(Cli, ExampleConfigInDeployLoadsAndListsEveryKey) {
+  std::string example = std::string(CRVS_SOURCE_DIR) + "/deploy/crvs.example.toml";
+  RunResult check = RunProgram({kCrvs, "--config", example, "config", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  RunResult dump = RunProgram({kCrvs, "config", "dump"});
+  RunResult example_text = RunProgram({"sed", "-e", "1,/^$/d", example});
+  EXPECT_EQ(example_text.out, dump.out) << "regenerate deploy/crvs.example.toml with crvs config dump";
+}
+
+}  // namespace
+}  // namespace crvs
