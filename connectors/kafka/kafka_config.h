@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "crvs/records/v1/envelope.pb.h"
+
 namespace crvs::kafka {
 
 struct KafkaConfig {
@@ -25,6 +27,18 @@ struct KafkaConfig {
   int embedded_brokers = 1;
   // The mock cluster keeps about 5 MB per partition; more partitions keep more history.
   int embedded_partitions = 12;
+
+  // The topic that carries records of `kind` (empty for RECORD_KIND_UNSPECIFIED).
+  const std::string& TopicFor(records::v1::RecordKind kind) const {
+    static const std::string none;
+    switch (kind) {
+      case records::v1::RECORD_KIND_BIRTH_CERTIFICATE: return topic_births;
+      case records::v1::RECORD_KIND_DEATH_NOTICE: return topic_deaths;
+      case records::v1::RECORD_KIND_DIVORCE_DECISION: return topic_divorces;
+      case records::v1::RECORD_KIND_REGISTRATION: return topic_registrations;
+      default: return none;
+    }
+  }
 
   std::vector<std::string> AllTopics() const {
     return {topic_births,       topic_deaths,       topic_divorces,

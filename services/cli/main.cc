@@ -10,6 +10,8 @@
 #include <sqlite3.h>
 
 #include "connectors/kafka/embedded_broker.h"
+#include "services/gateway/gateway.h"
+#include "services/platform/metrics_server.h"
 #include "services/cli/root_config.h"
 #include "services/platform/lifecycle.h"
 #include "services/platform/logging.h"
@@ -53,18 +55,55 @@ int RunDevBroker(const RootConfig& root) {
   return 0;
 }
 
-int RunDev(const RootConfig& root) {
-  auto log = logging::Get("dev");
+// The composition root of a running process: each component is started, then its stop is
+// registered, so Lifecycle stops them in reverse order.
+struct Process {
   Lifecycle lifecycle;
-  std::string bootstrap = root.kafka.bootstrap_servers;
-  if (bootstrap.empty()) {
-    auto broker = StartEmbeddedBroker(root.kafka, lifecycle);
-    if (!broker.ok()) return Fail(broker.status(), kExitFailed);
-    bootstrap = (*broker)->bootstrap_servers();
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+};
+
+// Kafka's bootstrap address: the configured cluster, or an embedded broker started here.
+absl::StatusOr<std::string> Bootstrap(const RootConfig& root, Process& process) {
+  if (!root.kafka.bootstrap_servers.empty()) return root.kafka.bootstrap_servers;
+  auto broker = StartEmbeddedBroker(root.kafka, process.lifecycle);
+  if (!broker.ok()) return broker.status();
+  return (*broker)->bootstrap_servers();
+}
+
+absl::Status StartGateway(const RootConfig& root, const std::string& bootstrap, Process& process,
+                          MetricsServer& metrics) {
+  auto gateway = gateway::Gateway::Start(root.gateway, root.kafka, root.producer, bootstrap,
+                                         *process.registry);
+  if (!gateway.ok()) return gateway.status();
+  gateway::Gateway* raw = gateway->release();
+  process.lifecycle.OnStop("gateway", [raw] { delete raw; });
+  metrics.AddReadinessCheck("gateway", [raw] {
+    raw->RefreshMetrics();
+    return raw->NotReady();
+  });
+  return absl::OkStatus();
+}
+
+// Runs `components` (in order) with one metrics endpoint until SIGINT/SIGTERM.
+int Serve(const RootConfig& root, const char* name, bool gateway) {
+  auto log = logging::Get(name);
+  Process process;
+  auto bootstrap = Bootstrap(root, process);
+  if (!bootstrap.ok()) return Fail(bootstrap.status(), kExitFailed);
+  // Constructed before the components (its readiness checks point at them) and stopped before
+  // them: declared after `process`, so destroyed first.
+  MetricsServer metrics(process.registry);
+  if (gateway) {
+    absl::Status st = StartGateway(root, *bootstrap, process, metrics);
+    if (!st.ok()) return Fail(st, kExitFailed);
   }
-  log->info("crvs dev running kafka={}; press Ctrl-C to stop", bootstrap);
+  absl::Status st = metrics.Start(root.gateway.metrics_listen);
+  if (!st.ok()) return Fail(st, kExitFailed);
+  log->info("crvs {} running kafka={} metrics=http://{}/metrics; Ctrl-C stops", name, *bootstrap,
+            root.gateway.metrics_listen);
   int sig = Lifecycle::WaitForSignal();
   log->info("signal={} received, shutting down", sig);
+  metrics.Stop();
   return 0;
 }
 
@@ -96,7 +135,12 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "print the version of crvs and its libraries");
   auto* dev = app.add_subcommand(
-      "dev", "run the whole pipeline on the embedded defaults (embedded broker) until Ctrl-C");
+      "dev",
+      "run the whole pipeline on the embedded defaults (embedded broker, gateway) until Ctrl-C");
+  auto* gateway_cmd = app.add_subcommand(
+      "gateway",
+      "run the ingest gateway: gRPC for health facilities (HealthIngest), producing to Kafka "
+      "with durable receipts; kafka.bootstrap_servers empty starts an embedded broker");
   auto* devbroker = app.add_subcommand(
       "devbroker",
       "run only the embedded Kafka-protocol broker (librdkafka mock cluster) with the product's "
@@ -106,7 +150,7 @@ int main(int argc, char** argv) {
   auto* describe = config_cmd->add_subcommand("describe", "every key: type, value, env name, help");
   auto* dump = config_cmd->add_subcommand("dump", "the effective configuration as a TOML file");
   auto* check = config_cmd->add_subcommand("check", "load the configuration; exit 2 if invalid");
-  for (auto* sub : {version, dev, devbroker, config_cmd, describe, dump, check}) sub->fallthrough();
+  for (auto* sub : {version, dev, gateway_cmd, devbroker, config_cmd, describe, dump, check}) sub->fallthrough();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -133,6 +177,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (devbroker->parsed()) return RunDevBroker(root);
-  if (dev->parsed()) return RunDev(root);
+  if (dev->parsed()) return Serve(root, "dev", /*gateway=*/true);
+  if (gateway_cmd->parsed()) return Serve(root, "gateway", /*gateway=*/true);
   return kExitFailed;
 }

@@ -8,6 +8,8 @@
 #include <absl/status/statusor.h>
 
 #include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/producer.h"
+#include "services/gateway/gateway_config.h"
 #include "services/platform/config.h"
 #include "services/platform/logging.h"
 
@@ -16,10 +18,14 @@ namespace crvs::cli {
 struct RootConfig {
   logging::LogConfig log;
   kafka::KafkaConfig kafka;
+  kafka::ProducerConfig producer;
+  gateway::GatewayConfig gateway;
 
   void BindTo(config::Config& c) {
     c.Bind("log", &log);
     c.Bind("kafka", &kafka);
+    c.Bind("producer", &producer);
+    c.Bind("gateway", &gateway);
   }
 };
 

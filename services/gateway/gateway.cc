@@ -1,0 +1,74 @@
+#include "services/gateway/gateway.h"
+
+#include <chrono>
+
+#include "services/platform/logging.h"
+
+namespace crvs::gateway {
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& config,
+                                                        const kafka::KafkaConfig& kafka,
+                                                        const kafka::ProducerConfig& producer,
+                                                        const std::string& bootstrap_servers,
+                                                        prometheus::Registry& registry) {
+  if (!config.plaintext) {
+    return absl::UnimplementedError(
+        "gateway.plaintext=false: mutual TLS is not available in this version; run plaintext "
+        "behind a TLS-terminating proxy or on a private network");
+  }
+  std::unique_ptr<Gateway> g(new Gateway());
+  g->config_ = config;
+  g->kafka_ = kafka;
+  auto reference = validation::ReferenceData::Load(config.reference_provinces_file);
+  if (!reference.ok()) return reference.status();
+  g->reference_ = std::make_unique<validation::ReferenceData>(std::move(*reference));
+
+  auto p = kafka::Producer::Create(kafka, producer, bootstrap_servers);
+  if (!p.ok()) return p.status();
+  g->producer_ = std::move(*p);
+  auto inbox = ResendInbox::Start(kafka, bootstrap_servers, g->producer_.get());
+  if (!inbox.ok()) return inbox.status();
+  g->inbox_ = std::move(*inbox);
+  g->book_ = std::make_unique<ReceiptBook>(static_cast<size_t>(config.receipt_cache_entries));
+  g->metrics_ = std::make_unique<GatewayMetrics>(registry);
+  g->pipeline_ = std::make_unique<IngestPipeline>(&g->kafka_, g->producer_.get(), g->book_.get(),
+                                                  g->metrics_.get());
+  g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
+      g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_.get(),
+      config.stream_max_in_flight});
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &g->port_);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.RegisterService(g->health_.get());
+  g->server_ = builder.BuildAndStart();
+  if (g->server_ == nullptr || g->port_ == 0) {
+    return absl::UnavailableError("gateway: cannot listen on " + config.listen);
+  }
+  logging::Get("gateway")->info("gateway listening address={} port={} plaintext=true",
+                                config.listen, g->port_);
+  return g;
+}
+
+void Gateway::Stop() {
+  if (server_ == nullptr) return;
+  // In-flight calls get until the producer's close timeout to receive their receipts.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  server_.reset();
+  inbox_.reset();
+  producer_.reset();  // flushes; anything undelivered fails (no receipt was given for it)
+}
+
+Gateway::~Gateway() { Stop(); }
+
+std::string Gateway::NotReady() const {
+  if (producer_ == nullptr) return "stopped";
+  std::string fatal = producer_->FatalError();
+  return fatal.empty() ? "" : "kafka producer: " + fatal;
+}
+
+void Gateway::RefreshMetrics() {
+  if (producer_ != nullptr) metrics_->SetQueueDepth(producer_->QueueDepth());
+}
+
+}  // namespace crvs::gateway

@@ -1,0 +1,60 @@
+// The gateway component: the ingest gRPC server, its Kafka producer and receipt book, wired.
+// `crvs gateway` and `crvs dev` start one; tests start one in-process on a free port.
+//
+// Lifetime: Start() returns a running gateway; Stop() (or destruction) stops accepting calls,
+// lets in-flight calls finish (up to the producer's close timeout), then closes the producer.
+// Thread-safety: the accessors are thread-safe; Stop from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <absl/status/statusor.h>
+#include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
+
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/producer.h"
+#include "services/gateway/gateway_config.h"
+#include "services/gateway/gateway_metrics.h"
+#include "services/gateway/health_ingest_service.h"
+#include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/receipt_book.h"
+#include "services/validation/reference_data.h"
+
+namespace crvs::gateway {
+
+class Gateway {
+ public:
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayConfig& config,
+                                                        const kafka::KafkaConfig& kafka,
+                                                        const kafka::ProducerConfig& producer,
+                                                        const std::string& bootstrap_servers,
+                                                        prometheus::Registry& registry);
+  ~Gateway();
+  void Stop();
+
+  // The port the gRPC server listens on (useful with port 0).
+  int port() const { return port_; }
+  // Empty when ready to accept records; otherwise why not.
+  std::string NotReady() const;
+  // Updates gauges sampled on demand (producer queue depth); call before a scrape.
+  void RefreshMetrics();
+
+ private:
+  Gateway() = default;
+
+  GatewayConfig config_;
+  kafka::KafkaConfig kafka_;
+  std::unique_ptr<validation::ReferenceData> reference_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<ReceiptBook> book_;
+  std::unique_ptr<ResendInbox> inbox_;
+  std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<HealthIngestService> health_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace crvs::gateway

@@ -1,0 +1,40 @@
+#include "services/gateway/gateway_metrics.h"
+
+namespace crvs::gateway {
+
+GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
+    : calls_(prometheus::BuildCounter()
+                 .Name("crvs_gateway_calls_total")
+                 .Help("Ingest calls (stream records counted one by one) by method and gRPC code")
+                 .Register(registry)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("crvs_gateway_call_duration_seconds")
+                   .Help("Submission to receipt, by method (seconds)")
+                   .Register(registry)),
+      records_(prometheus::BuildCounter()
+                   .Name("crvs_gateway_records_total")
+                   .Help("Records by kind and outcome (accepted, duplicate, rejected, failed)")
+                   .Register(registry)),
+      delivery_errors_(prometheus::BuildCounter()
+                           .Name("crvs_gateway_delivery_errors_total")
+                           .Help("Records Kafka did not confirm (no receipt given)")
+                           .Register(registry)
+                           .Add({})),
+      queue_depth_(prometheus::BuildGauge()
+                       .Name("crvs_gateway_producer_queue_depth")
+                       .Help("Records produced and awaiting Kafka's confirmation")
+                       .Register(registry)
+                       .Add({})) {}
+
+void GatewayMetrics::Call(const std::string& method, const std::string& code, double seconds) {
+  calls_.Add({{"method", method}, {"code", code}}).Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  latency_.Add({{"method", method}}, kBuckets).Observe(seconds);
+}
+
+void GatewayMetrics::Record(const std::string& kind, const std::string& outcome) {
+  records_.Add({{"kind", kind}, {"outcome", outcome}}).Increment();
+}
+
+}  // namespace crvs::gateway

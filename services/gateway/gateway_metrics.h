@@ -1,0 +1,34 @@
+// The gateway's Prometheus metrics. Owned by the Gateway; families live in the process registry.
+// Thread-safety: prometheus-cpp metrics are thread-safe.
+#pragma once
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace crvs::gateway {
+
+class GatewayMetrics {
+ public:
+  explicit GatewayMetrics(prometheus::Registry& registry);
+
+  // One finished RPC (unary call, or one record of a stream) with its gRPC status code name.
+  void Call(const std::string& method, const std::string& code, double seconds);
+  // One record's outcome: accepted, duplicate, rejected or failed.
+  void Record(const std::string& kind, const std::string& outcome);
+  void DeliveryError() { delivery_errors_.Increment(); }
+  void SetQueueDepth(double depth) { queue_depth_.Set(depth); }
+
+ private:
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& records_;
+  prometheus::Counter& delivery_errors_;
+  prometheus::Gauge& queue_depth_;
+};
+
+}  // namespace crvs::gateway

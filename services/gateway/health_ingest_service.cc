@@ -1,0 +1,296 @@
+#include "services/gateway/health_ingest_service.h"
+
+#include <chrono>
+#include <deque>
+#include <mutex>
+
+#include "services/platform/status.h"
+#include "services/records/records.h"
+#include "services/validation/validators.h"
+
+namespace crvs::gateway {
+namespace {
+
+using ingest::v1::IngestRequest;
+using ingest::v1::Receipt;
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
+
+const std::string& FacilityOf(const IngestRequest& r) {
+  static const std::string none;
+  if (r.has_birth_certificate()) return r.birth_certificate().key().facility_code();
+  if (r.has_death_notice()) return r.death_notice().key().facility_code();
+  return none;
+}
+
+// A receipt for a per-record outcome on a stream: errors become REJECTED (the request was
+// wrong) or FAILED (retry may succeed) receipts instead of ending the stream.
+Receipt StreamReceipt(const std::string& message_id, const absl::StatusOr<Receipt>& outcome) {
+  if (outcome.ok()) return *outcome;
+  Receipt r;
+  r.set_message_id(message_id);
+  bool client_error = outcome.status().code() == absl::StatusCode::kInvalidArgument ||
+                      outcome.status().code() == absl::StatusCode::kPermissionDenied;
+  r.set_state(client_error ? ingest::v1::RECEIPT_STATE_REJECTED : ingest::v1::RECEIPT_STATE_FAILED);
+  *r.mutable_error() = ToRpcStatus(outcome.status());
+  return r;
+}
+
+// One SubmitStream call. Reads requests while fewer than `max_in_flight` await their receipt
+// (back-pressure through gRPC flow control), writes receipts one at a time as outcomes arrive,
+// and finishes once the client half-closed and every receipt is written. gRPC operations are
+// started outside the lock, and Finish is the last thing a method does, because OnDone may
+// delete the reactor as soon as Finish is called.
+class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, Receipt> {
+ public:
+  SubmitStreamReactor(HealthIngestService* service, grpc::CallbackServerContext* context)
+      : service_(service) {
+    auto caller = CallerFromMetadata(*context);
+    if (!caller.ok()) {
+      Finish(ToGrpcStatus(caller.status()));
+      return;
+    }
+    caller_ = *caller;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      bool finish;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        reads_done_ = true;
+        finish = ShouldFinishLocked();
+      }
+      if (finish) Finish(grpc::Status::OK);
+      return;
+    }
+    bool read_more;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++in_flight_;
+      read_more = in_flight_ < service_->deps().stream_max_in_flight;
+      read_paused_ = !read_more;
+    }
+    IngestRequest request = std::move(request_);
+    auto start = Clock::now();
+    std::string message_id = request.message_id();
+    if (read_more) StartRead(&request_);  // request_ was moved out: safe to reuse
+    service_->Process(caller_, request, [this, start, message_id](const auto& outcome) {
+      service_->deps().metrics->Call("SubmitStream", CodeName(outcome.status().code()),
+                                     SecondsSince(start));
+      OnOutcome(StreamReceipt(message_id, outcome));
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool finish = false;
+    bool write_next = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!ok) {
+        broken_ = true;
+        pending_.clear();
+      }
+      if (!pending_.empty()) {
+        writing_ = std::move(pending_.front());
+        pending_.pop_front();
+        write_next = true;
+      } else {
+        is_writing_ = false;
+        finish = ShouldFinishLocked();
+      }
+    }
+    if (write_next) StartWrite(&writing_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = true;
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void OnOutcome(Receipt receipt) {
+    bool write_now = false;
+    bool resume_read = false;
+    bool finish = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+      if (!broken_) {
+        if (is_writing_) {
+          pending_.push_back(std::move(receipt));
+        } else {
+          is_writing_ = true;
+          writing_ = std::move(receipt);
+          write_now = true;
+        }
+      }
+      if (read_paused_ && !reads_done_ && in_flight_ < service_->deps().stream_max_in_flight) {
+        read_paused_ = false;
+        resume_read = true;
+      }
+      finish = !write_now && ShouldFinishLocked();
+    }
+    if (resume_read) StartRead(&request_);
+    if (write_now) StartWrite(&writing_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+
+  bool ShouldFinishLocked() {
+    if (finished_ || !reads_done_ || in_flight_ > 0 || is_writing_ || !pending_.empty()) {
+      return false;
+    }
+    finished_ = true;
+    return true;
+  }
+
+  HealthIngestService* service_;
+  common::v1::Principal caller_;
+  IngestRequest request_;
+  std::mutex mu_;
+  int in_flight_ = 0;
+  bool reads_done_ = false;
+  bool read_paused_ = false;
+  bool is_writing_ = false;
+  bool broken_ = false;
+  bool finished_ = false;
+  Receipt writing_;
+  std::deque<Receipt> pending_;
+};
+
+}  // namespace
+
+absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kPrincipalMetadata);
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "no caller identity: send crvs-principal metadata such as facility:BV79001");
+  }
+  std::string value(it->second.data(), it->second.size());
+  auto colon = value.find(':');
+  std::string kind = colon == std::string::npos ? "" : value.substr(0, colon);
+  std::string code = colon == std::string::npos ? "" : value.substr(colon + 1);
+  common::v1::Principal p;
+  if (kind == "facility") p.set_kind(common::v1::PRINCIPAL_KIND_FACILITY);
+  else if (kind == "court") p.set_kind(common::v1::PRINCIPAL_KIND_COURT);
+  else if (kind == "registry_office") p.set_kind(common::v1::PRINCIPAL_KIND_REGISTRY_OFFICE);
+  else if (kind == "operator") p.set_kind(common::v1::PRINCIPAL_KIND_OPERATOR);
+  if (p.kind() == common::v1::PRINCIPAL_KIND_UNSPECIFIED || code.empty()) {
+    return absl::UnauthenticatedError("crvs-principal '" + value +
+                                      "' is not <facility|court|registry_office|operator>:<code>");
+  }
+  p.set_code(code);
+  return p;
+}
+
+void HealthIngestService::Process(const common::v1::Principal& caller,
+                                  const IngestRequest& request, IngestPipeline::Done done) {
+  validation::Context ctx;
+  ctx.reference = deps_.reference;
+  auto violations = validation::ValidateIngestRequest(request, ctx);
+  if (!violations.empty()) {
+    done(InvalidArgument(violations));
+    return;
+  }
+  if (caller.kind() != common::v1::PRINCIPAL_KIND_FACILITY || caller.code() != FacilityOf(request)) {
+    done(absl::PermissionDeniedError("caller " + records::FormatPrincipal(caller) +
+                                     " may not submit records of facility " + FacilityOf(request)));
+    return;
+  }
+  records::v1::RecordEnvelope envelope;
+  envelope.set_message_id(request.message_id());
+  envelope.set_action(request.action());
+  envelope.set_reason(request.reason());
+  envelope.set_trace_id(request.trace_id());
+  *envelope.mutable_source() = caller;
+  if (request.has_birth_certificate()) {
+    *envelope.mutable_birth_certificate() = request.birth_certificate();
+  } else {
+    *envelope.mutable_death_notice() = request.death_notice();
+  }
+  deps_.pipeline->Accept(std::move(envelope), std::move(done));
+}
+
+grpc::ServerUnaryReactor* HealthIngestService::Submit(grpc::CallbackServerContext* context,
+                                                      const IngestRequest* request,
+                                                      Receipt* response) {
+  auto* reactor = context->DefaultReactor();
+  auto start = Clock::now();
+  auto finish = [reactor, response, start, metrics = deps_.metrics](const auto& outcome) {
+    if (outcome.ok()) *response = *outcome;
+    metrics->Call("Submit", CodeName(outcome.status().code()), SecondsSince(start));
+    reactor->Finish(ToGrpcStatus(outcome.status()));
+  };
+  auto caller = CallerFromMetadata(*context);
+  if (!caller.ok()) {
+    finish(absl::StatusOr<Receipt>(caller.status()));
+    return reactor;
+  }
+  Process(*caller, *request, finish);
+  return reactor;
+}
+
+grpc::ServerBidiReactor<IngestRequest, Receipt>* HealthIngestService::SubmitStream(
+    grpc::CallbackServerContext* context) {
+  return new SubmitStreamReactor(this, context);
+}
+
+grpc::ServerUnaryReactor* HealthIngestService::GetReceipt(
+    grpc::CallbackServerContext* context, const ingest::v1::GetReceiptRequest* request,
+    Receipt* response) {
+  auto* reactor = context->DefaultReactor();
+  auto caller = CallerFromMetadata(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (request->message_id().empty()) {
+    reactor->Finish(ToGrpcStatus(InvalidArgument({{"message_id", "is required"}})));
+    return reactor;
+  }
+  auto receipt = deps_.book->Find(records::FormatPrincipal(*caller), request->message_id());
+  if (!receipt) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                 "no submission with message_id " + request->message_id() +
+                                     " from this caller within the receipt retention"));
+    return reactor;
+  }
+  *response = *receipt;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HealthIngestService::PullResendRequests(
+    grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
+    ingest::v1::PullResendRequestsResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto caller = CallerFromMetadata(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (request->max_requests() < 0 || request->max_requests() > 1000) {
+    reactor->Finish(ToGrpcStatus(InvalidArgument({{"max_requests", "must be 0..1000"}})));
+    return reactor;
+  }
+  int max = request->max_requests() == 0 ? 100 : request->max_requests();
+  std::vector<std::string> acks(request->acknowledged_request_ids().begin(),
+                                request->acknowledged_request_ids().end());
+  for (auto& r : deps_.inbox->Pull(records::FormatPrincipal(*caller), max, acks)) {
+    *response->add_requests() = std::move(r);
+  }
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace crvs::gateway

@@ -1,0 +1,63 @@
+// crvs.ingest.v1.HealthIngest over gRPC's callback API: no thread waits for Kafka; the delivery
+// report finishes the call (unary) or writes the receipt (stream).
+//
+// Identity: in plaintext mode the caller names itself in the `crvs-principal` metadata
+// ("facility:BV79001"); a facility may only submit records carrying its own facility code.
+//
+// Thread-safety: gRPC calls the methods concurrently; all state is in thread-safe members.
+#pragma once
+
+#include <absl/status/statusor.h>
+#include <grpcpp/grpcpp.h>
+
+#include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include "services/gateway/gateway_metrics.h"
+#include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/receipt_book.h"
+#include "services/gateway/resend_inbox.h"
+#include "services/validation/reference_data.h"
+
+namespace crvs::gateway {
+
+// The metadata key carrying the caller's identity in plaintext (development) mode.
+inline constexpr const char* kPrincipalMetadata = "crvs-principal";
+
+// The caller, from the `crvs-principal` metadata: "<kind>:<code>", kind one of facility, court,
+// registry_office, operator. UNAUTHENTICATED when absent or malformed.
+absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerContextBase& context);
+
+class HealthIngestService final : public ingest::v1::HealthIngest::CallbackService {
+ public:
+  struct Deps {
+    IngestPipeline* pipeline;
+    ReceiptBook* book;
+    ResendInbox* inbox;
+    GatewayMetrics* metrics;
+    const validation::ReferenceData* reference;
+    int stream_max_in_flight;
+  };
+  explicit HealthIngestService(Deps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const ingest::v1::IngestRequest* request,
+                                   ingest::v1::Receipt* response) override;
+  grpc::ServerBidiReactor<ingest::v1::IngestRequest, ingest::v1::Receipt>* SubmitStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* context,
+                                       const ingest::v1::GetReceiptRequest* request,
+                                       ingest::v1::Receipt* response) override;
+  grpc::ServerUnaryReactor* PullResendRequests(
+      grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
+      ingest::v1::PullResendRequestsResponse* response) override;
+
+  // Validates one request from `caller` and hands it to the pipeline; `done` gets the outcome.
+  void Process(const common::v1::Principal& caller, const ingest::v1::IngestRequest& request,
+               IngestPipeline::Done done);
+
+  const Deps& deps() const { return deps_; }
+
+ private:
+  Deps deps_;
+};
+
+}  // namespace crvs::gateway

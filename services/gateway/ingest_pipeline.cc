@@ -1,0 +1,134 @@
+#include "services/gateway/ingest_pipeline.h"
+
+#include <openssl/rand.h>
+
+#include <google/protobuf/util/time_util.h>
+
+#include "services/platform/logging.h"
+#include "services/platform/status.h"
+#include "services/records/records.h"
+
+namespace crvs::gateway {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using ingest::v1::Receipt;
+
+auto Log() {
+  static auto log = logging::Get("gateway");
+  return log;
+}
+
+// When the source issued this version; a VOID carries only the key, so its time is receipt.
+google::protobuf::Timestamp IssuedAt(const records::v1::RecordEnvelope& e) {
+  switch (e.record_case()) {
+    case records::v1::RecordEnvelope::kBirthCertificate:
+      if (e.birth_certificate().has_issued_at()) return e.birth_certificate().issued_at();
+      break;
+    case records::v1::RecordEnvelope::kDeathNotice:
+      if (e.death_notice().has_issued_at()) return e.death_notice().issued_at();
+      break;
+    case records::v1::RecordEnvelope::kDivorceDecision:
+      if (e.divorce_decision().has_issued_at()) return e.divorce_decision().issued_at();
+      break;
+    case records::v1::RecordEnvelope::kRegistration:
+      if (e.registration().has_recorded_at()) return e.registration().recorded_at();
+      break;
+    case records::v1::RecordEnvelope::RECORD_NOT_SET:
+      break;
+  }
+  return e.received_at();
+}
+
+std::string KindLabel(records::v1::RecordKind kind) {
+  std::string name = records::v1::RecordKind_Name(kind);
+  constexpr std::string_view prefix = "RECORD_KIND_";
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace
+
+std::string NewTraceId() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 15]);
+  }
+  return out;
+}
+
+void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
+  const records::v1::RecordKind kind = records::KindOf(envelope);
+  envelope.set_kind(kind);
+  envelope.set_business_key(records::KeyOf(envelope).value);
+  envelope.set_content_hash(records::ContentHash(*records::RecordOf(envelope)));
+  envelope.set_schema_version(records::kSchemaVersion);
+  *envelope.mutable_received_at() = TimeUtil::GetCurrentTime();
+  *envelope.mutable_issued_at() = IssuedAt(envelope);
+  if (envelope.trace_id().empty()) envelope.set_trace_id(NewTraceId());
+
+  const std::string principal = records::FormatPrincipal(envelope.source());
+  const std::string message_id = envelope.message_id();
+  // What makes two submissions "the same": action, reason and record content.
+  const std::string fingerprint = std::to_string(envelope.action()) + '\0' + envelope.reason() +
+                                  '\0' + envelope.content_hash();
+  const std::string kind_label = KindLabel(kind);
+
+  auto start = book_->Begin(principal, message_id, fingerprint,
+                            [done, metrics = metrics_, kind_label](const auto& outcome) {
+                              if (outcome.ok()) {
+                                metrics->Record(kind_label,
+                                                outcome->duplicate() ? "duplicate" : "accepted");
+                              } else {
+                                metrics->Record(kind_label, "failed");
+                              }
+                              done(outcome);
+                            });
+  switch (start) {
+    case ReceiptBook::Start::kWaiting:
+    case ReceiptBook::Start::kAnswered:
+      return;
+    case ReceiptBook::Start::kConflict:
+      metrics_->Record(kind_label, "rejected");
+      done(InvalidArgument({{"message_id",
+                             "already used for a different submission; a new submission needs "
+                             "a new message_id"}}));
+      return;
+    case ReceiptBook::Start::kProduce:
+      break;
+  }
+
+  Receipt pending;
+  pending.set_message_id(message_id);
+  pending.set_business_key(envelope.business_key());
+  pending.set_content_hash(envelope.content_hash());
+  *pending.mutable_received_at() = envelope.received_at();
+
+  kafka::OutgoingMessage message{kafka_->TopicFor(kind), envelope.business_key(),
+                                 envelope.SerializeAsString(), records::HeadersOf(envelope)};
+  absl::Status produced = producer_->Produce(
+      std::move(message), [this, principal, message_id, pending](const kafka::Delivery& d) {
+        if (!d.status.ok()) {
+          metrics_->DeliveryError();
+          Log()->warn("not delivered message_id={} source={} error={}", message_id, principal,
+                      std::string(d.status.message()));
+          book_->Finish(principal, message_id, d.status);
+          return;
+        }
+        Receipt receipt = pending;
+        receipt.set_state(ingest::v1::RECEIPT_STATE_ACCEPTED);
+        receipt.set_topic(d.topic);
+        receipt.set_partition(d.partition.value);
+        receipt.set_offset(d.offset.value);
+        *receipt.mutable_accepted_at() = TimeUtil::GetCurrentTime();
+        book_->Finish(principal, message_id, receipt);
+      });
+  if (!produced.ok()) book_->Finish(principal, message_id, produced);
+}
+
+}  // namespace crvs::gateway

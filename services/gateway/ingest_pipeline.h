@@ -1,0 +1,49 @@
+// The path every validated submission takes through the gateway, whatever the RPC: complete the
+// envelope (business key, kind, hashes, times, trace id), deduplicate by message id, produce to
+// the record kind's topic, and turn the delivery report into a receipt. A receipt says ACCEPTED
+// only when Kafka confirmed the record (acks=all).
+//
+// Thread-safety: Accept may be called from any thread; `done` runs on the producer's delivery
+// thread or on the calling thread (immediate outcomes), exactly once.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <absl/status/statusor.h>
+
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/producer.h"
+#include "crvs/ingest/v1/receipt.pb.h"
+#include "crvs/records/v1/envelope.pb.h"
+#include "services/gateway/gateway_metrics.h"
+#include "services/gateway/receipt_book.h"
+
+namespace crvs::gateway {
+
+class IngestPipeline {
+ public:
+  using Done = std::function<void(const absl::StatusOr<ingest::v1::Receipt>&)>;
+
+  // All pointers must outlive the pipeline.
+  IngestPipeline(const kafka::KafkaConfig* kafka, kafka::Producer* producer, ReceiptBook* book,
+                 GatewayMetrics* metrics)
+      : kafka_(kafka), producer_(producer), book_(book), metrics_(metrics) {}
+
+  // `envelope` carries message_id, action, reason, trace_id (may be empty), source and the
+  // record, already validated. Outcomes: a Receipt (ACCEPTED; `duplicate` for a re-send), or
+  // INVALID_ARGUMENT (message id reused for different content), RESOURCE_EXHAUSTED (producer
+  // queue full), UNAVAILABLE (not delivered).
+  void Accept(records::v1::RecordEnvelope envelope, Done done);
+
+ private:
+  const kafka::KafkaConfig* kafka_;
+  kafka::Producer* producer_;
+  ReceiptBook* book_;
+  GatewayMetrics* metrics_;
+};
+
+// W3C trace-context trace id: 32 lower-case hex characters, random.
+std::string NewTraceId();
+
+}  // namespace crvs::gateway

@@ -1,0 +1,70 @@
+// Re-send requests addressed to facilities and courts, served by the gateway's
+// PullResendRequests. The reconciler publishes them on the resync topic; every gateway reads the
+// whole topic (it is small) and keeps the open requests in memory, so any gateway can answer
+// any caller. An acknowledgement is published on the same topic, so every gateway drops it.
+//
+// Wire format on the resync topic (key = addressee principal, e.g. "facility:BV79001"):
+//   request:          value = crvs.ingest.v1.ResendRequest (protobuf),
+//                     header crvs-schema = "crvs.ingest.v1.ResendRequest;v=1"
+//   acknowledgement:  value = the request_id, header crvs-resend-ack = "1"
+//
+// Lifetime: Start() begins reading in a background thread; the destructor stops it.
+// Thread-safety: all public methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/producer.h"
+#include "crvs/ingest/v1/receipt.pb.h"
+
+struct rd_kafka_s;
+
+namespace crvs::gateway {
+
+inline constexpr const char* kResendSchemaHeader = "crvs.ingest.v1.ResendRequest;v=1";
+inline constexpr const char* kResendAckHeader = "crvs-resend-ack";
+
+class ResendInbox {
+ public:
+  static absl::StatusOr<std::unique_ptr<ResendInbox>> Start(const kafka::KafkaConfig& kafka,
+                                                            const std::string& bootstrap_servers,
+                                                            kafka::Producer* producer);
+  ~ResendInbox();
+
+  // Publishes acknowledgements for `acknowledged` (ids not addressed to `principal` are
+  // ignored), then returns up to `max` open requests for `principal`, oldest first.
+  std::vector<ingest::v1::ResendRequest> Pull(const std::string& principal, int max,
+                                              const std::vector<std::string>& acknowledged);
+
+  // Applies one message of the resync topic (exposed for tests of the format).
+  void Apply(const std::string& key, const std::string& value, bool is_ack);
+
+ private:
+  ResendInbox() = default;
+  void Run();
+
+  std::string topic_;
+  kafka::Producer* producer_ = nullptr;
+  rd_kafka_s* consumer_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+
+  std::mutex mu_;
+  // principal → (sequence of arrival → request); acked ids are removed.
+  std::map<std::string, std::map<uint64_t, ingest::v1::ResendRequest>> open_;
+  std::map<std::string, std::pair<std::string, uint64_t>> by_id_;  // request_id → (principal, seq)
+  std::set<std::string> acked_;  // acks seen before their request (ordering across partitions)
+  uint64_t next_seq_ = 0;
+};
+
+}  // namespace crvs::gateway

@@ -1,0 +1,391 @@
+// The health ingest gateway end to end: a real gRPC server in-process, the embedded broker
+// (librdkafka's mock cluster, real Kafka protocol), and checks made by an independent consumer
+// or by kcat — never by asking the gateway what it did.
+#include <google/protobuf/util/message_differencer.h>
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "connectors/kafka/embedded_broker.h"
+#include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include "services/gateway/gateway.h"
+#include "services/platform/metrics_server.h"
+#include "services/records/records.h"
+#include "tests/integration/topic_reader.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/subprocess.h"
+
+namespace crvs {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using ingest::v1::IngestRequest;
+using ingest::v1::Receipt;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr const char* kFacility = "BV01002";  // the facility of testing::DeathNotice()
+
+IngestRequest Notice(int i) {
+  IngestRequest r;
+  r.set_message_id("his-" + std::to_string(i));
+  r.set_action(records::v1::ACTION_SUBMIT);
+  *r.mutable_death_notice() = testing::DeathNotice("GBT-2026-" + std::to_string(100000 + i));
+  return r;
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void StartSystem(int queue_max_messages = 100000, int delivery_timeout_ms = 30000) {
+    auto broker = kafka::EmbeddedBroker::Start({1, 4, kafka_.AllTopics()});
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = std::move(*broker);
+    gateway::GatewayConfig config;
+    config.listen = "127.0.0.1:0";
+    kafka::ProducerConfig producer;
+    producer.queue_max_messages = queue_max_messages;
+    producer.delivery_timeout = config::Duration(delivery_timeout_ms);
+    producer.close_timeout = config::Duration(2000);
+    auto gw = gateway::Gateway::Start(config, kafka_, producer, broker_->bootstrap_servers(),
+                                      registry_);
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gateway_ = std::move(*gw);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = ingest::v1::HealthIngest::NewStub(channel_);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context(const std::string& principal = "facility:BV01002",
+                                               int deadline_ms = 20000) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!principal.empty()) ctx->AddMetadata("crvs-principal", principal);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+    return ctx;
+  }
+
+  grpc::Status Submit(const IngestRequest& request, Receipt* receipt,
+                      const std::string& principal = "facility:BV01002", int deadline_ms = 20000) {
+    auto ctx = Context(principal, deadline_ms);
+    return stub_->Submit(ctx.get(), request, receipt);
+  }
+
+  std::vector<testing::ReadMessage> Deaths() {
+    return testing::ReadTopic(broker_->bootstrap_servers(), kafka_.topic_deaths);
+  }
+
+  kafka::KafkaConfig kafka_;
+  prometheus::Registry registry_;
+  std::unique_ptr<kafka::EmbeddedBroker> broker_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ingest::v1::HealthIngest::Stub> stub_;
+};
+
+TEST_F(GatewayTest, ThousandNoticesOverOneStreamLandExactlyOnceWithHeadersAndPayloads) {
+  StartSystem();
+  constexpr int kCount = 1000;
+  auto ctx = Context();
+  auto stream = stub_->SubmitStream(ctx.get());
+  std::map<std::string, IngestRequest> sent;
+  std::thread writer([&] {
+    for (int i = 0; i < kCount; ++i) {
+      IngestRequest r = Notice(i);
+      ASSERT_TRUE(stream->Write(r));
+    }
+    stream->WritesDone();
+  });
+  for (int i = 0; i < kCount; ++i) sent[Notice(i).message_id()] = Notice(i);
+  std::map<std::string, Receipt> receipts;
+  Receipt receipt;
+  while (stream->Read(&receipt)) {
+    EXPECT_TRUE(receipts.emplace(receipt.message_id(), receipt).second)
+        << "two receipts for " << receipt.message_id();
+  }
+  writer.join();
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(receipts.size(), static_cast<size_t>(kCount));
+  for (const auto& [id, r] : receipts) {
+    ASSERT_EQ(r.state(), ingest::v1::RECEIPT_STATE_ACCEPTED) << id << " " << r.error().message();
+  }
+
+  auto messages = Deaths();
+  ASSERT_EQ(messages.size(), static_cast<size_t>(kCount));
+  std::set<std::string> keys;
+  for (const auto& m : messages) {
+    keys.insert(m.key);
+    records::v1::RecordEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(m.value));
+    const IngestRequest& request = sent.at(envelope.message_id());
+    EXPECT_EQ(m.key, records::KeyOf(request.death_notice().key()).value);
+    EXPECT_EQ(envelope.business_key(), m.key);
+    EXPECT_TRUE(MessageDifferencer::Equals(envelope.death_notice(), request.death_notice()));
+    EXPECT_EQ(envelope.content_hash(), records::ContentHash(request.death_notice()));
+    EXPECT_EQ(envelope.kind(), records::v1::RECORD_KIND_DEATH_NOTICE);
+    EXPECT_EQ(envelope.schema_version(), 1u);
+    EXPECT_EQ(envelope.trace_id().size(), 32u);
+    EXPECT_EQ(m.headers.at("crvs-schema"), "crvs.records.v1.RecordEnvelope;v=1");
+    EXPECT_EQ(m.headers.at("crvs-source"), "facility:BV01002");
+    EXPECT_EQ(m.headers.at("crvs-message-id"), envelope.message_id());
+    EXPECT_EQ(m.headers.at("crvs-trace-id"), envelope.trace_id());
+    EXPECT_EQ(m.headers.at("crvs-issued-at"), "2026-10-25T16:00:00.000Z");
+    EXPECT_EQ(m.headers.at("crvs-received-at"), records::FormatTimestamp(envelope.received_at()));
+    // The receipt points at exactly this message.
+    const Receipt& r = receipts.at(envelope.message_id());
+    EXPECT_EQ(r.partition(), m.partition);
+    EXPECT_EQ(r.offset(), m.offset);
+    EXPECT_EQ(r.topic(), kafka_.topic_deaths);
+  }
+  EXPECT_EQ(keys.size(), static_cast<size_t>(kCount));
+}
+
+TEST_F(GatewayTest, KcatReadsWhatTheGatewayWrote) {
+  StartSystem();
+  for (int i = 0; i < 3; ++i) {
+    Receipt r;
+    ASSERT_TRUE(Submit(Notice(i), &r).ok());
+  }
+  auto out = testing::RunProgram({"kcat", "-C", "-b", broker_->bootstrap_servers(), "-t",
+                                  kafka_.topic_deaths, "-o", "beginning", "-e", "-q", "-f",
+                                  "%k|%h\n"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  std::vector<std::string> lines;
+  std::istringstream in(out.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << out.out;
+  std::sort(lines.begin(), lines.end());
+  EXPECT_THAT(lines[0], HasSubstr("death/BV01002/GBT-2026-100000|crvs-schema="
+                                  "crvs.records.v1.RecordEnvelope;v=1,crvs-source=facility:BV01002,"
+                                  "crvs-message-id=his-0,"));
+  EXPECT_THAT(lines[2], HasSubstr("death/BV01002/GBT-2026-100002|"));
+  // The payload kcat prints is the protobuf envelope, decodable by any protobuf client.
+  auto raw = testing::RunProgram({"kcat", "-C", "-b", broker_->bootstrap_servers(), "-t",
+                                  kafka_.topic_deaths, "-p", std::to_string(Deaths()[0].partition),
+                                  "-o", "beginning", "-c", "1", "-e", "-q", "-f", "%s"});
+  records::v1::RecordEnvelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(raw.out));
+  EXPECT_EQ(envelope.kind(), records::v1::RECORD_KIND_DEATH_NOTICE);
+}
+
+TEST_F(GatewayTest, BrokerDownGivesErrorsNotReceiptsAndResendsDeliverAfterwards) {
+  StartSystem(/*queue_max_messages=*/100000, /*delivery_timeout_ms=*/2000);
+  constexpr int kOutage = 4;
+  Receipt r;
+  ASSERT_TRUE(Submit(Notice(0), &r).ok());
+
+  broker_->SetBrokerDown(1);
+  std::vector<grpc::Status> during;
+  for (int i = 1; i <= kOutage; ++i) {
+    Receipt rr;
+    during.push_back(Submit(Notice(i), &rr, "facility:BV01002", 4000));
+  }
+  for (const auto& s : during) {
+    EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_code() << " " << s.error_message();
+  }
+  // Nothing said ACCEPTED, and GetReceipt does not claim otherwise.
+  for (int i = 1; i <= kOutage; ++i) {
+    auto ctx = Context();
+    ingest::v1::GetReceiptRequest get;
+    get.set_message_id(Notice(i).message_id());
+    Receipt looked_up;
+    grpc::Status s = stub_->GetReceipt(ctx.get(), get, &looked_up);
+    EXPECT_TRUE(!s.ok() || looked_up.state() != ingest::v1::RECEIPT_STATE_ACCEPTED);
+  }
+
+  broker_->SetBrokerUp(1);
+  std::map<std::string, Receipt> accepted;
+  accepted["his-0"] = r;
+  for (int i = 1; i <= kOutage; ++i) {
+    Receipt rr;
+    grpc::Status s;
+    for (int attempt = 0; attempt < 20; ++attempt) {  // a client's retry loop, same message id
+      s = Submit(Notice(i), &rr, "facility:BV01002", 8000);
+      if (s.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    accepted[rr.message_id()] = rr;
+  }
+
+  // Every receipt names a message that is in the topic, at the place the receipt says.
+  auto messages = Deaths();
+  std::map<std::pair<int32_t, int64_t>, std::string> at;
+  for (const auto& m : messages) at[{m.partition, m.offset}] = m.headers.at("crvs-message-id");
+  for (const auto& [id, receipt] : accepted) {
+    auto it = at.find({receipt.partition(), receipt.offset()});
+    ASSERT_NE(it, at.end()) << "receipt for " << id << " names an absent message";
+    EXPECT_EQ(it->second, id);
+  }
+  std::set<std::string> ids;
+  for (const auto& m : messages) ids.insert(m.headers.at("crvs-message-id"));
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kOutage + 1));
+}
+
+TEST_F(GatewayTest, FullProducerQueueAnswersResourceExhausted) {
+  StartSystem(/*queue_max_messages=*/1, /*delivery_timeout_ms=*/3000);
+  broker_->SetBrokerDown(1);  // nothing leaves the queue
+  grpc::Status first_status;
+  std::thread first([&] {  // occupies the only queue slot until its delivery times out
+    Receipt first_receipt;
+    first_status = Submit(Notice(1), &first_receipt);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Receipt r;
+  grpc::Status second = Submit(Notice(2), &r);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << second.error_message();
+  first.join();
+  EXPECT_EQ(first_status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  broker_->SetBrokerUp(1);
+  // Back-pressure lost nothing that was accepted: the topic holds no record at all.
+  EXPECT_TRUE(Deaths().empty());
+}
+
+TEST_F(GatewayTest, InvalidNoticeNamesEveryBadFieldAndProducesNothing) {
+  StartSystem();
+  IngestRequest bad = Notice(1);
+  bad.mutable_death_notice()->mutable_deceased()->mutable_personal_id()->set_number("00105200345");
+  bad.mutable_death_notice()->mutable_cause_of_death()->mutable_chain(1)->set_icd10_code("I2");
+  Receipt r;
+  grpc::Status s = Submit(bad, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(testing::ViolatedFields(s),
+              ElementsAre("death_notice.deceased.personal_id.number",
+                          "death_notice.cause_of_death.chain[1].icd10_code"));
+  EXPECT_TRUE(Deaths().empty());
+
+  // On a stream, the bad record gets a REJECTED receipt and the good one goes through.
+  auto ctx = Context();
+  auto stream = stub_->SubmitStream(ctx.get());
+  ASSERT_TRUE(stream->Write(bad));
+  ASSERT_TRUE(stream->Write(Notice(2)));
+  stream->WritesDone();
+  std::map<std::string, Receipt> receipts;
+  while (stream->Read(&r)) receipts[r.message_id()] = r;
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts["his-1"].state(), ingest::v1::RECEIPT_STATE_REJECTED);
+  EXPECT_EQ(receipts["his-1"].error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(receipts["his-1"].error().message(), HasSubstr("chain[1].icd10_code"));
+  EXPECT_EQ(receipts["his-2"].state(), ingest::v1::RECEIPT_STATE_ACCEPTED);
+  auto messages = Deaths();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].headers.at("crvs-message-id"), "his-2");
+}
+
+TEST_F(GatewayTest, ResendingAMessageIdYieldsTheSameReceiptAndOneMessage) {
+  StartSystem();
+  Receipt first, second;
+  ASSERT_TRUE(Submit(Notice(7), &first).ok());
+  ASSERT_TRUE(Submit(Notice(7), &second).ok());
+  EXPECT_EQ(second.offset(), first.offset());
+  EXPECT_EQ(second.partition(), first.partition());
+  EXPECT_FALSE(first.duplicate());
+  EXPECT_TRUE(second.duplicate());
+  EXPECT_EQ(Deaths().size(), 1u);
+
+  IngestRequest changed = Notice(7);
+  changed.mutable_death_notice()->set_manner_of_death(records::v1::MANNER_OF_DEATH_ACCIDENT);
+  Receipt r;
+  grpc::Status s = Submit(changed, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(testing::ViolatedFields(s), ElementsAre("message_id"));
+
+  Receipt looked_up;
+  auto ctx = Context();
+  ingest::v1::GetReceiptRequest get;
+  get.set_message_id("his-7");
+  ASSERT_TRUE(stub_->GetReceipt(ctx.get(), get, &looked_up).ok());
+  EXPECT_EQ(looked_up.offset(), first.offset());
+  EXPECT_EQ(looked_up.state(), ingest::v1::RECEIPT_STATE_ACCEPTED);
+  auto ctx2 = Context();
+  get.set_message_id("never-sent");
+  EXPECT_EQ(stub_->GetReceipt(ctx2.get(), get, &looked_up).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(GatewayTest, IdentityIsRequiredAndAFacilitySubmitsOnlyItsOwnRecords) {
+  StartSystem();
+  Receipt r;
+  EXPECT_EQ(Submit(Notice(1), &r, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Submit(Notice(1), &r, "facility:BV79001").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Deaths().empty());
+}
+
+TEST_F(GatewayTest, MetricsCountCallsByMethodAndCode) {
+  StartSystem();
+  Receipt r;
+  ASSERT_TRUE(Submit(Notice(1), &r).ok());
+  Submit(Notice(2), &r, "facility:BV79001");
+  gateway_->RefreshMetrics();
+  std::string text = RenderMetrics(registry_);
+  EXPECT_THAT(text, HasSubstr(R"(crvs_gateway_calls_total{code="OK",method="Submit"} 1)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(crvs_gateway_calls_total{code="PERMISSION_DENIED",method="Submit"} 1)"));
+  EXPECT_THAT(text, HasSubstr(R"(crvs_gateway_records_total{kind="death_notice",outcome="accepted"} 1)"));
+  EXPECT_THAT(text, HasSubstr("crvs_gateway_call_duration_seconds_bucket"));
+  EXPECT_THAT(text, HasSubstr("crvs_gateway_producer_queue_depth 0"));
+}
+
+TEST_F(GatewayTest, FacilityPullsItsResendRequestsAndAcknowledgesThem) {
+  StartSystem();
+  // The reconciler's side: requests published on the resync topic, keyed by addressee.
+  auto producer = kafka::Producer::Create(kafka_, {}, broker_->bootstrap_servers());
+  ASSERT_TRUE(producer.ok());
+  auto publish = [&](const std::string& addressee, const std::string& id) {
+    ingest::v1::ResendRequest request;
+    request.set_request_id(id);
+    request.set_business_key("death/BV01002/GBT-2026-" + id);
+    request.set_kind(records::v1::RECORD_KIND_DEATH_NOTICE);
+    request.set_reason("declared in the manifest, absent from the database");
+    std::promise<absl::Status> delivered;
+    ASSERT_TRUE((*producer)
+                    ->Produce({kafka_.topic_resync, addressee, request.SerializeAsString(),
+                               {{"crvs-schema", gateway::kResendSchemaHeader}}},
+                              [&](const kafka::Delivery& d) { delivered.set_value(d.status); })
+                    .ok());
+    ASSERT_TRUE(delivered.get_future().get().ok());
+  };
+  publish("facility:BV01002", "r1");
+  publish("facility:BV79001", "r2");
+  publish("facility:BV01002", "r3");
+
+  auto pull = [&](std::vector<std::string> acks) {
+    ingest::v1::PullResendRequestsRequest request;
+    for (const auto& a : acks) request.add_acknowledged_request_ids(a);
+    ingest::v1::PullResendRequestsResponse response;
+    auto ctx = Context();
+    EXPECT_TRUE(stub_->PullResendRequests(ctx.get(), request, &response).ok());
+    std::vector<std::string> ids;
+    for (const auto& r : response.requests()) ids.push_back(r.request_id());
+    return ids;
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100 && ids.size() < 2; ++i) {  // the inbox reads the topic asynchronously
+    ids = pull({});
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_THAT(ids, ElementsAre("r1", "r3"));
+  EXPECT_THAT(pull({"r1", "r2"}), ElementsAre("r3"));  // r2 is not ours: ignored
+
+  // The acknowledgement is on the topic for every other gateway to see.
+  int acks = 0;
+  for (const auto& m : testing::ReadTopic(broker_->bootstrap_servers(), kafka_.topic_resync)) {
+    if (m.headers.count("crvs-resend-ack")) {
+      ++acks;
+      EXPECT_EQ(m.value, "r1");
+      EXPECT_EQ(m.key, "facility:BV01002");
+    }
+  }
+  EXPECT_EQ(acks, 1);
+}
+
+}  // namespace
+}  // namespace crvs
