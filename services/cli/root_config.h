@@ -9,7 +9,9 @@
 
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
+#include "connectors/registry_sink/sink_config.h"
 #include "services/gateway/gateway_config.h"
+#include "services/store/database_config.h"
 #include "services/platform/config.h"
 #include "services/platform/logging.h"
 
@@ -20,8 +22,12 @@ struct RootConfig {
   kafka::KafkaConfig kafka;
   kafka::ProducerConfig producer;
   gateway::GatewayConfig gateway;
+  store::DatabaseConfig database;
+  sink::SinkConfig sink;
 
   void BindTo(config::Config& c) {
+    c.Bind("database", &database);
+    c.Bind("sink", &sink);
     c.Bind("log", &log);
     c.Bind("kafka", &kafka);
     c.Bind("producer", &producer);

@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 
+#include "services/auth/caller.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/validation/validators.h"
@@ -50,7 +51,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
  public:
   SubmitStreamReactor(HealthIngestService* service, grpc::CallbackServerContext* context)
       : service_(service) {
-    auto caller = CallerFromMetadata(*context);
+    auto caller = auth::CallerFromMetadata(*context);
     if (!caller.ok()) {
       Finish(ToGrpcStatus(caller.status()));
       return;
@@ -169,30 +170,6 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
 
 }  // namespace
 
-absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerContextBase& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(kPrincipalMetadata);
-  if (it == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "no caller identity: send crvs-principal metadata such as facility:BV79001");
-  }
-  std::string value(it->second.data(), it->second.size());
-  auto colon = value.find(':');
-  std::string kind = colon == std::string::npos ? "" : value.substr(0, colon);
-  std::string code = colon == std::string::npos ? "" : value.substr(colon + 1);
-  common::v1::Principal p;
-  if (kind == "facility") p.set_kind(common::v1::PRINCIPAL_KIND_FACILITY);
-  else if (kind == "court") p.set_kind(common::v1::PRINCIPAL_KIND_COURT);
-  else if (kind == "registry_office") p.set_kind(common::v1::PRINCIPAL_KIND_REGISTRY_OFFICE);
-  else if (kind == "operator") p.set_kind(common::v1::PRINCIPAL_KIND_OPERATOR);
-  if (p.kind() == common::v1::PRINCIPAL_KIND_UNSPECIFIED || code.empty()) {
-    return absl::UnauthenticatedError("crvs-principal '" + value +
-                                      "' is not <facility|court|registry_office|operator>:<code>");
-  }
-  p.set_code(code);
-  return p;
-}
-
 void HealthIngestService::Process(const common::v1::Principal& caller,
                                   const IngestRequest& request, IngestPipeline::Done done) {
   validation::Context ctx;
@@ -231,7 +208,7 @@ grpc::ServerUnaryReactor* HealthIngestService::Submit(grpc::CallbackServerContex
     metrics->Call("Submit", CodeName(outcome.status().code()), SecondsSince(start));
     reactor->Finish(ToGrpcStatus(outcome.status()));
   };
-  auto caller = CallerFromMetadata(*context);
+  auto caller = auth::CallerFromMetadata(*context);
   if (!caller.ok()) {
     finish(absl::StatusOr<Receipt>(caller.status()));
     return reactor;
@@ -249,7 +226,7 @@ grpc::ServerUnaryReactor* HealthIngestService::GetReceipt(
     grpc::CallbackServerContext* context, const ingest::v1::GetReceiptRequest* request,
     Receipt* response) {
   auto* reactor = context->DefaultReactor();
-  auto caller = CallerFromMetadata(*context);
+  auto caller = auth::CallerFromMetadata(*context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -274,7 +251,7 @@ grpc::ServerUnaryReactor* HealthIngestService::PullResendRequests(
     grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
     ingest::v1::PullResendRequestsResponse* response) {
   auto* reactor = context->DefaultReactor();
-  auto caller = CallerFromMetadata(*context);
+  auto caller = auth::CallerFromMetadata(*context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;

@@ -19,13 +19,6 @@
 
 namespace crvs::gateway {
 
-// The metadata key carrying the caller's identity in plaintext (development) mode.
-inline constexpr const char* kPrincipalMetadata = "crvs-principal";
-
-// The caller, from the `crvs-principal` metadata: "<kind>:<code>", kind one of facility, court,
-// registry_office, operator. UNAUTHENTICATED when absent or malformed.
-absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerContextBase& context);
-
 class HealthIngestService final : public ingest::v1::HealthIngest::CallbackService {
  public:
   struct Deps {

@@ -1,7 +1,5 @@
 #include "services/gateway/ingest_pipeline.h"
 
-#include <openssl/rand.h>
-
 #include <google/protobuf/util/time_util.h>
 
 #include "services/platform/logging.h"
@@ -19,27 +17,6 @@ auto Log() {
   return log;
 }
 
-// When the source issued this version; a VOID carries only the key, so its time is receipt.
-google::protobuf::Timestamp IssuedAt(const records::v1::RecordEnvelope& e) {
-  switch (e.record_case()) {
-    case records::v1::RecordEnvelope::kBirthCertificate:
-      if (e.birth_certificate().has_issued_at()) return e.birth_certificate().issued_at();
-      break;
-    case records::v1::RecordEnvelope::kDeathNotice:
-      if (e.death_notice().has_issued_at()) return e.death_notice().issued_at();
-      break;
-    case records::v1::RecordEnvelope::kDivorceDecision:
-      if (e.divorce_decision().has_issued_at()) return e.divorce_decision().issued_at();
-      break;
-    case records::v1::RecordEnvelope::kRegistration:
-      if (e.registration().has_recorded_at()) return e.registration().recorded_at();
-      break;
-    case records::v1::RecordEnvelope::RECORD_NOT_SET:
-      break;
-  }
-  return e.received_at();
-}
-
 std::string KindLabel(records::v1::RecordKind kind) {
   std::string name = records::v1::RecordKind_Name(kind);
   constexpr std::string_view prefix = "RECORD_KIND_";
@@ -50,27 +27,9 @@ std::string KindLabel(records::v1::RecordKind kind) {
 
 }  // namespace
 
-std::string NewTraceId() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 15]);
-  }
-  return out;
-}
-
 void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
-  const records::v1::RecordKind kind = records::KindOf(envelope);
-  envelope.set_kind(kind);
-  envelope.set_business_key(records::KeyOf(envelope).value);
-  envelope.set_content_hash(records::ContentHash(*records::RecordOf(envelope)));
-  envelope.set_schema_version(records::kSchemaVersion);
-  *envelope.mutable_received_at() = TimeUtil::GetCurrentTime();
-  *envelope.mutable_issued_at() = IssuedAt(envelope);
-  if (envelope.trace_id().empty()) envelope.set_trace_id(NewTraceId());
+  records::CompleteEnvelope(&envelope, TimeUtil::GetCurrentTime());
+  const records::v1::RecordKind kind = envelope.kind();
 
   const std::string principal = records::FormatPrincipal(envelope.source());
   const std::string message_id = envelope.message_id();

@@ -43,7 +43,4 @@ class IngestPipeline {
   GatewayMetrics* metrics_;
 };
 
-// W3C trace-context trace id: 32 lower-case hex characters, random.
-std::string NewTraceId();
-
 }  // namespace crvs::gateway

@@ -1,5 +1,6 @@
 #include "services/records/records.h"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -19,6 +20,27 @@ BusinessKey Join(std::initializer_list<std::string_view> parts) {
     first = false;
   }
   return {out};
+}
+
+// When the source issued this version; a VOID carries only the key, so its time is receipt.
+google::protobuf::Timestamp IssuedAt(const v1::RecordEnvelope& e) {
+  switch (e.record_case()) {
+    case v1::RecordEnvelope::kBirthCertificate:
+      if (e.birth_certificate().has_issued_at()) return e.birth_certificate().issued_at();
+      break;
+    case v1::RecordEnvelope::kDeathNotice:
+      if (e.death_notice().has_issued_at()) return e.death_notice().issued_at();
+      break;
+    case v1::RecordEnvelope::kDivorceDecision:
+      if (e.divorce_decision().has_issued_at()) return e.divorce_decision().issued_at();
+      break;
+    case v1::RecordEnvelope::kRegistration:
+      if (e.registration().has_recorded_at()) return e.registration().recorded_at();
+      break;
+    case v1::RecordEnvelope::RECORD_NOT_SET:
+      break;
+  }
+  return e.received_at();
 }
 
 }  // namespace
@@ -127,6 +149,28 @@ std::vector<std::pair<std::string, std::string>> HeadersOf(const v1::RecordEnvel
           {"crvs-trace-id", e.trace_id()},
           {"crvs-issued-at", FormatTimestamp(e.issued_at())},
           {"crvs-received-at", FormatTimestamp(e.received_at())}};
+}
+
+void CompleteEnvelope(v1::RecordEnvelope* e, const google::protobuf::Timestamp& now) {
+  e->set_kind(KindOf(*e));
+  e->set_business_key(KeyOf(*e).value);
+  if (const auto* record = RecordOf(*e)) e->set_content_hash(ContentHash(*record));
+  e->set_schema_version(kSchemaVersion);
+  *e->mutable_received_at() = now;
+  *e->mutable_issued_at() = IssuedAt(*e);
+  if (e->trace_id().empty()) e->set_trace_id(NewTraceId());
+}
+
+std::string NewTraceId() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 15]);
+  }
+  return out;
 }
 
 }  // namespace crvs::records

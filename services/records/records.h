@@ -58,4 +58,12 @@ inline constexpr uint32_t kSchemaVersion = 1;
 // crvs-issued-at, crvs-received-at), in that order. They carry no personal data.
 std::vector<std::pair<std::string, std::string>> HeadersOf(const v1::RecordEnvelope& envelope);
 
+// Fills what a producer derives from the record: kind, business key, content hash, schema
+// version, received_at = `now`, issued_at (the record's issued_at / recorded_at; `now` for a
+// VOID that carries only the key) and a new trace id when none was given.
+void CompleteEnvelope(v1::RecordEnvelope* envelope, const google::protobuf::Timestamp& now);
+
+// W3C trace-context trace id: 32 random lower-case hex characters.
+std::string NewTraceId();
+
 }  // namespace crvs::records

@@ -103,5 +103,26 @@ TEST(Headers, NameSourceAndTimesWithoutPersonalData) {
   EXPECT_EQ(FormatPrincipal(p), "registry_office:26734");
 }
 
+TEST(CompleteEnvelope, DerivesEverythingFromTheRecord) {
+  v1::RecordEnvelope e;
+  *e.mutable_birth_certificate() = testing::BirthCertificate();
+  auto now = testing::At("2026-10-21T00:00:00Z");
+  CompleteEnvelope(&e, now);
+  EXPECT_EQ(e.kind(), v1::RECORD_KIND_BIRTH_CERTIFICATE);
+  EXPECT_EQ(e.business_key(), "birth/BV79001/GCS-2026-000123");
+  EXPECT_EQ(e.content_hash(), ContentHash(e.birth_certificate()));
+  EXPECT_EQ(e.schema_version(), 1u);
+  EXPECT_EQ(FormatTimestamp(e.received_at()), "2026-10-21T00:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(e.issued_at()), "2026-10-20T09:00:00.000Z");  // the certificate's
+  EXPECT_EQ(e.trace_id().size(), 32u);
+  // A void carries only the key: its issued_at is when it was received; a given trace id stays.
+  v1::RecordEnvelope v;
+  *v.mutable_birth_certificate()->mutable_key() = testing::BirthCertificate().key();
+  v.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
+  CompleteEnvelope(&v, now);
+  EXPECT_EQ(FormatTimestamp(v.issued_at()), "2026-10-21T00:00:00.000Z");
+  EXPECT_EQ(v.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
 }  // namespace
 }  // namespace crvs::records

@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
 
 #include "services/validation/field_checks.h"
 
@@ -10,6 +12,7 @@ namespace crvs::validation {
 
 namespace common = ::crvs::common::v1;
 namespace ingest = ::crvs::ingest::v1;
+namespace registry = ::crvs::registry::v1;
 namespace v1 = ::crvs::records::v1;
 
 using internal::Add;
@@ -574,6 +577,162 @@ std::vector<FieldViolation> ValidateCourtIngestRequest(
     Append(&out, ValidateKeyOnly(request.decision(), "decision"));
   } else {
     Append(&out, ValidateDivorceDecision(request.decision(), ctx, "decision"));
+  }
+  return out;
+}
+
+// --- registry requests ---------------------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxPageSize = 1000;
+
+// One component of a business key with its escapes undone; false when a '%' is not the start
+// of "%25" or "%2F" (the only escapes a canonical key contains).
+bool UnescapeKeyComponent(std::string_view component, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < component.size(); ++i) {
+    if (component[i] != '%') {
+      out->push_back(component[i]);
+      continue;
+    }
+    const std::string_view escape = component.substr(i, 3);
+    if (escape == "%25") {
+      out->push_back('%');
+    } else if (escape == "%2F") {
+      out->push_back('/');
+    } else {
+      return false;
+    }
+    i += 2;
+  }
+  return true;
+}
+
+// The canonical key forms, for error descriptions.
+constexpr const char* kKeyForms =
+    "must be birth/<facility_code>/<certificate_no>, death/<facility_code>/<notice_no>, "
+    "divorce/<court_code>/<decision_no> or registration/<registry_office_code>/<book>/"
+    "<registration_no>";
+
+void CheckBusinessKey(const std::string& key, const std::string& field, Violations* out) {
+  if (key.empty()) return Add(out, field, "is required");
+  const std::vector<std::string> parts = absl::StrSplit(key, '/');
+  const std::string& kind = parts.front();
+  const size_t expected = kind == "registration" ? 4
+                          : (kind == "birth" || kind == "death" || kind == "divorce") ? 3
+                                                                                       : 0;
+  if (expected == 0 || parts.size() != expected) return Add(out, field, kKeyForms);
+  std::vector<std::string> c(parts.size());
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (!UnescapeKeyComponent(parts[i], &c[i])) {
+      return Add(out, field,
+                 absl::StrCat("component ", i + 1,
+                              ": '%' may only start the escapes %25 ('%') and %2F ('/')"));
+    }
+  }
+  // The key's fields obey the rules of the record key they come from; violations are
+  // reported on `field`, naming the component.
+  Violations components;
+  if (kind == "birth") {
+    v1::BirthCertificateKey k;
+    k.set_facility_code(c[1]);
+    k.set_certificate_no(c[2]);
+    CheckKey(true, k, "", &components);
+  } else if (kind == "death") {
+    v1::DeathNoticeKey k;
+    k.set_facility_code(c[1]);
+    k.set_notice_no(c[2]);
+    CheckKey(true, k, "", &components);
+  } else if (kind == "divorce") {
+    v1::DivorceDecisionKey k;
+    k.set_court_code(c[1]);
+    k.set_decision_no(c[2]);
+    CheckKey(true, k, "", &components);
+  } else {
+    v1::RegistrationKey k;
+    k.set_registry_office_code(c[1]);
+    k.set_book(c[2]);
+    k.set_registration_no(c[3]);
+    CheckKey(true, k, "", &components);
+  }
+  for (auto& v : components) Add(out, field, absl::StrCat(v.field, " ", v.description));
+}
+
+// A Principal's code: [A-Za-z0-9._-]{1,64} (types.proto).
+bool IsPrincipalCode(std::string_view code) {
+  if (code.empty() || code.size() > 64) return false;
+  for (char c : code) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+        c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A Timestamp used as a query bound: in protobuf's range; the future is allowed.
+std::optional<absl::Time> CheckBound(bool present, const google::protobuf::Timestamp& ts,
+                                     const std::string& field, Violations* out) {
+  if (!present) return std::nullopt;
+  if (ts.seconds() < -62135596800LL || ts.seconds() > 253402300799LL || ts.nanos() < 0 ||
+      ts.nanos() > 999999999) {
+    Add(out, field, "is not a valid timestamp");
+    return std::nullopt;
+  }
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+}  // namespace
+
+std::vector<FieldViolation> ValidateRecordRegistrationRequest(
+    const registry::RecordRegistrationRequest& request, const Context& ctx) {
+  Violations out;
+  internal::CheckMessageId(request.message_id(), "message_id", &out);
+  CheckActionAndReason(request.action(), request.reason(), &out);
+  if (!request.has_registration()) {
+    Add(&out, "registration", "is required");
+  } else if (request.action() == v1::ACTION_VOID) {
+    Append(&out, ValidateKeyOnly(request.registration(), "registration"));
+  } else {
+    Append(&out, ValidateRegistration(request.registration(), ctx, "registration"));
+  }
+  return out;
+}
+
+std::vector<FieldViolation> ValidateGetRecordRequest(const registry::GetRecordRequest& request) {
+  Violations out;
+  CheckBusinessKey(request.business_key(), "business_key", &out);
+  return out;
+}
+
+std::vector<FieldViolation> ValidateGetPersonStatusRequest(
+    const registry::GetPersonStatusRequest& request, const Context& ctx) {
+  Violations out;
+  common::Person person;
+  *person.mutable_personal_id() = request.personal_id();
+  ValidatePersonalId(person, ctx, "", /*required=*/true, &out);
+  return out;
+}
+
+std::vector<FieldViolation> ValidateListRecordsRequest(const registry::ListRecordsRequest& request) {
+  Violations out;
+  if (request.has_source()) {
+    const common::Principal& source = request.source();
+    CheckEnum(source.kind(), common::PrincipalKind_IsValid, "source.kind", true, &out);
+    if (source.code().empty()) {
+      Add(&out, "source.code", "is required");
+    } else if (!IsPrincipalCode(source.code())) {
+      Add(&out, "source.code", "must be 1-64 characters from A-Z a-z 0-9 . _ -");
+    }
+  }
+  CheckEnum(request.kind(), v1::RecordKind_IsValid, "kind", false, &out);
+  auto from = CheckBound(request.has_issued_from(), request.issued_from(), "issued_from", &out);
+  auto to = CheckBound(request.has_issued_to(), request.issued_to(), "issued_to", &out);
+  if (from && to && *to <= *from) Add(&out, "issued_to", "must be after issued_from");
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    Add(&out, "page_size",
+        absl::StrCat("must be 1..", kMaxPageSize, " (or 0 for 100), got ", request.page_size()));
   }
   return out;
 }

@@ -31,6 +31,7 @@
 #include "crvs/records/v1/death_notice.pb.h"
 #include "crvs/records/v1/divorce_decision.pb.h"
 #include "crvs/records/v1/registration.pb.h"
+#include "crvs/registry/v1/registry.pb.h"
 #include "services/platform/status.h"
 #include "services/validation/reference_data.h"
 
@@ -56,6 +57,29 @@ std::vector<FieldViolation> ValidateIngestRequest(const crvs::ingest::v1::Ingest
 // stream handler checks.
 std::vector<FieldViolation> ValidateCourtIngestRequest(
     const crvs::ingest::v1::CourtIngestRequest& request, const Context& ctx);
+
+// Registry requests (crvs.registry.v1.Registry), field paths relative to the request.
+//
+// RecordRegistrationRequest: message_id syntax, action set, reason required for AMEND/VOID,
+// registration required; for ACTION_VOID only registration.key is validated (the rest is
+// ignored, as the contract says), otherwise the whole registration. Whether the caller may
+// record for registration.key.registry_office_code is the service's check, not this one.
+std::vector<FieldViolation> ValidateRecordRegistrationRequest(
+    const crvs::registry::v1::RecordRegistrationRequest& request, const Context& ctx);
+// GetRecordRequest: business_key required and canonical — "<kind>/<components>" with kind
+// birth, death, divorce (two components) or registration (three), each component escaped
+// ('%' as %25, '/' as %2F, nothing else) and valid for its field of the record key.
+std::vector<FieldViolation> ValidateGetRecordRequest(
+    const crvs::registry::v1::GetRecordRequest& request);
+// GetPersonStatusRequest: personal_id.number required, 12 digits with a known province
+// prefix and a century/sex digit 0..5.
+std::vector<FieldViolation> ValidateGetPersonStatusRequest(
+    const crvs::registry::v1::GetPersonStatusRequest& request, const Context& ctx);
+// ListRecordsRequest: source (when set) with a kind and a [A-Za-z0-9._-]{1,64} code, kind a
+// defined value, issued_from / issued_to valid timestamps with issued_to after issued_from,
+// page_size 0..1000. The page token is opaque here; the store checks it.
+std::vector<FieldViolation> ValidateListRecordsRequest(
+    const crvs::registry::v1::ListRecordsRequest& request);
 
 // Whole-record validators for SUBMIT / AMEND content. `path` is the record's path in the
 // request, e.g. "birth_certificate" (paths of violations start with it; "" for none).

@@ -19,6 +19,7 @@ namespace {
 namespace t = ::crvs::testing;
 namespace common = ::crvs::common::v1;
 namespace ingest = ::crvs::ingest::v1;
+namespace registry = ::crvs::registry::v1;
 namespace v1 = ::crvs::records::v1;
 
 using ::testing::ElementsAre;
@@ -625,30 +626,10 @@ INSTANTIATE_TEST_SUITE_P(Validation, DivorceDecisionTest, ::testing::ValuesIn(st
 }), RowName<v1::DivorceDecision>);
 
 // ---------------------------------------------------------------------------------------------
-// Registration (no shared fixture: a birth registration of the fixture's child)
+// Registration (the shared fixture is a birth registration of the fixture's child)
 // ---------------------------------------------------------------------------------------------
 
-v1::Registration BirthRegistration() {
-  v1::Registration r;
-  r.mutable_key()->set_registry_office_code("26734");
-  r.mutable_key()->set_book("01/2026");
-  r.mutable_key()->set_registration_no("123");
-  r.set_kind(v1::REGISTRATION_KIND_BIRTH);
-  *r.mutable_registration_date() = t::Date(2026, 10, 28);
-  *r.mutable_event_date() = t::Date(2026, 10, 20);
-  auto* child = r.mutable_subject();
-  child->mutable_personal_id()->set_number("079226001111");  // male, born 2026
-  child->set_full_name("Trần Minh An");
-  child->set_sex(common::SEX_MALE);
-  *child->mutable_date_of_birth() = t::Date(2026, 10, 20);
-  *r.add_other_persons() = t::Mother();
-  *r.add_other_persons() = t::Father();
-  r.mutable_birth_certificate()->set_facility_code("BV79001");
-  r.mutable_birth_certificate()->set_certificate_no("GCS-2026-000123");
-  r.mutable_registrar()->set_full_name("Ngô Thị Hạnh");
-  *r.mutable_recorded_at() = t::At("2026-10-28T03:00:00Z");
-  return r;
-}
+using ::crvs::testing::BirthRegistration;
 
 v1::Registration DeathRegistration() {
   v1::Registration r = BirthRegistration();
@@ -1057,6 +1038,199 @@ INSTANTIATE_TEST_SUITE_P(Validation, CourtIngestRequestTest, ::testing::ValuesIn
      },
      {"reason", "decision.key"}},
 }), RowName<ingest::CourtIngestRequest>);
+
+// ---------------------------------------------------------------------------------------------
+// Registry requests
+// ---------------------------------------------------------------------------------------------
+
+registry::RecordRegistrationRequest RegistrationSubmit() {
+  registry::RecordRegistrationRequest r;
+  r.set_message_id("26734-2026-000123");
+  r.set_action(v1::ACTION_SUBMIT);
+  *r.mutable_registration() = BirthRegistration();
+  return r;
+}
+
+using RecordRegistrationRow = Row<registry::RecordRegistrationRequest>;
+class RecordRegistrationRequestTest : public ::testing::TestWithParam<RecordRegistrationRow> {};
+
+TEST_P(RecordRegistrationRequestTest, NamesExactlyTheBrokenFields) {
+  registry::RecordRegistrationRequest r = RegistrationSubmit();
+  GetParam().change(r);
+  ExpectRow(GetParam(), ValidateRecordRegistrationRequest(r, TestContext()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Validation, RecordRegistrationRequestTest, ::testing::ValuesIn(std::vector<RecordRegistrationRow>{
+    {"submit_is_valid", [](auto&) {}, {}},
+    {"death_registration_submit_is_valid", [](auto& r) { *r.mutable_registration() = DeathRegistration(); }, {}},
+    {"message_id_missing", [](auto& r) { r.clear_message_id(); }, {"message_id"}, "is required"},
+    {"message_id_with_slash", [](auto& r) { r.set_message_id("26734/123"); },
+     {"message_id"}, "must be 1-64 characters from A-Z a-z 0-9 . _ : -"},
+    {"message_id_65_chars", [](auto& r) { r.set_message_id(std::string(65, '7')); }, {"message_id"}},
+    {"action_unspecified", [](auto& r) { r.clear_action(); }, {"action"}, "is required"},
+    {"action_unknown_number", [](auto& r) { r.set_action(static_cast<v1::Action>(4)); },
+     {"action"}, "unknown value 4"},
+    {"amend_without_reason", [](auto& r) { r.set_action(v1::ACTION_AMEND); },
+     {"reason"}, "is required for ACTION_AMEND"},
+    {"amend_with_reason_is_valid",
+     [](auto& r) {
+       r.set_action(v1::ACTION_AMEND);
+       r.set_reason("sửa tên cha");
+     },
+     {}},
+    {"submit_reason_1001_bytes", [](auto& r) { r.set_reason(k1001); }, {"reason"}},
+    {"registration_missing", [](auto& r) { r.clear_registration(); }, {"registration"}, "is required"},
+    {"registration_fields_are_prefixed",
+     [](auto& r) { r.mutable_registration()->mutable_subject()->mutable_personal_id()->set_number("079226"); },
+     {"registration.subject.personal_id.number"}, "must be 12 digits"},
+    {"void_with_only_key_is_valid",
+     [](auto& r) {
+       r.set_action(v1::ACTION_VOID);
+       r.set_reason("ghi nhầm");
+       v1::Registration key_only;
+       *key_only.mutable_key() = r.registration().key();
+       *r.mutable_registration() = key_only;
+     },
+     {}},
+    {"void_ignores_fields_other_than_key",
+     [](auto& r) {
+       r.set_action(v1::ACTION_VOID);
+       r.set_reason("ghi nhầm");
+       r.mutable_registration()->clear_registrar();
+       *r.mutable_registration()->mutable_recorded_at() = t::At("2027-01-01T00:00:00Z");
+     },
+     {}},
+    {"void_without_reason_or_key",
+     [](auto& r) {
+       r.set_action(v1::ACTION_VOID);
+       r.mutable_registration()->clear_key();
+     },
+     {"reason", "registration.key"}},
+    {"every_fault_in_one_list",
+     [](auto& r) {
+       r.set_message_id("a b");
+       r.set_action(v1::ACTION_AMEND);
+       r.mutable_registration()->mutable_key()->set_registry_office_code("2673");
+       r.mutable_registration()->mutable_subject()->mutable_personal_id()->set_number("079226001111x");
+       r.mutable_registration()->clear_registrar();
+     },
+     {"message_id", "reason", "registration.key.registry_office_code",
+      "registration.subject.personal_id.number", "registration.registrar.full_name"}},
+}), RowName<registry::RecordRegistrationRequest>);
+
+using GetRecordRow = Row<registry::GetRecordRequest>;
+class GetRecordRequestTest : public ::testing::TestWithParam<GetRecordRow> {};
+
+TEST_P(GetRecordRequestTest, NamesExactlyTheBrokenFields) {
+  registry::GetRecordRequest r;
+  r.set_business_key("death/BV01002/GBT-2026-000045");
+  GetParam().change(r);
+  ExpectRow(GetParam(), ValidateGetRecordRequest(r));
+}
+
+INSTANTIATE_TEST_SUITE_P(Validation, GetRecordRequestTest, ::testing::ValuesIn(std::vector<GetRecordRow>{
+    {"death_key_is_valid", [](auto&) {}, {}},
+    {"birth_key_is_valid", [](auto& r) { r.set_business_key("birth/BV79001/GCS-2026-000123"); }, {}},
+    {"registration_key_with_escaped_slash_is_valid",
+     [](auto& r) { r.set_business_key("registration/26734/01%2F2026/123"); }, {}},
+    {"divorce_key_with_escaped_percent_and_slash_is_valid",
+     [](auto& r) { r.set_business_key("divorce/TA79001/125%2F2026%2FQĐST-HNGĐ%25"); }, {}},
+    {"empty", [](auto& r) { r.clear_business_key(); }, {"business_key"}, "is required"},
+    {"unknown_kind", [](auto& r) { r.set_business_key("marriage/26734/1"); }, {"business_key"},
+     "must be birth/<facility_code>/<certificate_no>, death/<facility_code>/<notice_no>, "
+     "divorce/<court_code>/<decision_no> or registration/<registry_office_code>/<book>/"
+     "<registration_no>"},
+    {"death_key_with_three_components", [](auto& r) { r.set_business_key("death/BV01002/GBT/1"); },
+     {"business_key"}},
+    {"registration_key_with_two_components", [](auto& r) { r.set_business_key("registration/26734/123"); },
+     {"business_key"}},
+    {"unescaped_percent", [](auto& r) { r.set_business_key("death/BV01002/GBT%1"); },
+     {"business_key"}, "component 3: '%' may only start the escapes %25 ('%') and %2F ('/')"},
+    {"lower_case_escape", [](auto& r) { r.set_business_key("registration/26734/01%2f2026/123"); },
+     {"business_key"}},
+    {"empty_component", [](auto& r) { r.set_business_key("death//GBT-1"); },
+     {"business_key"}, "facility_code is required"},
+    {"bad_office_code", [](auto& r) { r.set_business_key("registration/2673/01/123"); },
+     {"business_key"}, "registry_office_code must be 5 digits"},
+    {"component_with_leading_space", [](auto& r) { r.set_business_key("birth/BV79001/ GCS-1"); },
+     {"business_key"}, "certificate_no must not start or end with whitespace"},
+}), RowName<registry::GetRecordRequest>);
+
+using PersonStatusRow = Row<registry::GetPersonStatusRequest>;
+class GetPersonStatusRequestTest : public ::testing::TestWithParam<PersonStatusRow> {};
+
+TEST_P(GetPersonStatusRequestTest, NamesExactlyTheBrokenFields) {
+  registry::GetPersonStatusRequest r;
+  r.mutable_personal_id()->set_number("001052003456");
+  GetParam().change(r);
+  ExpectRow(GetParam(), ValidateGetPersonStatusRequest(r, TestContext()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Validation, GetPersonStatusRequestTest, ::testing::ValuesIn(std::vector<PersonStatusRow>{
+    {"valid", [](auto&) {}, {}},
+    {"personal_id_missing", [](auto& r) { r.clear_personal_id(); }, {"personal_id.number"}, "is required"},
+    {"number_empty", [](auto& r) { r.mutable_personal_id()->clear_number(); }, {"personal_id.number"}},
+    {"eleven_digits", [](auto& r) { r.mutable_personal_id()->set_number("00105200345"); },
+     {"personal_id.number"}, "must be 12 digits"},
+    {"with_a_letter", [](auto& r) { r.mutable_personal_id()->set_number("00105200345A"); },
+     {"personal_id.number"}},
+    {"unknown_prefix", [](auto& r) { r.mutable_personal_id()->set_number("999052003456"); },
+     {"personal_id.number"}, "digits 1-3 (999) are not a province id prefix"},
+    {"century_digit_6", [](auto& r) { r.mutable_personal_id()->set_number("001652003456"); },
+     {"personal_id.number"}, "digit 4 must be 0-5 (century and sex of birth)"},
+}), RowName<registry::GetPersonStatusRequest>);
+
+using ListRecordsRow = Row<registry::ListRecordsRequest>;
+class ListRecordsRequestTest : public ::testing::TestWithParam<ListRecordsRow> {};
+
+TEST_P(ListRecordsRequestTest, NamesExactlyTheBrokenFields) {
+  registry::ListRecordsRequest r;
+  r.mutable_source()->set_kind(common::PRINCIPAL_KIND_FACILITY);
+  r.mutable_source()->set_code("BV79001");
+  r.set_kind(v1::RECORD_KIND_BIRTH_CERTIFICATE);
+  *r.mutable_issued_from() = t::At("2026-10-01T00:00:00Z");
+  *r.mutable_issued_to() = t::At("2026-11-01T00:00:00Z");
+  r.set_page_size(50);
+  GetParam().change(r);
+  ExpectRow(GetParam(), ValidateListRecordsRequest(r));
+}
+
+INSTANTIATE_TEST_SUITE_P(Validation, ListRecordsRequestTest, ::testing::ValuesIn(std::vector<ListRecordsRow>{
+    {"valid", [](auto&) {}, {}},
+    {"no_filters_is_valid", [](auto& r) { r.Clear(); }, {}},
+    {"issued_to_in_the_future_is_valid", [](auto& r) { *r.mutable_issued_to() = t::At("2099-01-01T00:00:00Z"); }, {}},
+    {"page_size_1000_is_valid", [](auto& r) { r.set_page_size(1000); }, {}},
+    {"system_source_is_valid",
+     [](auto& r) {
+       r.mutable_source()->set_kind(common::PRINCIPAL_KIND_SYSTEM);
+       r.mutable_source()->set_code("court-source");
+     },
+     {}},
+    {"source_kind_missing", [](auto& r) { r.mutable_source()->clear_kind(); }, {"source.kind"}, "is required"},
+    {"source_kind_unknown", [](auto& r) { r.mutable_source()->set_kind(static_cast<common::PrincipalKind>(9)); },
+     {"source.kind"}, "unknown value 9"},
+    {"source_code_missing", [](auto& r) { r.mutable_source()->clear_code(); }, {"source.code"}, "is required"},
+    {"source_code_with_colon", [](auto& r) { r.mutable_source()->set_code("BV:1"); },
+     {"source.code"}, "must be 1-64 characters from A-Z a-z 0-9 . _ -"},
+    {"kind_unknown", [](auto& r) { r.set_kind(static_cast<v1::RecordKind>(7)); }, {"kind"}, "unknown value 7"},
+    {"issued_from_nanos_out_of_range", [](auto& r) { r.mutable_issued_from()->set_nanos(-1); },
+     {"issued_from"}, "is not a valid timestamp"},
+    {"issued_to_equal_to_issued_from", [](auto& r) { *r.mutable_issued_to() = r.issued_from(); },
+     {"issued_to"}, "must be after issued_from"},
+    {"issued_to_before_issued_from", [](auto& r) { *r.mutable_issued_to() = t::At("2026-09-01T00:00:00Z"); },
+     {"issued_to"}},
+    {"page_size_negative", [](auto& r) { r.set_page_size(-1); },
+     {"page_size"}, "must be 1..1000 (or 0 for 100), got -1"},
+    {"page_size_1001", [](auto& r) { r.set_page_size(1001); }, {"page_size"}},
+    {"every_fault_in_one_list",
+     [](auto& r) {
+       r.mutable_source()->clear_code();
+       r.set_kind(static_cast<v1::RecordKind>(7));
+       *r.mutable_issued_to() = t::At("2026-09-01T00:00:00Z");
+       r.set_page_size(5000);
+     },
+     {"source.code", "kind", "issued_to", "page_size"}},
+}), RowName<registry::ListRecordsRequest>);
 
 }  // namespace
 }  // namespace crvs::validation

@@ -88,7 +88,7 @@ TEST(Cli, ExampleConfigInDeployLoadsAndListsEveryKey) {
   EXPECT_EQ(check.exit_code, 0) << check.err;
   RunResult dump = RunProgram({kCrvs, "config", "dump"});
   RunResult example_text = RunProgram({"sed", "-e", "1,/^$/d", example});
-  EXPECT_EQ(example_text.out, dump.out) << "regenerate deploy/crvs.example.toml with crvs config dump";
+  EXPECT_EQ(example_text.out, dump.out) << "run scripts/example-config.sh to regenerate deploy/crvs.example.toml";
 }
 
 }  // namespace

@@ -134,4 +134,28 @@ inline v1::DivorceDecision DivorceDecision(const std::string& no = "125/2026/QĐ
   return v;
 }
 
+// The birth registration of the BirthCertificate() child at registry office 26734 (Hồ Chí Minh
+// City), linked to that certificate: the child's new ID 079226001111 (male, born 2026), the
+// mother and father in other_persons[0] and [1].
+inline v1::Registration BirthRegistration(const std::string& no = "123") {
+  v1::Registration r;
+  r.mutable_key()->set_registry_office_code("26734");
+  r.mutable_key()->set_book("01/2026");
+  r.mutable_key()->set_registration_no(no);
+  r.set_kind(v1::REGISTRATION_KIND_BIRTH);
+  *r.mutable_registration_date() = Date(2026, 10, 28);
+  *r.mutable_event_date() = Date(2026, 10, 20);
+  auto* child = r.mutable_subject();
+  child->mutable_personal_id()->set_number("079226001111");
+  child->set_full_name("Trần Minh An");
+  child->set_sex(common::SEX_MALE);
+  *child->mutable_date_of_birth() = Date(2026, 10, 20);
+  *r.add_other_persons() = Mother();
+  *r.add_other_persons() = Father();
+  *r.mutable_birth_certificate() = BirthCertificate().key();
+  r.mutable_registrar()->set_full_name("Ngô Thị Hạnh");
+  *r.mutable_recorded_at() = At("2026-10-28T03:00:00Z");
+  return r;
+}
+
 }  // namespace crvs::testing

@@ -1,0 +1,77 @@
+#include "connectors/registry_sink/decode.h"
+
+#include "services/records/records.h"
+#include "services/validation/validators.h"
+
+namespace crvs::sink {
+namespace {
+
+store::FailedMessage Failure(store::KafkaMessage message, const char* error_class,
+                             std::string error_message) {
+  store::FailedMessage f;
+  f.business_key = message.key;  // the Kafka key is the business key; it holds no personal data
+  f.message = std::move(message);
+  f.error_class = error_class;
+  f.error_message = std::move(error_message);
+  return f;
+}
+
+std::vector<FieldViolation> DomainViolations(const records::v1::RecordEnvelope& e,
+                                             const validation::Context& ctx) {
+  const bool key_only = e.action() == records::v1::ACTION_VOID;
+  switch (e.record_case()) {
+    case records::v1::RecordEnvelope::kBirthCertificate:
+      return key_only ? validation::ValidateKeyOnly(e.birth_certificate(), "birth_certificate")
+                      : validation::ValidateBirthCertificate(e.birth_certificate(), ctx,
+                                                             "birth_certificate");
+    case records::v1::RecordEnvelope::kDeathNotice:
+      return key_only ? validation::ValidateKeyOnly(e.death_notice(), "death_notice")
+                      : validation::ValidateDeathNotice(e.death_notice(), ctx, "death_notice");
+    case records::v1::RecordEnvelope::kDivorceDecision:
+      return key_only ? validation::ValidateKeyOnly(e.divorce_decision(), "divorce_decision")
+                      : validation::ValidateDivorceDecision(e.divorce_decision(), ctx,
+                                                            "divorce_decision");
+    case records::v1::RecordEnvelope::kRegistration:
+      return key_only ? validation::ValidateKeyOnly(e.registration(), "registration")
+                      : validation::ValidateRegistration(e.registration(), ctx, "registration");
+    case records::v1::RecordEnvelope::RECORD_NOT_SET:
+      break;
+  }
+  return {{"record", "the envelope carries no record"}};
+}
+
+}  // namespace
+
+Decoded Decode(store::KafkaMessage message, const validation::ReferenceData& reference) {
+  records::v1::RecordEnvelope envelope;
+  if (!envelope.ParseFromString(message.value)) {
+    return Failure(std::move(message), kErrorDecode,
+                   "value is not a crvs.records.v1.RecordEnvelope (protobuf decode failed)");
+  }
+  if (envelope.schema_version() != records::kSchemaVersion) {
+    return Failure(std::move(message), kErrorSchemaVersion,
+                   "schema_version " + std::to_string(envelope.schema_version()) +
+                       " is not known to this sink (knows " +
+                       std::to_string(records::kSchemaVersion) + ")");
+  }
+  validation::Context ctx;
+  ctx.reference = &reference;
+  auto violations = DomainViolations(envelope, ctx);
+  if (!violations.empty()) {
+    std::string text;
+    for (const auto& v : violations) text += (text.empty() ? "" : "; ") + v.field + ": " + v.description;
+    return Failure(std::move(message), kErrorValidation, text);
+  }
+  if (records::KeyOf(envelope).value != envelope.business_key()) {
+    return Failure(std::move(message), kErrorValidation,
+                   "business_key '" + envelope.business_key() +
+                       "' does not match the record's key '" + records::KeyOf(envelope).value +
+                       "'");
+  }
+  store::InboundRecord record;
+  record.message = std::move(message);
+  record.envelope = std::move(envelope);
+  return record;
+}
+
+}  // namespace crvs::sink

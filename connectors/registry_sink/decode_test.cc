@@ -1,0 +1,99 @@
+#include "connectors/registry_sink/decode.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "services/records/records.h"
+#include "tests/support/fixtures.h"
+
+namespace crvs::sink {
+namespace {
+
+using ::testing::HasSubstr;
+
+store::KafkaMessage Message(const std::string& value) {
+  store::KafkaMessage m;
+  m.topic_partition = {store::Topic("crvs.death-notices.v1"), store::Partition(3)};
+  m.offset = store::Offset(41);
+  m.key = "death/BV01002/GBT-2026-000045";
+  m.value = value;
+  return m;
+}
+
+records::v1::RecordEnvelope Envelope() {
+  records::v1::RecordEnvelope e;
+  e.set_message_id("m-1");
+  e.set_action(records::v1::ACTION_SUBMIT);
+  e.set_schema_version(1);
+  *e.mutable_death_notice() = testing::DeathNotice();
+  e.set_business_key(records::KeyOf(e).value);
+  e.set_kind(records::v1::RECORD_KIND_DEATH_NOTICE);
+  e.set_content_hash(records::ContentHash(e.death_notice()));
+  return e;
+}
+
+const store::FailedMessage& AsFailure(const Decoded& d) {
+  static const store::FailedMessage none;
+  auto* f = std::get_if<store::FailedMessage>(&d);
+  EXPECT_NE(f, nullptr) << "expected a failure";
+  return f ? *f : none;
+}
+
+TEST(Decode, ValidEnvelopeBecomesARecord) {
+  Decoded d = Decode(Message(Envelope().SerializeAsString()), validation::ReferenceData::Default());
+  auto* r = std::get_if<store::InboundRecord>(&d);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->envelope.message_id(), "m-1");
+  EXPECT_EQ(r->message.offset.value(), 41);
+}
+
+TEST(Decode, GarbageIsADecodeFailureKeepingItsPlace) {
+  Decoded d = Decode(Message("\xff\xff\xff not protobuf"), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, "DECODE");
+  EXPECT_EQ(f.message.offset.value(), 41);
+  EXPECT_EQ(f.message.topic_partition.partition.value(), 3);
+  EXPECT_EQ(f.business_key, "death/BV01002/GBT-2026-000045");
+}
+
+TEST(Decode, UnknownSchemaVersionIsItsOwnClass) {
+  auto e = Envelope();
+  e.set_schema_version(2);
+  Decoded d = Decode(Message(e.SerializeAsString()), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, "SCHEMA_VERSION");
+  EXPECT_THAT(f.error_message, HasSubstr("schema_version 2"));
+}
+
+TEST(Decode, RecordFailingDomainRulesNamesTheField) {
+  auto e = Envelope();
+  e.mutable_death_notice()->mutable_cause_of_death()->mutable_chain(1)->set_icd10_code("bad");
+  Decoded d = Decode(Message(e.SerializeAsString()), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, "VALIDATION");
+  EXPECT_THAT(f.error_message, HasSubstr("death_notice.cause_of_death.chain[1].icd10_code"));
+  EXPECT_THAT(f.error_message, ::testing::Not(HasSubstr("001052003456")));  // no personal ID
+}
+
+TEST(Decode, BusinessKeyMustMatchTheRecord) {
+  auto e = Envelope();
+  e.set_business_key("death/BV01002/SOMETHING-ELSE");
+  Decoded d = Decode(Message(e.SerializeAsString()), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, "VALIDATION");
+  EXPECT_THAT(f.error_message, HasSubstr("does not match"));
+}
+
+TEST(Decode, VoidNeedsOnlyTheKey) {
+  records::v1::RecordEnvelope e = Envelope();
+  e.set_action(records::v1::ACTION_VOID);
+  e.set_reason("issued in error");
+  auto key = e.death_notice().key();
+  e.mutable_death_notice()->Clear();
+  *e.mutable_death_notice()->mutable_key() = key;
+  Decoded d = Decode(Message(e.SerializeAsString()), validation::ReferenceData::Default());
+  EXPECT_NE(std::get_if<store::InboundRecord>(&d), nullptr);
+}
+
+}  // namespace
+}  // namespace crvs::sink

@@ -1,0 +1,97 @@
+// The registry sink: a Kafka consumer group over the record topics that applies each batch to
+// the civil-status database in ONE transaction together with the consumed offsets, and resumes
+// from the offsets stored in the database on every partition assignment. That — not Kafka
+// transactions or Kafka-committed offsets — is what makes delivery exactly once across crashes,
+// restarts and rebalances.
+//
+// Poison messages (undecodable, unknown schema version, failing the domain rules, conflicts)
+// become dead letters (table, in the same transaction, then the dead-letter topic) and the
+// partition keeps moving. Transient database errors retry the same batch with backoff. A
+// position below the log start (records expired unread) is recorded as a lost range, counted
+// by an alarm metric and logged as an error: never skipped silently.
+//
+// Lifetime: Start() runs the consumer on its own thread; Stop() applies what was consumed,
+// leaves the group and joins. Thread-safety: Stop, Pause, Resume and the accessors are
+// thread-safe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <prometheus/registry.h>
+
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/producer.h"
+#include "connectors/registry_sink/sink_config.h"
+#include "connectors/registry_sink/sink_metrics.h"
+#include "services/store/store.h"
+#include "services/validation/reference_data.h"
+
+struct rd_kafka_s;
+struct rd_kafka_topic_partition_list_s;
+struct rd_kafka_message_s;
+
+namespace crvs::sink {
+
+class RegistrySink {
+ public:
+  struct Deps {
+    store::Store* store;                          // the civil-status database
+    kafka::Producer* dead_letter_producer;        // for the dead-letter topic
+    const validation::ReferenceData* reference;   // for the domain rules
+    prometheus::Registry* registry;               // metrics
+  };
+
+  static absl::StatusOr<std::unique_ptr<RegistrySink>> Start(const SinkConfig& config,
+                                                             const kafka::KafkaConfig& kafka,
+                                                             const std::string& bootstrap_servers,
+                                                             Deps deps);
+  ~RegistrySink();
+  void Stop();
+
+  // Stops / restarts fetching; what was consumed is still applied.
+  void Pause() { paused_.store(true); }
+  void Resume() { paused_.store(false); }
+  bool paused() const { return paused_.load(); }
+
+  // Records committed to the database by this sink since start (any outcome).
+  int64_t committed() const { return committed_.load(); }
+  // Empty when healthy; otherwise why not (e.g. the database keeps failing).
+  std::string NotReady() const;
+
+ private:
+  RegistrySink() = default;
+  void Run();
+  void OnRebalance(int err, rd_kafka_topic_partition_list_s* partitions);
+  void Assign(rd_kafka_topic_partition_list_s* partitions);
+  void Add(rd_kafka_message_s* message);
+  void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
+  // Applies the pending batch, retrying transient failures; returns false only when stopping.
+  bool Flush();
+  void PublishDeadLetters(const store::ApplyBatch& batch, const store::BatchResult& result);
+  void UpdateLag(const store::ApplyBatch& batch, absl::Time committed_at);
+  void SleepBackoff(config::Duration& backoff);
+
+  SinkConfig config_;
+  kafka::KafkaConfig kafka_;
+  Deps deps_{};
+  std::unique_ptr<SinkMetrics> metrics_;
+  rd_kafka_s* consumer_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> paused_{false};
+  bool fetch_paused_ = false;  // loop thread only
+  std::atomic<int64_t> committed_{0};
+  std::atomic<int> consecutive_failures_{0};
+
+  // The batch being gathered (loop thread only).
+  store::ApplyBatch batch_;
+  std::map<store::TopicPartition, std::pair<int64_t, absl::Time>> batch_positions_;
+  std::chrono::steady_clock::time_point batch_started_;
+};
+
+}  // namespace crvs::sink

@@ -1,0 +1,137 @@
+#include "services/bench/sink_bench.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <google/protobuf/util/time_util.h>
+#include <prometheus/registry.h>
+
+#include "connectors/registry_sink/registry_sink.h"
+#include "services/platform/status.h"
+#include "services/records/records.h"
+#include "services/store/raw_upsert_probe.h"
+#include "services/store/store.h"
+#include "services/validation/reference_data.h"
+
+namespace crvs::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A valid death notice for person i: personal ID 001 0 52 + six digits (male, born 1952).
+records::v1::RecordEnvelope Notice(const std::string& run, int i) {
+  records::v1::RecordEnvelope e;
+  e.set_message_id("bench-" + run + "-" + std::to_string(i));
+  e.set_action(records::v1::ACTION_SUBMIT);
+  e.mutable_source()->set_kind(common::v1::PRINCIPAL_KIND_FACILITY);
+  e.mutable_source()->set_code("BV01002");
+  auto* d = e.mutable_death_notice();
+  d->mutable_key()->set_facility_code("BV01002");
+  d->mutable_key()->set_notice_no("BENCH-" + run + "-" + std::to_string(i));
+  auto* p = d->mutable_deceased();
+  char id[16];
+  std::snprintf(id, sizeof id, "001052%06d", i % 1000000);
+  p->mutable_personal_id()->set_number(id);
+  p->set_full_name("Hoàng Văn Tư");
+  p->set_sex(common::v1::SEX_MALE);
+  p->mutable_date_of_birth()->set_year(1952);
+  p->mutable_date_of_birth()->set_month(5);
+  p->mutable_date_of_birth()->set_day(17);
+  p->mutable_residence()->set_province_code("01");
+  p->mutable_residence()->set_commune_code("00004");
+  google::protobuf::util::TimeUtil::FromString("2026-10-25T14:10:00Z",
+                                               d->mutable_died_at()->mutable_instant());
+  d->mutable_died_at()->set_utc_offset_minutes(420);
+  d->mutable_place_of_death()->set_in_facility(true);
+  d->mutable_place_of_death()->mutable_facility()->set_facility_code("BV01002");
+  d->mutable_place_of_death()->set_commune_code("00004");
+  auto* underlying = d->mutable_cause_of_death()->add_chain();
+  underlying->set_role(records::v1::CAUSE_ROLE_UNDERLYING);
+  underlying->set_description("Acute myocardial infarction");
+  underlying->set_icd10_code("I21.9");
+  d->set_manner_of_death(records::v1::MANNER_OF_DEATH_NATURAL);
+  d->mutable_certifier()->set_full_name("BS. Vũ Quang Huy");
+  google::protobuf::util::TimeUtil::FromString("2026-10-25T16:00:00Z", d->mutable_issued_at());
+  records::CompleteEnvelope(&e, google::protobuf::util::TimeUtil::GetCurrentTime());
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<SinkBenchReport> RunSinkBench(
+    const SinkBenchInputs& in, const std::function<void(const std::string&)>& progress) {
+  SinkBenchReport report;
+  report.records = in.records;
+  const std::string run = records::NewTraceId().substr(0, 8);
+
+  // 1. Input, produced before anything is timed on the database side.
+  std::vector<kafka::OutgoingMessage> messages;
+  messages.reserve(static_cast<size_t>(in.records));
+  size_t bytes = 0;
+  for (int i = 0; i < in.records; ++i) {
+    auto e = Notice(run, i);
+    messages.push_back({in.kafka.topic_deaths, e.business_key(), e.SerializeAsString(),
+                        records::HeadersOf(e)});
+    bytes += messages.back().value.size();
+  }
+  report.envelope_bytes = static_cast<int>(bytes / std::max<size_t>(1, messages.size()));
+  {
+    kafka::ProducerConfig pc = in.producer;
+    pc.queue_max_messages = std::max(pc.queue_max_messages, in.records);
+    CRVS_ASSIGN_OR_RETURN(auto producer, kafka::Producer::Create(in.kafka, pc, in.bootstrap_servers));
+    std::atomic<int> delivered{0}, failed{0};
+    auto start = Clock::now();
+    for (auto& m : messages) {
+      CRVS_RETURN_IF_ERROR(producer->Produce(std::move(m), [&](const kafka::Delivery& d) {
+        (d.status.ok() ? delivered : failed).fetch_add(1);
+      }));
+    }
+    while (delivered + failed < in.records) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    report.produce_per_s = in.records / Since(start);
+    if (failed > 0) return absl::UnavailableError(std::to_string(failed.load()) + " records not delivered");
+    progress("produced " + std::to_string(in.records) + " notices of " +
+             std::to_string(report.envelope_bytes) + " bytes");
+  }
+
+  // 2. The database's ceiling, same rows count, batch and payload size.
+  CRVS_ASSIGN_OR_RETURN(report.raw_upsert_per_s,
+                        store::MeasureRawUpsertRate(in.database, {in.records, in.sink.batch_max_records,
+                                                                  report.envelope_bytes}));
+  progress("raw batched upsert measured");
+
+  // 3. The sink draining the topic into the same database.
+  CRVS_ASSIGN_OR_RETURN(auto db, store::Store::Open(in.database));
+  report.backend = std::string(db->backend());
+  CRVS_ASSIGN_OR_RETURN(auto dlq, kafka::Producer::Create(in.kafka, in.producer, in.bootstrap_servers));
+  prometheus::Registry registry;
+  sink::SinkConfig sc = in.sink;
+  sc.group_id = "crvs-bench-" + run;
+  CRVS_ASSIGN_OR_RETURN(auto sink, sink::RegistrySink::Start(
+                                       sc, in.kafka, in.bootstrap_servers,
+                                       {db.get(), dlq.get(), &validation::ReferenceData::Default(),
+                                        &registry}));
+  Clock::time_point first;
+  int64_t at_first = 0;
+  auto last_report = Clock::now();
+  auto give_up = Clock::now() + std::chrono::minutes(10);
+  while (sink->committed() < in.records) {
+    if (Clock::now() > give_up) return absl::DeadlineExceededError("sink did not finish in 10 minutes");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    int64_t c = sink->committed();
+    if (at_first == 0 && c > 0) {
+      first = Clock::now();
+      at_first = c;
+    }
+    if (Since(last_report) >= 1.0) {
+      progress("sink committed " + std::to_string(c) + "/" + std::to_string(in.records));
+      last_report = Clock::now();
+    }
+  }
+  report.sink_per_s = (in.records - at_first) / std::max(1e-9, Since(first));
+  sink->Stop();
+  return report;
+}
+
+}  // namespace crvs::bench

@@ -1,0 +1,265 @@
+#include "services/store/record_rules.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/time/civil_time.h>
+#include <absl/time/time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <tuple>
+
+#include "services/platform/status.h"
+#include "services/records/records.h"
+
+namespace crvs::store::rules {
+
+namespace registry = ::crvs::registry::v1;
+
+std::string StripEnumPrefix(const std::string& name, std::string_view prefix) {
+  return name.compare(0, prefix.size(), prefix) == 0 ? name.substr(prefix.size()) : name;
+}
+
+std::string LinkedKey(const v1::Registration& r) {
+  switch (r.linked_case()) {
+    case v1::Registration::kBirthCertificate:
+      return records::KeyOf(r.birth_certificate()).value;
+    case v1::Registration::kDeathNotice:
+      return records::KeyOf(r.death_notice()).value;
+    case v1::Registration::kDivorceDecision:
+      return records::KeyOf(r.divorce_decision()).value;
+    case v1::Registration::LINKED_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+absl::Status CheckEnvelope(const v1::RecordEnvelope& e) {
+  std::vector<FieldViolation> violations;
+  if (e.message_id().empty()) violations.push_back({"message_id", "required"});
+  if (e.record_case() == v1::RecordEnvelope::RECORD_NOT_SET) {
+    violations.push_back({"record", "required: no record in the envelope"});
+  } else {
+    if (e.kind() != records::KindOf(e)) {
+      violations.push_back(
+          {"kind", absl::StrCat(v1::RecordKind_Name(e.kind()), " does not match the record (",
+                                v1::RecordKind_Name(records::KindOf(e)), ")")});
+    }
+    std::string key = records::KeyOf(e).value;
+    if (e.business_key() != key) {
+      violations.push_back(
+          {"business_key",
+           absl::StrCat("\"", e.business_key(), "\" is not the record's key \"", key, "\"")});
+    }
+  }
+  if (e.action() == v1::ACTION_UNSPECIFIED || !v1::Action_IsValid(e.action())) {
+    violations.push_back({"action", "required"});
+  }
+  if ((e.action() == v1::ACTION_AMEND || e.action() == v1::ACTION_VOID) && e.reason().empty()) {
+    violations.push_back({"reason", "required for AMEND and VOID"});
+  }
+  if (e.content_hash().size() != 32) {
+    violations.push_back({"content_hash", absl::StrCat("must be 32 bytes (SHA-256), got ",
+                                                       e.content_hash().size())});
+  }
+  if (e.source().kind() == common::v1::PRINCIPAL_KIND_UNSPECIFIED || e.source().code().empty()) {
+    violations.push_back({"source", "required (kind and code)"});
+  }
+  if (!e.has_issued_at()) violations.push_back({"issued_at", "required"});
+  if (violations.empty()) return absl::OkStatus();
+  return InvalidArgument(violations);
+}
+
+std::string KindName(v1::RecordKind kind) {
+  return StripEnumPrefix(v1::RecordKind_Name(kind), "RECORD_KIND_");
+}
+std::string ActionName(v1::Action action) {
+  return StripEnumPrefix(v1::Action_Name(action), "ACTION_");
+}
+std::string StateName(registry::RecordState state) {
+  return StripEnumPrefix(registry::RecordState_Name(state), "RECORD_STATE_");
+}
+v1::RecordKind ParseKind(std::string_view name) {
+  v1::RecordKind kind = v1::RECORD_KIND_UNSPECIFIED;
+  v1::RecordKind_Parse(std::string("RECORD_KIND_").append(name), &kind);
+  return kind;
+}
+v1::Action ParseAction(std::string_view name) {
+  v1::Action action = v1::ACTION_UNSPECIFIED;
+  v1::Action_Parse(std::string("ACTION_").append(name), &action);
+  return action;
+}
+registry::RecordState ParseState(std::string_view name) {
+  registry::RecordState state = registry::RECORD_STATE_UNSPECIFIED;
+  registry::RecordState_Parse(std::string("RECORD_STATE_").append(name), &state);
+  return state;
+}
+
+std::string VitalName(registry::VitalStatus status) {
+  return StripEnumPrefix(registry::VitalStatus_Name(status), "VITAL_STATUS_");
+}
+std::string MaritalName(registry::MaritalStatus status) {
+  return StripEnumPrefix(registry::MaritalStatus_Name(status), "MARITAL_STATUS_");
+}
+registry::VitalStatus ParseVital(std::string_view name) {
+  registry::VitalStatus status = registry::VITAL_STATUS_UNKNOWN;
+  registry::VitalStatus_Parse(std::string("VITAL_STATUS_").append(name), &status);
+  return status;
+}
+registry::MaritalStatus ParseMarital(std::string_view name) {
+  registry::MaritalStatus status = registry::MARITAL_STATUS_UNKNOWN;
+  registry::MaritalStatus_Parse(std::string("MARITAL_STATUS_").append(name), &status);
+  return status;
+}
+
+std::string FormatDate(const common::v1::LocalDate& d) {
+  if (d.year() == 0 && d.month() == 0 && d.day() == 0) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
+  return buf;
+}
+
+bool ParseDate(std::string_view text, common::v1::LocalDate* date) {
+  int y = 0, m = 0, d = 0;
+  if (text.size() != 10 || std::sscanf(std::string(text).c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) {
+    return false;
+  }
+  date->set_year(y);
+  date->set_month(m);
+  date->set_day(d);
+  return true;
+}
+
+std::string LocalDateOf(const common::v1::DateTime& at) {
+  if (!at.has_instant()) return "";
+  absl::Time t = absl::FromUnixSeconds(at.instant().seconds());
+  absl::CivilDay day = absl::ToCivilDay(t, absl::FixedTimeZone(at.utc_offset_minutes() * 60));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(day.year()), day.month(),
+                day.day());
+  return buf;
+}
+
+registry::RecordState StateOf(const v1::RecordEnvelope& content, std::string* detail) {
+  detail->clear();
+  if (content.record_case() != v1::RecordEnvelope::kDivorceDecision) {
+    return registry::RECORD_STATE_ACTIVE;
+  }
+  const auto& d = content.divorce_decision();
+  if (d.has_set_aside()) {
+    *detail = absl::StrCat("set aside on ", FormatDate(d.set_aside().set_aside_on()), " by ",
+                           d.set_aside().by_decision_no());
+    return registry::RECORD_STATE_SET_ASIDE;
+  }
+  if (d.has_legal_effect_date()) return registry::RECORD_STATE_EFFECTIVE;
+  return registry::RECORD_STATE_PENDING_EFFECT;
+}
+
+std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content) {
+  std::vector<PersonFact> facts;
+  const std::string& key = content.business_key();
+  auto add = [&](const common::v1::Person& person, std::string_view fact, std::string date) {
+    const std::string& id = person.personal_id().number();
+    if (id.empty()) return;
+    PersonFact f{id, key, std::string(fact), std::move(date)};
+    if (std::find(facts.begin(), facts.end(), f) == facts.end()) facts.push_back(std::move(f));
+  };
+  switch (content.record_case()) {
+    case v1::RecordEnvelope::kBirthCertificate: {
+      const auto& b = content.birth_certificate();
+      if (b.has_mother()) add(b.mother(), kMentioned, "");
+      if (b.has_father()) add(b.father(), kMentioned, "");
+      break;
+    }
+    case v1::RecordEnvelope::kDeathNotice: {
+      const auto& d = content.death_notice();
+      add(d.deceased(), kDeathNotice, LocalDateOf(d.died_at()));
+      break;
+    }
+    case v1::RecordEnvelope::kDivorceDecision: {
+      const auto& d = content.divorce_decision();
+      std::string detail;
+      switch (StateOf(content, &detail)) {
+        case registry::RECORD_STATE_EFFECTIVE: {
+          auto fact = d.kind() == v1::DECISION_KIND_ANNULMENT ? kAnnulled : kDivorced;
+          std::string date = FormatDate(d.legal_effect_date());
+          add(d.spouse_a(), fact, date);
+          add(d.spouse_b(), fact, date);
+          break;
+        }
+        case registry::RECORD_STATE_SET_ASIDE: {
+          std::string date = FormatDate(d.set_aside().set_aside_on());
+          add(d.spouse_a(), kDivorceSetAside, date);
+          add(d.spouse_b(), kDivorceSetAside, date);
+          break;
+        }
+        default:
+          add(d.spouse_a(), kMentioned, "");
+          add(d.spouse_b(), kMentioned, "");
+          break;
+      }
+      break;
+    }
+    case v1::RecordEnvelope::kRegistration: {
+      const auto& r = content.registration();
+      if (r.kind() == v1::REGISTRATION_KIND_DEATH) {
+        add(r.subject(), kDeathRegistered, FormatDate(r.event_date()));
+      } else {
+        add(r.subject(), kMentioned, "");
+        for (const auto& other : r.other_persons()) add(other, kMentioned, "");
+      }
+      break;
+    }
+    case v1::RecordEnvelope::RECORD_NOT_SET:
+      break;
+  }
+  return facts;
+}
+
+DerivedPerson DerivePerson(const std::vector<PersonFact>& facts) {
+  DerivedPerson out;
+  if (facts.empty()) return out;
+  out.vital_status = registry::VITAL_STATUS_ALIVE;
+
+  std::vector<const PersonFact*> registered, notices, marital;
+  for (const auto& f : facts) {
+    if (f.fact == kDeathRegistered) registered.push_back(&f);
+    if (f.fact == kDeathNotice) notices.push_back(&f);
+    if (f.fact == kDivorced || f.fact == kAnnulled || f.fact == kDivorceSetAside) {
+      marital.push_back(&f);
+    }
+  }
+  auto earliest_first = [](const PersonFact* a, const PersonFact* b) {
+    return std::tie(a->date, a->business_key) < std::tie(b->date, b->business_key);
+  };
+  std::sort(registered.begin(), registered.end(), earliest_first);
+  std::sort(notices.begin(), notices.end(), earliest_first);
+  // Latest first; on the same date a set-aside outranks the effect it reverses.
+  std::sort(marital.begin(), marital.end(), [](const PersonFact* a, const PersonFact* b) {
+    bool a_set_aside = a->fact == kDivorceSetAside, b_set_aside = b->fact == kDivorceSetAside;
+    return std::tie(a->date, a_set_aside, a->business_key) >
+           std::tie(b->date, b_set_aside, b->business_key);
+  });
+
+  if (!registered.empty() || !notices.empty()) {
+    out.vital_status = registry::VITAL_STATUS_DECEASED;
+    out.date_of_death = !registered.empty() ? registered.front()->date : notices.front()->date;
+  }
+  if (!marital.empty()) {
+    const PersonFact& latest = *marital.front();
+    out.marital_status = latest.fact == kDivorced   ? registry::MARITAL_STATUS_DIVORCED
+                         : latest.fact == kAnnulled ? registry::MARITAL_STATUS_ANNULLED
+                                                    : registry::MARITAL_STATUS_MARRIED;
+    out.marital_since = latest.date;
+  }
+  for (const auto* group : {&registered, &notices, &marital}) {
+    for (const PersonFact* f : *group) {
+      if (std::find(out.evidence_keys.begin(), out.evidence_keys.end(), f->business_key) ==
+          out.evidence_keys.end()) {
+        out.evidence_keys.push_back(f->business_key);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace crvs::store::rules

@@ -1,0 +1,262 @@
+#include "services/store/schema.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_replace.h>
+#include <absl/time/clock.h>
+
+#include <set>
+
+#include "services/platform/logging.h"
+
+namespace crvs::store {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* ddl;
+};
+
+// Times are microseconds since the Unix epoch, UTC (`*_at_us`); calendar dates are
+// 'YYYY-MM-DD' text; enums are their proto names without the prefix ('SUBMIT', 'VOIDED').
+constexpr Migration kMigrations[] = {
+    {1, "civil-status records, persons, offsets, dead letters", R"sql(
+-- One row per business key: the record's current state.
+CREATE TABLE records (
+  business_key    TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL,              -- BIRTH_CERTIFICATE, DEATH_NOTICE, ...
+  state           TEXT NOT NULL,              -- ACTIVE, VOIDED, PENDING_EFFECT, EFFECTIVE, SET_ASIDE
+  state_detail    TEXT NOT NULL,
+  current_version {INT} NOT NULL,
+  content_hash    {BYTES} NOT NULL,           -- of the current version
+  source          TEXT NOT NULL,              -- first version's source, "facility:BV79001"
+  issued_at_us    {INT} NOT NULL,             -- issued_at of the latest content (not of a VOID)
+  created_at_us   {INT} NOT NULL,
+  updated_at_us   {INT} NOT NULL
+){STRICT};
+CREATE INDEX records_by_source ON records (source, issued_at_us, business_key);
+CREATE INDEX records_by_issued ON records (issued_at_us, business_key);
+
+-- Every applied submission, never updated or deleted.
+CREATE TABLE record_versions (
+  business_key    TEXT NOT NULL,
+  version         {INT} NOT NULL,             -- 1, 2, ...
+  action          TEXT NOT NULL,              -- SUBMIT, AMEND, VOID
+  reason          TEXT NOT NULL,
+  content_hash    {BYTES} NOT NULL,
+  message_id      TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  issued_at_us    {INT} NOT NULL,
+  received_at_us  {INT} NOT NULL,
+  committed_at_us {INT} NOT NULL,
+  kafka_topic     TEXT NOT NULL,
+  kafka_partition {INT} NOT NULL,
+  kafka_offset    {INT} NOT NULL,
+  envelope        {BYTES} NOT NULL,           -- crvs.records.v1.RecordEnvelope as received
+  PRIMARY KEY (business_key, version)
+){STRICT};
+
+-- Per-kind columns of each record's latest content, for queries and indicators.
+CREATE TABLE birth_certificates (
+  business_key        TEXT PRIMARY KEY,
+  facility_code       TEXT NOT NULL,
+  certificate_no      TEXT NOT NULL,
+  born_on             TEXT,                   -- local date of birth
+  born_at_us          {INT},
+  birth_commune_code  TEXT,
+  in_facility         {INT} NOT NULL,
+  mother_personal_id  TEXT,
+  issued_at_us        {INT} NOT NULL
+){STRICT};
+
+CREATE TABLE death_notices (
+  business_key         TEXT PRIMARY KEY,
+  facility_code        TEXT NOT NULL,
+  notice_no            TEXT NOT NULL,
+  deceased_personal_id TEXT,
+  died_on              TEXT,                  -- local date of death
+  died_at_us           {INT},
+  death_commune_code   TEXT,
+  in_facility          {INT} NOT NULL,
+  underlying_icd10     TEXT,
+  issued_at_us         {INT} NOT NULL
+){STRICT};
+
+CREATE TABLE divorce_decisions (
+  business_key          TEXT PRIMARY KEY,
+  court_code            TEXT NOT NULL,
+  decision_no           TEXT NOT NULL,
+  decision_kind         TEXT NOT NULL,        -- JUDGMENT, CONSENSUAL_RECOGNITION, ANNULMENT
+  decision_date         TEXT,
+  legal_effect_date     TEXT,                 -- NULL while pending
+  spouse_a_personal_id  TEXT,
+  spouse_b_personal_id  TEXT,
+  set_aside_on          TEXT,
+  set_aside_by          TEXT,
+  issued_at_us          {INT} NOT NULL
+){STRICT};
+
+CREATE TABLE registrations (
+  business_key         TEXT PRIMARY KEY,
+  registry_office_code TEXT NOT NULL,
+  book                 TEXT NOT NULL,
+  registration_no      TEXT NOT NULL,
+  registration_kind    TEXT NOT NULL,         -- BIRTH, DEATH, DIVORCE_NOTED
+  registration_date    TEXT,
+  event_date           TEXT,
+  subject_personal_id  TEXT,
+  linked_key           TEXT,                  -- business key of the certificate/notice/decision
+  recorded_at_us       {INT} NOT NULL
+){STRICT};
+CREATE INDEX registrations_by_linked_key ON registrations (linked_key);
+
+-- What each non-voided record says about a person; persons are derived from these.
+CREATE TABLE person_facts (
+  personal_id  TEXT NOT NULL,
+  business_key TEXT NOT NULL,
+  fact         TEXT NOT NULL,                 -- MENTIONED, DEATH_NOTICE, DEATH_REGISTERED,
+                                              -- DIVORCED, ANNULLED, DIVORCE_SET_ASIDE
+  fact_date    TEXT,
+  PRIMARY KEY (personal_id, business_key, fact)
+){STRICT};
+CREATE INDEX person_facts_by_key ON person_facts (business_key);
+
+CREATE TABLE persons (
+  personal_id     TEXT PRIMARY KEY,
+  vital_status    TEXT NOT NULL,              -- UNKNOWN, ALIVE, DECEASED
+  date_of_death   TEXT,
+  marital_status  TEXT NOT NULL,              -- UNKNOWN, MARRIED, DIVORCED, ANNULLED
+  marital_since   TEXT,
+  evidence_keys   TEXT NOT NULL,              -- business keys, most relevant first, '\n'-separated
+  updated_at_us   {INT} NOT NULL
+){STRICT};
+
+-- Idempotency: every applied (source, message_id). Keyed by message_id first: the batch
+-- looks its ids up with one IN list (message ids are unique per source, near-unique overall).
+CREATE TABLE message_ids (
+  message_id      TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  business_key    TEXT NOT NULL,
+  action          TEXT NOT NULL,
+  content_hash    {BYTES} NOT NULL,
+  version         {INT} NOT NULL,
+  committed_at_us {INT} NOT NULL,
+  PRIMARY KEY (message_id, source)
+){STRICT};
+
+-- Next offset to consume per (group, topic, partition), committed with the rows it covers.
+CREATE TABLE consumed_offsets (
+  consumer_group  TEXT NOT NULL,
+  topic           TEXT NOT NULL,
+  kafka_partition {INT} NOT NULL,
+  next_offset     {INT} NOT NULL,
+  updated_at_us   {INT} NOT NULL,
+  PRIMARY KEY (consumer_group, topic, kafka_partition)
+){STRICT};
+
+CREATE TABLE dead_letters (
+  id                 {ID},
+  original_topic     TEXT NOT NULL,
+  original_partition {INT} NOT NULL,
+  original_offset    {INT} NOT NULL,
+  business_key       TEXT NOT NULL,
+  kafka_key          {BYTES} NOT NULL,
+  payload            {BYTES} NOT NULL,
+  headers            {BYTES} NOT NULL,        -- crvs.admin.v1.DeadLetter with only `headers`
+  error_class        TEXT NOT NULL,           -- DECODE, SCHEMA_VERSION, VALIDATION, CONFLICT, ...
+  error_message      TEXT NOT NULL,
+  attempts           {INT} NOT NULL,
+  failed_at_us       {INT} NOT NULL,
+  state              TEXT NOT NULL,           -- OPEN, REPLAYED, DISCARDED
+  resolved_at_us     {INT},
+  resolved_by        TEXT NOT NULL,
+  resolution_note    TEXT NOT NULL,
+  UNIQUE (original_topic, original_partition, original_offset)
+){STRICT};
+CREATE INDEX dead_letters_by_state ON dead_letters (state, id);
+
+-- Offsets a consumer group never read because retention dropped them first.
+CREATE TABLE lost_offset_ranges (
+  consumer_group  TEXT NOT NULL,
+  topic           TEXT NOT NULL,
+  kafka_partition {INT} NOT NULL,
+  from_offset     {INT} NOT NULL,             -- first lost offset
+  to_offset       {INT} NOT NULL,             -- first offset still available (exclusive end)
+  detected_at_us  {INT} NOT NULL,
+  PRIMARY KEY (consumer_group, topic, kafka_partition, from_offset)
+){STRICT};
+)sql"},
+};
+
+std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {
+  if (dialect == sql::Dialect::kSqlite) {
+    return absl::StrReplaceAll(ddl, {{"{INT}", "INTEGER"},
+                                     {"{BYTES}", "BLOB"},
+                                     {"{ID}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
+                                     {"{STRICT}", " STRICT"}});
+  }
+  return absl::StrReplaceAll(ddl, {{"{INT}", "BIGINT"},
+                                   {"{BYTES}", "BYTEA"},
+                                   {"{ID}", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
+                                   {"{STRICT}", ""}});
+}
+
+// Arbitrary constant naming the advisory lock that serializes migrations on PostgreSQL.
+constexpr int64_t kMigrationLockId = 0x63727673;  // "crvs"
+
+absl::StatusOr<int> MigrateInTransaction(sql::Connection& c) {
+  if (c.dialect() == sql::Dialect::kPostgres) {
+    absl::Status locked =
+        c.ExecScript(absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLockId, ")"));
+    if (!locked.ok()) return locked;
+  }
+  absl::Status created = c.ExecScript(ForDialect(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version {INT} PRIMARY KEY, name TEXT NOT NULL, applied_at_us {INT} NOT NULL){STRICT}",
+      c.dialect()));
+  if (!created.ok()) return created;
+  auto rows = c.Execute("SELECT version FROM schema_migrations", {});
+  if (!rows.ok()) return rows.status();
+  std::set<int64_t> applied;
+  for (const auto& row : *rows) applied.insert(row[0].AsInt());
+  if (!applied.empty() && *applied.rbegin() > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat("database schema version ", *applied.rbegin(),
+                                                      " is newer than this binary's ",
+                                                      LatestSchemaVersion()));
+  }
+  auto log = logging::Get("store");
+  for (const Migration& m : kMigrations) {
+    if (applied.count(m.version)) continue;
+    absl::Status status = c.ExecScript(ForDialect(m.ddl, c.dialect()));
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("migration ", m.version, ": ", status.message()));
+    }
+    auto inserted = c.Execute(
+        "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)",
+        {sql::Value::Int(m.version), sql::Value::Text(m.name),
+         sql::Value::Int(absl::ToUnixMicros(absl::Now()))});
+    if (!inserted.ok()) return inserted.status();
+    log->info("event=migration_applied version={} name=\"{}\"", m.version, m.name);
+  }
+  return LatestSchemaVersion();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+absl::StatusOr<int> Migrate(sql::Connection& connection) {
+  absl::Status begun = connection.Begin();
+  if (!begun.ok()) return begun;
+  auto version = MigrateInTransaction(connection);
+  if (!version.ok()) {
+    connection.Rollback();
+    return version.status();
+  }
+  absl::Status committed = connection.Commit();
+  if (!committed.ok()) return committed;
+  return version;
+}
+
+}  // namespace crvs::store

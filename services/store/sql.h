@@ -1,0 +1,112 @@
+// The store's seam between the record logic and a database: one Connection interface with a
+// SQLite and a PostgreSQL implementation. Statements are written once, in SQL both dialects
+// accept ($1.. placeholders, INSERT ... ON CONFLICT, RETURNING, VALUES lists); the only
+// dialect-specific text is in the DDL (schema.cc) and in each Connection.
+//
+// Internal to crvs_store (and its tests); not part of the store's public API.
+//
+// Errors are classified where they arise: lock contention and a lost or refused connection
+// are UNAVAILABLE, a statement timeout DEADLINE_EXCEEDED, a serialization failure, deadlock
+// or unique-key race between concurrent PostgreSQL writers ABORTED (all retryable, see
+// crvs::IsRetryable); anything else is permanent (INTERNAL, or DATA_LOSS for corruption).
+//
+// Thread-safety: a Connection is used by one thread at a time.
+#pragma once
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/store/database_config.h"
+
+namespace crvs::store::sql {
+
+enum class Dialect { kSqlite, kPostgres };
+
+// A parameter or result value. Integers are 64-bit (every integer column is BIGINT/INTEGER),
+// text is UTF-8, blobs are raw bytes.
+class Value {
+ public:
+  enum class Type { kNull, kInt, kText, kBlob };
+
+  static Value Null() { return Value(Type::kNull, 0, {}); }
+  static Value Int(int64_t v) { return Value(Type::kInt, v, {}); }
+  static Value Text(std::string v) { return Value(Type::kText, 0, std::move(v)); }
+  static Value Blob(std::string v) { return Value(Type::kBlob, 0, std::move(v)); }
+  // Text, or NULL when empty (for optional text columns).
+  static Value TextOrNull(std::string v) { return v.empty() ? Null() : Text(std::move(v)); }
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  int64_t AsInt() const { return int_; }                // 0 for non-integers
+  const std::string& AsString() const { return str_; }  // text or blob bytes; "" otherwise
+
+ private:
+  Value(Type type, int64_t i, std::string s) : type_(type), int_(i), str_(std::move(s)) {}
+  Type type_;
+  int64_t int_;
+  std::string str_;
+};
+
+using Row = std::vector<Value>;
+using Rows = std::vector<Row>;
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  virtual Dialect dialect() const = 0;
+
+  // Runs statements without parameters (DDL; several separated by ';').
+  virtual absl::Status ExecScript(const std::string& sql) = 0;
+
+  // Runs one statement with $1..$n bound to `params` and returns its rows (none for a
+  // statement without SELECT/RETURNING). Each distinct text is prepared once and reused.
+  virtual absl::StatusOr<Rows> Execute(const std::string& sql,
+                                       const std::vector<Value>& params) = 0;
+
+  // Transactions. Begin takes the write lock up front on SQLite (BEGIN IMMEDIATE) so a busy
+  // database fails here, before any work; on PostgreSQL it is READ COMMITTED.
+  virtual absl::Status Begin() = 0;
+  virtual absl::Status Commit() = 0;
+  // Best effort; a transaction that the server already ended is not an error.
+  virtual void Rollback() = 0;
+
+  // Makes sure the connection is usable before a call, re-connecting one that was lost
+  // (PostgreSQL restart, network). UNAVAILABLE when the server cannot be reached.
+  virtual absl::Status EnsureConnected() = 0;
+};
+
+// Opens a connection for `config.url` and sets the session up (WAL and synchronous mode on
+// SQLite; timeouts on PostgreSQL). INVALID_ARGUMENT for a malformed url or option,
+// UNAVAILABLE when the database cannot be opened or reached.
+absl::StatusOr<std::unique_ptr<Connection>> Connect(const DatabaseConfig& config);
+
+// A statement run over many rows at once:
+//   head + "($1,...,$c),($c+1,...,$2c),..." + tail
+// e.g. head "INSERT INTO t (a, b) VALUES ", tail " ON CONFLICT (a) DO NOTHING"; or, with
+// columns == 1 and `bare` rows, "... WHERE k IN (" + "$1,$2,..." + ")".
+struct BulkStatement {
+  std::string head;
+  int columns = 1;
+  std::string tail;
+  bool bare = false;  // rows without parentheses (single-column IN lists)
+};
+
+// Runs `statement` for rows.size()/columns rows taken from the flat `values` (row-major), in
+// chunks of at most `max_rows` rows. Chunk sizes are powers of two, so each statement is
+// prepared in at most log2(max_rows)+1 shapes and reused. Returns the rows of all chunks.
+absl::StatusOr<Rows> ExecuteBulk(Connection& connection, const BulkStatement& statement,
+                                 const std::vector<Value>& values, int max_rows);
+
+// Backend constructors, used by Connect.
+absl::StatusOr<std::unique_ptr<Connection>> ConnectSqlite(const std::string& path,
+                                                          const DatabaseConfig& config);
+absl::StatusOr<std::unique_ptr<Connection>> ConnectPostgres(const std::string& uri,
+                                                            const DatabaseConfig& config);
+
+}  // namespace crvs::store::sql

@@ -1,0 +1,464 @@
+#include "services/store/store.h"
+
+#include <absl/strings/escaping.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+#include <absl/time/clock.h>
+
+#include "services/platform/logging.h"
+#include "services/platform/status.h"
+#include "services/records/records.h"
+#include "services/store/apply.h"
+#include "services/store/record_rules.h"
+#include "services/store/schema.h"
+#include "services/store/sql.h"
+
+namespace crvs::store {
+namespace {
+
+namespace v1 = ::crvs::records::v1;
+namespace registry = ::crvs::registry::v1;
+namespace admin = ::crvs::admin::v1;
+using sql::Value;
+
+google::protobuf::Timestamp ToTimestamp(int64_t micros) {
+  google::protobuf::Timestamp t;
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    seconds -= 1;
+  }
+  t.set_seconds(seconds);
+  t.set_nanos(static_cast<int32_t>(rest * 1000));
+  return t;
+}
+
+// Builds a statement's $n parameters alongside its text.
+class Params {
+ public:
+  std::string Add(Value v) {
+    values_.push_back(std::move(v));
+    return absl::StrCat("$", values_.size());
+  }
+  const std::vector<Value>& values() const { return values_; }
+
+ private:
+  std::vector<Value> values_;
+};
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested == 0) return 100;
+  if (requested < 0 || requested > 1000) {
+    return InvalidArgument({{"page_size", absl::StrCat(requested, " is not in 0..1000")}});
+  }
+  return requested;
+}
+
+std::string EncodeToken(const std::string& plain) { return absl::WebSafeBase64Escape(plain); }
+
+// "<issued_at_us>/<business_key>" of the last record of a page.
+bool DecodeRecordToken(const std::string& token, int64_t* issued_at_us, std::string* key) {
+  std::string plain;
+  if (!absl::WebSafeBase64Unescape(token, &plain)) return false;
+  std::pair<std::string, std::string> parts = absl::StrSplit(plain, absl::MaxSplits('/', 1));
+  return absl::SimpleAtoi(parts.first, issued_at_us) && !parts.second.empty() &&
+         (*key = parts.second, true);
+}
+
+constexpr const char* kDeadLetterColumns =
+    "id, original_topic, original_partition, original_offset, error_class, error_message, "
+    "kafka_key, payload, failed_at_us, state, headers, business_key, attempts, "
+    "resolved_at_us, resolved_by, resolution_note";
+
+admin::DeadLetter DeadLetterFromRow(const sql::Row& row, bool include_payload) {
+  admin::DeadLetter d;
+  d.set_id(row[0].AsInt());
+  d.set_original_topic(row[1].AsString());
+  d.set_partition(static_cast<int32_t>(row[2].AsInt()));
+  d.set_offset(row[3].AsInt());
+  d.set_error_class(row[4].AsString());
+  d.set_error_message(row[5].AsString());
+  if (include_payload) {
+    d.set_key(row[6].AsString());
+    d.set_payload(row[7].AsString());
+    admin::DeadLetter headers;
+    if (headers.ParseFromString(row[10].AsString())) *d.mutable_headers() = headers.headers();
+  }
+  *d.mutable_failed_at() = ToTimestamp(row[8].AsInt());
+  admin::DeadLetterState state = admin::DEAD_LETTER_STATE_UNSPECIFIED;
+  admin::DeadLetterState_Parse(absl::StrCat("DEAD_LETTER_STATE_", row[9].AsString()), &state);
+  d.set_state(state);
+  d.set_business_key(row[11].AsString());
+  d.set_attempts(static_cast<int32_t>(row[12].AsInt()));
+  if (!row[13].is_null()) *d.mutable_resolved_at() = ToTimestamp(row[13].AsInt());
+  d.set_resolved_by(row[14].AsString());
+  d.set_resolution_note(row[15].AsString());
+  return d;
+}
+
+registry::RecordVersion VersionFromRow(const sql::Row& row, size_t first) {
+  registry::RecordVersion v;
+  v.set_version(static_cast<int32_t>(row[first].AsInt()));
+  v.set_action(rules::ParseAction(row[first + 1].AsString()));
+  v.set_reason(row[first + 2].AsString());
+  v.set_content_hash(row[first + 3].AsString());
+  v.set_message_id(row[first + 4].AsString());
+  *v.mutable_committed_at() = ToTimestamp(row[first + 5].AsInt());
+  // Stored as received; it decoded when it was applied.
+  v.mutable_envelope()->ParseFromString(row[first + 6].AsString());
+  return v;
+}
+
+constexpr const char* kVersionColumns =
+    "v.version, v.action, v.reason, v.content_hash, v.message_id, v.committed_at_us, "
+    "v.envelope";
+
+}  // namespace
+
+std::string_view ApplyOutcomeName(ApplyOutcome outcome) {
+  switch (outcome) {
+    case ApplyOutcome::kAppliedNew:
+      return "APPLIED_NEW";
+    case ApplyOutcome::kAppliedVersion:
+      return "APPLIED_VERSION";
+    case ApplyOutcome::kDuplicate:
+      return "DUPLICATE";
+    case ApplyOutcome::kVoided:
+      return "VOIDED";
+    case ApplyOutcome::kConflict:
+      return "CONFLICT";
+    case ApplyOutcome::kInvalid:
+      return "INVALID";
+  }
+  return "UNKNOWN";
+}
+
+Store::Store(std::unique_ptr<sql::Connection> connection, const DatabaseConfig& config, int version)
+    : connection_(std::move(connection)), config_(config), schema_version_(version) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const DatabaseConfig& config) {
+  CRVS_ASSIGN_OR_RETURN(std::unique_ptr<sql::Connection> connection, sql::Connect(config));
+  CRVS_ASSIGN_OR_RETURN(int version, Migrate(*connection));
+  auto store = std::unique_ptr<Store>(new Store(std::move(connection), config, version));
+  logging::Get("store")->info("event=opened backend={} schema_version={}", store->backend(),
+                              version);
+  return store;
+}
+
+std::string_view Store::backend() const {
+  return connection_->dialect() == sql::Dialect::kSqlite ? "sqlite" : "postgresql";
+}
+
+template <class F>
+auto Store::InTransaction(F body) -> decltype(body()) {
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_RETURN_IF_ERROR(connection_->Begin());
+  auto result = body();
+  if (!result.ok()) {
+    connection_->Rollback();
+    return result;
+  }
+  absl::Status committed = connection_->Commit();
+  if (!committed.ok()) {
+    connection_->Rollback();
+    return committed;
+  }
+  return result;
+}
+
+absl::StatusOr<BatchResult> Store::Apply(const ApplyBatch& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = absl::Now();
+  auto result = InTransaction(
+      [&] { return ApplyInTransaction(*connection_, batch, now, config_.bulk_rows); });
+  if (!result.ok()) {
+    logging::Get("store")->warn(
+        "event=apply_failed records={} failures={} retryable={} error=\"{}\"", batch.records.size(),
+        batch.failures.size(), IsRetryable(result.status()),
+        std::string(result.status().message()));
+  }
+  return result;
+}
+
+absl::StatusOr<std::map<Partition, Offset>> Store::LoadOffsets(const ConsumerGroup& group,
+                                                               const Topic& topic) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute("SELECT kafka_partition, next_offset FROM consumed_offsets "
+                           "WHERE consumer_group = $1 AND topic = $2",
+                           {Value::Text(group.value()), Value::Text(topic.value())}));
+  std::map<Partition, Offset> out;
+  for (const auto& row : rows) {
+    out.emplace(Partition(static_cast<int32_t>(row[0].AsInt())), Offset(row[1].AsInt()));
+  }
+  return out;
+}
+
+absl::Status Store::RecordLostRange(const ConsumerGroup& group, const LostRange& range) {
+  const auto& tp = range.topic_partition;
+  if (group.value().empty() || tp.topic.value().empty() || tp.partition.value() < 0 ||
+      range.from.value() < 0 || range.to.value() <= range.from.value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lost range: need a group, topic, partition >= 0 and 0 <= from < to; got ",
+                     group.value(), " ", tp.topic.value(), "/", tp.partition.value(), " [",
+                     range.from.value(), ", ", range.to.value(), ")"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  return InTransaction([&]() -> absl::Status {
+    CRVS_RETURN_IF_ERROR(
+        connection_
+            ->Execute(
+                "INSERT INTO lost_offset_ranges (consumer_group, topic, kafka_partition, "
+                "from_offset, to_offset, detected_at_us) VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT (consumer_group, topic, kafka_partition, from_offset) "
+                "DO NOTHING",
+                {Value::Text(group.value()), Value::Text(tp.topic.value()),
+                 Value::Int(tp.partition.value()), Value::Int(range.from.value()),
+                 Value::Int(range.to.value()), Value::Int(absl::ToUnixMicros(range.detected_at))})
+            .status());
+    return connection_
+        ->Execute(
+            "INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
+            "next_offset, updated_at_us) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+            "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
+            "WHERE excluded.next_offset > consumed_offsets.next_offset",
+            {Value::Text(group.value()), Value::Text(tp.topic.value()),
+             Value::Int(tp.partition.value()), Value::Int(range.to.value()), Value::Int(now_us)})
+        .status();
+  });
+}
+
+absl::StatusOr<std::vector<LostRange>> Store::ListLostRanges(const ConsumerGroup& group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute("SELECT topic, kafka_partition, from_offset, to_offset, "
+                           "detected_at_us FROM lost_offset_ranges WHERE consumer_group = $1 "
+                           "ORDER BY topic, kafka_partition, from_offset",
+                           {Value::Text(group.value())}));
+  std::vector<LostRange> out;
+  for (const auto& row : rows) {
+    out.push_back({{Topic(row[0].AsString()), Partition(static_cast<int32_t>(row[1].AsInt()))},
+                   Offset(row[2].AsInt()),
+                   Offset(row[3].AsInt()),
+                   absl::FromUnixMicros(row[4].AsInt())});
+  }
+  return out;
+}
+
+absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  // One statement, so the record and its versions come from one snapshot.
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute(
+          absl::StrCat("SELECT r.kind, r.state, r.state_detail, r.current_version, ",
+                       kVersionColumns,
+                       " FROM records r JOIN record_versions v ON v.business_key = "
+                       "r.business_key WHERE r.business_key = $1 ORDER BY v.version"),
+          {Value::Text(key.value())}));
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("no record ", key.value()));
+  registry::RecordView view;
+  view.set_business_key(key.value());
+  view.set_kind(rules::ParseKind(rows[0][0].AsString()));
+  view.set_state(rules::ParseState(rows[0][1].AsString()));
+  view.set_state_detail(rows[0][2].AsString());
+  view.set_current_version(static_cast<int32_t>(rows[0][3].AsInt()));
+  for (const auto& row : rows) *view.add_versions() = VersionFromRow(row, 4);
+  return view;
+}
+
+absl::StatusOr<RecordPage> Store::ListRecords(const RecordQuery& query) {
+  CRVS_ASSIGN_OR_RETURN(int page_size, PageSize(query.page_size));
+  if (query.issued_from && query.issued_to && *query.issued_to <= *query.issued_from) {
+    return InvalidArgument({{"issued_to", "must be after issued_from"}});
+  }
+  Params p;
+  std::string where = "TRUE";
+  if (query.source) {
+    absl::StrAppend(
+        &where, " AND r.source = ", p.Add(Value::Text(records::FormatPrincipal(*query.source))));
+  }
+  if (query.kind != v1::RECORD_KIND_UNSPECIFIED) {
+    absl::StrAppend(&where, " AND r.kind = ", p.Add(Value::Text(rules::KindName(query.kind))));
+  }
+  if (query.issued_from) {
+    absl::StrAppend(&where, " AND r.issued_at_us >= ",
+                    p.Add(Value::Int(absl::ToUnixMicros(*query.issued_from))));
+  }
+  if (query.issued_to) {
+    absl::StrAppend(&where, " AND r.issued_at_us < ",
+                    p.Add(Value::Int(absl::ToUnixMicros(*query.issued_to))));
+  }
+  if (!query.page_token.empty()) {
+    int64_t after_us = 0;
+    std::string after_key;
+    if (!DecodeRecordToken(query.page_token, &after_us, &after_key)) {
+      return InvalidArgument({{"page_token", "not a token returned by ListRecords"}});
+    }
+    std::string t = p.Add(Value::Int(after_us));
+    std::string t2 = p.Add(Value::Int(after_us));
+    std::string k = p.Add(Value::Text(after_key));
+    absl::StrAppend(&where, " AND (r.issued_at_us > ", t, " OR (r.issued_at_us = ", t2,
+                    " AND r.business_key > ", k, "))");
+  }
+  std::string limit = p.Add(Value::Int(page_size + 1));
+  std::string text = absl::StrCat(
+      "SELECT r.business_key, r.kind, r.state, r.state_detail, r.current_version, "
+      "r.issued_at_us, ",
+      kVersionColumns,
+      " FROM records r JOIN record_versions v ON v.business_key = r.business_key "
+      "AND v.version = r.current_version WHERE ",
+      where, " ORDER BY r.issued_at_us, r.business_key LIMIT ", limit);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(sql::Rows rows, connection_->Execute(text, p.values()));
+  RecordPage page;
+  for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(page_size); ++i) {
+    const auto& row = rows[i];
+    registry::RecordView& view = page.records.emplace_back();
+    view.set_business_key(row[0].AsString());
+    view.set_kind(rules::ParseKind(row[1].AsString()));
+    view.set_state(rules::ParseState(row[2].AsString()));
+    view.set_state_detail(row[3].AsString());
+    view.set_current_version(static_cast<int32_t>(row[4].AsInt()));
+    *view.add_versions() = VersionFromRow(row, 6);
+  }
+  if (rows.size() > static_cast<size_t>(page_size)) {
+    const auto& last = rows[static_cast<size_t>(page_size) - 1];
+    page.next_page_token = EncodeToken(absl::StrCat(last[5].AsInt(), "/", last[0].AsString()));
+  }
+  return page;
+}
+
+absl::StatusOr<registry::PersonStatus> Store::GetPersonStatus(std::string_view personal_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute("SELECT vital_status, date_of_death, marital_status, marital_since, "
+                           "evidence_keys FROM persons WHERE personal_id = $1",
+                           {Value::Text(std::string(personal_id))}));
+  registry::PersonStatus status;
+  status.mutable_personal_id()->set_number(std::string(personal_id));
+  status.set_vital_status(registry::VITAL_STATUS_UNKNOWN);
+  status.set_marital_status(registry::MARITAL_STATUS_UNKNOWN);
+  if (rows.empty()) return status;
+  const auto& row = rows[0];
+  status.set_vital_status(rules::ParseVital(row[0].AsString()));
+  if (!row[1].is_null()) rules::ParseDate(row[1].AsString(), status.mutable_date_of_death());
+  status.set_marital_status(rules::ParseMarital(row[2].AsString()));
+  if (!row[3].is_null()) rules::ParseDate(row[3].AsString(), status.mutable_marital_status_since());
+  for (auto key : absl::StrSplit(row[4].AsString(), '\n', absl::SkipEmpty())) {
+    status.add_evidence_keys(std::string(key));
+  }
+  return status;
+}
+
+absl::StatusOr<admin::DeadLetter> Store::GetDeadLetter(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  return GetDeadLetterLocked(id);
+}
+
+absl::StatusOr<admin::DeadLetter> Store::GetDeadLetterLocked(int64_t id) {
+  CRVS_ASSIGN_OR_RETURN(sql::Rows rows,
+                        connection_->Execute(absl::StrCat("SELECT ", kDeadLetterColumns,
+                                                          " FROM dead_letters WHERE id = $1"),
+                                             {Value::Int(id)}));
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("no dead letter ", id));
+  return DeadLetterFromRow(rows[0], /*include_payload=*/true);
+}
+
+absl::StatusOr<DeadLetterPage> Store::ListDeadLetters(const DeadLetterQuery& query) {
+  CRVS_ASSIGN_OR_RETURN(int page_size, PageSize(query.page_size));
+  if (query.failed_from && query.failed_to && *query.failed_to <= *query.failed_from) {
+    return InvalidArgument({{"failed_to", "must be after failed_from"}});
+  }
+  Params p;
+  std::string where = "TRUE";
+  if (!query.original_topic.empty()) {
+    absl::StrAppend(&where, " AND original_topic = ", p.Add(Value::Text(query.original_topic)));
+  }
+  if (!query.error_class.empty()) {
+    absl::StrAppend(&where, " AND error_class = ", p.Add(Value::Text(query.error_class)));
+  }
+  if (query.state != admin::DEAD_LETTER_STATE_UNSPECIFIED) {
+    absl::StrAppend(&where, " AND state = ",
+                    p.Add(Value::Text(rules::StripEnumPrefix(
+                        admin::DeadLetterState_Name(query.state), "DEAD_LETTER_STATE_"))));
+  }
+  if (query.failed_from) {
+    absl::StrAppend(
+        &where, " AND failed_at_us >= ", p.Add(Value::Int(absl::ToUnixMicros(*query.failed_from))));
+  }
+  if (query.failed_to) {
+    absl::StrAppend(&where, " AND failed_at_us < ",
+                    p.Add(Value::Int(absl::ToUnixMicros(*query.failed_to))));
+  }
+  if (!query.page_token.empty()) {
+    std::string plain;
+    int64_t before_id = 0;
+    if (!absl::WebSafeBase64Unescape(query.page_token, &plain) ||
+        !absl::SimpleAtoi(plain, &before_id)) {
+      return InvalidArgument({{"page_token", "not a token returned by ListDeadLetters"}});
+    }
+    absl::StrAppend(&where, " AND id < ", p.Add(Value::Int(before_id)));
+  }
+  std::string limit = p.Add(Value::Int(page_size + 1));
+  std::string text = absl::StrCat("SELECT ", kDeadLetterColumns, " FROM dead_letters WHERE ", where,
+                                  " ORDER BY id DESC LIMIT ", limit);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(sql::Rows rows, connection_->Execute(text, p.values()));
+  DeadLetterPage page;
+  for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(page_size); ++i) {
+    page.dead_letters.push_back(DeadLetterFromRow(rows[i], query.include_payload));
+  }
+  if (rows.size() > static_cast<size_t>(page_size)) {
+    page.next_page_token = EncodeToken(absl::StrCat(page.dead_letters.back().id()));
+  }
+  return page;
+}
+
+absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::DeadLetterState state,
+                                                           std::string_view resolved_by,
+                                                           std::string_view note) {
+  if (state != admin::DEAD_LETTER_STATE_REPLAYED && state != admin::DEAD_LETTER_STATE_DISCARDED) {
+    return InvalidArgument({{"state", "must be REPLAYED or DISCARDED"}});
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  return InTransaction([&]() -> absl::StatusOr<admin::DeadLetter> {
+    // Conditional on OPEN in the statement itself, so two operators cannot both resolve it.
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows updated,
+        connection_->Execute(
+            "UPDATE dead_letters SET state = $1, resolved_at_us = $2, resolved_by = $3, "
+            "resolution_note = $4 WHERE id = $5 AND state = 'OPEN' RETURNING id",
+            {Value::Text(
+                 rules::StripEnumPrefix(admin::DeadLetterState_Name(state), "DEAD_LETTER_STATE_")),
+             Value::Int(now_us), Value::Text(std::string(resolved_by)),
+             Value::Text(std::string(note).substr(0, 1000)), Value::Int(id)}));
+    CRVS_ASSIGN_OR_RETURN(admin::DeadLetter letter, GetDeadLetterLocked(id));
+    if (updated.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "dead letter ", id, " is ", admin::DeadLetterState_Name(letter.state()), ", not OPEN"));
+    }
+    return letter;
+  });
+}
+
+}  // namespace crvs::store

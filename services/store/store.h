@@ -1,0 +1,272 @@
+// The civil-status database (Cơ sở dữ liệu hộ tịch điện tử): birth certificates, death
+// notices, divorce decisions and registrations with every version, the persons' vital and
+// marital status derived from them, consumed Kafka offsets, dead letters and lost offset
+// ranges. One Store over SQLite (embedded default) or PostgreSQL (production), same schema
+// and same semantics on both.
+//
+// Exactly once: the registry sink applies each batch of consumed records with Apply(), which
+// writes the records, their dead letters and the consumed offsets in ONE transaction. Apply
+// is idempotent (message ids, content hashes and dead-letter source offsets are checked), so
+// a batch retried after a crash or an UNAVAILABLE error is applied at most once.
+//
+// Errors: UNAVAILABLE / ABORTED / DEADLINE_EXCEEDED are transient (crvs::IsRetryable): the
+// transaction was rolled back — or, if the connection broke during COMMIT, may have
+// committed — and the caller retries the same call; INVALID_ARGUMENT names a bad argument;
+// INTERNAL / DATA_LOSS are permanent.
+//
+// Thread-safety: a Store is thread-safe; calls are serialized on its one connection. Open a
+// Store per worker thread for parallel writers (PostgreSQL).
+#pragma once
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "crvs/admin/v1/admin.pb.h"
+#include "crvs/records/v1/envelope.pb.h"
+#include "crvs/registry/v1/registry.pb.h"
+#include "services/store/database_config.h"
+
+namespace crvs::store {
+
+namespace sql {
+class Connection;
+}
+
+// A value of type T that does not mix with other values of type T (an Offset is not a
+// Partition is not a plain integer).
+template <class T, class Tag>
+class StrongType {
+ public:
+  StrongType() = default;
+  explicit StrongType(T value) : value_(std::move(value)) {}
+  const T& value() const { return value_; }
+  friend bool operator==(const StrongType& a, const StrongType& b) { return a.value_ == b.value_; }
+  friend bool operator!=(const StrongType& a, const StrongType& b) { return a.value_ != b.value_; }
+  friend bool operator<(const StrongType& a, const StrongType& b) { return a.value_ < b.value_; }
+
+ private:
+  T value_{};
+};
+
+using Topic = StrongType<std::string, struct TopicTag>;
+using Partition = StrongType<int32_t, struct PartitionTag>;
+using Offset = StrongType<int64_t, struct OffsetTag>;  // a Kafka offset, >= 0
+using ConsumerGroup = StrongType<std::string, struct ConsumerGroupTag>;
+using BusinessKey = StrongType<std::string, struct BusinessKeyTag>;  // "death/BV01002/GBT-1"
+
+struct TopicPartition {
+  Topic topic;
+  Partition partition;
+  friend bool operator==(const TopicPartition& a, const TopicPartition& b) {
+    return a.topic == b.topic && a.partition == b.partition;
+  }
+  friend bool operator<(const TopicPartition& a, const TopicPartition& b) {
+    return a.topic < b.topic || (a.topic == b.topic && a.partition < b.partition);
+  }
+};
+
+struct KafkaHeader {
+  std::string key;
+  std::string value;
+};
+
+// A consumed Kafka message: where it came from and its bytes as received.
+struct KafkaMessage {
+  TopicPartition topic_partition;
+  Offset offset;
+  std::string key;
+  std::string value;  // the serialized RecordEnvelope (stored as each version's envelope)
+  std::vector<KafkaHeader> headers;
+};
+
+// A message that decoded to a RecordEnvelope of a known schema version. The envelope's
+// issued_at is the event time (lag and SLA start); it is stored with the version.
+struct InboundRecord {
+  KafkaMessage message;
+  records::v1::RecordEnvelope envelope;
+};
+
+// A message the caller could not apply before it reached the store (undecodable bytes,
+// unknown schema version, a record failing the domain rules): it becomes a dead letter in
+// the same transaction.
+struct FailedMessage {
+  KafkaMessage message;
+  std::string error_class;    // "DECODE", "SCHEMA_VERSION", "VALIDATION", ...
+  std::string error_message;  // English, no personal data
+  std::string business_key;   // when it could be read (e.g. from the Kafka key)
+  int attempts = 1;
+};
+
+// The next offset to consume from a partition: the offset after the last message handled.
+struct OffsetCommit {
+  TopicPartition topic_partition;
+  Offset next_offset;
+};
+
+// One transaction's worth of consumed messages.
+struct ApplyBatch {
+  ConsumerGroup group;
+  std::vector<InboundRecord> records;  // in consumption order (per partition, offset order)
+  std::vector<FailedMessage> failures;
+  // Committed with the rows. An offset never moves backwards: a commit below the stored
+  // one (a consumer fenced out by a rebalance, finishing late) leaves it unchanged.
+  std::vector<OffsetCommit> offsets;
+};
+
+enum class ApplyOutcome {
+  kAppliedNew,      // first version of a new business key (SUBMIT, or AMEND of an unknown key)
+  kAppliedVersion,  // AMEND with new content: a new version, the old ones kept
+  kDuplicate,       // no-op: message id already applied, or content already held
+  kVoided,          // VOID: the record is voided (a version is added)
+  kConflict,        // not applied, dead-lettered with error class CONFLICT
+  kInvalid,         // not applied (unusable envelope), dead-lettered with class VALIDATION
+};
+std::string_view ApplyOutcomeName(ApplyOutcome outcome);  // "APPLIED_NEW", ...
+
+struct RecordResult {
+  ApplyOutcome outcome = ApplyOutcome::kInvalid;
+  // The version created (APPLIED_*, VOIDED) or current (DUPLICATE, CONFLICT); 0 if none.
+  int32_t version = 0;
+  // For CONFLICT and INVALID: the dead letter's error class and message (for the DLQ topic
+  // headers crvs-dlq-error-class / crvs-dlq-error-message).
+  std::string error_class;
+  std::string error_message;
+};
+
+struct BatchResult {
+  std::vector<RecordResult> records;  // one per ApplyBatch::records, same order
+  // Records per (kind as in the envelope, outcome); absent pairs are zero.
+  std::map<std::pair<records::v1::RecordKind, ApplyOutcome>, int64_t> counts;
+  absl::Time committed_at;  // the committed_at stored with the versions
+};
+
+// Offsets a consumer group can no longer read: retention dropped [from, to) before it was
+// consumed. Recorded for reconciliation (re-send requests), never skipped silently.
+struct LostRange {
+  TopicPartition topic_partition;
+  Offset from;  // first lost offset (the committed position)
+  Offset to;    // first offset still in the log (log start), exclusive end
+  absl::Time detected_at;
+};
+
+// ListRecords filters. Ordered by issued_at (of the latest content), then business key.
+struct RecordQuery {
+  std::optional<common::v1::Principal> source;                          // unset: every source
+  records::v1::RecordKind kind = records::v1::RECORD_KIND_UNSPECIFIED;  // UNSPECIFIED: all
+  std::optional<absl::Time> issued_from;                                // inclusive
+  std::optional<absl::Time> issued_to;  // exclusive; after issued_from
+  int page_size = 0;                    // 1..1000; 0 means 100
+  std::string page_token;               // from the previous page; "" for the first
+};
+
+struct RecordPage {
+  std::vector<registry::v1::RecordView> records;  // each with only its current version
+  std::string next_page_token;                    // "" on the last page
+};
+
+// ListDeadLetters filters. Newest first.
+struct DeadLetterQuery {
+  std::string original_topic;                                                   // "" for any
+  std::string error_class;                                                      // "" for any
+  admin::v1::DeadLetterState state = admin::v1::DEAD_LETTER_STATE_UNSPECIFIED;  // any
+  std::optional<absl::Time> failed_from;                                        // inclusive
+  std::optional<absl::Time> failed_to;                                          // exclusive
+  int page_size = 0;  // 1..1000; 0 means 100
+  std::string page_token;
+  bool include_payload = false;  // key, payload and headers (personal data)
+};
+
+struct DeadLetterPage {
+  std::vector<admin::v1::DeadLetter> dead_letters;
+  std::string next_page_token;
+};
+
+class Store {
+ public:
+  // Connects and applies missing migrations. INVALID_ARGUMENT for a bad config value,
+  // UNAVAILABLE when the database cannot be reached, FAILED_PRECONDITION when its schema is
+  // newer than this binary.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const DatabaseConfig& config);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  std::string_view backend() const;  // "sqlite" or "postgresql"
+  int schema_version() const { return schema_version_; }
+
+  // --- the registry sink ---
+
+  // Applies the batch in one transaction. Per record, in order (message ids are unique per
+  // source):
+  // * an envelope the store cannot apply → INVALID: it needs message_id, business_key equal
+  //   to the record's canonical key, kind matching the record, action, a 32-byte
+  //   content_hash, source, issued_at, and a reason for AMEND/VOID. (Domain rules — personal
+  //   IDs, codes, dates — are checked before the store; such failures come as FailedMessage);
+  // * message id already applied: same key, action and content → DUPLICATE, else CONFLICT;
+  // * SUBMIT: new key → APPLIED_NEW; voided key → CONFLICT; content hash equal to one of the
+  //   key's versions → DUPLICATE; other content → CONFLICT (a change must be an AMEND);
+  // * AMEND: new key → APPLIED_NEW; voided key → CONFLICT; same hash as the current version
+  //   → DUPLICATE; else APPLIED_VERSION;
+  // * VOID: voided key → DUPLICATE; else VOIDED (an unknown key is created voided, so its
+  //   late SUBMIT is a CONFLICT too).
+  // CONFLICT and INVALID records and every FailedMessage become OPEN dead letters (one per
+  // source topic/partition/offset). Persons named by the changed records are re-derived
+  // (death → DECEASED; effective divorce → DIVORCED / ANNULLED; set aside → MARRIED; pending
+  // → no marital change; voided records count nowhere). Offsets are stored last.
+  absl::StatusOr<BatchResult> Apply(const ApplyBatch& batch);
+
+  // The stored next offsets of (group, topic), by partition; partitions never committed are
+  // absent.
+  absl::StatusOr<std::map<Partition, Offset>> LoadOffsets(const ConsumerGroup& group,
+                                                          const Topic& topic);
+
+  // Records that [range.from, range.to) was lost and moves the stored offset to range.to,
+  // in one transaction. Recording the same range again is a no-op.
+  absl::Status RecordLostRange(const ConsumerGroup& group, const LostRange& range);
+  absl::StatusOr<std::vector<LostRange>> ListLostRanges(const ConsumerGroup& group);
+
+  // --- reads for the registry and admin services ---
+
+  // The record with every version, oldest first. NOT_FOUND for an unknown key.
+  absl::StatusOr<registry::v1::RecordView> GetRecord(const BusinessKey& key);
+  // INVALID_ARGUMENT for a bad page_size, range or page_token.
+  absl::StatusOr<RecordPage> ListRecords(const RecordQuery& query);
+  // Status of a person; UNKNOWN / UNKNOWN for a person no record in force names.
+  absl::StatusOr<registry::v1::PersonStatus> GetPersonStatus(std::string_view personal_id);
+
+  // NOT_FOUND for an unknown id.
+  absl::StatusOr<admin::v1::DeadLetter> GetDeadLetter(int64_t id);
+  absl::StatusOr<DeadLetterPage> ListDeadLetters(const DeadLetterQuery& query);
+  // Moves an OPEN dead letter to REPLAYED or DISCARDED with who and why. NOT_FOUND;
+  // FAILED_PRECONDITION if it is not OPEN; INVALID_ARGUMENT for another target state.
+  absl::StatusOr<admin::v1::DeadLetter> ResolveDeadLetter(int64_t id,
+                                                          admin::v1::DeadLetterState state,
+                                                          std::string_view resolved_by,
+                                                          std::string_view note);
+
+ private:
+  Store(std::unique_ptr<sql::Connection> connection, const DatabaseConfig& config, int version);
+
+  // Runs `body` in a transaction after re-connecting if needed; rolls back on error.
+  template <class F>
+  auto InTransaction(F body) -> decltype(body());
+  absl::StatusOr<admin::v1::DeadLetter> GetDeadLetterLocked(int64_t id);
+
+  std::mutex mu_;
+  std::unique_ptr<sql::Connection> connection_;
+  DatabaseConfig config_;
+  int schema_version_;
+};
+
+}  // namespace crvs::store

@@ -1,0 +1,790 @@
+// Semantics of the store, identical on every backend: the record rules, person status,
+// dead letters, offsets committed atomically with the rows, idempotent re-application,
+// migrations, lost ranges and listing. Assertions read the rows back (through the Store and
+// with plain SQL on a second connection).
+#include "services/store/store_semantics_test.h"
+
+#include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+#include "services/platform/status.h"
+#include "services/store/record_rules.h"
+#include "services/store/schema.h"
+#include "services/store/sql.h"
+#include "services/store/store.h"
+#include "services/store/store_test_util.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/status_matchers.h"
+
+namespace crvs::store::testing {
+namespace {
+
+namespace fx = ::crvs::testing;
+namespace registry = ::crvs::registry::v1;
+namespace admin = ::crvs::admin::v1;
+using ::crvs::testing::IsOk;
+using ::crvs::testing::StatusIs;
+using ::crvs::testing::ViolatedFields;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kBirths[] = "crvs.birth-certificates.v1";
+constexpr char kDeaths[] = "crvs.death-notices.v1";
+constexpr char kDivorces[] = "crvs.divorce-decisions.v1";
+constexpr char kRegistrations[] = "crvs.registrations.v1";
+const ConsumerGroup kGroup("registry-sink");
+
+constexpr char kMotherId[] = "079194001234";
+constexpr char kFatherId[] = "001090005678";
+constexpr char kDeceasedId[] = "001052003456";
+
+class StoreSemanticsTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().make();
+    ASSERT_NE(db_, nullptr);
+    auto store = Store::Open(db_->config());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto raw = sql::Connect(db_->config());
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    raw_ = std::move(*raw);
+  }
+
+  void TearDown() override {
+    raw_.reset();
+    store_.reset();
+    db_.reset();
+  }
+
+  // The next message on the topic of the envelope's kind (partition 0).
+  InboundRecord Next(const v1::RecordEnvelope& e) {
+    std::string topic = e.kind() == v1::RECORD_KIND_BIRTH_CERTIFICATE  ? kBirths
+                        : e.kind() == v1::RECORD_KIND_DEATH_NOTICE     ? kDeaths
+                        : e.kind() == v1::RECORD_KIND_DIVORCE_DECISION ? kDivorces
+                                                                       : kRegistrations;
+    return Inbound(e, topic, 0, next_offset_[topic]++);
+  }
+
+  FailedMessage NextFailure(const std::string& topic, const std::string& error_class) {
+    FailedMessage f;
+    f.message.topic_partition = {Topic(topic), Partition(0)};
+    f.message.offset = Offset(next_offset_[topic]++);
+    f.message.key = "birth/BV79001/UNREADABLE";
+    f.message.value = std::string("\xff\x00garbage", 9);
+    f.message.headers = {{"crvs-message-id", "m-bad"}, {"crvs-source", "facility:BV79001"}};
+    f.error_class = error_class;
+    f.error_message = "not a crvs.records.v1.RecordEnvelope";
+    f.business_key = "birth/BV79001/UNREADABLE";
+    f.attempts = 3;
+    return f;
+  }
+
+  // A batch as the sink builds it: the next offset of every partition it read from.
+  static ApplyBatch Batch(std::vector<InboundRecord> records,
+                          std::vector<FailedMessage> failures = {}) {
+    ApplyBatch b;
+    b.group = kGroup;
+    std::map<TopicPartition, int64_t> next;
+    for (const auto& r : records) {
+      int64_t& n = next[r.message.topic_partition];
+      n = std::max(n, r.message.offset.value() + 1);
+    }
+    for (const auto& f : failures) {
+      int64_t& n = next[f.message.topic_partition];
+      n = std::max(n, f.message.offset.value() + 1);
+    }
+    for (const auto& [tp, offset] : next) b.offsets.push_back({tp, Offset(offset)});
+    b.records = std::move(records);
+    b.failures = std::move(failures);
+    return b;
+  }
+
+  BatchResult MustApply(const ApplyBatch& batch) {
+    auto result = store_->Apply(batch);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : BatchResult{};
+  }
+
+  static std::vector<ApplyOutcome> Outcomes(const BatchResult& result) {
+    std::vector<ApplyOutcome> out;
+    for (const auto& r : result.records) out.push_back(r.outcome);
+    return out;
+  }
+
+  int64_t Count(const std::string& table, const std::string& where = "TRUE") {
+    auto rows = raw_->Execute("SELECT count(*) FROM " + table + " WHERE " + where, {});
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? (*rows)[0][0].AsInt() : -1;
+  }
+
+  // Row counts of every table the apply logic writes.
+  std::map<std::string, int64_t> TableCounts() {
+    std::map<std::string, int64_t> out;
+    for (const char* table :
+         {"records", "record_versions", "birth_certificates", "death_notices", "divorce_decisions",
+          "registrations", "person_facts", "persons", "message_ids", "dead_letters",
+          "consumed_offsets", "lost_offset_ranges"}) {
+      out[table] = Count(table);
+    }
+    return out;
+  }
+
+  registry::RecordView Record(const v1::RecordEnvelope& e) {
+    auto view = store_->GetRecord(BusinessKey(e.business_key()));
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? *view : registry::RecordView();
+  }
+
+  registry::PersonStatus Person(const std::string& id) {
+    auto status = store_->GetPersonStatus(id);
+    EXPECT_TRUE(status.ok()) << status.status();
+    return status.ok() ? *status : registry::PersonStatus();
+  }
+
+  std::map<int32_t, int64_t> Offsets(const std::string& topic,
+                                     const ConsumerGroup& group = kGroup) {
+    auto offsets = store_->LoadOffsets(group, Topic(topic));
+    EXPECT_TRUE(offsets.ok()) << offsets.status();
+    std::map<int32_t, int64_t> out;
+    if (offsets.ok()) {
+      for (const auto& [p, o] : *offsets) out[p.value()] = o.value();
+    }
+    return out;
+  }
+
+  std::vector<admin::DeadLetter> DeadLetters(DeadLetterQuery query = {}) {
+    query.include_payload = true;
+    auto page = store_->ListDeadLetters(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->dead_letters : std::vector<admin::DeadLetter>{};
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<sql::Connection> raw_;  // a second connection, for checks and fault setup
+  std::map<std::string, int64_t> next_offset_;
+};
+
+std::string Date(const common::LocalDate& d) { return rules::FormatDate(d); }
+
+// ---------------------------------------------------------------- migrations
+
+TEST_P(StoreSemanticsTest, OpeningTwiceAppliesEachMigrationOnceAndKeepsTheData) {
+  EXPECT_EQ(store_->schema_version(), LatestSchemaVersion());
+  MustApply(Batch({Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1"))}));
+  auto again = Store::Open(db_->config());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->schema_version(), LatestSchemaVersion());
+  store_.reset();
+  auto third = Store::Open(db_->config());
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(Count("schema_migrations"), LatestSchemaVersion());
+  EXPECT_EQ(Count("records"), 1);
+}
+
+// ---------------------------------------------------------------- record rules
+
+TEST_P(StoreSemanticsTest, SubmitStoresTheFirstVersionWithEveryField) {
+  auto e = Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1");
+  BatchResult result = MustApply(Batch({Next(e)}));
+  ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kAppliedNew));
+  EXPECT_EQ(result.records[0].version, 1);
+  EXPECT_THAT(
+      result.counts,
+      ElementsAre(Pair(Pair(v1::RECORD_KIND_BIRTH_CERTIFICATE, ApplyOutcome::kAppliedNew), 1)));
+
+  registry::RecordView view = Record(e);
+  EXPECT_EQ(view.business_key(), "birth/BV79001/GCS-2026-000123");
+  EXPECT_EQ(view.kind(), v1::RECORD_KIND_BIRTH_CERTIFICATE);
+  EXPECT_EQ(view.state(), registry::RECORD_STATE_ACTIVE);
+  EXPECT_EQ(view.current_version(), 1);
+  ASSERT_EQ(view.versions_size(), 1);
+  const auto& v = view.versions(0);
+  EXPECT_EQ(v.version(), 1);
+  EXPECT_EQ(v.action(), v1::ACTION_SUBMIT);
+  EXPECT_EQ(v.content_hash(), e.content_hash());
+  EXPECT_EQ(v.message_id(), "m1");
+  EXPECT_EQ(v.committed_at().seconds(), absl::ToUnixSeconds(result.committed_at));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(v.envelope(), e));
+
+  EXPECT_EQ(Count("record_versions",
+                  "kafka_topic = 'crvs.birth-certificates.v1' AND kafka_partition = 0 AND "
+                  "kafka_offset = 0 AND source = 'facility:BV79001'"),
+            1);
+  EXPECT_EQ(Count("birth_certificates",
+                  "mother_personal_id = '079194001234' AND born_on = '2026-10-20' AND "
+                  "birth_commune_code = '26734' AND in_facility = 1"),
+            1);
+  EXPECT_EQ(Count("message_ids", "source = 'facility:BV79001' AND message_id = 'm1'"), 1);
+  EXPECT_EQ(Person(kMotherId).vital_status(), registry::VITAL_STATUS_ALIVE);
+  EXPECT_EQ(Person(kFatherId).marital_status(), registry::MARITAL_STATUS_UNKNOWN);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 1)));
+}
+
+TEST_P(StoreSemanticsTest, ResendingTheSameContentIsADuplicate) {
+  auto e = Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1");
+  MustApply(Batch({Next(e)}));
+  auto same_message = Next(e);
+  auto new_message_same_content = Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m2"));
+  BatchResult result = MustApply(Batch({same_message, new_message_same_content}));
+  EXPECT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kDuplicate, ApplyOutcome::kDuplicate));
+  EXPECT_EQ(result.records[1].version, 1);
+  EXPECT_EQ(Count("record_versions"), 1);
+  EXPECT_EQ(Count("dead_letters"), 0);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 3)));
+}
+
+TEST_P(StoreSemanticsTest, SecondSubmitWithOtherContentIsHeldAsAConflict) {
+  auto original = Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1");
+  MustApply(Batch({Next(original)}));
+  auto changed = fx::BirthCertificate();
+  changed.mutable_child()->set_weight_grams(3300);
+  auto resubmit = Next(Envelope(changed, v1::ACTION_SUBMIT, "m2"));
+  BatchResult result = MustApply(Batch({resubmit}));
+
+  ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kConflict));
+  EXPECT_EQ(result.records[0].version, 1);
+  EXPECT_EQ(result.records[0].error_class, "CONFLICT");
+  EXPECT_THAT(result.records[0].error_message, HasSubstr("AMEND"));
+
+  registry::RecordView view = Record(original);
+  ASSERT_EQ(view.versions_size(), 1);
+  EXPECT_EQ(view.versions(0).content_hash(), original.content_hash());
+  EXPECT_EQ(view.versions(0).envelope().birth_certificate().child().weight_grams(), 3200);
+
+  auto letters = DeadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  const admin::DeadLetter& d = letters[0];
+  EXPECT_GT(d.id(), 0);
+  EXPECT_EQ(d.error_class(), "CONFLICT");
+  EXPECT_EQ(d.error_message(), result.records[0].error_message);
+  EXPECT_EQ(d.original_topic(), kBirths);
+  EXPECT_EQ(d.partition(), 0);
+  EXPECT_EQ(d.offset(), 1);
+  EXPECT_EQ(d.key(), original.business_key());
+  EXPECT_EQ(d.payload(), resubmit.message.value);
+  EXPECT_EQ(d.business_key(), original.business_key());
+  ASSERT_EQ(d.headers_size(), 2);
+  EXPECT_EQ(d.headers(1).key(), "crvs-message-id");
+  EXPECT_EQ(d.headers(1).value(), "m2");
+  EXPECT_EQ(d.state(), admin::DEAD_LETTER_STATE_OPEN);
+  EXPECT_EQ(d.attempts(), 1);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 2)));  // the conflict is consumed
+}
+
+TEST_P(StoreSemanticsTest, MessageIdReusedForOtherContentIsAConflict) {
+  MustApply(Batch({Next(Envelope(fx::BirthCertificate("GCS-1"), v1::ACTION_SUBMIT, "m1"))}));
+  auto reuse = Envelope(fx::BirthCertificate("GCS-2"), v1::ACTION_SUBMIT, "m1");
+  BatchResult result = MustApply(Batch({Next(reuse)}));
+  ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kConflict));
+  EXPECT_THAT(result.records[0].error_message, HasSubstr("message_id \"m1\""));
+  EXPECT_THAT(store_->GetRecord(BusinessKey(reuse.business_key())),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Count("dead_letters", "error_class = 'CONFLICT'"), 1);
+}
+
+TEST_P(StoreSemanticsTest, AmendAddsAVersionAndKeepsTheOldOne) {
+  auto submit = Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1");
+  MustApply(Batch({Next(submit)}));
+  auto corrected = fx::BirthCertificate();
+  corrected.mutable_place_of_birth()->set_commune_code("26737");
+  auto amend = Envelope(corrected, v1::ACTION_AMEND, "m2", "commune code corrected");
+  BatchResult result = MustApply(Batch({Next(amend)}));
+  ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kAppliedVersion));
+  EXPECT_EQ(result.records[0].version, 2);
+
+  registry::RecordView view = Record(submit);
+  EXPECT_EQ(view.current_version(), 2);
+  EXPECT_EQ(view.state(), registry::RECORD_STATE_ACTIVE);
+  ASSERT_EQ(view.versions_size(), 2);
+  EXPECT_EQ(view.versions(0).action(), v1::ACTION_SUBMIT);
+  EXPECT_EQ(view.versions(0).content_hash(), submit.content_hash());
+  EXPECT_EQ(view.versions(1).action(), v1::ACTION_AMEND);
+  EXPECT_EQ(view.versions(1).reason(), "commune code corrected");
+  EXPECT_EQ(view.versions(1).content_hash(), amend.content_hash());
+  EXPECT_EQ(Count("birth_certificates", "birth_commune_code = '26737'"), 1);
+
+  // The same correction again, under a new message id: nothing new to apply.
+  BatchResult again = MustApply(Batch({Next(Envelope(corrected, v1::ACTION_AMEND, "m3"))}));
+  EXPECT_THAT(Outcomes(again), ElementsAre(ApplyOutcome::kDuplicate));
+  EXPECT_EQ(again.records[0].version, 2);
+  EXPECT_EQ(Count("record_versions"), 2);
+}
+
+TEST_P(StoreSemanticsTest, AmendOfAnUnknownKeyCreatesTheRecord) {
+  auto amend = Envelope(fx::DeathNotice(), v1::ACTION_AMEND, "m1", "cause corrected");
+  BatchResult result = MustApply(Batch({Next(amend)}));
+  ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kAppliedNew));
+  registry::RecordView view = Record(amend);
+  ASSERT_EQ(view.versions_size(), 1);
+  EXPECT_EQ(view.versions(0).action(), v1::ACTION_AMEND);
+  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+}
+
+TEST_P(StoreSemanticsTest, AVoidedRecordStaysVoided) {
+  auto submit = Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1");
+  MustApply(Batch({Next(submit)}));
+  BatchResult voided = MustApply(
+      Batch({Next(Envelope(fx::BirthCertificate(), v1::ACTION_VOID, "m2", "issued in error"))}));
+  ASSERT_THAT(Outcomes(voided), ElementsAre(ApplyOutcome::kVoided));
+  EXPECT_EQ(voided.records[0].version, 2);
+  registry::RecordView view = Record(submit);
+  EXPECT_EQ(view.state(), registry::RECORD_STATE_VOIDED);
+  EXPECT_THAT(view.state_detail(), HasSubstr("issued in error"));
+  ASSERT_EQ(view.versions_size(), 2);
+  EXPECT_EQ(view.versions(1).action(), v1::ACTION_VOID);
+  EXPECT_EQ(view.versions(1).reason(), "issued in error");
+
+  auto corrected = fx::BirthCertificate();
+  corrected.mutable_child()->set_weight_grams(3100);
+  BatchResult later = MustApply(Batch({
+      Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m3")),
+      Next(Envelope(corrected, v1::ACTION_AMEND, "m4", "weight")),
+      Next(Envelope(fx::BirthCertificate(), v1::ACTION_VOID, "m5", "again")),
+  }));
+  EXPECT_THAT(Outcomes(later), ElementsAre(ApplyOutcome::kConflict, ApplyOutcome::kConflict,
+                                           ApplyOutcome::kDuplicate));
+  EXPECT_THAT(later.records[0].error_message, HasSubstr("voided"));
+  EXPECT_EQ(Count("dead_letters", "error_class = 'CONFLICT'"), 2);
+  EXPECT_EQ(Count("record_versions"), 2);
+  // A voided record counts nowhere: the parents it named are no longer known from it.
+  EXPECT_EQ(Person(kMotherId).vital_status(), registry::VITAL_STATUS_UNKNOWN);
+}
+
+TEST_P(StoreSemanticsTest, VoidOfAnUnknownKeyCreatesItVoided) {
+  auto void_first = Envelope(fx::DeathNotice(), v1::ACTION_VOID, "m1", "sent by mistake");
+  BatchResult result = MustApply(Batch({Next(void_first)}));
+  ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kVoided));
+  EXPECT_EQ(Record(void_first).state(), registry::RECORD_STATE_VOIDED);
+  BatchResult late_submit =
+      MustApply(Batch({Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m2"))}));
+  EXPECT_THAT(Outcomes(late_submit), ElementsAre(ApplyOutcome::kConflict));
+  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_UNKNOWN);
+}
+
+TEST_P(StoreSemanticsTest, SeveralVersionsOfOneKeyInOneBatchApplyInOrder) {
+  auto changed = fx::BirthCertificate();
+  changed.mutable_child()->set_weight_grams(3300);
+  BatchResult result = MustApply(Batch({
+      Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1")),
+      Next(Envelope(changed, v1::ACTION_AMEND, "m2", "weight")),
+      Next(Envelope(fx::BirthCertificate(), v1::ACTION_VOID, "m3", "error")),
+      Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m4")),
+      Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m5")),
+  }));
+  EXPECT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kAppliedNew,
+                                            ApplyOutcome::kAppliedVersion, ApplyOutcome::kVoided,
+                                            ApplyOutcome::kConflict, ApplyOutcome::kAppliedNew));
+  std::vector<int32_t> versions;
+  for (const auto& r : result.records) versions.push_back(r.version);
+  EXPECT_THAT(versions, ElementsAre(1, 2, 3, 3, 1));
+  using K = std::pair<v1::RecordKind, ApplyOutcome>;
+  EXPECT_THAT(result.counts,
+              UnorderedElementsAre(
+                  Pair(K{v1::RECORD_KIND_BIRTH_CERTIFICATE, ApplyOutcome::kAppliedNew}, 1),
+                  Pair(K{v1::RECORD_KIND_BIRTH_CERTIFICATE, ApplyOutcome::kAppliedVersion}, 1),
+                  Pair(K{v1::RECORD_KIND_BIRTH_CERTIFICATE, ApplyOutcome::kVoided}, 1),
+                  Pair(K{v1::RECORD_KIND_BIRTH_CERTIFICATE, ApplyOutcome::kConflict}, 1),
+                  Pair(K{v1::RECORD_KIND_DEATH_NOTICE, ApplyOutcome::kAppliedNew}, 1)));
+  EXPECT_EQ(Count("record_versions"), 4);
+  EXPECT_EQ(Count("records", "state = 'VOIDED' AND current_version = 3"), 1);
+  EXPECT_EQ(Person(kMotherId).vital_status(), registry::VITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+}
+
+TEST_P(StoreSemanticsTest, AnUnusableEnvelopeIsDeadLetteredAsValidation) {
+  auto wrong_key = Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1");
+  wrong_key.set_business_key("birth/BV79001/SOMETHING-ELSE");
+  auto no_reason = Envelope(fx::DeathNotice(), v1::ACTION_AMEND, "m2");
+  no_reason.clear_reason();
+  BatchResult result = MustApply(Batch({Next(wrong_key), Next(no_reason)}));
+  EXPECT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kInvalid, ApplyOutcome::kInvalid));
+  EXPECT_EQ(result.records[0].error_class, "VALIDATION");
+  EXPECT_THAT(result.records[0].error_message, HasSubstr("business_key"));
+  EXPECT_THAT(result.records[1].error_message, HasSubstr("reason"));
+  EXPECT_EQ(Count("dead_letters", "error_class = 'VALIDATION' AND state = 'OPEN'"), 2);
+  EXPECT_EQ(Count("records"), 0);
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(0, 1)));
+}
+
+// ---------------------------------------------------------------- persons
+
+TEST_P(StoreSemanticsTest, ADeathNoticeMakesTheDeceasedDeceasedUntilItIsVoided) {
+  auto notice = Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m1");
+  MustApply(Batch({Next(notice)}));
+  registry::PersonStatus p = Person(kDeceasedId);
+  EXPECT_EQ(p.personal_id().number(), kDeceasedId);
+  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(Date(p.date_of_death()), "2026-10-25");
+  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_UNKNOWN);
+  EXPECT_THAT(p.evidence_keys(), ElementsAre(notice.business_key()));
+  EXPECT_EQ(Count("death_notices",
+                  "deceased_personal_id = '001052003456' AND died_on = '2026-10-25' AND "
+                  "underlying_icd10 = 'I21.9'"),
+            1);
+
+  MustApply(Batch({Next(Envelope(fx::DeathNotice(), v1::ACTION_VOID, "m2", "wrong patient"))}));
+  p = Person(kDeceasedId);
+  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_UNKNOWN);
+  EXPECT_FALSE(p.has_date_of_death());
+  EXPECT_THAT(p.evidence_keys(), IsEmpty());
+}
+
+TEST_P(StoreSemanticsTest, ADeathRegistrationDatesTheDeath) {
+  auto notice = Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m1");
+  auto registration =
+      Envelope(DeathRegistration("12", fx::Date(2026, 10, 24)), v1::ACTION_SUBMIT, "r1");
+  MustApply(Batch({Next(notice), Next(registration)}));
+  registry::PersonStatus p = Person(kDeceasedId);
+  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(Date(p.date_of_death()), "2026-10-24");
+  EXPECT_THAT(p.evidence_keys(), ElementsAre(registration.business_key(), notice.business_key()));
+  EXPECT_EQ(Count("registrations",
+                  "registration_kind = 'DEATH' AND linked_key = 'death/BV01002/GBT-2026-000045' "
+                  "AND event_date = '2026-10-24' AND subject_personal_id = '001052003456'"),
+            1);
+}
+
+TEST_P(StoreSemanticsTest, AnEffectiveDivorceMakesBothSpousesDivorced) {
+  auto decision = Envelope(fx::DivorceDecision(), v1::ACTION_SUBMIT, "d1");
+  MustApply(Batch({Next(decision)}));
+  EXPECT_EQ(Record(decision).state(), registry::RECORD_STATE_EFFECTIVE);
+  for (const char* id : {kFatherId, kMotherId}) {
+    registry::PersonStatus p = Person(id);
+    EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_ALIVE) << id;
+    EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_DIVORCED) << id;
+    EXPECT_EQ(Date(p.marital_status_since()), "2026-09-15") << id;
+    EXPECT_THAT(p.evidence_keys(), ElementsAre(decision.business_key())) << id;
+  }
+  EXPECT_EQ(Count("divorce_decisions",
+                  "decision_kind = 'CONSENSUAL_RECOGNITION' AND legal_effect_date = "
+                  "'2026-09-15' AND spouse_a_personal_id = '001090005678'"),
+            1);
+}
+
+TEST_P(StoreSemanticsTest, AnAnnulmentMakesBothSpousesAnnulled) {
+  auto annulment = fx::DivorceDecision("07/2026/QĐ-HNGĐ");
+  annulment.set_kind(v1::DECISION_KIND_ANNULMENT);
+  MustApply(Batch({Next(Envelope(annulment, v1::ACTION_SUBMIT, "d1"))}));
+  EXPECT_EQ(Person(kFatherId).marital_status(), registry::MARITAL_STATUS_ANNULLED);
+  EXPECT_EQ(Person(kMotherId).marital_status(), registry::MARITAL_STATUS_ANNULLED);
+}
+
+TEST_P(StoreSemanticsTest, APendingDivorceChangesNoMaritalStatusUntilItTakesEffect) {
+  auto pending = fx::DivorceDecision();
+  pending.clear_legal_effect_date();
+  auto submit = Envelope(pending, v1::ACTION_SUBMIT, "d1");
+  MustApply(Batch({Next(submit)}));
+  EXPECT_EQ(Record(submit).state(), registry::RECORD_STATE_PENDING_EFFECT);
+  EXPECT_EQ(Count("divorce_decisions", "legal_effect_date IS NULL"), 1);
+  registry::PersonStatus p = Person(kMotherId);
+  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_ALIVE);
+  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_UNKNOWN);
+  EXPECT_FALSE(p.has_marital_status_since());
+
+  auto effective = pending;
+  *effective.mutable_legal_effect_date() = fx::Date(2026, 10, 1);
+  MustApply(Batch({Next(Envelope(effective, v1::ACTION_AMEND, "d2", "took legal effect"))}));
+  EXPECT_EQ(Record(submit).state(), registry::RECORD_STATE_EFFECTIVE);
+  p = Person(kMotherId);
+  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_DIVORCED);
+  EXPECT_EQ(Date(p.marital_status_since()), "2026-10-01");
+}
+
+TEST_P(StoreSemanticsTest, ASetAsideRevertsTheSpousesToMarriedAndKeepsTheHistory) {
+  auto decision = Envelope(fx::DivorceDecision(), v1::ACTION_SUBMIT, "d1");
+  MustApply(Batch({Next(decision)}));
+  auto set_aside = fx::DivorceDecision();
+  *set_aside.mutable_set_aside()->mutable_set_aside_on() = fx::Date(2026, 10, 30);
+  set_aside.mutable_set_aside()->set_by_decision_no("05/2026/GĐT-DS");
+  MustApply(Batch({Next(Envelope(set_aside, v1::ACTION_AMEND, "d2", "set aside on review"))}));
+
+  registry::RecordView view = Record(decision);
+  EXPECT_EQ(view.state(), registry::RECORD_STATE_SET_ASIDE);
+  EXPECT_EQ(view.state_detail(), "set aside on 2026-10-30 by 05/2026/GĐT-DS");
+  ASSERT_EQ(view.versions_size(), 2);
+  EXPECT_FALSE(view.versions(0).envelope().divorce_decision().has_set_aside());
+  EXPECT_TRUE(view.versions(1).envelope().divorce_decision().has_set_aside());
+  for (const char* id : {kFatherId, kMotherId}) {
+    registry::PersonStatus p = Person(id);
+    EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_MARRIED) << id;
+    EXPECT_EQ(Date(p.marital_status_since()), "2026-10-30") << id;
+  }
+  EXPECT_EQ(
+      Count("divorce_decisions", "set_aside_on = '2026-10-30' AND set_aside_by = '05/2026/GĐT-DS'"),
+      1);
+}
+
+// ---------------------------------------------------------------- dead letters
+
+TEST_P(StoreSemanticsTest, FailedMessagesBecomeOpenDeadLettersThatCanBeResolvedOnce) {
+  FailedMessage bad = NextFailure(kBirths, "DECODE");
+  BatchResult result = MustApply(Batch({}, {bad}));
+  EXPECT_TRUE(result.records.empty());
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 1)));
+
+  auto letters = DeadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  auto got = store_->GetDeadLetter(letters[0].id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->error_class(), "DECODE");
+  EXPECT_EQ(got->error_message(), "not a crvs.records.v1.RecordEnvelope");
+  EXPECT_EQ(got->key(), "birth/BV79001/UNREADABLE");
+  EXPECT_EQ(got->payload(), bad.message.value);
+  ASSERT_EQ(got->headers_size(), 2);
+  EXPECT_EQ(got->headers(1).key(), "crvs-source");
+  EXPECT_EQ(got->headers(1).value(), "facility:BV79001");
+  EXPECT_EQ(got->attempts(), 3);
+  EXPECT_EQ(got->state(), admin::DEAD_LETTER_STATE_OPEN);
+  EXPECT_FALSE(got->has_resolved_at());
+
+  DeadLetterQuery by_class;
+  by_class.error_class = "DECODE";
+  EXPECT_EQ(DeadLetters(by_class).size(), 1u);
+  by_class.error_class = "CONFLICT";
+  EXPECT_EQ(DeadLetters(by_class).size(), 0u);
+  DeadLetterQuery by_topic;
+  by_topic.original_topic = kDeaths;
+  EXPECT_EQ(DeadLetters(by_topic).size(), 0u);
+  DeadLetterQuery without_payload;
+  auto plain = store_->ListDeadLetters(without_payload);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->dead_letters.size(), 1u);
+  EXPECT_TRUE(plain->dead_letters[0].payload().empty());
+  EXPECT_EQ(plain->dead_letters[0].headers_size(), 0);
+
+  auto discarded = store_->ResolveDeadLetter(got->id(), admin::DEAD_LETTER_STATE_DISCARDED,
+                                             "operator:lan", "test traffic");
+  ASSERT_TRUE(discarded.ok()) << discarded.status();
+  EXPECT_EQ(discarded->state(), admin::DEAD_LETTER_STATE_DISCARDED);
+  EXPECT_EQ(discarded->resolved_by(), "operator:lan");
+  EXPECT_EQ(discarded->resolution_note(), "test traffic");
+  EXPECT_TRUE(discarded->has_resolved_at());
+  DeadLetterQuery open;
+  open.state = admin::DEAD_LETTER_STATE_OPEN;
+  EXPECT_EQ(DeadLetters(open).size(), 0u);
+
+  EXPECT_THAT(store_->ResolveDeadLetter(got->id(), admin::DEAD_LETTER_STATE_REPLAYED, "x", ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store_->ResolveDeadLetter(got->id(), admin::DEAD_LETTER_STATE_OPEN, "x", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->ResolveDeadLetter(9999, admin::DEAD_LETTER_STATE_DISCARDED, "x", "y"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetDeadLetter(9999), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(StoreSemanticsTest, DeadLettersAreListedNewestFirstInPages) {
+  std::vector<FailedMessage> failures;
+  for (int i = 0; i < 5; ++i) failures.push_back(NextFailure(kDeaths, "SCHEMA_VERSION"));
+  MustApply(Batch({}, failures));
+  DeadLetterQuery query;
+  query.page_size = 2;
+  std::vector<int64_t> offsets;
+  int pages = 0;
+  do {
+    auto page = store_->ListDeadLetters(query);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& d : page->dead_letters) offsets.push_back(d.offset());
+    query.page_token = page->next_page_token;
+    ++pages;
+  } while (!query.page_token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_THAT(offsets, ElementsAre(4, 3, 2, 1, 0));
+  query.page_token = "not a token";
+  EXPECT_THAT(ViolatedFields(store_->ListDeadLetters(query).status()), ElementsAre("page_token"));
+}
+
+// ---------------------------------------------------------------- exactly once
+
+TEST_P(StoreSemanticsTest, ReapplyingTheSameBatchChangesNothing) {
+  auto changed = fx::BirthCertificate();
+  changed.mutable_child()->set_weight_grams(2900);
+  ApplyBatch batch = Batch({Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1")),
+                            Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m2")),
+                            Next(Envelope(changed, v1::ACTION_SUBMIT, "m3")),
+                            Next(Envelope(fx::DivorceDecision(), v1::ACTION_SUBMIT, "m4"))},
+                           {NextFailure(kBirths, "DECODE")});
+  BatchResult first = MustApply(batch);
+  EXPECT_THAT(Outcomes(first), ElementsAre(ApplyOutcome::kAppliedNew, ApplyOutcome::kAppliedNew,
+                                           ApplyOutcome::kConflict, ApplyOutcome::kAppliedNew));
+  auto before = TableCounts();
+  EXPECT_EQ(before["dead_letters"], 2);
+
+  // A crash after COMMIT but before the consumer learned of it: the same batch comes again.
+  BatchResult second = MustApply(batch);
+  EXPECT_THAT(Outcomes(second), ElementsAre(ApplyOutcome::kDuplicate, ApplyOutcome::kDuplicate,
+                                            ApplyOutcome::kConflict, ApplyOutcome::kDuplicate));
+  EXPECT_EQ(TableCounts(), before);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 3)));
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(0, 1)));
+  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+}
+
+TEST_P(StoreSemanticsTest, AFailingBatchCommitsNeitherRowsNorOffsets) {
+  MustApply(Batch({Next(Envelope(fx::BirthCertificate("GCS-1"), v1::ACTION_SUBMIT, "m1"))}));
+  auto before = TableCounts();
+
+  // The death notice's person write fails after the versions, records, dead letters and
+  // facts of the batch were written.
+  ASSERT_THAT(raw_->ExecScript(db_->FailPersonWriteSql(kDeceasedId)), IsOk());
+  auto changed = fx::BirthCertificate("GCS-1");
+  changed.mutable_child()->set_weight_grams(2900);
+  ApplyBatch batch = Batch({Next(Envelope(fx::BirthCertificate("GCS-2"), v1::ACTION_SUBMIT, "m2")),
+                            Next(Envelope(changed, v1::ACTION_SUBMIT, "m3")),
+                            Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m4"))},
+                           {NextFailure(kBirths, "DECODE")});
+  auto failed = store_->Apply(batch);
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_FALSE(IsRetryable(failed.status()));
+  EXPECT_THAT(failed.status().message(), HasSubstr("injected failure"));
+  EXPECT_EQ(TableCounts(), before);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 1)));
+  EXPECT_THAT(Offsets(kDeaths), IsEmpty());
+
+  ASSERT_THAT(raw_->ExecScript(db_->UndoFailPersonWriteSql()), IsOk());
+  BatchResult applied = MustApply(batch);
+  EXPECT_THAT(Outcomes(applied), ElementsAre(ApplyOutcome::kAppliedNew, ApplyOutcome::kConflict,
+                                             ApplyOutcome::kAppliedNew));
+  EXPECT_EQ(Count("records"), 3);
+  EXPECT_EQ(Count("dead_letters"), 2);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 4)));
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(0, 1)));
+  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+}
+
+TEST_P(StoreSemanticsTest, ALockedDatabaseIsUnavailableAndNothingIsHalfApplied) {
+  ApplyBatch batch = Batch({Next(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m1")),
+                            Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m2"))});
+  ASSERT_THAT(raw_->ExecScript(db_->HoldWriteLockSql()), IsOk());
+  auto blocked = store_->Apply(batch);
+  ASSERT_THAT(raw_->ExecScript("ROLLBACK"), IsOk());
+  EXPECT_THAT(blocked, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(IsRetryable(blocked.status()));
+  EXPECT_EQ(Count("records"), 0);
+  EXPECT_EQ(Count("consumed_offsets"), 0);
+
+  BatchResult retried = MustApply(batch);
+  EXPECT_THAT(Outcomes(retried), ElementsAre(ApplyOutcome::kAppliedNew, ApplyOutcome::kAppliedNew));
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(0, 1)));
+}
+
+// ---------------------------------------------------------------- offsets
+
+TEST_P(StoreSemanticsTest, OffsetsAreKeptPerGroupTopicAndPartitionAndNeverMoveBack) {
+  ApplyBatch batch;
+  batch.group = kGroup;
+  batch.offsets = {{{Topic(kBirths), Partition(0)}, Offset(10)},
+                   {{Topic(kBirths), Partition(1)}, Offset(5)}};
+  MustApply(batch);
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 10), Pair(1, 5)));
+
+  batch.offsets = {{{Topic(kBirths), Partition(0)}, Offset(7)},
+                   {{Topic(kBirths), Partition(1)}, Offset(6)}};
+  MustApply(batch);  // e.g. a consumer fenced out by a rebalance, finishing late
+  EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 10), Pair(1, 6)));
+  EXPECT_THAT(Offsets(kBirths, ConsumerGroup("another-group")), IsEmpty());
+  EXPECT_THAT(Offsets(kDeaths), IsEmpty());
+
+  batch.offsets = {{{Topic(kBirths), Partition(0)}, Offset(-1)}};
+  EXPECT_THAT(store_->Apply(batch), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_P(StoreSemanticsTest, ALostRangeIsRecordedOnceAndMovesTheOffsetPastIt) {
+  const absl::Time detected = absl::FromUnixSeconds(1793000000);
+  LostRange range{{Topic(kDeaths), Partition(2)}, Offset(100), Offset(250), detected};
+  ASSERT_THAT(store_->RecordLostRange(kGroup, range), IsOk());
+  ASSERT_THAT(store_->RecordLostRange(kGroup, range), IsOk());
+  auto ranges = store_->ListLostRanges(kGroup);
+  ASSERT_TRUE(ranges.ok()) << ranges.status();
+  ASSERT_EQ(ranges->size(), 1u);
+  EXPECT_EQ((*ranges)[0].topic_partition, range.topic_partition);
+  EXPECT_EQ((*ranges)[0].from, Offset(100));
+  EXPECT_EQ((*ranges)[0].to, Offset(250));
+  EXPECT_EQ((*ranges)[0].detected_at, detected);
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(2, 250)));
+
+  LostRange earlier{{Topic(kDeaths), Partition(2)}, Offset(10), Offset(20), detected};
+  ASSERT_THAT(store_->RecordLostRange(kGroup, earlier), IsOk());
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(2, 250)));
+  EXPECT_EQ(store_->ListLostRanges(kGroup)->size(), 2u);
+  EXPECT_TRUE(store_->ListLostRanges(ConsumerGroup("another-group"))->empty());
+
+  LostRange empty{{Topic(kDeaths), Partition(2)}, Offset(5), Offset(5), detected};
+  EXPECT_THAT(store_->RecordLostRange(kGroup, empty), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// ---------------------------------------------------------------- reads
+
+TEST_P(StoreSemanticsTest, RecordsAreListedBySourceAndIssuePeriodInPages) {
+  std::vector<InboundRecord> records;
+  for (int i = 0; i < 5; ++i) {
+    auto b = fx::BirthCertificate("GCS-" + std::to_string(i));
+    *b.mutable_issued_at() = fx::At("2026-10-20T0" + std::to_string(i + 1) + ":00:00Z");
+    records.push_back(Next(Envelope(b, v1::ACTION_SUBMIT, "m" + std::to_string(i))));
+  }
+  records.push_back(Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "d1")));
+  MustApply(Batch(records));
+
+  RecordQuery query;
+  query.source = common::Principal();
+  query.source->set_kind(common::PRINCIPAL_KIND_FACILITY);
+  query.source->set_code("BV79001");
+  query.issued_from = absl::FromUnixSeconds(fx::At("2026-10-20T02:00:00Z").seconds());
+  query.issued_to = absl::FromUnixSeconds(fx::At("2026-10-20T05:00:00Z").seconds());
+  query.page_size = 2;
+  auto page1 = store_->ListRecords(query);
+  ASSERT_TRUE(page1.ok()) << page1.status();
+  ASSERT_EQ(page1->records.size(), 2u);
+  EXPECT_EQ(page1->records[0].business_key(), "birth/BV79001/GCS-1");
+  EXPECT_EQ(page1->records[1].business_key(), "birth/BV79001/GCS-2");
+  EXPECT_EQ(page1->records[0].versions_size(), 1);
+  EXPECT_EQ(page1->records[0].versions(0).envelope().birth_certificate().key().certificate_no(),
+            "GCS-1");
+  ASSERT_FALSE(page1->next_page_token.empty());
+  query.page_token = page1->next_page_token;
+  auto page2 = store_->ListRecords(query);
+  ASSERT_TRUE(page2.ok()) << page2.status();
+  ASSERT_EQ(page2->records.size(), 1u);
+  EXPECT_EQ(page2->records[0].business_key(), "birth/BV79001/GCS-3");
+  EXPECT_TRUE(page2->next_page_token.empty());
+
+  RecordQuery deaths;
+  deaths.kind = v1::RECORD_KIND_DEATH_NOTICE;
+  EXPECT_EQ(store_->ListRecords(deaths)->records.size(), 1u);
+  deaths.source = query.source;
+  EXPECT_EQ(store_->ListRecords(deaths)->records.size(), 0u);
+
+  RecordQuery bad;
+  bad.page_size = 1001;
+  EXPECT_THAT(ViolatedFields(store_->ListRecords(bad).status()), ElementsAre("page_size"));
+  bad.page_size = 0;
+  bad.page_token = "!!";
+  EXPECT_THAT(ViolatedFields(store_->ListRecords(bad).status()), ElementsAre("page_token"));
+  bad.page_token.clear();
+  bad.issued_from = absl::FromUnixSeconds(100);
+  bad.issued_to = absl::FromUnixSeconds(100);
+  EXPECT_THAT(ViolatedFields(store_->ListRecords(bad).status()), ElementsAre("issued_to"));
+}
+
+TEST_P(StoreSemanticsTest, UnknownRecordsAndPersonsAreReportedAsSuch) {
+  EXPECT_THAT(store_->GetRecord(BusinessKey("birth/NOPE/1")),
+              StatusIs(absl::StatusCode::kNotFound));
+  registry::PersonStatus p = Person("079300000001");
+  EXPECT_EQ(p.personal_id().number(), "079300000001");
+  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_UNKNOWN);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSemanticsTest, ::testing::ValuesIn(TestBackends()),
+                         BackendName);
+
+}  // namespace
+}  // namespace crvs::store::testing

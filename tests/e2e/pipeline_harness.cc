@@ -1,0 +1,166 @@
+#include "tests/e2e/pipeline_harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+namespace crvs::e2e {
+
+std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+Pipeline::Pipeline(Backend backend, int partitions) : backend_(backend) {
+  char tmpl[] = "/tmp/crvs-e2e-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  if (backend == Backend::kSqlite) {
+    database_url_ = "sqlite:" + dir_ + "/civil-status.db";
+  } else {
+    auto pg = testing::PostgresServer::Start();
+    if (!pg.ok()) throw std::runtime_error(std::string(pg.status().message()));
+    postgres_ = std::move(*pg);
+    auto uri = postgres_->CreateDatabase("crvs");
+    if (!uri.ok()) throw std::runtime_error(std::string(uri.status().message()));
+    database_url_ = *uri;
+  }
+  broker_ = std::make_unique<testing::Subprocess>(
+      CrvsArgs({"--set", "kafka.embedded_partitions=" + std::to_string(partitions), "devbroker"}));
+  bootstrap_ = broker_->ReadLine(20000);
+  if (bootstrap_.find("127.0.0.1:") != 0) throw std::runtime_error("devbroker did not start");
+}
+
+Pipeline::~Pipeline() {
+  gateway_.reset();
+  sinks_.clear();
+  broker_.reset();
+  postgres_.reset();
+  testing::RunProgram({"rm", "-rf", dir_});
+}
+
+std::vector<std::string> Pipeline::CrvsArgs(const std::vector<std::string>& extra) const {
+  std::vector<std::string> args = {CRVS_BINARY, "--set", "log.level=warn"};
+  if (!bootstrap_.empty()) {
+    args.insert(args.end(), {"--set", "kafka.bootstrap_servers=" + bootstrap_});
+  }
+  if (!database_url_.empty()) args.insert(args.end(), {"--set", "database.url=" + database_url_});
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+void Pipeline::StartGateway() {
+  gateway_port_ = FreePort();
+  gateway_ = std::make_unique<testing::Subprocess>(
+      CrvsArgs({"--set", "gateway.listen=127.0.0.1:" + std::to_string(gateway_port_), "--set",
+                "gateway.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "gateway"}));
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_port_),
+                                     grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
+    throw std::runtime_error("gateway did not start");
+  }
+}
+
+int Pipeline::StartSink() {
+  int port = FreePort();
+  sinks_.push_back(std::make_unique<testing::Subprocess>(
+      CrvsArgs({"--set", "sink.metrics_listen=127.0.0.1:" + std::to_string(port), "--set",
+                "sink.session_timeout=3s", "sink"})));
+  sink_metrics_ports_.push_back(port);
+  return static_cast<int>(sinks_.size()) - 1;
+}
+
+void Pipeline::KillSink(int index) { sinks_.at(index)->Stop(SIGKILL); }
+void Pipeline::StopSink(int index) { sinks_.at(index)->Stop(SIGTERM); }
+
+double Pipeline::SinkMetric(int index, const std::string& name) {
+  httplib::Client client("127.0.0.1", sink_metrics_ports_.at(index));
+  client.set_connection_timeout(1);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return 0;
+  const std::regex line(name + R"((\{[^}]*\})? ([0-9.e+]+))");
+  double total = 0;
+  for (auto it = std::sregex_iterator(res->body.begin(), res->body.end(), line);
+       it != std::sregex_iterator(); ++it) {
+    total += std::stod((*it)[2]);
+  }
+  return total;
+}
+
+std::vector<std::vector<std::string>> Pipeline::Query(const std::string& sqlite_sql,
+                                                      const std::string& postgres_sql) const {
+  std::vector<std::vector<std::string>> rows;
+  if (backend_ == Backend::kPostgres) {
+    auto r = postgres_->Query("crvs", postgres_sql);
+    if (!r.ok()) throw std::runtime_error(std::string(r.status().message()));
+    return *r;
+  }
+  sqlite3* db = nullptr;
+  std::string path = database_url_.substr(7);
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return rows;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sqlite_sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const unsigned char* text = sqlite3_column_text(stmt, i);
+        row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+int64_t Pipeline::Count(const std::string& sql) const {
+  auto rows = Query(sql, sql);
+  return rows.empty() || rows[0].empty() || rows[0][0].empty() ? 0 : std::stoll(rows[0][0]);
+}
+
+int64_t Pipeline::WaitForCount(const std::string& sql, int64_t n, int timeout_s) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int64_t count = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      count = Count(sql);
+    } catch (const std::exception&) {
+      count = 0;  // the database may be restarting or not yet created
+    }
+    if (count >= n) return count;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return count;
+}
+
+std::unique_ptr<ingest::v1::HealthIngest::Stub> Pipeline::Stub() const {
+  return ingest::v1::HealthIngest::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(gateway_port_), grpc::InsecureChannelCredentials()));
+}
+
+}  // namespace crvs::e2e
