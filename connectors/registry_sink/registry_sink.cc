@@ -22,13 +22,6 @@ auto Log() {
   return log;
 }
 
-std::string KindLabel(records::v1::RecordKind kind) {
-  std::string name = records::v1::RecordKind_Name(kind);
-  if (name.rfind("RECORD_KIND_", 0) == 0) name = name.substr(12);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -216,7 +209,7 @@ bool RegistrySink::Flush() {
   size_t count = batch_.records.size() + batch_.failures.size();
   committed_.fetch_add(static_cast<int64_t>(count));
   for (const auto& [kind_outcome, n] : result->counts) {
-    metrics_->Applied(KindLabel(kind_outcome.first),
+    metrics_->Applied(records::KindLabel(kind_outcome.first),
                       Lower(store::ApplyOutcomeName(kind_outcome.second)), static_cast<double>(n));
   }
   for (const auto& r : batch_.records) {

@@ -17,14 +17,6 @@ auto Log() {
   return log;
 }
 
-std::string KindLabel(records::v1::RecordKind kind) {
-  std::string name = records::v1::RecordKind_Name(kind);
-  constexpr std::string_view prefix = "RECORD_KIND_";
-  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
 }  // namespace
 
 void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
@@ -36,7 +28,7 @@ void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
   // What makes two submissions "the same": action, reason and record content.
   const std::string fingerprint = std::to_string(envelope.action()) + '\0' + envelope.reason() +
                                   '\0' + envelope.content_hash();
-  const std::string kind_label = KindLabel(kind);
+  const std::string kind_label = records::KindLabel(kind);
 
   auto start = book_->Begin(principal, message_id, fingerprint,
                             [done, metrics = metrics_, kind_label](const auto& outcome) {

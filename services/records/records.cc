@@ -91,6 +91,14 @@ v1::RecordKind KindOf(const v1::RecordEnvelope& e) {
   return v1::RECORD_KIND_UNSPECIFIED;
 }
 
+std::string KindLabel(v1::RecordKind kind) {
+  std::string name = v1::RecordKind_Name(kind);
+  constexpr std::string_view prefix = "RECORD_KIND_";
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
 const google::protobuf::Message* RecordOf(const v1::RecordEnvelope& e) {
   switch (e.record_case()) {
     case v1::RecordEnvelope::kBirthCertificate: return &e.birth_certificate();

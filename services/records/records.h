@@ -38,6 +38,9 @@ BusinessKey KeyOf(const v1::RecordEnvelope& envelope);
 // The kind matching the envelope's record (RECORD_KIND_UNSPECIFIED when none).
 v1::RecordKind KindOf(const v1::RecordEnvelope& envelope);
 
+// "death_notice" for RECORD_KIND_DEATH_NOTICE: the label used in metrics and logs.
+std::string KindLabel(v1::RecordKind kind);
+
 // The record inside an envelope, or nullptr.
 const google::protobuf::Message* RecordOf(const v1::RecordEnvelope& envelope);
 

@@ -49,6 +49,7 @@ TEST(BusinessKey, OfEnvelopeFollowsTheRecord) {
   *e.mutable_death_notice() = testing::DeathNotice();
   EXPECT_EQ(KeyOf(e).value, "death/BV01002/GBT-2026-000045");
   EXPECT_EQ(KindOf(e), v1::RECORD_KIND_DEATH_NOTICE);
+  EXPECT_EQ(KindLabel(KindOf(e)), "death_notice");
   EXPECT_EQ(RecordOf(e), &e.death_notice());
 }
 
