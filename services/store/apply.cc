@@ -35,6 +35,7 @@ struct KeyState {
   std::string source;
   int64_t issued_at_us = 0;
   int64_t created_at_us = 0;
+  int64_t source_sequence = 0;                  // of the newest applied version
   bool changed = false;                         // a version was added by this batch
   const v1::RecordEnvelope* content = nullptr;  // latest SUBMIT/AMEND of this batch
 };
@@ -141,7 +142,7 @@ class BatchApplier {
     CRVS_ASSIGN_OR_RETURN(
         sql::Rows records,
         BulkQuery("SELECT business_key, kind, state, state_detail, current_version, "
-                  "content_hash, source, issued_at_us, created_at_us FROM records "
+                  "content_hash, source, issued_at_us, created_at_us, source_sequence FROM records "
                   "WHERE business_key IN (",
                   1, ")", keys, true));
     for (const auto& row : records) {
@@ -155,6 +156,7 @@ class BatchApplier {
       s.source = row[6].AsString();
       s.issued_at_us = row[7].AsInt();
       s.created_at_us = row[8].AsInt();
+      s.source_sequence = row[9].AsInt();
     }
     CRVS_ASSIGN_OR_RETURN(sql::Rows hashes,
                           BulkQuery("SELECT business_key, content_hash FROM record_versions "
@@ -193,6 +195,12 @@ class BatchApplier {
                                    rules::ActionName(m.action), ") with other content"));
     }
 
+    // Sources with their own ordering (a court's change stream or sequence) may deliver
+    // events out of order: the newest position wins, whatever arrives last.
+    const int64_t position = static_cast<int64_t>(e.source_sequence());
+    if (position > 0 && s.exists && position <= s.source_sequence) {
+      return {ApplyOutcome::kStale, s.version, "", ""};
+    }
     const bool voided = s.exists && s.state == registry::RECORD_STATE_VOIDED;
     switch (e.action()) {
       case v1::ACTION_SUBMIT:
@@ -237,6 +245,7 @@ class BatchApplier {
     }
     s.version += 1;
     s.changed = true;
+    s.source_sequence = std::max<int64_t>(s.source_sequence, static_cast<int64_t>(e.source_sequence()));
     s.current_hash = e.content_hash();
     s.hashes.push_back(e.content_hash());
     if (e.action() == v1::ACTION_VOID) {
@@ -307,18 +316,20 @@ class BatchApplier {
            {Value::Text(key), Value::Text(rules::KindName(s.kind)),
             Value::Text(rules::StateName(s.state)), Value::Text(s.state_detail),
             Value::Int(s.version), Value::Blob(s.current_hash), Value::Text(s.source),
-            Value::Int(s.issued_at_us), Value::Int(s.created_at_us), Value::Int(now_us_)}) {
+            Value::Int(s.issued_at_us), Value::Int(s.created_at_us), Value::Int(now_us_),
+            Value::Int(s.source_sequence)}) {
         rows.push_back(std::move(v));
       }
     }
     return Bulk(
         "INSERT INTO records (business_key, kind, state, state_detail, current_version, "
-        "content_hash, source, issued_at_us, created_at_us, updated_at_us) VALUES ",
-        10,
+        "content_hash, source, issued_at_us, created_at_us, updated_at_us, source_sequence) "
+        "VALUES ",
+        11,
         " ON CONFLICT (business_key) DO UPDATE SET state = excluded.state, "
         "state_detail = excluded.state_detail, current_version = excluded.current_version, "
         "content_hash = excluded.content_hash, issued_at_us = excluded.issued_at_us, "
-        "updated_at_us = excluded.updated_at_us",
+        "updated_at_us = excluded.updated_at_us, source_sequence = excluded.source_sequence",
         rows);
   }
 

@@ -186,6 +186,11 @@ CREATE TABLE lost_offset_ranges (
   PRIMARY KEY (consumer_group, topic, kafka_partition, from_offset)
 ){STRICT};
 )sql"},
+    {2, "records keep the source's own position of their latest version", R"sql(
+-- The source's ordering position (court stream sequence, change-stream LSN) of the newest
+-- version applied; 0 when the source has none. An event at or below it is stale.
+ALTER TABLE records ADD COLUMN source_sequence {INT} NOT NULL DEFAULT 0;
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

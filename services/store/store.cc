@@ -127,6 +127,8 @@ std::string_view ApplyOutcomeName(ApplyOutcome outcome) {
       return "DUPLICATE";
     case ApplyOutcome::kVoided:
       return "VOIDED";
+    case ApplyOutcome::kStale:
+      return "STALE";
     case ApplyOutcome::kConflict:
       return "CONFLICT";
     case ApplyOutcome::kInvalid:

@@ -129,6 +129,8 @@ enum class ApplyOutcome {
   kAppliedVersion,  // AMEND with new content: a new version, the old ones kept
   kDuplicate,       // no-op: message id already applied, or content already held
   kVoided,          // VOID: the record is voided (a version is added)
+  kStale,           // no-op: the source's own position (source_sequence) is not newer than
+                    // the version held — an out-of-order or replayed change event
   kConflict,        // not applied, dead-lettered with error class CONFLICT
   kInvalid,         // not applied (unusable envelope), dead-lettered with class VALIDATION
 };

@@ -523,6 +523,43 @@ TEST_P(StoreSemanticsTest, ASetAsideRevertsTheSpousesToMarriedAndKeepsTheHistory
       1);
 }
 
+TEST_P(StoreSemanticsTest, OutOfOrderChangeEventsConvergeByTheSourcesOwnPosition) {
+  // A court's change stream: the update that made the decision effective (position 20)
+  // arrives before its creation (position 10), and a snapshot row read earlier (position 5)
+  // arrives last. The newest position wins whatever the arrival order.
+  auto pending = fx::DivorceDecision();
+  pending.clear_legal_effect_date();
+  auto effective = fx::DivorceDecision();
+  auto created = Envelope(pending, v1::ACTION_AMEND, "cdc-10", "court change stream: op=c");
+  created.set_source_sequence(10);
+  auto updated = Envelope(effective, v1::ACTION_AMEND, "cdc-20", "court change stream: op=u");
+  updated.set_source_sequence(20);
+  auto snapshot = Envelope(pending, v1::ACTION_AMEND, "cdc-5", "court change stream: op=r");
+  snapshot.set_source_sequence(5);
+
+  auto first = MustApply(Batch({Next(updated)}));
+  EXPECT_THAT(Outcomes(first), ElementsAre(ApplyOutcome::kAppliedNew));
+  auto late = MustApply(Batch({Next(created), Next(snapshot)}));
+  EXPECT_THAT(Outcomes(late), ElementsAre(ApplyOutcome::kStale, ApplyOutcome::kStale));
+
+  registry::RecordView view = Record(updated);
+  EXPECT_EQ(view.state(), registry::RECORD_STATE_EFFECTIVE);
+  EXPECT_EQ(view.versions_size(), 1);
+  EXPECT_EQ(Person(kMotherId).marital_status(), registry::MARITAL_STATUS_DIVORCED);
+  EXPECT_EQ(Count("dead_letters", "1 = 1"), 0) << "stale events are not errors";
+
+  // A newer event still applies; and a delete at an older position than it does not.
+  auto set_aside = effective;
+  *set_aside.mutable_set_aside()->mutable_set_aside_on() = fx::Date(2026, 11, 2);
+  auto newer = Envelope(set_aside, v1::ACTION_AMEND, "cdc-30", "court change stream: op=u");
+  newer.set_source_sequence(30);
+  auto old_delete = Envelope(effective, v1::ACTION_VOID, "cdc-25", "court change stream: op=d");
+  old_delete.set_source_sequence(25);
+  auto last = MustApply(Batch({Next(newer), Next(old_delete)}));
+  EXPECT_THAT(Outcomes(last), ElementsAre(ApplyOutcome::kAppliedVersion, ApplyOutcome::kStale));
+  EXPECT_EQ(Record(updated).state(), registry::RECORD_STATE_SET_ASIDE);
+}
+
 // ---------------------------------------------------------------- dead letters
 
 TEST_P(StoreSemanticsTest, FailedMessagesBecomeOpenDeadLettersThatCanBeResolvedOnce) {
