@@ -22,6 +22,7 @@ struct KafkaConfig {
   std::string topic_registrations = "crvs.registrations.v1";
   std::string topic_dead_letters = "crvs.dead-letters.v1";
   std::string topic_resync = "crvs.resync-requests.v1";
+  std::string topic_court_positions = "crvs.court-positions.v1";
 
   // Embedded broker only.
   int embedded_brokers = 1;
@@ -43,8 +44,8 @@ struct KafkaConfig {
   }
 
   std::vector<std::string> AllTopics() const {
-    return {topic_births,       topic_deaths,       topic_divorces,
-            topic_registrations, topic_dead_letters, topic_resync};
+    return {topic_births,  topic_deaths,       topic_divorces,        topic_registrations,
+            topic_dead_letters, topic_resync, topic_court_positions};
   }
 
   template <class V>
@@ -60,6 +61,8 @@ struct KafkaConfig {
     v("topic_registrations", topic_registrations, "topic of registrations");
     v("topic_dead_letters", topic_dead_letters, "dead-letter topic (records that cannot apply)");
     v("topic_resync", topic_resync, "re-send requests published by the reconciler");
+    v("topic_court_positions", topic_court_positions,
+      "each court's StreamDecisions resume point (key = court code, value = sequence)");
     v("embedded_brokers", embedded_brokers, "embedded broker: number of brokers");
     v("embedded_partitions", embedded_partitions,
       "embedded broker: partitions per topic (each keeps about 5 MB of history; 24 hold about "

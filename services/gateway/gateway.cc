@@ -29,6 +29,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   auto inbox = ResendInbox::Start(kafka, bootstrap_servers, g->producer_.get());
   if (!inbox.ok()) return inbox.status();
   g->inbox_ = std::move(*inbox);
+  auto points = ResumePoints::Start(kafka, bootstrap_servers, g->producer_.get());
+  if (!points.ok()) return points.status();
+  g->resume_points_ = std::move(*points);
   g->book_ = std::make_unique<ReceiptBook>(static_cast<size_t>(config.receipt_cache_entries));
   g->metrics_ = std::make_unique<GatewayMetrics>(registry);
   g->pipeline_ = std::make_unique<IngestPipeline>(&g->kafka_, g->producer_.get(), g->book_.get(),
@@ -36,11 +39,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_.get(),
       config.stream_max_in_flight});
+  g->court_ = std::make_unique<CourtIngestService>(CourtIngestService::Deps{
+      g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->resume_points_.get(),
+      g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight});
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &g->port_);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(g->health_.get());
+  builder.RegisterService(g->court_.get());
   g->server_ = builder.BuildAndStart();
   if (g->server_ == nullptr || g->port_ == 0) {
     return absl::UnavailableError("gateway: cannot listen on " + config.listen);
@@ -55,6 +62,7 @@ void Gateway::Stop() {
   // In-flight calls get until the producer's close timeout to receive their receipts.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   server_.reset();
+  resume_points_.reset();
   inbox_.reset();
   producer_.reset();  // flushes; anything undelivered fails (no receipt was given for it)
 }

@@ -16,6 +16,7 @@
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
 #include "services/gateway/gateway_config.h"
+#include "services/gateway/court_ingest_service.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/health_ingest_service.h"
 #include "services/gateway/ingest_pipeline.h"
@@ -50,9 +51,11 @@ class Gateway {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<ReceiptBook> book_;
   std::unique_ptr<ResendInbox> inbox_;
+  std::unique_ptr<ResumePoints> resume_points_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<HealthIngestService> health_;
+  std::unique_ptr<CourtIngestService> court_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "services/auth/caller.h"
+#include "services/gateway/ingest_calls.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/validation/validators.h"
@@ -231,19 +232,7 @@ grpc::ServerUnaryReactor* HealthIngestService::GetReceipt(
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  if (request->message_id().empty()) {
-    reactor->Finish(ToGrpcStatus(InvalidArgument({{"message_id", "is required"}})));
-    return reactor;
-  }
-  auto receipt = deps_.book->Find(records::FormatPrincipal(*caller), request->message_id());
-  if (!receipt) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                 "no submission with message_id " + request->message_id() +
-                                     " from this caller within the receipt retention"));
-    return reactor;
-  }
-  *response = *receipt;
-  reactor->Finish(grpc::Status::OK);
+  FinishUnary(reactor, LookupReceipt(*deps_.book, *caller, *request), response);
   return reactor;
 }
 
@@ -256,17 +245,7 @@ grpc::ServerUnaryReactor* HealthIngestService::PullResendRequests(
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  if (request->max_requests() < 0 || request->max_requests() > 1000) {
-    reactor->Finish(ToGrpcStatus(InvalidArgument({{"max_requests", "must be 0..1000"}})));
-    return reactor;
-  }
-  int max = request->max_requests() == 0 ? 100 : request->max_requests();
-  std::vector<std::string> acks(request->acknowledged_request_ids().begin(),
-                                request->acknowledged_request_ids().end());
-  for (auto& r : deps_.inbox->Pull(records::FormatPrincipal(*caller), max, acks)) {
-    *response->add_requests() = std::move(r);
-  }
-  reactor->Finish(grpc::Status::OK);
+  FinishUnary(reactor, PullResends(*deps_.inbox, *caller, *request), response);
   return reactor;
 }
 

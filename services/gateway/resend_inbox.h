@@ -25,9 +25,8 @@
 
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
+#include "connectors/kafka/topic_follower.h"
 #include "crvs/ingest/v1/receipt.pb.h"
-
-struct rd_kafka_s;
 
 namespace crvs::gateway {
 
@@ -51,13 +50,10 @@ class ResendInbox {
 
  private:
   ResendInbox() = default;
-  void Run();
 
   std::string topic_;
   kafka::Producer* producer_ = nullptr;
-  rd_kafka_s* consumer_ = nullptr;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::unique_ptr<kafka::TopicFollower> follower_;  // last member: stops before the maps go
 
   std::mutex mu_;
   // principal → (sequence of arrival → request); acked ids are removed.

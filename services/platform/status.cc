@@ -32,15 +32,25 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
   return out;
 }
 
+void AddErrorInfo(absl::Status* status, const std::string& reason, const std::string& domain,
+                  const std::vector<std::pair<std::string, std::string>>& metadata) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(reason);
+  info.set_domain(domain);
+  for (const auto& [k, v] : metadata) (*info.mutable_metadata())[k] = v;
+  status->SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+}
+
 google::rpc::Status ToRpcStatus(const absl::Status& status) {
   google::rpc::Status rpc;
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(std::string(status.message()));
-  if (auto payload = status.GetPayload(kBadRequestTypeUrl)) {
+  // Payloads are keyed by their type URL, which is what google.protobuf.Any carries.
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
     auto* any = rpc.add_details();
-    any->set_type_url(kBadRequestTypeUrl);
-    any->set_value(std::string(*payload));
-  }
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
   return rpc;
 }
 
@@ -56,11 +66,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   google::rpc::Status rpc;
   if (!status.error_details().empty() && rpc.ParseFromString(status.error_details())) {
-    for (const auto& any : rpc.details()) {
-      if (any.type_url() == kBadRequestTypeUrl) {
-        out.SetPayload(kBadRequestTypeUrl, absl::Cord(any.value()));
-      }
-    }
+    for (const auto& any : rpc.details()) out.SetPayload(any.type_url(), absl::Cord(any.value()));
   }
   return out;
 }

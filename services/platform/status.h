@@ -47,6 +47,7 @@ struct FieldViolation {
 
 // The payload type URL under which field violations travel inside an absl::Status.
 inline constexpr const char* kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr const char* kErrorInfoTypeUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 
 // INVALID_ARGUMENT naming every bad field. The message lists them too, so plain gRPC clients
 // that ignore the details still see which fields were wrong.
@@ -55,13 +56,18 @@ absl::Status InvalidArgument(const std::vector<FieldViolation>& violations);
 // The field violations an InvalidArgument status carries (empty when none).
 std::vector<FieldViolation> FieldViolations(const absl::Status& status);
 
-// absl::Status → google.rpc.Status with a BadRequest detail when the status carries one.
+// Attaches a google.rpc.ErrorInfo (machine-readable reason, domain and metadata) to `status`.
+void AddErrorInfo(absl::Status* status, const std::string& reason, const std::string& domain,
+                  const std::vector<std::pair<std::string, std::string>>& metadata);
+
+// absl::Status → google.rpc.Status; every detail the status carries (BadRequest, ErrorInfo)
+// becomes one `details` entry.
 google::rpc::Status ToRpcStatus(const absl::Status& status);
 
 // absl::Status → grpc::Status; the serialized google.rpc.Status goes in error_details.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// grpc::Status → absl::Status, keeping BadRequest field violations (client side).
+// grpc::Status → absl::Status, keeping the details (BadRequest, ErrorInfo) as payloads.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // Whether retrying the same operation later may succeed (broker or database unavailable,

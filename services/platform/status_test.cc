@@ -53,6 +53,23 @@ TEST(ToGrpcStatus, PlainErrorsKeepCodeWithoutDetails) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
 }
 
+TEST(AddErrorInfo, TravelsNextToTheFieldViolations) {
+  absl::Status s = InvalidArgument({{"decision.legal_effect_date", "before the decision date"}});
+  AddErrorInfo(&s, "RECORD_INVALID", "crvs-sync", {{"sequence", "42"}});
+  google::rpc::Status rpc;
+  ASSERT_TRUE(rpc.ParseFromString(ToGrpcStatus(s).error_details()));
+  ASSERT_EQ(rpc.details_size(), 2);
+  google::rpc::ErrorInfo info;
+  bool found = false;
+  for (const auto& any : rpc.details()) found = found || any.UnpackTo(&info);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(info.reason(), "RECORD_INVALID");
+  EXPECT_EQ(info.metadata().at("sequence"), "42");
+  absl::Status back = FromGrpcStatus(ToGrpcStatus(s));
+  EXPECT_EQ(FieldViolations(back), FieldViolations(s));
+  EXPECT_TRUE(back.GetPayload(kErrorInfoTypeUrl).has_value());
+}
+
 TEST(IsRetryable, ClassifiesTransientAndPermanent) {
   EXPECT_TRUE(IsRetryable(absl::UnavailableError("")));
   EXPECT_TRUE(IsRetryable(absl::DeadlineExceededError("")));

@@ -12,7 +12,10 @@
 #include <thread>
 
 #include "connectors/kafka/embedded_broker.h"
+#include "crvs/ingest/v1/court_ingest.grpc.pb.h"
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include <google/rpc/error_details.pb.h>
+#include <google/rpc/status.pb.h>
 #include "services/gateway/gateway.h"
 #include "services/platform/metrics_server.h"
 #include "services/records/records.h"
@@ -385,6 +388,121 @@ TEST_F(GatewayTest, FacilityPullsItsResendRequestsAndAcknowledgesThem) {
     }
   }
   EXPECT_EQ(acks, 1);
+}
+
+ingest::v1::CourtIngestRequest Decision(uint64_t sequence) {
+  ingest::v1::CourtIngestRequest r;
+  r.set_sequence(sequence);
+  r.set_message_id("court-" + std::to_string(sequence));
+  r.set_action(records::v1::ACTION_SUBMIT);
+  *r.mutable_decision() = testing::DivorceDecision(std::to_string(sequence) + "/2026/QĐST-HNGĐ");
+  return r;
+}
+
+class CourtStreamTest : public GatewayTest {
+ protected:
+  // Streams decisions [from, to] in order; returns the call's status and response.
+  grpc::Status Stream(uint64_t from, uint64_t to, ingest::v1::StreamDecisionsResponse* response,
+                      std::function<void(ingest::v1::CourtIngestRequest&)> tweak = {}) {
+    auto stub = ingest::v1::CourtIngest::NewStub(channel_);
+    auto ctx = Context("court:TA79001");
+    auto writer = stub->StreamDecisions(ctx.get(), response);
+    for (uint64_t s = from; s <= to; ++s) {
+      auto r = Decision(s);
+      if (tweak) tweak(r);
+      if (!writer->Write(r)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+  uint64_t ResumePoint() {
+    auto stub = ingest::v1::CourtIngest::NewStub(channel_);
+    auto ctx = Context("court:TA79001");
+    ingest::v1::GetResumePointRequest request;
+    ingest::v1::ResumePoint point;
+    EXPECT_TRUE(stub->GetResumePoint(ctx.get(), request, &point).ok());
+    return point.last_accepted_sequence();
+  }
+  std::vector<testing::ReadMessage> Divorces() {
+    return testing::ReadTopic(broker_->bootstrap_servers(), kafka_.topic_divorces);
+  }
+};
+
+TEST_F(CourtStreamTest, StreamIsResumableFromTheDurableResumePoint) {
+  StartSystem();
+  ingest::v1::StreamDecisionsResponse response;
+  ASSERT_TRUE(Stream(1, 100, &response).ok());
+  EXPECT_EQ(response.last_accepted_sequence(), 100u);
+  EXPECT_EQ(response.accepted(), 100);
+  EXPECT_EQ(ResumePoint(), 100u);
+
+  // A restarted gateway knows the resume point (it lives on Kafka, not in the gateway).
+  gateway_.reset();
+  gateway::GatewayConfig config;
+  config.listen = "127.0.0.1:0";
+  auto gw = gateway::Gateway::Start(config, kafka_, {}, broker_->bootstrap_servers(), registry_);
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  gateway_ = std::move(*gw);
+  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_->port()),
+                                 grpc::InsecureChannelCredentials());
+  EXPECT_EQ(ResumePoint(), 100u);
+
+  // The court restarts a little early: sequences up to 100 are duplicates, not re-produced.
+  ASSERT_TRUE(Stream(51, 150, &response).ok());
+  EXPECT_EQ(response.duplicates(), 50);
+  EXPECT_EQ(response.accepted(), 50);
+  EXPECT_EQ(response.last_accepted_sequence(), 150u);
+  auto messages = Divorces();
+  ASSERT_EQ(messages.size(), 150u);
+  std::set<std::string> keys;
+  for (const auto& m : messages) {
+    keys.insert(m.key);
+    records::v1::RecordEnvelope e;
+    ASSERT_TRUE(e.ParseFromString(m.value));
+    EXPECT_EQ(m.headers.at("crvs-source"), "court:TA79001");
+    EXPECT_EQ(e.source_sequence(), std::stoull(e.message_id().substr(6)));  // the court's order
+  }
+  EXPECT_EQ(keys.size(), 150u);
+}
+
+TEST_F(CourtStreamTest, BadRecordEndsTheStreamNamingFieldAndSequenceAfterTheGoodOnesLand) {
+  StartSystem();
+  ingest::v1::StreamDecisionsResponse response;
+  grpc::Status s = Stream(1, 20, &response, [](ingest::v1::CourtIngestRequest& r) {
+    if (r.sequence() == 8) *r.mutable_decision()->mutable_legal_effect_date() = testing::Date(2026, 9, 1);
+  });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(testing::ViolatedFields(s), ElementsAre("decision.legal_effect_date"));
+  google::rpc::Status rpc;
+  ASSERT_TRUE(rpc.ParseFromString(s.error_details()));
+  google::rpc::ErrorInfo info;
+  for (const auto& any : rpc.details()) any.UnpackTo(&info);
+  EXPECT_EQ(info.reason(), "RECORD_INVALID");
+  EXPECT_EQ(info.metadata().at("sequence"), "8");
+  EXPECT_EQ(info.metadata().at("last_accepted_sequence"), "7");
+  EXPECT_EQ(ResumePoint(), 7u);
+  EXPECT_EQ(Divorces().size(), 7u);
+}
+
+TEST_F(CourtStreamTest, SequencesMustIncreaseAndACourtSendsOnlyItsOwnDecisions) {
+  StartSystem();
+  ingest::v1::StreamDecisionsResponse response;
+  grpc::Status s = Stream(5, 6, &response, [](ingest::v1::CourtIngestRequest& r) {
+    if (r.sequence() == 6) r.set_sequence(5);
+  });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(testing::ViolatedFields(s), ElementsAre("sequence"));
+
+  s = Stream(10, 10, &response, [](ingest::v1::CourtIngestRequest& r) {
+    r.mutable_decision()->mutable_key()->set_court_code("TA01001");
+  });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A facility may not use the court service at all.
+  auto stub = ingest::v1::CourtIngest::NewStub(channel_);
+  auto ctx = Context("facility:BV01002");
+  ingest::v1::Receipt r;
+  EXPECT_EQ(stub->Submit(ctx.get(), Decision(1), &r).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Divorces().size(), 1u);  // only sequence 5 of the first stream
 }
 
 }  // namespace

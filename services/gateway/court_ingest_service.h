@@ -1,0 +1,60 @@
+// crvs.ingest.v1.CourtIngest: court case-management systems push divorce decisions, one at a
+// time (Submit) or as a resumable stream in the court's own order (StreamDecisions). The
+// court's sequence travels as RecordEnvelope.source_sequence, so the database applies a
+// decision's events by the court's order whatever order they arrive in.
+//
+// Thread-safety: gRPC calls the methods concurrently; all state is in thread-safe members.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "crvs/ingest/v1/court_ingest.grpc.pb.h"
+#include "services/gateway/gateway_metrics.h"
+#include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/receipt_book.h"
+#include "services/gateway/resend_inbox.h"
+#include "services/gateway/resume_points.h"
+#include "services/validation/reference_data.h"
+
+namespace crvs::gateway {
+
+class CourtIngestService final : public ingest::v1::CourtIngest::CallbackService {
+ public:
+  struct Deps {
+    IngestPipeline* pipeline;
+    ReceiptBook* book;
+    ResendInbox* inbox;
+    ResumePoints* resume_points;
+    GatewayMetrics* metrics;
+    const validation::ReferenceData* reference;
+    int stream_max_in_flight;
+  };
+  explicit CourtIngestService(Deps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const ingest::v1::CourtIngestRequest* request,
+                                   ingest::v1::Receipt* response) override;
+  grpc::ServerReadReactor<ingest::v1::CourtIngestRequest>* StreamDecisions(
+      grpc::CallbackServerContext* context,
+      ingest::v1::StreamDecisionsResponse* response) override;
+  grpc::ServerUnaryReactor* GetResumePoint(grpc::CallbackServerContext* context,
+                                           const ingest::v1::GetResumePointRequest* request,
+                                           ingest::v1::ResumePoint* response) override;
+  grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* context,
+                                       const ingest::v1::GetReceiptRequest* request,
+                                       ingest::v1::Receipt* response) override;
+  grpc::ServerUnaryReactor* PullResendRequests(
+      grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
+      ingest::v1::PullResendRequestsResponse* response) override;
+
+  // Validates one request from `caller` (a court, for its own decisions) and builds its
+  // envelope; the error names every bad field.
+  absl::StatusOr<records::v1::RecordEnvelope> Prepare(const common::v1::Principal& caller,
+                                                      const ingest::v1::CourtIngestRequest& request);
+  const Deps& deps() const { return deps_; }
+
+ private:
+  Deps deps_;
+};
+
+}  // namespace crvs::gateway

@@ -1,0 +1,30 @@
+// The calls HealthIngest and CourtIngest answer the same way: receipt lookup and re-send
+// requests, plus finishing a unary callback with an absl result.
+#pragma once
+
+#include <absl/status/statusor.h>
+#include <grpcpp/grpcpp.h>
+
+#include "crvs/ingest/v1/receipt.pb.h"
+#include "services/gateway/receipt_book.h"
+#include "services/gateway/resend_inbox.h"
+#include "services/platform/status.h"
+
+namespace crvs::gateway {
+
+absl::StatusOr<ingest::v1::Receipt> LookupReceipt(const ReceiptBook& book,
+                                                  const common::v1::Principal& caller,
+                                                  const ingest::v1::GetReceiptRequest& request);
+
+absl::StatusOr<ingest::v1::PullResendRequestsResponse> PullResends(
+    ResendInbox& inbox, const common::v1::Principal& caller,
+    const ingest::v1::PullResendRequestsRequest& request);
+
+// Copies `result` into *response when OK and finishes the call with its status.
+template <class T>
+void FinishUnary(grpc::ServerUnaryReactor* reactor, const absl::StatusOr<T>& result, T* response) {
+  if (result.ok()) *response = *result;
+  reactor->Finish(ToGrpcStatus(result.status()));
+}
+
+}  // namespace crvs::gateway

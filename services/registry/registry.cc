@@ -1,0 +1,64 @@
+#include "services/registry/registry.h"
+
+#include <chrono>
+
+#include <absl/strings/str_cat.h>
+
+#include "services/platform/logging.h"
+#include "services/platform/status.h"
+
+namespace crvs::registry {
+
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Start(const RegistryConfig& config,
+                                                          Deps deps) {
+  if (!config.plaintext) {
+    return absl::UnimplementedError(
+        "registry.plaintext=false: mutual TLS is not available in this version; run plaintext "
+        "behind a TLS-terminating proxy or on a private network");
+  }
+  std::vector<FieldViolation> bad;
+  if (config.max_message_bytes < 1024) {
+    bad.push_back({"registry.max_message_bytes", "must be at least 1024"});
+  }
+  // gRPC's pollers take threads from the same quota as the calls.
+  if (config.max_threads < 4) bad.push_back({"registry.max_threads", "must be at least 4"});
+  if (deps.store == nullptr || deps.reference == nullptr || deps.metrics == nullptr) {
+    return absl::InvalidArgumentError("registry: store, reference data and metrics are required");
+  }
+  if (!bad.empty()) return InvalidArgument(bad);
+
+  std::unique_ptr<Registry> r(new Registry());
+  r->metrics_ = std::make_unique<RegistryMetrics>(*deps.metrics);
+  r->service_ = std::make_unique<RegistryService>(
+      RegistryService::Deps{deps.store, deps.reference, r->metrics_.get(), std::move(deps.now)});
+
+  grpc::ResourceQuota quota("crvs-registry");
+  quota.SetMaxThreads(config.max_threads);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &r->port_);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(r->service_.get());
+  r->server_ = builder.BuildAndStart();
+  if (r->server_ == nullptr || r->port_ == 0) {
+    return absl::UnavailableError("registry: cannot listen on " + config.listen);
+  }
+  r->serving_ = true;
+  logging::Get("registry")->info("registry listening address={} port={} plaintext=true",
+                                 config.listen, r->port_);
+  return r;
+}
+
+void Registry::Stop() {
+  if (server_ == nullptr) return;
+  serving_ = false;
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  server_.reset();
+  logging::Get("registry")->info("registry stopped port={}", port_);
+}
+
+Registry::~Registry() { Stop(); }
+
+std::string Registry::NotReady() const { return serving_ ? "" : "stopped"; }
+
+}  // namespace crvs::registry
