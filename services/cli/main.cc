@@ -1,5 +1,8 @@
 // `crvs`: the one binary of crvs-sync. main only wires: it parses the command line, loads the
 // configuration, starts the components a subcommand needs, registers their stops, and waits.
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -11,8 +14,13 @@
 
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/registry_sink/registry_sink.h"
+#include "connectors/court_source/court_source.h"
+#include "services/backfill/backfill.h"
+#include "services/backfill/backfill_bench.h"
+#include "services/backfill/generator.h"
 #include "services/bench/sink_bench.h"
 #include "services/gateway/gateway.h"
+#include "services/registry/registry.h"
 #include "services/store/store.h"
 #include "services/platform/metrics_server.h"
 #include "services/cli/root_config.h"
@@ -33,23 +41,26 @@ int Fail(const absl::Status& status, int code) {
 }
 
 // Starts the embedded broker with every product topic and registers its stop.
-absl::StatusOr<kafka::EmbeddedBroker*> StartEmbeddedBroker(const kafka::KafkaConfig& cfg,
+// The court's change-stream topic is created too, so a court-source started early finds it.
+absl::StatusOr<kafka::EmbeddedBroker*> StartEmbeddedBroker(const RootConfig& root,
                                                            Lifecycle& lifecycle) {
-  auto broker = kafka::EmbeddedBroker::Start(
-      {cfg.embedded_brokers, cfg.embedded_partitions, cfg.AllTopics()});
+  const kafka::KafkaConfig& cfg = root.kafka;
+  std::vector<std::string> topics = cfg.AllTopics();
+  topics.push_back(root.court_source.input_topic);
+  auto broker = kafka::EmbeddedBroker::Start({cfg.embedded_brokers, cfg.embedded_partitions, topics});
   if (!broker.ok()) return broker.status();
   kafka::EmbeddedBroker* raw = broker->release();
   lifecycle.OnStop("embedded-broker", [raw] { delete raw; });
   logging::Get("devbroker")
       ->info("embedded Kafka-protocol broker up bootstrap={} brokers={} partitions={} topics={}",
              raw->bootstrap_servers(), cfg.embedded_brokers, cfg.embedded_partitions,
-             cfg.AllTopics().size());
+             topics.size());
   return raw;
 }
 
 int RunDevBroker(const RootConfig& root) {
   Lifecycle lifecycle;
-  auto broker = StartEmbeddedBroker(root.kafka, lifecycle);
+  auto broker = StartEmbeddedBroker(root, lifecycle);
   if (!broker.ok()) return Fail(broker.status(), kExitFailed);
   // The bootstrap address alone on stdout, so scripts can capture it.
   std::printf("%s\n", (*broker)->bootstrap_servers().c_str());
@@ -68,7 +79,7 @@ struct Process {
 // Kafka's bootstrap address: the configured cluster, or an embedded broker started here.
 absl::StatusOr<std::string> Bootstrap(const RootConfig& root, Process& process) {
   if (!root.kafka.bootstrap_servers.empty()) return root.kafka.bootstrap_servers;
-  auto broker = StartEmbeddedBroker(root.kafka, process.lifecycle);
+  auto broker = StartEmbeddedBroker(root, process.lifecycle);
   if (!broker.ok()) return broker.status();
   return (*broker)->bootstrap_servers();
 }
@@ -87,28 +98,42 @@ absl::Status StartGateway(const RootConfig& root, const std::string& bootstrap, 
   return absl::OkStatus();
 }
 
-// The database and the sink that fills it, with their stops registered.
-absl::Status StartSink(const RootConfig& root, const std::string& bootstrap, Process& process,
-                       MetricsServer& metrics) {
+// Reference data, loaded once per process and shared (read-only).
+absl::StatusOr<const validation::ReferenceData*> LoadReference(const RootConfig& root,
+                                                               Process& process) {
   auto reference = validation::ReferenceData::Load(root.gateway.reference_provinces_file);
   if (!reference.ok()) return reference.status();
   auto* ref = new validation::ReferenceData(std::move(*reference));
   process.lifecycle.OnStop("reference-data", [ref] { delete ref; });
+  return ref;
+}
 
+// A connection to the civil-status database for one component (each gets its own, so the
+// registry's reads do not queue behind the sink's batches).
+absl::StatusOr<store::Store*> OpenDatabase(const RootConfig& root, const char* component,
+                                           Process& process) {
   auto store = store::Store::Open(root.database);
   if (!store.ok()) return store.status();
   store::Store* db = store->release();
-  process.lifecycle.OnStop("database", [db] { delete db; });
-  logging::Get("sink")->info("database open backend={} schema_version={}", db->backend(),
-                             db->schema_version());
+  process.lifecycle.OnStop(std::string(component) + "-database", [db] { delete db; });
+  logging::Get(component)->info("database open backend={} schema_version={}", db->backend(),
+                                db->schema_version());
+  return db;
+}
 
+// The sink that fills the database, with its stops registered.
+absl::Status StartSink(const RootConfig& root, const std::string& bootstrap,
+                       const validation::ReferenceData* ref, Process& process,
+                       MetricsServer& metrics) {
+  auto db = OpenDatabase(root, "sink", process);
+  if (!db.ok()) return db.status();
   auto producer = kafka::Producer::Create(root.kafka, root.producer, bootstrap);
   if (!producer.ok()) return producer.status();
   kafka::Producer* dlq = producer->release();
   process.lifecycle.OnStop("dead-letter-producer", [dlq] { delete dlq; });
 
   auto sink = sink::RegistrySink::Start(root.sink, root.kafka, bootstrap,
-                                        {db, dlq, ref, process.registry.get()});
+                                        {*db, dlq, ref, process.registry.get()});
   if (!sink.ok()) return sink.status();
   sink::RegistrySink* raw = sink->release();
   process.lifecycle.OnStop("sink", [raw] { delete raw; });
@@ -116,9 +141,42 @@ absl::Status StartSink(const RootConfig& root, const std::string& bootstrap, Pro
   return absl::OkStatus();
 }
 
+// The registry gRPC service over the database.
+absl::Status StartRegistry(const RootConfig& root, const validation::ReferenceData* ref,
+                           Process& process, MetricsServer& metrics) {
+  auto db = OpenDatabase(root, "registry", process);
+  if (!db.ok()) return db.status();
+  auto registry = registry::Registry::Start(root.registry, {*db, ref, process.registry.get()});
+  if (!registry.ok()) return registry.status();
+  registry::Registry* raw = registry->release();
+  process.lifecycle.OnStop("registry", [raw] { delete raw; });
+  metrics.AddReadinessCheck("registry", [raw] { return raw->NotReady(); });
+  return absl::OkStatus();
+}
+
+// The court-source connector and its producer (divorce topic, dead letters, re-send
+// acknowledgements), with their stops registered.
+absl::Status StartCourtSource(const RootConfig& root, const std::string& bootstrap,
+                              const validation::ReferenceData* ref, Process& process,
+                              MetricsServer& metrics) {
+  auto producer = kafka::Producer::Create(root.kafka, root.producer, bootstrap);
+  if (!producer.ok()) return producer.status();
+  kafka::Producer* out = producer->release();
+  process.lifecycle.OnStop("court-source-producer", [out] { delete out; });
+  auto source = court_source::CourtSource::Start(root.court_source, root.kafka, bootstrap,
+                                                 {out, ref, process.registry.get()});
+  if (!source.ok()) return source.status();
+  court_source::CourtSource* raw = source->release();
+  process.lifecycle.OnStop("court-source", [raw] { delete raw; });
+  metrics.AddReadinessCheck("court-source", [raw] { return raw->NotReady(); });
+  return absl::OkStatus();
+}
+
 struct Components {
   bool gateway = false;
   bool sink = false;
+  bool registry = false;
+  bool court_source = false;
 };
 
 // Runs `components` with one metrics endpoint until SIGINT/SIGTERM.
@@ -131,8 +189,14 @@ int Serve(const RootConfig& root, const char* name, Components components,
   // Its readiness checks point at the components, so it stops first: after `process` in
   // declaration order, destroyed before it.
   MetricsServer metrics(process.registry);
+  auto ref = LoadReference(root, process);
+  if (!ref.ok()) return Fail(ref.status(), kExitFailed);
   absl::Status st;
-  if (st.ok() && components.sink) st = StartSink(root, *bootstrap, process, metrics);
+  if (st.ok() && components.sink) st = StartSink(root, *bootstrap, *ref, process, metrics);
+  if (st.ok() && components.court_source) {
+    st = StartCourtSource(root, *bootstrap, *ref, process, metrics);
+  }
+  if (st.ok() && components.registry) st = StartRegistry(root, *ref, process, metrics);
   if (st.ok() && components.gateway) st = StartGateway(root, *bootstrap, process, metrics);
   if (st.ok()) st = metrics.Start(metrics_listen);
   if (!st.ok()) return Fail(st, kExitFailed);
@@ -161,6 +225,111 @@ int RunSinkBench(const RootConfig& root, int records) {
   std::printf("  sink, Kafka -> database        %10.0f records/s\n", report->sink_per_s);
   std::printf("  sink / raw upsert              %10.2f\n",
               report->sink_per_s / report->raw_upsert_per_s);
+  return 0;
+}
+
+// Exit codes of `crvs backfill`: 0 done (ineligible rows included), 2 bad flags, configuration,
+// input or checkpoint, 1 broker or I/O failure and 130 interrupted (running again resumes).
+int BackfillExitCode(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kDataLoss:
+      return kExitConfig;
+    case absl::StatusCode::kCancelled:
+      return 130;
+    default:
+      return kExitFailed;
+  }
+}
+
+// SIGINT/SIGTERM are blocked in every thread (BlockShutdownSignals): takes one if pending.
+bool ShutdownSignalPending() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  const timespec no_wait{0, 0};
+  return sigtimedwait(&signals, nullptr, &no_wait) > 0;
+}
+
+int RunBackfill(const RootConfig& root, const backfill::BackfillFlags& flags) {
+  auto options = backfill::MakeOptions(flags, root.backfill, root.kafka);
+  if (!options.ok()) return Fail(options.status(), kExitConfig);
+  if (root.kafka.bootstrap_servers.empty()) {
+    return Fail(absl::InvalidArgumentError(
+                    "kafka.bootstrap_servers: is empty; crvs backfill produces to the cluster the "
+                    "sink reads (for development, `crvs devbroker` prints one)"),
+                kExitConfig);
+  }
+  auto reference = validation::ReferenceData::Load(root.backfill.reference_provinces_file);
+  if (!reference.ok()) return Fail(reference.status(), kExitConfig);
+  options->reference = &*reference;
+  options->progress_on_terminal = isatty(STDERR_FILENO) == 1;
+  int64_t polls = 0;  // a signal check every 1024 rows is prompt enough and costs nothing
+  options->stop_requested = [&polls] { return ++polls % 1024 == 0 && ShutdownSignalPending(); };
+  auto producer = kafka::Producer::Create(
+      root.kafka, backfill::BackfillProducerConfig(root.producer, root.backfill),
+      root.kafka.bootstrap_servers);
+  if (!producer.ok()) return Fail(producer.status(), kExitConfig);
+  backfill::ProducerPublisher publisher(producer->get());
+  auto summary = backfill::RunBackfill(*options, publisher);
+  if (!summary.ok()) return Fail(summary.status(), BackfillExitCode(summary.status()));
+  std::printf("%s", backfill::FormatSummary(*summary).c_str());
+  return 0;
+}
+
+struct BackfillGenerateArgs {
+  std::string kind;
+  std::string out;
+  std::string format;  // empty: from the file name
+  int64_t rows = 200000;
+  double ineligible_percent = 5;
+  uint64_t seed = 1;
+};
+
+int RunBackfillGenerate(const BackfillGenerateArgs& args) {
+  auto kind = backfill::ParseExportKind(args.kind);
+  if (!kind.ok()) return Fail(kind.status(), kExitConfig);
+  auto format =
+      args.format.empty() ? backfill::FormatFromPath(args.out) : backfill::ParseExportFormat(args.format);
+  if (!format.ok()) return Fail(format.status(), kExitConfig);
+  backfill::GenerateOptions g{*kind, *format, args.rows, args.ineligible_percent, args.seed, args.out};
+  auto result = backfill::GenerateExport(g);
+  if (!result.ok()) return Fail(result.status(), kExitFailed);
+  std::printf("%s", backfill::FormatGenerateResult(*result, g).c_str());
+  return 0;
+}
+
+int RunBackfillBench(const RootConfig& root, const BackfillGenerateArgs& args) {
+  auto kind = backfill::ParseExportKind(args.kind);
+  if (!kind.ok()) return Fail(kind.status(), kExitConfig);
+  auto format = backfill::ParseExportFormat(args.format);
+  if (!format.ok()) return Fail(format.status(), kExitConfig);
+  Process process;
+  auto bootstrap = Bootstrap(root, process);
+  if (!bootstrap.ok()) return Fail(bootstrap.status(), kExitFailed);
+  backfill::BackfillBenchInputs in;
+  in.kafka = root.kafka;
+  in.producer = root.producer;
+  in.backfill = root.backfill;
+  in.bootstrap_servers = *bootstrap;
+  in.kind = *kind;
+  in.format = *format;
+  in.rows = args.rows;
+  in.ineligible_percent = args.ineligible_percent;
+  auto report = backfill::RunBackfillBench(in, [](const std::string& line) {
+    std::fprintf(stderr, "  %s\n", line.c_str());
+  });
+  if (!report.ok()) return Fail(report.status(), kExitFailed);
+  std::printf("crvs bench backfill: %lld %s rows (%s, %lld bytes, %d-byte envelopes), %lld eligible\n",
+              static_cast<long long>(report->rows), args.kind.c_str(), args.format.c_str(),
+              static_cast<long long>(report->file_bytes), report->envelope_bytes,
+              static_cast<long long>(report->eligible));
+  std::printf("  rows read, classified           %10.0f rows/s\n", report->rows_per_s);
+  std::printf("  records confirmed (acks=all)    %10.0f records/s\n", report->records_per_s);
+  std::printf("  whole run                       %10.2f s\n", report->seconds);
   return 0;
 }
 
@@ -194,7 +363,7 @@ int main(int argc, char** argv) {
   auto* dev = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
-      "SQLite) until Ctrl-C");
+      "SQLite, registry, court-source) until Ctrl-C");
   auto* gateway_cmd = app.add_subcommand(
       "gateway",
       "run the ingest gateway: gRPC for health facilities (HealthIngest), producing to Kafka "
@@ -203,6 +372,14 @@ int main(int argc, char** argv) {
       "sink",
       "run the registry sink: consume the record topics and apply them to the civil-status "
       "database exactly once (offsets stored with the rows)");
+  auto* registry_cmd = app.add_subcommand(
+      "registry",
+      "run the registry service: gRPC over the civil-status database for commune software "
+      "(records, person status, registrations) and operators");
+  auto* court_source_cmd = app.add_subcommand(
+      "court-source",
+      "run the court-source connector: the court database's change stream (Debezium JSON on "
+      "court_source.input_topic) and re-send requests for courts -> the divorce topic");
   auto* devbroker = app.add_subcommand(
       "devbroker",
       "run only the embedded Kafka-protocol broker (librdkafka mock cluster) with the product's "
@@ -217,12 +394,71 @@ int main(int argc, char** argv) {
   bench_sink->add_option("--records", bench_records, "death notices to move")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
+  crvs::backfill::BackfillFlags backfill_flags;
+  auto* backfill_cmd = app.add_subcommand(
+      "backfill",
+      "load a historical export through the pipeline: court divorce decisions effective up to "
+      "backfill.last_backlog_day, or civil-status registrations (CSV or NDJSON, columns in "
+      "services/backfill/README.md); eligible rows go to the record topic, the others to an "
+      "eligibility report; resumable from its checkpoint");
+  backfill_cmd->add_option("--kind", backfill_flags.kind, "divorce or registration");
+  backfill_cmd->add_option("--file", backfill_flags.file, "the export file");
+  backfill_cmd->add_option("--format", backfill_flags.format,
+                           "csv or ndjson (default: from the file name)");
+  backfill_cmd->add_option("--checkpoint", backfill_flags.checkpoint,
+                           "checkpoint file (default: <file name>.checkpoint in "
+                           "backfill.checkpoint_dir, or next to the file)");
+  backfill_cmd->add_option("--report", backfill_flags.report,
+                           "eligibility report, CSV (default: <file name>.ineligible.csv next to "
+                           "the checkpoint)");
+  BackfillGenerateArgs generate_args;
+  auto* backfill_generate = backfill_cmd->add_subcommand(
+      "generate",
+      "write a realistic export with planted ineligible rows (tests, benchmarks); prints the "
+      "expected eligible count");
+  backfill_generate->add_option("--kind", generate_args.kind, "divorce or registration")
+      ->required();
+  backfill_generate->add_option("--rows", generate_args.rows, "rows to write")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  backfill_generate
+      ->add_option("--ineligible-percent", generate_args.ineligible_percent,
+                   "share of planted ineligible rows, 0..100")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  backfill_generate->add_option("--out", generate_args.out, "the file to write")->required();
+  backfill_generate->add_option("--format", generate_args.format,
+                                "csv or ndjson (default: from the file name)");
+  backfill_generate->add_option("--seed", generate_args.seed, "random seed (same seed, same file)")
+      ->capture_default_str();
+  BackfillGenerateArgs bench_backfill_args;
+  bench_backfill_args.kind = "divorce";
+  bench_backfill_args.format = "csv";
+  auto* bench_backfill = bench->add_subcommand(
+      "backfill",
+      "backfill throughput: a generated export read, classified and produced (acks=all) until "
+      "the broker confirmed every record");
+  bench_backfill->add_option("--kind", bench_backfill_args.kind, "divorce or registration")
+      ->capture_default_str();
+  bench_backfill->add_option("--rows", bench_backfill_args.rows, "rows in the export")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  bench_backfill->add_option("--format", bench_backfill_args.format, "csv or ndjson")
+      ->capture_default_str();
+  bench_backfill
+      ->add_option("--ineligible-percent", bench_backfill_args.ineligible_percent,
+                   "share of planted ineligible rows, 0..100")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  for (auto* sub : {backfill_cmd, backfill_generate, bench_backfill}) sub->fallthrough();
   auto* config_cmd = app.add_subcommand("config", "inspect the configuration");
   config_cmd->require_subcommand(1);
   auto* describe = config_cmd->add_subcommand("describe", "every key: type, value, env name, help");
   auto* dump = config_cmd->add_subcommand("dump", "the effective configuration as a TOML file");
   auto* check = config_cmd->add_subcommand("check", "load the configuration; exit 2 if invalid");
-  for (auto* sub : {version, dev, gateway_cmd, sink_cmd, devbroker, bench, bench_sink, config_cmd, describe, dump, check}) sub->fallthrough();
+  for (auto* sub : {version, dev, gateway_cmd, sink_cmd, registry_cmd, devbroker, bench, bench_sink, config_cmd, describe, dump, check}) sub->fallthrough();
+
+  court_source_cmd->fallthrough();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -249,15 +485,34 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (devbroker->parsed()) return RunDevBroker(root);
+  if (court_source_cmd->parsed()) {
+    Components components;
+    components.court_source = true;
+    return Serve(root, "court-source", components, root.court_source.metrics_listen);
+  }
+  if (backfill_generate->parsed()) return RunBackfillGenerate(generate_args);
+  if (backfill_cmd->parsed()) return RunBackfill(root, backfill_flags);
+  if (bench_backfill->parsed()) return RunBackfillBench(root, bench_backfill_args);
   if (bench_sink->parsed()) return RunSinkBench(root, bench_records);
   if (dev->parsed()) {
-    return Serve(root, "dev", {/*gateway=*/true, /*sink=*/true}, root.gateway.metrics_listen);
+    Components all;
+    all.gateway = all.sink = all.registry = all.court_source = true;
+    return Serve(root, "dev", all, root.gateway.metrics_listen);
   }
   if (gateway_cmd->parsed()) {
-    return Serve(root, "gateway", {/*gateway=*/true, /*sink=*/false}, root.gateway.metrics_listen);
+    Components c;
+    c.gateway = true;
+    return Serve(root, "gateway", c, root.gateway.metrics_listen);
   }
   if (sink_cmd->parsed()) {
-    return Serve(root, "sink", {/*gateway=*/false, /*sink=*/true}, root.sink.metrics_listen);
+    Components c;
+    c.sink = true;
+    return Serve(root, "sink", c, root.sink.metrics_listen);
+  }
+  if (registry_cmd->parsed()) {
+    Components c;
+    c.registry = true;
+    return Serve(root, "registry", c, root.registry.metrics_listen);
   }
   return kExitFailed;
 }

@@ -9,8 +9,11 @@
 
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
+#include "connectors/court_source/court_source_config.h"
 #include "connectors/registry_sink/sink_config.h"
+#include "services/backfill/backfill_config.h"
 #include "services/gateway/gateway_config.h"
+#include "services/registry/registry_config.h"
 #include "services/store/database_config.h"
 #include "services/platform/config.h"
 #include "services/platform/logging.h"
@@ -24,10 +27,16 @@ struct RootConfig {
   gateway::GatewayConfig gateway;
   store::DatabaseConfig database;
   sink::SinkConfig sink;
+  court_source::CourtSourceConfig court_source;
+  registry::RegistryConfig registry;
+  backfill::BackfillConfig backfill;
 
   void BindTo(config::Config& c) {
     c.Bind("database", &database);
     c.Bind("sink", &sink);
+    c.Bind("court_source", &court_source);
+    c.Bind("registry", &registry);
+    c.Bind("backfill", &backfill);
     c.Bind("log", &log);
     c.Bind("kafka", &kafka);
     c.Bind("producer", &producer);

@@ -143,8 +143,24 @@ Store::Store(std::unique_ptr<sql::Connection> connection, const DatabaseConfig& 
 Store::~Store() = default;
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const DatabaseConfig& config) {
-  CRVS_ASSIGN_OR_RETURN(std::unique_ptr<sql::Connection> connection, sql::Connect(config));
-  CRVS_ASSIGN_OR_RETURN(int version, Migrate(*connection));
+  // Two processes opening a fresh SQLite file together (sink and registry started at once)
+  // race to switch it to WAL and to run the first migration; the loser finds the database
+  // locked. It waits and tries again, up to busy_timeout, and then finds both done.
+  const absl::Time give_up = absl::Now() + absl::FromChrono(config.busy_timeout);
+  auto connect_and_migrate = [&]() -> absl::StatusOr<std::pair<std::unique_ptr<sql::Connection>, int>> {
+    CRVS_ASSIGN_OR_RETURN(std::unique_ptr<sql::Connection> c, sql::Connect(config));
+    CRVS_ASSIGN_OR_RETURN(int v, Migrate(*c));
+    return std::make_pair(std::move(c), v);
+  };
+  auto opened = connect_and_migrate();
+  while (!opened.ok() && opened.status().code() == absl::StatusCode::kUnavailable &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+    opened = connect_and_migrate();
+  }
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<sql::Connection> connection = std::move(opened->first);
+  const int version = opened->second;
   auto store = std::unique_ptr<Store>(new Store(std::move(connection), config, version));
   logging::Get("store")->info("event=opened backend={} schema_version={}", store->backend(),
                               version);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "services/store/schema.h"
 #include "services/store/sql.h"
@@ -54,6 +55,21 @@ std::vector<Backend> TestBackends() {
 }
 
 namespace {
+
+// Regression: the sink and the registry of `crvs dev` / two processes opening a fresh file at
+// the same moment raced for the first migration and one failed with "database is locked".
+TEST(SqliteStore, TwoOpenersOfAFreshFileBothSucceed) {
+  for (int round = 0; round < 20; ++round) {
+    SqliteDatabase db;
+    absl::Status a, b;
+    std::thread first([&] { a = Store::Open(db.config()).status(); });
+    std::thread second([&] { b = Store::Open(db.config()).status(); });
+    first.join();
+    second.join();
+    ASSERT_TRUE(a.ok()) << "round " << round << ": " << a;
+    ASSERT_TRUE(b.ok()) << "round " << round << ": " << b;
+  }
+}
 
 TEST(SqliteStoreTest, CreatesTheDatabaseDirectoryAndUsesTheWalJournal) {
   SqliteDatabase db;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -53,6 +54,8 @@ Pipeline::Pipeline(Backend backend, int partitions) : backend_(backend) {
 
 Pipeline::~Pipeline() {
   gateway_.reset();
+  registry_.reset();
+  court_sources_.clear();
   sinks_.clear();
   broker_.reset();
   postgres_.reset();
@@ -88,6 +91,52 @@ int Pipeline::StartSink() {
                 "sink.session_timeout=3s", "sink"})));
   sink_metrics_ports_.push_back(port);
   return static_cast<int>(sinks_.size()) - 1;
+}
+
+int Pipeline::StartCourtSource(const std::vector<std::string>& settings) {
+  int port = FreePort();
+  std::vector<std::string> extra = {"--set",
+                                    "court_source.metrics_listen=127.0.0.1:" + std::to_string(port),
+                                    "--set", "court_source.session_timeout=3s"};
+  for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
+  extra.push_back("court-source");
+  court_sources_.push_back(std::make_unique<testing::Subprocess>(CrvsArgs(extra)));
+  court_source_metrics_ports_.push_back(port);
+  return static_cast<int>(court_sources_.size()) - 1;
+}
+
+void Pipeline::StopCourtSource(int index) { court_sources_.at(index)->Stop(SIGTERM); }
+void Pipeline::KillCourtSource(int index) { court_sources_.at(index)->Stop(SIGKILL); }
+
+double Pipeline::CourtSourceMetric(int index, const std::string& series) {
+  httplib::Client client("127.0.0.1", court_source_metrics_ports_.at(index));
+  client.set_connection_timeout(1);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return 0;
+  const bool labelled = series.find('{') != std::string::npos;
+  double total = 0;
+  std::istringstream lines(res->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.compare(0, series.size(), series) != 0 || line.size() <= series.size()) continue;
+    char next = line[series.size()];
+    if (next != ' ' && (labelled || next != '{')) continue;
+    total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+int Pipeline::StartRegistry() {
+  int port = FreePort();
+  registry_ = std::make_unique<testing::Subprocess>(
+      CrvsArgs({"--set", "registry.listen=127.0.0.1:" + std::to_string(port), "--set",
+                "registry.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "registry"}));
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                     grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
+    throw std::runtime_error("registry did not start");
+  }
+  return port;
 }
 
 void Pipeline::KillSink(int index) { sinks_.at(index)->Stop(SIGKILL); }

@@ -34,6 +34,19 @@ class Pipeline {
   void KillSink(int index);
   void StopSink(int index);
 
+  // Starts one `crvs court-source` process with extra `--set section.key=value` settings;
+  // returns its index.
+  int StartCourtSource(const std::vector<std::string>& settings = {});
+  void StopCourtSource(int index);
+  void KillCourtSource(int index);  // kill -9: no chance to commit or leave the group
+  // Sum of the series of court-source `index`'s /metrics that match `series`: a metric name
+  // (every label set) or a name with its complete label set, e.g.
+  // crvs_court_source_events_total{op="c",outcome="produced"} (0 if unreachable).
+  double CourtSourceMetric(int index, const std::string& series);
+
+  // Starts `crvs registry` (gRPC over the database) on a free port; returns that port.
+  int StartRegistry();
+
   // Records committed by sink `index` so far, from its /metrics (0 if unreachable).
   double SinkCommitted(int index) { return SinkMetric(index, "crvs_sink_records_total"); }
   // Sum of every series of metric `name` on sink `index`'s /metrics (0 if unreachable).
@@ -45,6 +58,12 @@ class Pipeline {
   int64_t Count(const std::string& sql) const;  // same SQL on both backends
   // Waits until `sql` counts at least `n`; returns the last count.
   int64_t WaitForCount(const std::string& sql, int64_t n, int timeout_s);
+
+  // The crvs command line with this pipeline's broker and database settings, then `extra`
+  // (e.g. {"backfill", "--kind", "divorce", ...}): to run other subcommands as processes.
+  std::vector<std::string> CrvsCommand(const std::vector<std::string>& extra) const {
+    return CrvsArgs(extra);
+  }
 
   std::unique_ptr<ingest::v1::HealthIngest::Stub> Stub() const;
   const std::string& bootstrap() const { return bootstrap_; }
@@ -61,6 +80,9 @@ class Pipeline {
   std::unique_ptr<testing::Subprocess> gateway_;
   std::vector<std::unique_ptr<testing::Subprocess>> sinks_;
   std::vector<int> sink_metrics_ports_;
+  std::vector<std::unique_ptr<testing::Subprocess>> court_sources_;
+  std::vector<int> court_source_metrics_ports_;
+  std::unique_ptr<testing::Subprocess> registry_;
   std::string bootstrap_;
   std::string database_url_;
   int gateway_port_ = 0;

@@ -127,11 +127,11 @@ std::string Subprocess::ReadLine(int timeout_ms, bool* eof) {
   return "";
 }
 
-int Subprocess::Stop(int signal) {
+int Subprocess::Stop(int signal, int grace_ms) {
   if (pid_ <= 0) return exit_code_;
   kill(pid_, signal);
   int status = 0;
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < grace_ms / 10; ++i) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       exit_code_ = DecodeWait(status);

@@ -29,8 +29,9 @@ class Subprocess {
   // Next line of stdout (without the newline); empty with *eof = true at end of output
   // or after `timeout_ms`.
   std::string ReadLine(int timeout_ms, bool* eof = nullptr);
-  // Sends `signal` and waits for exit; returns the exit code (128+signal when killed).
-  int Stop(int signal);
+  // Sends `signal` and waits up to `grace_ms` for exit, then SIGKILL; returns the exit code
+  // (128+signal when killed by a signal).
+  int Stop(int signal, int grace_ms = 5000);
   int pid() const { return pid_; }
 
  private:

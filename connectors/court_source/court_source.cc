@@ -1,0 +1,514 @@
+#include "connectors/court_source/court_source.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include <absl/strings/match.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+#include <absl/time/civil_time.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "crvs/ingest/v1/receipt.pb.h"
+#include "services/platform/logging.h"
+#include "services/records/records.h"
+
+namespace crvs::court_source {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace v1 = records::v1;
+
+// The resync topic's wire format (services/gateway/resend_inbox.h): key = addressee principal,
+// a request's value is a crvs.ingest.v1.ResendRequest, an acknowledgement's value is the
+// request id with this header. Gateways drop acknowledged requests from the court's pull list.
+constexpr const char* kResendAckHeader = "crvs-resend-ack";
+constexpr char kCourtPrincipalPrefix[] = "court:";
+
+auto Log() {
+  static auto log = logging::Get("court-source");
+  return log;
+}
+
+bool HasHeader(const rd_kafka_message_t* m, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const void* value;
+  size_t size;
+  return rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+std::vector<std::pair<std::string, std::string>> HeadersOf(const rd_kafka_message_t* m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t i = 0; !rd_kafka_header_get_all(headers, i, &name, &value, &size); ++i) {
+    out.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
+  }
+  return out;
+}
+
+std::string KeyOf(const rd_kafka_message_t* m) {
+  return m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "";
+}
+
+// "divorce/<court>/<decision_no>" with its component escapes undone; false if not that form.
+bool ParseDivorceKey(const std::string& key, std::string* court, std::string* decision_no) {
+  std::vector<std::string> parts = absl::StrSplit(key, '/');
+  if (parts.size() != 3 || parts[0] != "divorce") return false;
+  auto unescape = [](const std::string& in, std::string* out) {
+    out->clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i] != '%') {
+        out->push_back(in[i]);
+      } else if (in.compare(i, 3, "%2F") == 0) {
+        out->push_back('/');
+        i += 2;
+      } else if (in.compare(i, 3, "%25") == 0) {
+        out->push_back('%');
+        i += 2;
+      } else {
+        return false;
+      }
+    }
+    return !out->empty();
+  };
+  return unescape(parts[1], court) && unescape(parts[2], decision_no);
+}
+
+}  // namespace
+
+struct CourtSource::Tracker {
+  enum State : char { kInFlight, kDelivered, kFailed };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<State> states;
+  int in_flight = 0;
+};
+
+absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Start(const CourtSourceConfig& config,
+                                                                const kafka::KafkaConfig& kafka,
+                                                                const std::string& bootstrap,
+                                                                Deps deps) {
+  if (config.input_topic.empty()) {
+    return absl::InvalidArgumentError("court_source.input_topic: a topic is required");
+  }
+  if (config.batch_max_records < 1) {
+    return absl::InvalidArgumentError("court_source.batch_max_records: must be >= 1");
+  }
+  std::unique_ptr<CourtSource> source(new CourtSource());
+  source->config_ = config;
+  source->kafka_ = kafka;
+  source->deps_ = deps;
+  auto mapping = DecisionMapping::Compile(config.mapping);
+  if (!mapping.ok()) return mapping.status();
+  source->mapping_ = std::make_unique<DecisionMapping>(*mapping);
+  source->translator_ = std::make_unique<ChangeTranslator>(*mapping, deps.reference);
+  if (!config.resend_source_file.empty()) {
+    auto file = ExportFile::Open(config.resend_source_file, config.resend_position_column,
+                                 config.resend_time_column, source->mapping_.get());
+    if (!file.ok()) return file.status();
+    source->export_ = std::move(*file);
+  }
+  source->metrics_ = std::make_shared<CourtSourceMetrics>(*deps.registry);
+  source->tracker_ = std::make_shared<Tracker>();
+
+  auto conf = kafka::MakeClientConfig(
+      kafka, bootstrap,
+      {{"group.id", config.group_id},
+       // Offsets are committed by hand, only after the outputs of the inputs are confirmed.
+       {"enable.auto.commit", "false"},
+       {"enable.auto.offset.store", "false"},
+       // Never jump silently: an out-of-range position is reported to us (see Run).
+       {"auto.offset.reset", "error"},
+       {"session.timeout.ms", std::to_string(config.session_timeout.count())},
+       {"heartbeat.interval.ms",
+        std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))}});
+  if (!conf.ok()) return conf.status();
+  auto* c = static_cast<rd_kafka_conf_t*>(conf->get());
+  rd_kafka_conf_set_opaque(c, source.get());
+  rd_kafka_conf_set_rebalance_cb(
+      c, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+            void* opaque) { static_cast<CourtSource*>(opaque)->OnRebalance(err, parts); });
+  char err[512];
+  source->consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+  if (source->consumer_ == nullptr) return absl::InvalidArgumentError(std::string("kafka: ") + err);
+  conf.value().release();
+  rd_kafka_poll_set_consumer(source->consumer_);
+
+  auto* list = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_add(list, config.input_topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_add(list, kafka.topic_resync.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(source->consumer_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
+  }
+  source->thread_ = std::thread([s = source.get()] { s->Run(); });
+  Log()->info("court source started group={} input_topic={} output_topic={} resend_source={}",
+              config.group_id, config.input_topic, kafka.topic_divorces,
+              config.resend_source_file.empty() ? "none" : config.resend_source_file);
+  return source;
+}
+
+CourtSource::~CourtSource() {
+  Stop();
+  if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
+}
+
+void CourtSource::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string CourtSource::NotReady() const {
+  std::string fatal = deps_.producer->FatalError();
+  if (!fatal.empty()) return "producer cannot deliver: " + fatal;
+  int failures = consecutive_failures_.load();
+  return failures >= 3 ? "outputs not delivered (" + std::to_string(failures) + " attempts)" : "";
+}
+
+void CourtSource::Run() {
+  batch_started_ = Clock::now();
+  while (!stop_.load()) {
+    int timeout_ms = 100;
+    if (batch_inputs_ > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          batch_started_ + config_.batch_max_wait - Clock::now());
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, timeout_ms);
+    if (m != nullptr) {
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Handle(m);
+      } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                 m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+        HandleOffsetOutOfRange(m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition);
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        Log()->warn("consumer error={}", rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (batch_inputs_ >= config_.batch_max_records ||
+        (batch_inputs_ > 0 && Clock::now() >= batch_started_ + config_.batch_max_wait)) {
+      if (!Flush()) break;
+    }
+  }
+  Flush();
+  rd_kafka_consumer_close(consumer_);
+  Log()->info("court source stopped committed_inputs={}", committed_inputs_.load());
+}
+
+void CourtSource::Handle(rd_kafka_message_t* m) {
+  if (batch_inputs_ == 0) batch_started_ = Clock::now();
+  const std::string topic = rd_kafka_topic_name(m->rkt);
+  if (topic == config_.input_topic) {
+    HandleChange(m);
+  } else if (topic == kafka_.topic_resync) {
+    HandleResendRequest(m);
+  }
+  next_offsets_[{topic, m->partition}] = m->offset + 1;
+  ++batch_inputs_;
+}
+
+void CourtSource::HandleChange(rd_kafka_message_t* m) {
+  std::optional<std::string> value;
+  // Debezium writes a null value (a tombstone) after each delete, for log compaction.
+  if (m->payload != nullptr && m->len > 0) {
+    value.emplace(static_cast<const char*>(m->payload), m->len);
+  }
+  Translation t = translator_->FromChangeEvent(value, absl::Now());
+  if (std::holds_alternative<Skipped>(t)) {
+    metrics_->Event("tombstone", "skipped");
+    return;
+  }
+  if (auto* rejected = std::get_if<Rejected>(&t)) {
+    metrics_->Event(rejected->op.empty() ? "unknown" : rejected->op, "dead_lettered");
+    EmitDeadLetter(m, *rejected);
+    return;
+  }
+  Produced& p = std::get<Produced>(t);
+  metrics_->Event(p.op, "produced");
+  metrics_->LastChange(static_cast<double>(p.envelope.received_at().seconds()));
+  Output out;
+  out.message = {kafka_.topic_divorces, p.envelope.business_key(), p.envelope.SerializeAsString(),
+                 records::HeadersOf(p.envelope)};
+  out.decision_state = std::string(DecisionStateName(p.state));
+  if (p.became_effective) {
+    const auto& d = p.envelope.divorce_decision().legal_effect_date();
+    out.effective_since = absl::FromCivil(absl::CivilDay(d.year(), d.month(), d.day()),
+                                          absl::FixedTimeZone(kCourtUtcOffsetMinutes * 60));
+  }
+  Log()->debug("change key={} op={} position={} state={}", p.envelope.business_key(), p.op,
+               p.envelope.source_sequence(), out.decision_state);
+  Emit(std::move(out));
+}
+
+void CourtSource::EmitDeadLetter(rd_kafka_message_t* m, const Rejected& rejected) {
+  metrics_->DeadLetter(rejected.error_class);
+  Log()->warn("dead letter topic={} partition={} offset={} class={} error={}",
+              rd_kafka_topic_name(m->rkt), m->partition, m->offset, rejected.error_class,
+              rejected.error_message);
+  Output out;
+  out.message.topic = kafka_.topic_dead_letters;
+  out.message.key = KeyOf(m);
+  if (m->payload != nullptr) out.message.value.assign(static_cast<const char*>(m->payload), m->len);
+  out.message.headers = HeadersOf(m);
+  if (!rejected.source.empty()) out.message.headers.emplace_back("crvs-source", rejected.source);
+  out.message.headers.emplace_back("crvs-dlq-error-class", rejected.error_class);
+  out.message.headers.emplace_back("crvs-dlq-error-message", rejected.error_message);
+  out.message.headers.emplace_back("crvs-dlq-original-topic", rd_kafka_topic_name(m->rkt));
+  out.message.headers.emplace_back("crvs-dlq-original-partition", std::to_string(m->partition));
+  out.message.headers.emplace_back("crvs-dlq-original-offset", std::to_string(m->offset));
+  out.message.headers.emplace_back(
+      "crvs-dlq-failed-at",
+      records::FormatTimestamp(google::protobuf::util::TimeUtil::GetCurrentTime()));
+  Emit(std::move(out));
+}
+
+void CourtSource::HandleResendRequest(rd_kafka_message_t* m) {
+  const std::string principal = KeyOf(m);
+  if (!absl::StartsWith(principal, kCourtPrincipalPrefix) || HasHeader(m, kResendAckHeader)) {
+    return;  // addressed to a facility, or an acknowledgement
+  }
+  const std::string court = principal.substr(sizeof kCourtPrincipalPrefix - 1);
+  ingest::v1::ResendRequest request;
+  auto unserved = [&](const std::string& reason, const std::string& detail) {
+    metrics_->Resend("unserved", reason);
+    Log()->warn(
+        "resend request left for the court request_id={} court={} key={} reason={} detail={}",
+        request.request_id(), court, request.business_key(), reason, detail);
+  };
+  if (m->payload == nullptr ||
+      !request.ParseFromArray(m->payload, static_cast<int>(m->len)) ||
+      request.request_id().empty()) {
+    return unserved("undecodable", "not a crvs.ingest.v1.ResendRequest");
+  }
+  std::string key_court, decision_no;
+  if (request.kind() != v1::RECORD_KIND_DIVORCE_DECISION ||
+      !ParseDivorceKey(request.business_key(), &key_court, &decision_no)) {
+    return unserved("not_a_divorce_decision", "the court-source connector re-sends decisions");
+  }
+  if (key_court != court) {
+    return unserved("other_court", "the key names court " + key_court);
+  }
+  if (export_ == nullptr) {
+    return unserved("no_resend_source", "court_source.resend_source_file is not set");
+  }
+  auto row = export_->Find(court, decision_no);
+  if (!row.ok()) {
+    return unserved(row.status().code() == absl::StatusCode::kNotFound ? "not_in_export"
+                                                                        : "export_unreadable",
+                    std::string(row.status().message()));
+  }
+  Translation t = translator_->FromExportRow(row->columns, row->position, row->committed_at,
+                                             absl::Now());
+  if (auto* rejected = std::get_if<Rejected>(&t)) {
+    return unserved("invalid_row", rejected->error_class + ": " + rejected->error_message);
+  }
+  Produced& p = std::get<Produced>(t);
+  if (p.envelope.business_key() != request.business_key()) {
+    return unserved("invalid_row", "the export row maps to " + p.envelope.business_key());
+  }
+  Output record;
+  record.message = {kafka_.topic_divorces, p.envelope.business_key(),
+                    p.envelope.SerializeAsString(), records::HeadersOf(p.envelope)};
+  record.decision_state = std::string(DecisionStateName(p.state));
+  Emit(std::move(record));
+  // Acknowledged once served, so no gateway offers the request to the court any more.
+  Output ack;
+  ack.message = {kafka_.topic_resync, principal, request.request_id(), {{kResendAckHeader, "1"}}};
+  Emit(std::move(ack));
+  metrics_->Resend("served", "");
+  Log()->info("resend request served request_id={} key={} position={}", request.request_id(),
+              request.business_key(), row->position);
+}
+
+void CourtSource::Emit(Output output) {
+  outputs_.push_back(std::move(output));
+  {
+    std::lock_guard<std::mutex> lock(tracker_->mu);
+    tracker_->states.push_back(Tracker::kInFlight);
+  }
+  Produce(outputs_.size() - 1);
+}
+
+void CourtSource::Produce(size_t index) {
+  std::shared_ptr<Tracker> tracker = tracker_;
+  std::shared_ptr<CourtSourceMetrics> metrics = metrics_;
+  {
+    std::lock_guard<std::mutex> lock(tracker->mu);
+    tracker->states[index] = Tracker::kInFlight;
+    ++tracker->in_flight;
+  }
+  const Output& output = outputs_[index];
+  auto done = [tracker, metrics, index, state = output.decision_state,
+               since = output.effective_since](const kafka::Delivery& d) {
+    if (d.status.ok()) {
+      if (!state.empty()) metrics->Decision(state);
+      if (since) metrics->EffectiveToRecorded(absl::ToDoubleSeconds(absl::Now() - *since));
+    } else {
+      Log()->warn("output not delivered topic={} error={}", d.topic, std::string(d.status.message()));
+    }
+    std::lock_guard<std::mutex> lock(tracker->mu);
+    tracker->states[index] = d.status.ok() ? Tracker::kDelivered : Tracker::kFailed;
+    --tracker->in_flight;
+    tracker->cv.notify_all();
+  };
+  absl::Status st;
+  while (true) {
+    st = deps_.producer->Produce(output.message, done);
+    // A full local queue drains as deliveries complete: wait for room rather than fail.
+    if (st.code() != absl::StatusCode::kResourceExhausted || stop_.load()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!st.ok()) {
+    Log()->warn("output not enqueued topic={} error={}", output.message.topic,
+                std::string(st.message()));
+    std::lock_guard<std::mutex> lock(tracker->mu);
+    tracker->states[index] = Tracker::kFailed;
+    --tracker->in_flight;
+  }
+}
+
+bool CourtSource::Flush() {
+  if (batch_inputs_ == 0 && outputs_.empty()) return true;
+  config::Duration backoff = config_.retry_initial_backoff;
+  while (true) {
+    std::vector<size_t> failed;
+    {
+      std::unique_lock<std::mutex> lock(tracker_->mu);
+      // Every output gets an outcome within the producer's delivery timeout.
+      tracker_->cv.wait(lock, [&] { return tracker_->in_flight == 0; });
+      for (size_t i = 0; i < tracker_->states.size(); ++i) {
+        if (tracker_->states[i] == Tracker::kFailed) failed.push_back(i);
+      }
+    }
+    if (failed.empty()) break;
+    consecutive_failures_.fetch_add(1);
+    Log()->error("outputs not delivered count={} attempt={}; producing them again", failed.size(),
+                 consecutive_failures_.load());
+    if (stop_.load()) {
+      // Nothing committed: the inputs are read again by the next owner of their partitions.
+      outputs_.clear();
+      tracker_ = std::make_shared<Tracker>();
+      next_offsets_.clear();
+      batch_inputs_ = 0;
+      return false;
+    }
+    SleepBackoff(backoff);
+    for (size_t i : failed) {
+      metrics_->DeliveryRetry();
+      Produce(i);
+    }
+  }
+  consecutive_failures_.store(0);
+
+  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets_.size()));
+  for (const auto& [tp, next] : next_offsets_) {
+    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
+  }
+  if (list->cnt > 0) {
+    rd_kafka_resp_err_t e = rd_kafka_commit(consumer_, list, /*async=*/0);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // The outputs are delivered; re-reading these inputs later only yields duplicates.
+      Log()->warn("offset commit failed inputs={} error={}", batch_inputs_, rd_kafka_err2str(e));
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  committed_inputs_.fetch_add(batch_inputs_);
+  outputs_.clear();
+  tracker_ = std::make_shared<Tracker>();
+  next_offsets_.clear();
+  batch_inputs_ = 0;
+  return true;
+}
+
+void CourtSource::SleepBackoff(config::Duration& backoff) {
+  auto until = Clock::now() + backoff;
+  while (!stop_.load() && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  backoff = std::min(backoff * 2, config_.retry_max_backoff);
+}
+
+void CourtSource::OnRebalance(int err, rd_kafka_topic_partition_list_t* partitions) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    Assign(partitions);
+  } else {
+    // Confirm and commit what we handled while we still own it; the next owner starts after.
+    Flush();
+    rd_kafka_assign(consumer_, nullptr);
+    Log()->info("partitions revoked count={}", partitions->cnt);
+  }
+}
+
+void CourtSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  config::Duration backoff = config_.retry_initial_backoff;
+  while (true) {
+    rd_kafka_resp_err_t e = rd_kafka_committed(consumer_, partitions, 10000);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    Log()->error("cannot read committed offsets error={}", rd_kafka_err2str(e));
+    if (stop_.load()) return;
+    SleepBackoff(backoff);
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    if (tp.offset < 0) {
+      tp.offset = RD_KAFKA_OFFSET_BEGINNING;  // a new group reads the stream from its start
+      continue;
+    }
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(consumer_, tp.topic, tp.partition, &low, &high, 5000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        tp.offset < low) {
+      metrics_->BehindLogStart(tp.topic, tp.partition, static_cast<double>(low - tp.offset));
+      Log()->error(
+          "ALARM changes expired unread topic={} partition={} lost_offsets=[{},{}): the court "
+          "must re-snapshot the decision table (or reconciliation request re-sends)",
+          tp.topic, tp.partition, tp.offset, low);
+      tp.offset = low;
+    }
+  }
+  rd_kafka_assign(consumer_, partitions);
+  Log()->info("partitions assigned count={}", partitions->cnt);
+}
+
+void CourtSource::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {
+  if (topic.empty()) return;
+  Flush();  // everything handled before the gap is confirmed and committed first
+  int64_t low = 0, high = 0;
+  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high, 5000) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Log()->error("offset out of range topic={} partition={}: cannot read the log start", topic,
+                 partition);
+    return;
+  }
+  auto* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  int64_t committed = -1;
+  if (rd_kafka_committed(consumer_, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    committed = list->elems[0].offset;
+  }
+  double lost = committed >= 0 && committed < low ? static_cast<double>(low - committed) : 0;
+  metrics_->BehindLogStart(topic, partition, lost);
+  Log()->error(
+      "ALARM position out of range topic={} partition={} committed={} log_start={}: resuming at "
+      "the log start; the court must re-snapshot the decision table",
+      topic, partition, committed, low);
+  list->elems[0].offset = low;
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, 5000);
+  if (error != nullptr) {
+    Log()->error("seek failed topic={} partition={} error={}", topic, partition,
+                 rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+}  // namespace crvs::court_source
