@@ -12,6 +12,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "crvs/ingest/v1/receipt.pb.h"
+#include "services/platform/backoff.h"
 #include "services/platform/logging.h"
 #include "services/records/records.h"
 
@@ -378,7 +379,7 @@ void CourtSource::Produce(size_t index) {
 
 bool CourtSource::Flush() {
   if (batch_inputs_ == 0 && outputs_.empty()) return true;
-  config::Duration backoff = config_.retry_initial_backoff;
+  Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
   while (true) {
     std::vector<size_t> failed;
     {
@@ -401,7 +402,7 @@ bool CourtSource::Flush() {
       batch_inputs_ = 0;
       return false;
     }
-    SleepBackoff(backoff);
+    backoff.Sleep(stop_);
     for (size_t i : failed) {
       metrics_->DeliveryRetry();
       Produce(i);
@@ -429,14 +430,6 @@ bool CourtSource::Flush() {
   return true;
 }
 
-void CourtSource::SleepBackoff(config::Duration& backoff) {
-  auto until = Clock::now() + backoff;
-  while (!stop_.load() && Clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  backoff = std::min(backoff * 2, config_.retry_max_backoff);
-}
-
 void CourtSource::OnRebalance(int err, rd_kafka_topic_partition_list_t* partitions) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     Assign(partitions);
@@ -449,13 +442,13 @@ void CourtSource::OnRebalance(int err, rd_kafka_topic_partition_list_t* partitio
 }
 
 void CourtSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
-  config::Duration backoff = config_.retry_initial_backoff;
+  Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
   while (true) {
     rd_kafka_resp_err_t e = rd_kafka_committed(consumer_, partitions, 10000);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     Log()->error("cannot read committed offsets error={}", rd_kafka_err2str(e));
     if (stop_.load()) return;
-    SleepBackoff(backoff);
+    backoff.Sleep(stop_);
   }
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];

@@ -95,7 +95,6 @@ class CourtSource {
   void OnRebalance(int err, rd_kafka_topic_partition_list_s* partitions);
   void Assign(rd_kafka_topic_partition_list_s* partitions);
   void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
-  void SleepBackoff(config::Duration& backoff);
 
   CourtSourceConfig config_;
   kafka::KafkaConfig kafka_;

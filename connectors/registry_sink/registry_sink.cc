@@ -8,6 +8,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "connectors/registry_sink/decode.h"
+#include "services/platform/backoff.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -183,7 +184,7 @@ bool RegistrySink::Flush() {
     batch_.offsets.push_back({tp, store::Offset(pos.first)});
   }
   auto started = Clock::now();
-  config::Duration backoff = config_.retry_initial_backoff;
+  Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
   absl::StatusOr<store::BatchResult> result;
   while (true) {
     result = deps_.store->Apply(batch_);
@@ -195,7 +196,7 @@ bool RegistrySink::Flush() {
     Log()->error("batch not applied records={} attempt={} error={} retryable={}",
                  batch_.records.size() + batch_.failures.size(), consecutive_failures_.load(),
                  std::string(result.status().message()), IsRetryable(result.status()));
-    if (!IsRetryable(result.status())) backoff = config_.retry_max_backoff;
+    if (!IsRetryable(result.status())) backoff.UseMax();
     if (stop_.load()) {
       // Nothing committed: the offsets in the database still point at this batch, so the
       // next owner of these partitions consumes it again.
@@ -203,7 +204,7 @@ bool RegistrySink::Flush() {
       batch_positions_.clear();
       return false;
     }
-    SleepBackoff(backoff);
+    backoff.Sleep(stop_);
   }
   consecutive_failures_.store(0);
   size_t count = batch_.records.size() + batch_.failures.size();
@@ -295,14 +296,6 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
   }
 }
 
-void RegistrySink::SleepBackoff(config::Duration& backoff) {
-  auto until = Clock::now() + backoff;
-  while (!stop_.load() && Clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  backoff = std::min(backoff * 2, config_.retry_max_backoff);
-}
-
 void RegistrySink::OnRebalance(int err, rd_kafka_topic_partition_list_t* partitions) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     Assign(partitions);
@@ -320,7 +313,7 @@ void RegistrySink::Assign(rd_kafka_topic_partition_list_t* partitions) {
     auto& tp = partitions->elems[i];
     std::string topic = tp.topic;
     if (!stored.count(topic)) {
-      config::Duration backoff = config_.retry_initial_backoff;
+      Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
       while (true) {
         auto offsets = deps_.store->LoadOffsets(batch_.group, store::Topic(topic));
         if (offsets.ok()) {
@@ -330,7 +323,7 @@ void RegistrySink::Assign(rd_kafka_topic_partition_list_t* partitions) {
         Log()->error("cannot load stored offsets topic={} error={}", topic,
                      std::string(offsets.status().message()));
         if (stop_.load()) return;
-        SleepBackoff(backoff);
+        backoff.Sleep(stop_);
       }
     }
     auto it = stored[topic].find(store::Partition(tp.partition));

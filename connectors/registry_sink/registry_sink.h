@@ -74,7 +74,6 @@ class RegistrySink {
   bool Flush();
   void PublishDeadLetters(const store::ApplyBatch& batch, const store::BatchResult& result);
   void UpdateLag(const store::ApplyBatch& batch, absl::Time committed_at);
-  void SleepBackoff(config::Duration& backoff);
 
   SinkConfig config_;
   kafka::KafkaConfig kafka_;
