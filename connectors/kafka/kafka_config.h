@@ -23,6 +23,7 @@ struct KafkaConfig {
   std::string topic_dead_letters = "crvs.dead-letters.v1";
   std::string topic_resync = "crvs.resync-requests.v1";
   std::string topic_court_positions = "crvs.court-positions.v1";
+  std::string topic_indicators = "crvs.indicator-snapshots.v1";
 
   // Embedded broker only.
   int embedded_brokers = 1;
@@ -45,7 +46,7 @@ struct KafkaConfig {
 
   std::vector<std::string> AllTopics() const {
     return {topic_births,  topic_deaths,       topic_divorces,        topic_registrations,
-            topic_dead_letters, topic_resync, topic_court_positions};
+            topic_dead_letters, topic_resync, topic_court_positions, topic_indicators};
   }
 
   template <class V>
@@ -61,6 +62,9 @@ struct KafkaConfig {
     v("topic_registrations", topic_registrations, "topic of registrations");
     v("topic_dead_letters", topic_dead_letters, "dead-letter topic (records that cannot apply)");
     v("topic_resync", topic_resync, "re-send requests published by the reconciler");
+    v("topic_indicators", topic_indicators,
+      "live feed of indicator snapshots (JSON) published by the reconciler for the operations "
+      "centre");
     v("topic_court_positions", topic_court_positions,
       "each court's StreamDecisions resume point (key = court code, value = sequence)");
     v("embedded_brokers", embedded_brokers, "embedded broker: number of brokers");

@@ -4,17 +4,6 @@
 
 namespace crvs::backfill {
 
-std::string CsvField(std::string_view value) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 absl::StatusOr<std::unique_ptr<EligibilityReport>> EligibilityReport::Create(
     const std::string& path) {
   auto file = AtomicFile::Create(path);

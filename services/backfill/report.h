@@ -23,12 +23,11 @@
 #include "services/backfill/atomic_file.h"
 #include "services/backfill/eligibility.h"
 
+#include "services/platform/csv.h"
+
 namespace crvs::backfill {
 
 inline constexpr std::string_view kReportHeader = "row,business_key,reason,field,detail";
-
-// `value` as one RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
-std::string CsvField(std::string_view value);
 
 class EligibilityReport {
  public:

@@ -20,6 +20,10 @@
 #include "services/backfill/generator.h"
 #include "services/bench/sink_bench.h"
 #include "services/gateway/gateway.h"
+#include "services/reconcile/reconcile_bench.h"
+#include "services/reconcile/reconciler.h"
+#include "services/reconcile/indicators/indicators.h"
+#include "services/reconcile/indicators/report_flags.h"
 #include "services/registry/registry.h"
 #include "services/store/store.h"
 #include "services/platform/metrics_server.h"
@@ -172,11 +176,26 @@ absl::Status StartCourtSource(const RootConfig& root, const std::string& bootstr
   return absl::OkStatus();
 }
 
+// The reconciliation service (manifests, coverage, re-send requests, indicators, live feed).
+absl::Status StartReconcile(const RootConfig& root, const std::string& bootstrap,
+                            Process& process, MetricsServer& metrics) {
+  auto db = OpenDatabase(root, "reconcile", process);
+  if (!db.ok()) return db.status();
+  auto reconciler = reconcile::Reconciler::Start(root.reconcile, root.kafka, root.producer,
+                                                 bootstrap, {*db, process.registry.get()});
+  if (!reconciler.ok()) return reconciler.status();
+  reconcile::Reconciler* raw = reconciler->release();
+  process.lifecycle.OnStop("reconcile", [raw] { delete raw; });
+  metrics.AddReadinessCheck("reconcile", [raw] { return raw->NotReady(); });
+  return absl::OkStatus();
+}
+
 struct Components {
   bool gateway = false;
   bool sink = false;
   bool registry = false;
   bool court_source = false;
+  bool reconcile = false;
 };
 
 // Runs `components` with one metrics endpoint until SIGINT/SIGTERM.
@@ -197,6 +216,7 @@ int Serve(const RootConfig& root, const char* name, Components components,
     st = StartCourtSource(root, *bootstrap, *ref, process, metrics);
   }
   if (st.ok() && components.registry) st = StartRegistry(root, *ref, process, metrics);
+  if (st.ok() && components.reconcile) st = StartReconcile(root, *bootstrap, process, metrics);
   if (st.ok() && components.gateway) st = StartGateway(root, *bootstrap, process, metrics);
   if (st.ok()) st = metrics.Start(metrics_listen);
   if (!st.ok()) return Fail(st, kExitFailed);
@@ -333,6 +353,75 @@ int RunBackfillBench(const RootConfig& root, const BackfillGenerateArgs& args) {
   return 0;
 }
 
+int RunReconcileBench(const reconcile::ReconcileBenchOptions& options) {
+  auto report = reconcile::RunReconcileBench(options, [](const std::string& line) {
+    std::fprintf(stderr, "  %s\n", line.c_str());
+  });
+  if (!report.ok()) return Fail(report.status(), kExitFailed);
+  std::printf("crvs bench reconcile: medians of %d runs, in memory\n", options.runs);
+  std::printf("  manifest of %lld keys compared         %8.2f s  (target <= 10 s)\n",
+              static_cast<long long>(report->manifest_keys), report->manifest_median_seconds);
+  std::printf("  digest index of %lld keys built once   %8.2f s\n",
+              static_cast<long long>(report->digest_keys), report->digest_index_seconds);
+  for (const auto& row : report->digest) {
+    std::printf("  digest comparison, %5.2f %% differing  %8.3f s  (%lld differences, %lld calls, "
+                "%lld buckets sent)\n",
+                row.difference_percent, row.median_seconds,
+                static_cast<long long>(row.differences), static_cast<long long>(row.calls),
+                static_cast<long long>(row.buckets_sent));
+  }
+  return 0;
+}
+
+// `crvs report` usage errors, one line per bad flag; exit 2.
+int ReportUsageError(const absl::Status& status) {
+  for (const std::string& line : reconcile::indicators::FlagErrors(status)) {
+    std::fprintf(stderr, "crvs report: %s\n", line.c_str());
+  }
+  return kExitConfig;
+}
+
+// Prints the report, or writes it to --output (exit 2 for a bad path, 1 for a failed write).
+int EmitReport(const reconcile::v1::IndicatorReport& report,
+               const reconcile::indicators::ReportJob& job) {
+  namespace indicators = reconcile::indicators;
+  if (job.output.empty()) {
+    std::cout << indicators::FormatReport(report, job.format);
+    return 0;
+  }
+  absl::Status written = indicators::WriteReport(report, job.format, job.output);
+  if (!written.ok()) {
+    std::fprintf(stderr, "crvs report: --output: %s\n", std::string(written.message()).c_str());
+    const bool bad_path = written.code() == absl::StatusCode::kNotFound ||
+                          written.code() == absl::StatusCode::kPermissionDenied;
+    return bad_path ? kExitConfig : kExitFailed;
+  }
+  std::fprintf(stderr, "crvs report: wrote %s%s\n", job.output.c_str(),
+               job.format == indicators::ReportFormat::kCsv ? " and its .meta.json" : "");
+  return 0;
+}
+
+// `crvs report`: the programme's indicators from the database, to standard output or --output.
+// Exit 2 for bad flags, configuration or --output path, 1 when the database or a write fails.
+int RunReport(const RootConfig& root, const reconcile::indicators::ReportFlags& flags) {
+  namespace indicators = reconcile::indicators;
+  auto job = indicators::ParseReportFlags(flags);
+  if (!job.ok()) return ReportUsageError(job.status());
+  auto areas = indicators::Areas::Load(root.reconcile.reference_communes_file,
+                                       root.reconcile.reference_sources_file);
+  if (!areas.ok()) return Fail(areas.status(), kExitConfig);
+  indicators::IndicatorOptions options;
+  options.sync_sla = absl::Milliseconds(root.reconcile.sync_sla.count());
+  absl::Status valid = indicators::ValidateIndicatorsRequest(job->request, *areas, options);
+  if (valid.code() == absl::StatusCode::kInvalidArgument) return ReportUsageError(valid);
+  if (!valid.ok()) return Fail(valid, kExitConfig);
+  auto db = store::Store::Open(root.database);
+  if (!db.ok()) return Fail(db.status(), kExitFailed);
+  auto report = indicators::ComputeIndicators(**db, *areas, job->request, options);
+  if (!report.ok()) return Fail(report.status(), kExitFailed);
+  return EmitReport(*report, *job);
+}
+
 void PrintVersion() {
   std::printf("crvs %s\n", CRVS_VERSION);
   std::printf("  grpc %s, protobuf %s, librdkafka %s, sqlite %s\n", grpc::Version().c_str(),
@@ -363,7 +452,7 @@ int main(int argc, char** argv) {
   auto* dev = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
-      "SQLite, registry, court-source) until Ctrl-C");
+      "SQLite, registry, court-source, reconcile) until Ctrl-C");
   auto* gateway_cmd = app.add_subcommand(
       "gateway",
       "run the ingest gateway: gRPC for health facilities (HealthIngest), producing to Kafka "
@@ -380,6 +469,11 @@ int main(int argc, char** argv) {
       "court-source",
       "run the court-source connector: the court database's change stream (Debezium JSON on "
       "court_source.input_topic) and re-send requests for courts -> the divorce topic");
+  auto* reconcile_cmd = app.add_subcommand(
+      "reconcile",
+      "run the reconciliation service: gRPC for manifests, sync coverage, gaps, re-send "
+      "requests, digest comparison, indicators and silent sources; publishes the live "
+      "indicator feed on kafka.topic_indicators");
   auto* devbroker = app.add_subcommand(
       "devbroker",
       "run only the embedded Kafka-protocol broker (librdkafka mock cluster) with the product's "
@@ -450,7 +544,54 @@ int main(int argc, char** argv) {
                    "share of planted ineligible rows, 0..100")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
-  for (auto* sub : {backfill_cmd, backfill_generate, bench_backfill}) sub->fallthrough();
+  crvs::reconcile::ReconcileBenchOptions reconcile_bench;
+  auto* bench_reconcile = bench->add_subcommand(
+      "reconcile",
+      "reconciliation: a manifest compared with the database's records, and the digest "
+      "protocol at several difference rates (in memory; see docs/benchmarks.md)");
+  bench_reconcile->add_option("--manifest-keys", reconcile_bench.manifest_keys,
+                              "entries of the compared manifest")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1000}, int64_t{100000000}));
+  bench_reconcile->add_option("--digest-keys", reconcile_bench.digest_keys,
+                              "records in each digest inventory")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1000}, int64_t{100000000}));
+  bench_reconcile->add_option("--runs", reconcile_bench.runs, "runs per figure (median)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 99));
+  for (auto* sub : {backfill_cmd, backfill_generate, bench_backfill, bench_reconcile}) {
+    sub->fallthrough();
+  }
+  crvs::reconcile::indicators::ReportFlags report_flags;
+  auto* report_cmd = app.add_subcommand(
+      "report",
+      "compute the programme's indicators (B1-B3, D1-D5, V1-V2, docs/indicators.md) from the "
+      "civil-status database (database.url) for a period, as of a date: a table for the "
+      "terminal, or JSON / CSV for publication. JSON carries its metadata (period, as-of, "
+      "area, definitions, targets, source); with --format csv --output FILE the metadata goes "
+      "to FILE.meta.json beside it, so the CSV holds only rows. Exit 2 on bad input");
+  report_cmd->add_option("--period", report_flags.period,
+                         "REQUIRED: the period, a year (2026), a quarter (2026-Q1..2026-Q4) or "
+                         "a month (2026-03)");
+  report_cmd->add_option("--as-of", report_flags.as_of,
+                         "count what was known on this date, YYYY-MM-DD (default: today in "
+                         "Vietnam; not in the future)");
+  report_cmd->add_option("--province", report_flags.province,
+                         "only this province, 2 digits (needs reconcile.reference_communes_file)");
+  report_cmd->add_option("--commune", report_flags.commune, "only this commune, 5 digits");
+  report_cmd->add_option("--breakdown", report_flags.breakdown,
+                         "rows per group: none, province (needs "
+                         "reconcile.reference_communes_file), commune, facility (B3, D3, D4, "
+                         "D5) or court (V1, V2)")
+      ->capture_default_str();
+  report_cmd->add_option("--indicators", report_flags.indicators,
+                         "comma-separated ids, e.g. B1,D5 (default: all ten)");
+  report_cmd->add_option("--format", report_flags.format, "table, json or csv")
+      ->capture_default_str();
+  report_cmd->add_option("--output", report_flags.output,
+                         "write to FILE instead of standard output (csv: also FILE.meta.json)");
+  report_cmd->fallthrough();
   auto* config_cmd = app.add_subcommand("config", "inspect the configuration");
   config_cmd->require_subcommand(1);
   auto* describe = config_cmd->add_subcommand("describe", "every key: type, value, env name, help");
@@ -459,6 +600,7 @@ int main(int argc, char** argv) {
   for (auto* sub : {version, dev, gateway_cmd, sink_cmd, registry_cmd, devbroker, bench, bench_sink, config_cmd, describe, dump, check}) sub->fallthrough();
 
   court_source_cmd->fallthrough();
+  reconcile_cmd->fallthrough();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -484,6 +626,7 @@ int main(int argc, char** argv) {
     std::cout << "configuration OK\n";
     return 0;
   }
+  if (report_cmd->parsed()) return RunReport(root, report_flags);
   if (devbroker->parsed()) return RunDevBroker(root);
   if (court_source_cmd->parsed()) {
     Components components;
@@ -494,9 +637,10 @@ int main(int argc, char** argv) {
   if (backfill_cmd->parsed()) return RunBackfill(root, backfill_flags);
   if (bench_backfill->parsed()) return RunBackfillBench(root, bench_backfill_args);
   if (bench_sink->parsed()) return RunSinkBench(root, bench_records);
+  if (bench_reconcile->parsed()) return RunReconcileBench(reconcile_bench);
   if (dev->parsed()) {
     Components all;
-    all.gateway = all.sink = all.registry = all.court_source = true;
+    all.gateway = all.sink = all.registry = all.court_source = all.reconcile = true;
     return Serve(root, "dev", all, root.gateway.metrics_listen);
   }
   if (gateway_cmd->parsed()) {
@@ -508,6 +652,11 @@ int main(int argc, char** argv) {
     Components c;
     c.sink = true;
     return Serve(root, "sink", c, root.sink.metrics_listen);
+  }
+  if (reconcile_cmd->parsed()) {
+    Components c;
+    c.reconcile = true;
+    return Serve(root, "reconcile", c, root.reconcile.metrics_listen);
   }
   if (registry_cmd->parsed()) {
     Components c;

@@ -13,6 +13,7 @@
 #include "connectors/registry_sink/sink_config.h"
 #include "services/backfill/backfill_config.h"
 #include "services/gateway/gateway_config.h"
+#include "services/reconcile/reconcile_config.h"
 #include "services/registry/registry_config.h"
 #include "services/store/database_config.h"
 #include "services/platform/config.h"
@@ -30,6 +31,7 @@ struct RootConfig {
   court_source::CourtSourceConfig court_source;
   registry::RegistryConfig registry;
   backfill::BackfillConfig backfill;
+  reconcile::ReconcileConfig reconcile;
 
   void BindTo(config::Config& c) {
     c.Bind("database", &database);
@@ -37,6 +39,7 @@ struct RootConfig {
     c.Bind("court_source", &court_source);
     c.Bind("registry", &registry);
     c.Bind("backfill", &backfill);
+    c.Bind("reconcile", &reconcile);
     c.Bind("log", &log);
     c.Bind("kafka", &kafka);
     c.Bind("producer", &producer);

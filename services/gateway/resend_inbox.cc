@@ -32,7 +32,12 @@ void ResendInbox::Apply(const std::string& key, const std::string& value, bool i
       acked_.insert(value);
       return;
     }
-    open_[it->second.first].erase(it->second.second);
+    auto& requests = open_[it->second.first];
+    auto request = requests.find(it->second.second);
+    if (request != requests.end()) {
+      by_key_.erase({it->second.first, request->second.business_key()});
+      requests.erase(request);
+    }
     by_id_.erase(it);
     return;
   }
@@ -44,7 +49,29 @@ void ResendInbox::Apply(const std::string& key, const std::string& value, bool i
   if (acked_.erase(request.request_id()) > 0 || by_id_.count(request.request_id()) > 0) return;
   uint64_t seq = next_seq_++;
   by_id_[request.request_id()] = {key, seq};
+  by_key_[{key, request.business_key()}] = request.request_id();
   open_[key][seq] = std::move(request);
+}
+
+std::string ResendInbox::OpenRequestId(const std::string& principal,
+                                       const std::string& business_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_key_.find({principal, business_key});
+  return it == by_key_.end() ? "" : it->second;
+}
+
+absl::Status ResendInbox::Publish(const std::string& principal,
+                                  const ingest::v1::ResendRequest& request) {
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> delivered = done->get_future();
+  absl::Status st = producer_->Produce(
+      {topic_, principal, request.SerializeAsString(), {{"crvs-schema", kResendSchemaHeader}}},
+      [done](const kafka::Delivery& d) { done->set_value(d.status); });
+  if (!st.ok()) return st;
+  st = delivered.get();
+  if (!st.ok()) return st;
+  Apply(principal, request.SerializeAsString(), /*is_ack=*/false);
+  return absl::OkStatus();
 }
 
 std::vector<ingest::v1::ResendRequest> ResendInbox::Pull(

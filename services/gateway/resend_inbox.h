@@ -45,6 +45,13 @@ class ResendInbox {
   std::vector<ingest::v1::ResendRequest> Pull(const std::string& principal, int max,
                                               const std::vector<std::string>& acknowledged);
 
+  // The id of the open request to `principal` for `business_key`; "" when none is open.
+  std::string OpenRequestId(const std::string& principal, const std::string& business_key);
+
+  // Publishes `request` to `principal` on the resync topic and waits for the broker's
+  // acknowledgement; the inbox applies it at once, so a following OpenRequestId sees it.
+  absl::Status Publish(const std::string& principal, const ingest::v1::ResendRequest& request);
+
   // Applies one message of the resync topic (exposed for tests of the format).
   void Apply(const std::string& key, const std::string& value, bool is_ack);
 
@@ -59,6 +66,7 @@ class ResendInbox {
   // principal → (sequence of arrival → request); acked ids are removed.
   std::map<std::string, std::map<uint64_t, ingest::v1::ResendRequest>> open_;
   std::map<std::string, std::pair<std::string, uint64_t>> by_id_;  // request_id → (principal, seq)
+  std::map<std::pair<std::string, std::string>, std::string> by_key_;  // (principal, key) → id
   std::set<std::string> acked_;  // acks seen before their request (ordering across partitions)
   uint64_t next_seq_ = 0;
 };

@@ -139,6 +139,25 @@ std::string FormatPrincipal(const common::v1::Principal& p) {
   return kind + ":" + p.code();
 }
 
+std::optional<common::v1::Principal> ParsePrincipal(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) return std::nullopt;
+  std::string kind = "PRINCIPAL_KIND_";
+  for (char c : text.substr(0, colon)) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return std::nullopt;  // lower case, as formatted
+    kind += c == '_' ? '_' : static_cast<char>(c - 'a' + 'A');
+  }
+  common::v1::Principal p;
+  common::v1::PrincipalKind parsed;
+  if (!common::v1::PrincipalKind_Parse(kind, &parsed) ||
+      parsed == common::v1::PRINCIPAL_KIND_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  p.set_kind(parsed);
+  p.set_code(std::string(text.substr(colon + 1)));
+  return p;
+}
+
 std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
   // TimeUtil prints 0, 3, 6 or 9 fractional digits; we always want milliseconds.
   time_t secs = static_cast<time_t>(t.seconds());

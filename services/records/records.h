@@ -4,6 +4,7 @@
 // never disagree.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,9 @@ std::string ContentHash(const google::protobuf::Message& record);
 
 // "facility:BV79001" — the crvs-source header form of a principal.
 std::string FormatPrincipal(const common::v1::Principal& principal);
+// The inverse: "court:TAND79" → {COURT, "TAND79"}; nullopt unless "<kind>:<code>" with a known
+// lower-case kind (facility, court, registry_office, operator) and a non-empty code.
+std::optional<common::v1::Principal> ParsePrincipal(std::string_view text);
 
 // RFC 3339 UTC with milliseconds, e.g. "2026-03-01T08:15:30.123Z".
 std::string FormatTimestamp(const google::protobuf::Timestamp& t);

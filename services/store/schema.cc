@@ -191,6 +191,36 @@ CREATE TABLE lost_offset_ranges (
 -- version applied; 0 when the source has none. An event at or below it is stale.
 ALTER TABLE records ADD COLUMN source_sequence {INT} NOT NULL DEFAULT 0;
 )sql"},
+    {3, "reconciliation: manifests the sources declare", R"sql(
+-- A source's statement of what it issued in a period (crvs.reconcile.v1.Manifest). Declaring
+-- the same (source, manifest_id), or the same source, kind, backlog flag and period again,
+-- replaces it.
+CREATE TABLE manifests (
+  source          TEXT NOT NULL,              -- "facility:BV79001"
+  manifest_id     TEXT NOT NULL,
+  kind            TEXT NOT NULL,              -- BIRTH_CERTIFICATE, DEATH_NOTICE, DIVORCE_DECISION
+  period_start    TEXT NOT NULL,              -- local dates, inclusive
+  period_end      TEXT NOT NULL,
+  backlog         {INT} NOT NULL,             -- 1 for a court's backlog inventory (V2)
+  entries         {INT} NOT NULL,
+  declared_at_us  {INT} NOT NULL,
+  declared_by     TEXT NOT NULL,              -- the caller (the source itself or an operator)
+  PRIMARY KEY (source, manifest_id)
+){STRICT};
+CREATE INDEX manifests_by_period ON manifests (kind, backlog, period_start, period_end);
+
+-- The records a manifest declares. content_hash is empty when not declared; issued_at_us is 0
+-- when not declared (backlog inventories).
+CREATE TABLE manifest_entries (
+  source          TEXT NOT NULL,
+  manifest_id     TEXT NOT NULL,
+  business_key    TEXT NOT NULL,
+  content_hash    {BYTES} NOT NULL,
+  issued_at_us    {INT} NOT NULL,
+  PRIMARY KEY (source, manifest_id, business_key)
+){STRICT};
+CREATE INDEX manifest_entries_by_key ON manifest_entries (business_key);
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

@@ -3,7 +3,8 @@
 // accept ($1.. placeholders, INSERT ... ON CONFLICT, RETURNING, VALUES lists); the only
 // dialect-specific text is in the DDL (schema.cc) and in each Connection.
 //
-// Internal to crvs_store (and its tests); not part of the store's public API.
+// Used by crvs_store and, through Store::Transact/Read, by services keeping their own tables
+// in the database (services/reconcile); the store itself exposes no SQL in its API.
 //
 // Errors are classified where they arise: lock contention and a lost or refused connection
 // are UNAVAILABLE, a statement timeout DEADLINE_EXCEEDED, a serialization failure, deadlock

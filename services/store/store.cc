@@ -479,4 +479,15 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
   });
 }
 
+absl::Status Store::Transact(const std::function<absl::Status(sql::Connection&)>& body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction([&] { return body(*connection_); });
+}
+
+absl::Status Store::Read(const std::function<absl::Status(sql::Connection&)>& body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  return body(*connection_);
+}
+
 }  // namespace crvs::store

@@ -23,6 +23,7 @@
 #include <absl/time/time.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -256,6 +257,14 @@ class Store {
                                                           admin::v1::DeadLetterState state,
                                                           std::string_view resolved_by,
                                                           std::string_view note);
+
+  // --- services keeping their own tables in this database (reconciliation) ---
+  //
+  // Runs `body` on the store's connection (see services/store/sql.h), serialized with every
+  // other call: Transact inside one transaction (rolled back when `body` fails), Read without
+  // one (each statement sees committed data). The connection is re-established first if lost.
+  absl::Status Transact(const std::function<absl::Status(sql::Connection&)>& body);
+  absl::Status Read(const std::function<absl::Status(sql::Connection&)>& body);
 
  private:
   Store(std::unique_ptr<sql::Connection> connection, const DatabaseConfig& config, int version);

@@ -1,5 +1,6 @@
 // The README's run command, `crvs dev`, as a newcomer meets it: one process that takes a death
-// notice over gRPC and shows it, committed, through the registry service.
+// notice over gRPC and shows it, committed, through the registry service and in the
+// reconciler's indicators.
 #include <chrono>
 #include <thread>
 
@@ -7,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "crvs/registry/v1/registry.grpc.pb.h"
 #include "tests/e2e/pipeline_harness.h"
 #include "tests/support/fixtures.h"
@@ -18,10 +20,11 @@ namespace {
 TEST(DevCommand, RunsGatewaySinkAndRegistryEndToEnd) {
   char dir_template[] = "/tmp/crvs-dev-XXXXXX";
   std::string dir = mkdtemp(dir_template);
-  int gateway = FreePort(), registry = FreePort(), metrics = FreePort();
+  int gateway = FreePort(), registry = FreePort(), metrics = FreePort(), reconcile = FreePort();
   testing::Subprocess dev({CRVS_BINARY, "--set", "database.url=sqlite:" + dir + "/crvs.db",
                            "--set", "gateway.listen=127.0.0.1:" + std::to_string(gateway),
                            "--set", "registry.listen=127.0.0.1:" + std::to_string(registry),
+                           "--set", "reconcile.listen=127.0.0.1:" + std::to_string(reconcile),
                            "--set", "gateway.metrics_listen=127.0.0.1:" + std::to_string(metrics),
                            "--set", "log.level=warn", "dev"});
 
@@ -67,6 +70,22 @@ TEST(DevCommand, RunsGatewaySinkAndRegistryEndToEnd) {
   who.mutable_personal_id()->set_number("001052003456");
   ASSERT_TRUE(stub->GetPersonStatus(&status, who, &person).ok());
   EXPECT_EQ(person.vital_status(), registry::v1::VITAL_STATUS_DECEASED);
+
+  // The reconciler counts the notice in D5 (death notices issued in 2026).
+  auto rec = reconcile::v1::Reconciliation::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(reconcile), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext indicators;
+  indicators.AddMetadata("crvs-principal", "operator:ops-1");
+  reconcile::v1::IndicatorsRequest ask;
+  ask.set_period("2026");
+  ask.add_indicator_ids("D5");
+  reconcile::v1::IndicatorReport report;
+  grpc::Status computed = rec->GetIndicators(&indicators, ask, &report);
+  ASSERT_TRUE(computed.ok()) << computed.error_message();
+  ASSERT_GE(report.values_size(), 1);
+  EXPECT_EQ(report.values(0).id(), "D5");
+  EXPECT_EQ(report.values(0).denominator(), 1);
+  EXPECT_EQ(report.values(0).numerator(), 1);  // I21.9 is a certified cause
 
   // Components stop in reverse order; the registry gives in-flight calls 2 s. 15 s leaves room
   // for a loaded CI machine without accepting a hang.

@@ -53,6 +53,7 @@ Pipeline::Pipeline(Backend backend, int partitions) : backend_(backend) {
 }
 
 Pipeline::~Pipeline() {
+  reconcile_.reset();
   gateway_.reset();
   registry_.reset();
   court_sources_.clear();
@@ -139,6 +140,22 @@ int Pipeline::StartRegistry() {
   return port;
 }
 
+int Pipeline::StartReconcile(const std::vector<std::string>& settings) {
+  int port = FreePort();
+  std::vector<std::string> extra = {
+      "--set", "reconcile.listen=127.0.0.1:" + std::to_string(port), "--set",
+      "reconcile.metrics_listen=127.0.0.1:" + std::to_string(FreePort())};
+  for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
+  extra.push_back("reconcile");
+  reconcile_ = std::make_unique<testing::Subprocess>(CrvsArgs(extra));
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                     grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
+    throw std::runtime_error("reconcile did not start");
+  }
+  return port;
+}
+
 void Pipeline::KillSink(int index) { sinks_.at(index)->Stop(SIGKILL); }
 void Pipeline::StopSink(int index) { sinks_.at(index)->Stop(SIGTERM); }
 
@@ -209,6 +226,11 @@ int64_t Pipeline::WaitForCount(const std::string& sql, int64_t n, int timeout_s)
 
 std::unique_ptr<ingest::v1::HealthIngest::Stub> Pipeline::Stub() const {
   return ingest::v1::HealthIngest::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(gateway_port_), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<ingest::v1::CourtIngest::Stub> Pipeline::CourtStub() const {
+  return ingest::v1::CourtIngest::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string(gateway_port_), grpc::InsecureChannelCredentials()));
 }
 

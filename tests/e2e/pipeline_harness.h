@@ -9,6 +9,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "crvs/ingest/v1/court_ingest.grpc.pb.h"
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/subprocess.h"
@@ -47,6 +48,10 @@ class Pipeline {
   // Starts `crvs registry` (gRPC over the database) on a free port; returns that port.
   int StartRegistry();
 
+  // Starts `crvs reconcile` (the reconciliation gRPC service over the database) on a free port
+  // with extra `--set section.key=value` settings; returns that port.
+  int StartReconcile(const std::vector<std::string>& settings = {});
+
   // Records committed by sink `index` so far, from its /metrics (0 if unreachable).
   double SinkCommitted(int index) { return SinkMetric(index, "crvs_sink_records_total"); }
   // Sum of every series of metric `name` on sink `index`'s /metrics (0 if unreachable).
@@ -66,6 +71,7 @@ class Pipeline {
   }
 
   std::unique_ptr<ingest::v1::HealthIngest::Stub> Stub() const;
+  std::unique_ptr<ingest::v1::CourtIngest::Stub> CourtStub() const;
   const std::string& bootstrap() const { return bootstrap_; }
   const std::string& database_url() const { return database_url_; }
   testing::PostgresServer* postgres() { return postgres_.get(); }
@@ -83,6 +89,7 @@ class Pipeline {
   std::vector<std::unique_ptr<testing::Subprocess>> court_sources_;
   std::vector<int> court_source_metrics_ports_;
   std::unique_ptr<testing::Subprocess> registry_;
+  std::unique_ptr<testing::Subprocess> reconcile_;
   std::string bootstrap_;
   std::string database_url_;
   int gateway_port_ = 0;

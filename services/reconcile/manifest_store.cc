@@ -1,0 +1,235 @@
+#include "services/reconcile/manifest_store.h"
+
+#include <absl/strings/str_cat.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "services/platform/status.h"
+#include "services/reconcile/calendar.h"
+#include "services/reconcile/coverage.h"
+#include "services/reconcile/manifest_compare.h"
+#include "services/records/records.h"
+#include "services/store/record_rules.h"
+#include "services/store/sql.h"
+
+namespace crvs::reconcile {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using store::sql::Value;
+using Violations = std::vector<FieldViolation>;
+
+bool IsManifestIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '-';
+}
+
+// "birth/" for a birth certificate: the first component of its business keys.
+std::string KeyPrefix(records::v1::RecordKind kind) {
+  switch (kind) {
+    case records::v1::RECORD_KIND_BIRTH_CERTIFICATE: return "birth/";
+    case records::v1::RECORD_KIND_DEATH_NOTICE: return "death/";
+    case records::v1::RECORD_KIND_DIVORCE_DECISION: return "divorce/";
+    default: return "";
+  }
+}
+
+common::v1::PrincipalKind IssuerKind(records::v1::RecordKind kind) {
+  return kind == records::v1::RECORD_KIND_DIVORCE_DECISION ? common::v1::PRINCIPAL_KIND_COURT
+                                                           : common::v1::PRINCIPAL_KIND_FACILITY;
+}
+
+std::optional<absl::CivilDay> CheckDay(bool present, const common::v1::LocalDate& date,
+                                       const std::string& field, Violations& out) {
+  if (!present) {
+    out.push_back({field, "is required"});
+    return std::nullopt;
+  }
+  if (!validation::internal::IsValidDate(date)) {
+    out.push_back({field, "is not a valid calendar date"});
+    return std::nullopt;
+  }
+  return validation::internal::DayOf(date);
+}
+
+void CheckHeader(const v1::Manifest& m, absl::CivilDay today, Violations& out) {
+  const std::string& id = m.manifest_id();
+  if (id.empty() || id.size() > 64 ||
+      !std::all_of(id.begin(), id.end(), [](char c) { return IsManifestIdChar(c); })) {
+    out.push_back({"manifest_id", "must be 1..64 characters from [A-Za-z0-9._:-]"});
+  }
+  if (KeyPrefix(m.kind()).empty()) {
+    out.push_back({"kind", "must be BIRTH_CERTIFICATE, DEATH_NOTICE or DIVORCE_DECISION"});
+  } else if (m.source().kind() != IssuerKind(m.kind()) || m.source().code().empty()) {
+    out.push_back({"source", absl::StrCat("must be the ",
+                                          IssuerKind(m.kind()) == common::v1::PRINCIPAL_KIND_COURT
+                                              ? "court"
+                                              : "health facility",
+                                          " that issued the records")});
+  }
+  auto start = CheckDay(m.has_period_start(), m.period_start(), "period_start", out);
+  auto end = CheckDay(m.has_period_end(), m.period_end(), "period_end", out);
+  if (start && end && *end < *start) out.push_back({"period_end", "is before period_start"});
+  if (end && *end > today) out.push_back({"period_end", "is in the future"});
+  if (m.backlog_inventory()) {
+    if (m.kind() != records::v1::RECORD_KIND_DIVORCE_DECISION) {
+      out.push_back({"backlog_inventory", "is only for divorce decisions"});
+    }
+    if (end && *end > absl::CivilDay(kLastBacklogYear, 12, 31)) {
+      out.push_back({"period_end", "must be on or before 2025-12-31 in a backlog inventory"});
+    }
+  }
+}
+
+void CheckEntry(const v1::ManifestEntry& e, const std::string& path, const std::string& prefix,
+                bool backlog, Violations& out) {
+  const std::string& key = e.business_key();
+  if (key.empty()) {
+    out.push_back({path + ".business_key", "is required"});
+  } else if (prefix.empty()) {
+    // The header's kind or source is wrong; that violation says it all.
+  } else if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0 ||
+             key.find('/', prefix.size()) != std::string::npos) {
+    out.push_back({path + ".business_key",
+                   absl::StrCat("is not a key of this manifest's kind and source (expected ",
+                                prefix, "<number>)")});
+  }
+  if (!e.content_hash().empty() && e.content_hash().size() != 32) {
+    out.push_back({path + ".content_hash", "must be empty or a 32-byte SHA-256"});
+  }
+  if (!e.has_issued_at()) {
+    if (!backlog) out.push_back({path + ".issued_at", "is required"});
+  } else if (e.issued_at().seconds() < TimeUtil::kTimestampMinSeconds ||
+             e.issued_at().seconds() > TimeUtil::kTimestampMaxSeconds || e.issued_at().nanos() < 0 ||
+             e.issued_at().nanos() > 999999999) {
+    out.push_back({path + ".issued_at", "is not a valid timestamp"});
+  }
+}
+
+// The manifests of the same source, kind and backlog flag whose period overlaps [start, end]
+// without being it, other than `id` itself.
+absl::StatusOr<std::string> OverlappingManifest(store::sql::Connection& c,
+                                                const std::string& source, const std::string& kind,
+                                                bool backlog, const std::string& id,
+                                                const std::string& start, const std::string& end) {
+  CRVS_ASSIGN_OR_RETURN(
+      auto rows,
+      c.Execute("SELECT manifest_id, period_start, period_end FROM manifests WHERE source = $1 "
+                "AND kind = $2 AND backlog = $3 AND manifest_id <> $4 AND period_start <= $6 "
+                "AND period_end >= $5 AND NOT (period_start = $5 AND period_end = $6)",
+                {Value::Text(source), Value::Text(kind), Value::Int(backlog ? 1 : 0),
+                 Value::Text(id), Value::Text(start), Value::Text(end)}));
+  if (rows.empty()) return std::string();
+  return absl::StrCat(rows[0][0].AsString(), " (", rows[0][1].AsString(), "..",
+                      rows[0][2].AsString(), ")");
+}
+
+}  // namespace
+
+absl::Status ValidateManifest(const v1::Manifest& header,
+                              const std::vector<v1::ManifestEntry>& entries, absl::CivilDay today) {
+  Violations out;
+  CheckHeader(header, today, out);
+  std::string prefix;
+  if (!KeyPrefix(header.kind()).empty() && header.source().kind() == IssuerKind(header.kind())) {
+    prefix = KeyPrefix(header.kind()) + records::EscapeKeyComponent(header.source().code()) + "/";
+  }
+  for (size_t i = 0; i < entries.size() && out.size() < 100; ++i) {
+    CheckEntry(entries[i], absl::StrCat("entries[", i, "]"), prefix, header.backlog_inventory(),
+               out);
+  }
+  return out.empty() ? absl::OkStatus() : InvalidArgument(out);
+}
+
+absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Manifest& header,
+                                              std::vector<v1::ManifestEntry> entries,
+                                              const std::string& declared_by, absl::Time now,
+                                              absl::Duration sla) {
+  const std::string source = records::FormatPrincipal(header.source());
+  const std::string kind = store::rules::KindName(header.kind());
+  const std::string start = FormatDay(validation::internal::DayOf(header.period_start()));
+  const std::string end = FormatDay(validation::internal::DayOf(header.period_end()));
+  const bool backlog = header.backlog_inventory();
+
+  std::vector<DeclaredEntry> declared;
+  declared.reserve(entries.size());
+  for (auto& e : entries) {
+    declared.push_back({std::move(*e.mutable_business_key()), std::move(*e.mutable_content_hash()),
+                        e.has_issued_at() ? TimeUtil::TimestampToMicroseconds(e.issued_at()) : 0,
+                        0});
+  }
+  entries.clear();
+  v1::ManifestAck ack;
+  ack.set_manifest_id(header.manifest_id());
+  ack.set_duplicate_entries(DeduplicateDeclared(declared));
+  ack.set_entries(static_cast<int64_t>(declared.size()));
+  *ack.mutable_declared_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+
+  CRVS_RETURN_IF_ERROR(store.Transact([&](store::sql::Connection& c) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(std::string overlap,
+                          OverlappingManifest(c, source, kind, backlog, header.manifest_id(),
+                                              start, end));
+    if (!overlap.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "period_start..period_end ", start, "..", end, " overlaps manifest ", overlap,
+          " of the same source and kind; declare the same period to replace it, or periods "
+          "that do not overlap"));
+    }
+    // The same id, or another manifest of exactly this period, is replaced.
+    CRVS_ASSIGN_OR_RETURN(
+        auto replaced,
+        c.Execute("SELECT manifest_id FROM manifests WHERE source = $1 AND (manifest_id = $2 OR "
+                  "(kind = $3 AND backlog = $4 AND period_start = $5 AND period_end = $6))",
+                  {Value::Text(source), Value::Text(header.manifest_id()), Value::Text(kind),
+                   Value::Int(backlog ? 1 : 0), Value::Text(start), Value::Text(end)}));
+    for (const auto& row : replaced) {
+      for (const char* table : {"manifest_entries", "manifests"}) {
+        CRVS_RETURN_IF_ERROR(
+            c.Execute(absl::StrCat("DELETE FROM ", table,
+                                   " WHERE source = $1 AND manifest_id = $2"),
+                      {Value::Text(source), row[0]})
+                .status());
+      }
+    }
+    ack.set_replaced(!replaced.empty());
+    CRVS_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO manifests (source, manifest_id, kind, period_start, period_end, "
+                  "backlog, entries, declared_at_us, declared_by) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                  {Value::Text(source), Value::Text(header.manifest_id()), Value::Text(kind),
+                   Value::Text(start), Value::Text(end), Value::Int(backlog ? 1 : 0),
+                   Value::Int(ack.entries()), Value::Int(absl::ToUnixMicros(now)),
+                   Value::Text(declared_by)})
+            .status());
+    std::vector<Value> values;
+    values.reserve(declared.size() * 5);
+    for (const DeclaredEntry& d : declared) {
+      values.push_back(Value::Text(source));
+      values.push_back(Value::Text(header.manifest_id()));
+      values.push_back(Value::Text(d.business_key));
+      values.push_back(Value::Blob(d.content_hash));
+      values.push_back(Value::Int(d.issued_at_us));
+    }
+    if (!values.empty()) {
+      CRVS_RETURN_IF_ERROR(
+          store::sql::ExecuteBulk(c,
+                                  {"INSERT INTO manifest_entries (source, manifest_id, "
+                                   "business_key, content_hash, issued_at_us) VALUES ",
+                                   5, ""},
+                                  values, 1024)
+              .status());
+    }
+    // The acknowledgement's summary: this manifest alone against the database now.
+    std::vector<StoredRecord> stored;
+    CRVS_RETURN_IF_ERROR(LoadStoredRecords(c, source, kind, stored));
+    CompareOptions options;
+    options.sla_us = absl::ToInt64Microseconds(sla);
+    options.covered_days.push_back({DayNumber(ParseDay(start)), DayNumber(ParseDay(end))});
+    *ack.mutable_summary() = CompareEntries(declared, stored, options);
+    *ack.mutable_summary()->mutable_source() = header.source();
+    ack.mutable_summary()->set_kind(header.kind());
+    return absl::OkStatus();
+  }));
+  return ack;
+}
+
+}  // namespace crvs::reconcile
