@@ -221,6 +221,13 @@ CREATE TABLE manifest_entries (
 ){STRICT};
 CREATE INDEX manifest_entries_by_key ON manifest_entries (business_key);
 )sql"},
+    {4, "indicators: events by date", R"sql(
+-- The indicators select the events of a period by their date (docs/indicators.md).
+CREATE INDEX birth_certificates_by_born_on ON birth_certificates (born_on);
+CREATE INDEX death_notices_by_died_on ON death_notices (died_on);
+CREATE INDEX death_notices_by_issued ON death_notices (issued_at_us);
+CREATE INDEX registrations_by_event ON registrations (registration_kind, event_date);
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {
