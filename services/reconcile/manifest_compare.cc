@@ -129,7 +129,9 @@ int64_t DeduplicateDeclared(std::vector<DeclaredEntry>& declared) {
   if (dropped == 0) return 0;
   size_t out = 0;
   for (size_t i = 0; i < declared.size(); ++i) {
-    if (!drop[i]) declared[out++] = std::move(declared[i]);
+    if (drop[i]) continue;
+    if (out != i) declared[out] = std::move(declared[i]);  // never onto itself: that empties it
+    ++out;
   }
   declared.resize(out);
   return dropped;

@@ -108,6 +108,18 @@ TEST(DeduplicateDeclared, KeepsTheLastDeclaration) {
   EXPECT_EQ(declared[1].manifest, 2);
 }
 
+TEST(DeduplicateDeclared, KeepsEntriesBeforeTheFirstDuplicateIntact) {
+  std::vector<DeclaredEntry> declared{
+      {"k/1", kHashA, 1, 0}, {"k/2", kHashA, 1, 0}, {"k/3", kHashA, 1, 0}, {"k/2", kHashB, 2, 0}};
+  EXPECT_EQ(DeduplicateDeclared(declared), 1);
+  ASSERT_EQ(declared.size(), 3u);
+  EXPECT_EQ(declared[0].business_key, "k/1");
+  EXPECT_EQ(declared[0].content_hash, kHashA);
+  EXPECT_EQ(declared[1].business_key, "k/3");
+  EXPECT_EQ(declared[2].business_key, "k/2");
+  EXPECT_EQ(declared[2].content_hash, kHashB);
+}
+
 TEST(CompareEntries, ManyKeysMatchExactly) {
   // 200,000 keys, every 1000th missing from the database and every 500th extra.
   std::vector<DeclaredEntry> declared;

@@ -93,7 +93,7 @@ class PostgresConnection final : public Connection {
     absl::Status status = absl::OkStatus();
     ExecStatusType st = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      status = ClassifyError(conn_, result, sql.size() > 80 ? sql.substr(0, 80) + "..." : sql);
+      status = ClassifyError(conn_, result, ShortStatement(sql));
     }
     PQclear(result);
     return status;
@@ -126,7 +126,8 @@ class PostgresConnection final : public Connection {
       }
       PGresult* prepared = PQprepare(conn_, name.c_str(), sql.c_str(), n, types.data());
       if (!prepared || PQresultStatus(prepared) != PGRES_COMMAND_OK) {
-        absl::Status status = ClassifyError(conn_, prepared, absl::StrCat("prepare ", Short(sql)));
+        absl::Status status =
+            ClassifyError(conn_, prepared, absl::StrCat("prepare ", ShortStatement(sql)));
         PQclear(prepared);
         return status;
       }
@@ -165,7 +166,7 @@ class PostgresConnection final : public Connection {
                                       formats.data(), /*resultFormat=*/1);
     ExecStatusType st = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      absl::Status status = ClassifyError(conn_, result, Short(sql));
+      absl::Status status = ClassifyError(conn_, result, ShortStatement(sql));
       PQclear(result);
       return status;
     }
@@ -193,10 +194,6 @@ class PostgresConnection final : public Connection {
   }
 
  private:
-  static std::string Short(const std::string& sql) {
-    return sql.size() > 120 ? sql.substr(0, 120) + "..." : sql;
-  }
-
   std::string TrimmedError() const {
     std::string e = PQerrorMessage(conn_);
     while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
@@ -236,7 +233,7 @@ class PostgresConnection final : public Connection {
             break;
           default:
             return absl::InternalError(absl::StrCat("postgresql: unsupported result type oid ",
-                                                    PQftype(result, c), " in ", Short(sql)));
+                                                    PQftype(result, c), " in ", ShortStatement(sql)));
         }
       }
       rows.push_back(std::move(row));

@@ -82,6 +82,12 @@ class Connection {
   virtual absl::Status EnsureConnected() = 0;
 };
 
+// The start of a statement, for error messages: a bulk statement can be kilobytes long, and
+// an error carrying all of it no longer fits in gRPC metadata.
+inline std::string ShortStatement(const std::string& sql) {
+  return sql.size() > 120 ? sql.substr(0, 120) + "..." : sql;
+}
+
 // Opens a connection for `config.url` and sets the session up (WAL and synchronous mode on
 // SQLite; timeouts on PostgreSQL). INVALID_ARGUMENT for a malformed url or option,
 // UNAVAILABLE when the database cannot be opened or reached.

@@ -75,7 +75,9 @@ class SqliteConnection final : public Connection {
       std::string text = ToSqlitePlaceholders(sql);
       int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()),
                                   SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql));
+      if (rc != SQLITE_OK) {
+        return SqliteError(db_, rc, absl::StrCat("prepare ", ShortStatement(sql)));
+      }
       statements_.emplace(sql, stmt);
     }
     for (size_t i = 0; i < params.size(); ++i) {
@@ -131,12 +133,14 @@ class SqliteConnection final : public Connection {
             break;
           default:
             sqlite3_reset(stmt);
-            return absl::InternalError(absl::StrCat("sqlite: unexpected REAL column in ", sql));
+            return absl::InternalError(
+                absl::StrCat("sqlite: unexpected REAL column in ", ShortStatement(sql)));
         }
       }
       rows.push_back(std::move(row));
     }
-    absl::Status status = rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, sql);
+    absl::Status status =
+        rc == SQLITE_DONE ? absl::OkStatus() : SqliteError(db_, rc, ShortStatement(sql));
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     if (!status.ok()) return status;
