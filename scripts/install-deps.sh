@@ -18,6 +18,10 @@ packages=(
   prometheus-cpp-dev
   # tests
   libgtest-dev libgmock-dev
+  # observability tests: promtool (check config/rules/metrics, rule unit tests)
+  prometheus
+  # console browser test: headless Chromium
+  chromium
 )
 
 missing=()

@@ -1,5 +1,7 @@
 #include "connectors/court_source/court_source.h"
 
+#include "connectors/kafka/pause.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <condition_variable>
@@ -174,9 +176,17 @@ std::string CourtSource::NotReady() const {
   return failures >= 3 ? "outputs not delivered (" + std::to_string(failures) + " attempts)" : "";
 }
 
+void CourtSource::ApplyPause() {
+  const bool want = paused_.load();
+  if (want == fetch_paused_ || !kafka::SetFetchPaused(consumer_, want)) return;
+  fetch_paused_ = want;
+  Log()->info("court source {}", fetch_paused_ ? "paused" : "resumed");
+}
+
 void CourtSource::Run() {
   batch_started_ = Clock::now();
   while (!stop_.load()) {
+    ApplyPause();
     int timeout_ms = 100;
     if (batch_inputs_ > 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -469,6 +479,7 @@ void CourtSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     }
   }
   rd_kafka_assign(consumer_, partitions);
+  if (fetch_paused_) rd_kafka_pause_partitions(consumer_, partitions);
   Log()->info("partitions assigned count={}", partitions->cnt);
 }
 

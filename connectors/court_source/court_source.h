@@ -66,12 +66,19 @@ class CourtSource {
   CourtSource& operator=(const CourtSource&) = delete;
   void Stop();
 
+  // Stops / restarts fetching (operators' pause); what was consumed is still produced.
+  void Pause() { paused_.store(true); }
+  void Resume() { paused_.store(false); }
+  bool paused() const { return paused_.load(); }
+
   // Inputs whose offsets were committed since start.
   int64_t committed_inputs() const { return committed_inputs_.load(); }
   // Empty when healthy; otherwise why not (outputs keep failing to deliver).
   std::string NotReady() const;
 
  private:
+  // Pauses or resumes the assigned partitions when an operator asked (consumer thread).
+  void ApplyPause();
   // One message to produce for the inputs of the current batch, kept until confirmed so it can
   // be produced again.
   struct Output {
@@ -106,6 +113,8 @@ class CourtSource {
   rd_kafka_s* consumer_ = nullptr;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> paused_{false};
+  bool fetch_paused_ = false;  // consumer thread: what the consumer was last told
   std::atomic<int64_t> committed_inputs_{0};
   std::atomic<int> consecutive_failures_{0};
 

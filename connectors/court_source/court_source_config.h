@@ -96,7 +96,7 @@ struct CourtSourceConfig {
   std::string resend_source_file;
   std::string resend_position_column = "__lsn";
   std::string resend_time_column = "__source_ts_ms";
-  std::string metrics_listen = "127.0.0.1:9467";
+  std::string metrics_listen = "127.0.0.1:9469";
   DecisionMappingConfig mapping;
 
   template <class V>

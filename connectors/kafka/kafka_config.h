@@ -24,6 +24,7 @@ struct KafkaConfig {
   std::string topic_resync = "crvs.resync-requests.v1";
   std::string topic_court_positions = "crvs.court-positions.v1";
   std::string topic_indicators = "crvs.indicator-snapshots.v1";
+  std::string topic_control = "crvs.connector-control.v1";
 
   // Embedded broker only.
   int embedded_brokers = 1;
@@ -46,7 +47,7 @@ struct KafkaConfig {
 
   std::vector<std::string> AllTopics() const {
     return {topic_births,  topic_deaths,       topic_divorces,        topic_registrations,
-            topic_dead_letters, topic_resync, topic_court_positions, topic_indicators};
+            topic_dead_letters, topic_resync, topic_court_positions, topic_indicators, topic_control};
   }
 
   template <class V>
@@ -65,6 +66,8 @@ struct KafkaConfig {
     v("topic_indicators", topic_indicators,
       "live feed of indicator snapshots (JSON) published by the reconciler for the operations "
       "centre");
+    v("topic_control", topic_control,
+      "operators' pause/resume commands to connectors and the connectors' state reports");
     v("topic_court_positions", topic_court_positions,
       "each court's StreamDecisions resume point (key = court code, value = sequence)");
     v("embedded_brokers", embedded_brokers, "embedded broker: number of brokers");

@@ -1,5 +1,7 @@
 #include "connectors/registry_sink/registry_sink.h"
 
+#include "connectors/kafka/pause.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
@@ -114,15 +116,10 @@ std::string RegistrySink::NotReady() const {
 void RegistrySink::Run() {
   batch_started_ = Clock::now();
   while (!stop_.load()) {
-    if (paused_.load() != fetch_paused_) {
-      rd_kafka_topic_partition_list_t* assigned = nullptr;
-      if (rd_kafka_assignment(consumer_, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fetch_paused_ = paused_.load();
-        if (fetch_paused_) rd_kafka_pause_partitions(consumer_, assigned);
-        else rd_kafka_resume_partitions(consumer_, assigned);
-        rd_kafka_topic_partition_list_destroy(assigned);
-        Log()->info("sink {}", fetch_paused_ ? "paused" : "resumed");
-      }
+    const bool want_paused = paused_.load();
+    if (want_paused != fetch_paused_ && kafka::SetFetchPaused(consumer_, want_paused)) {
+      fetch_paused_ = want_paused;
+      Log()->info("sink {}", fetch_paused_ ? "paused" : "resumed");
     }
     int timeout_ms = 100;
     if (!batch_.records.empty() || !batch_.failures.empty()) {
@@ -289,7 +286,9 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
     }
     double seconds = -1;
     auto it = batch_positions_.find(o.topic_partition);
-    if (it != batch_positions_.end() && it->second.second != absl::Time()) {
+    if (messages == 0) {
+      seconds = 0;  // caught up: nothing is waiting
+    } else if (it != batch_positions_.end() && it->second.second != absl::Time()) {
       seconds = absl::ToDoubleSeconds(committed_at - it->second.second);
     }
     metrics_->Lag(topic, partition, messages, seconds);
@@ -303,6 +302,9 @@ void RegistrySink::OnRebalance(int err, rd_kafka_topic_partition_list_t* partiti
     // Apply what we consumed while we still own it; the next owner starts after it.
     Flush();
     rd_kafka_assign(consumer_, nullptr);
+    for (int i = 0; i < partitions->cnt; ++i) {
+      metrics_->ForgetPartition(partitions->elems[i].topic, partitions->elems[i].partition);
+    }
     Log()->info("partitions revoked count={}", partitions->cnt);
   }
 }

@@ -67,6 +67,12 @@ void SinkMetrics::Lag(const std::string& topic, int partition, double messages, 
   if (seconds >= 0) lag_seconds_.Add(labels).Set(seconds);
 }
 
+void SinkMetrics::ForgetPartition(const std::string& topic, int partition) {
+  prometheus::Labels labels{{"topic", topic}, {"partition", std::to_string(partition)}};
+  if (lag_messages_.Has(labels)) lag_messages_.Remove(&lag_messages_.Add(labels));
+  if (lag_seconds_.Has(labels)) lag_seconds_.Remove(&lag_seconds_.Add(labels));
+}
+
 void SinkMetrics::DeadLetter(const std::string& error_class) {
   dead_letters_.Add({{"error_class", error_class}}).Increment();
 }

@@ -18,7 +18,11 @@ class SinkMetrics {
   void Applied(const std::string& kind, const std::string& outcome, double count);
   void Batch(double records, double seconds);
   void EventToCommit(double seconds) { event_to_commit_.Observe(seconds); }
+  // Lag of a partition after a commit: messages still to read, and the age of the last
+  // committed record's event (0 once caught up, so an idle partition does not keep an old age).
   void Lag(const std::string& topic, int partition, double messages, double seconds);
+  // Drops the lag series of a partition this sink no longer owns (its new owner reports it).
+  void ForgetPartition(const std::string& topic, int partition);
   void DeadLetter(const std::string& error_class);
   void BehindLogStart(const std::string& topic, int partition, double lost_offsets);
   void ApplyFailure(const std::string& code);

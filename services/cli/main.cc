@@ -15,6 +15,9 @@
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/registry_sink/registry_sink.h"
 #include "connectors/court_source/court_source.h"
+#include "connectors/kafka/connector_control.h"
+#include "services/admin/admin.h"
+#include "services/console/console.h"
 #include "services/backfill/backfill.h"
 #include "services/backfill/backfill_bench.h"
 #include "services/backfill/generator.h"
@@ -25,6 +28,8 @@
 #include "services/reconcile/indicators/indicators.h"
 #include "services/reconcile/indicators/report_flags.h"
 #include "services/registry/registry.h"
+#include "services/simulate/simulate_flags.h"
+#include "services/simulate/simulator.h"
 #include "services/store/store.h"
 #include "services/platform/metrics_server.h"
 #include "services/cli/root_config.h"
@@ -76,8 +81,10 @@ int RunDevBroker(const RootConfig& root) {
 // The composition root of a running process: each component is started, then its stop is
 // registered, so Lifecycle stops them in reverse order.
 struct Process {
-  Lifecycle lifecycle;
+  // Declared first, destroyed last: components count in it until they have stopped (the
+  // producers' last delivery reports arrive during the stops).
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  Lifecycle lifecycle;
 };
 
 // Kafka's bootstrap address: the configured cluster, or an embedded broker started here.
@@ -125,6 +132,23 @@ absl::StatusOr<store::Store*> OpenDatabase(const RootConfig& root, const char* c
   return db;
 }
 
+// Lets operators pause and resume `connector` (crvs admin, PauseConnector) and reports its
+// state on the control topic; stops before the connector.
+template <class Connector>
+absl::Status StartControl(const RootConfig& root, const std::string& bootstrap,
+                          const std::string& name, Connector* connector,
+                          kafka::Producer* producer, Process& process) {
+  kafka::ConnectorControl::Hooks hooks{
+      [connector](bool pause) { pause ? connector->Pause() : connector->Resume(); },
+      [connector] { return connector->paused(); }, [connector] { return connector->NotReady(); }};
+  auto control =
+      kafka::ConnectorControl::Start(root.kafka, bootstrap, name, producer, std::move(hooks));
+  if (!control.ok()) return control.status();
+  kafka::ConnectorControl* raw = control->release();
+  process.lifecycle.OnStop(name + "-control", [raw] { delete raw; });
+  return absl::OkStatus();
+}
+
 // The sink that fills the database, with its stops registered.
 absl::Status StartSink(const RootConfig& root, const std::string& bootstrap,
                        const validation::ReferenceData* ref, Process& process,
@@ -142,7 +166,7 @@ absl::Status StartSink(const RootConfig& root, const std::string& bootstrap,
   sink::RegistrySink* raw = sink->release();
   process.lifecycle.OnStop("sink", [raw] { delete raw; });
   metrics.AddReadinessCheck("sink", [raw] { return raw->NotReady(); });
-  return absl::OkStatus();
+  return StartControl(root, bootstrap, "registry-sink", raw, dlq, process);
 }
 
 // The registry gRPC service over the database.
@@ -173,7 +197,7 @@ absl::Status StartCourtSource(const RootConfig& root, const std::string& bootstr
   court_source::CourtSource* raw = source->release();
   process.lifecycle.OnStop("court-source", [raw] { delete raw; });
   metrics.AddReadinessCheck("court-source", [raw] { return raw->NotReady(); });
-  return absl::OkStatus();
+  return StartControl(root, bootstrap, "court-source", raw, out, process);
 }
 
 // The reconciliation service (manifests, coverage, re-send requests, indicators, live feed).
@@ -190,12 +214,93 @@ absl::Status StartReconcile(const RootConfig& root, const std::string& bootstrap
   return absl::OkStatus();
 }
 
+// The operators' admin service (pipeline status, dead letters, pause / resume).
+absl::Status StartAdmin(const RootConfig& root, const std::string& bootstrap, Process& process,
+                        MetricsServer& metrics) {
+  auto db = OpenDatabase(root, "admin", process);
+  if (!db.ok()) return db.status();
+  auto admin = admin::Admin::Start(
+      root.admin, root.kafka, root.producer, bootstrap,
+      {*db, process.registry.get(), root.sink.group_id, root.court_source.group_id,
+       root.court_source.input_topic});
+  if (!admin.ok()) return admin.status();
+  admin::Admin* raw = admin->release();
+  process.lifecycle.OnStop("admin", [raw] { delete raw; });
+  metrics.AddReadinessCheck("admin", [raw] { return raw->NotReady(); });
+  return absl::OkStatus();
+}
+
+// The operators' web console with its stop registered. It serves its own /metrics (the
+// process's registry), /healthz and /readyz on console.listen.
+absl::Status StartConsole(const RootConfig& root, const console::ConsoleConfig& config,
+                          Process& process) {
+  console::ConsoleDeps deps;
+  deps.registry = process.registry;
+  deps.topic_kinds = console::MakeTopicKinds(root.kafka.topic_births, root.kafka.topic_deaths,
+                                             root.kafka.topic_divorces,
+                                             root.kafka.topic_registrations);
+  auto started = console::Console::Start(config, std::move(deps));
+  if (!started.ok()) return started.status();
+  console::Console* raw = started->release();
+  process.lifecycle.OnStop("console", [raw] { delete raw; });
+  return absl::OkStatus();
+}
+
+// In `crvs dev` the console watches this very process (its /metrics, admin and reconciliation
+// services) unless [console] points elsewhere.
+console::ConsoleConfig DevConsoleConfig(const RootConfig& root, const std::string& metrics_listen,
+                                        int metrics_port) {
+  console::ConsoleConfig config = root.console;
+  const console::ConsoleConfig defaults;
+  if (config.metrics_urls == defaults.metrics_urls) {
+    config.metrics_urls = {"http://" + metrics_listen.substr(0, metrics_listen.rfind(':')) + ":" +
+                           std::to_string(metrics_port) + "/metrics"};
+  }
+  if (config.admin_address == defaults.admin_address) config.admin_address = root.admin.listen;
+  if (config.reconcile_address == defaults.reconcile_address) {
+    config.reconcile_address = root.reconcile.listen;
+  }
+  return config;
+}
+
+// `crvs console`: the dashboard alone, over the services and endpoints [console] names.
+int RunConsole(const RootConfig& root) {
+  Process process;
+  absl::Status st = StartConsole(root, root.console, process);
+  if (!st.ok()) {
+    return Fail(st, st.code() == absl::StatusCode::kInvalidArgument ? kExitConfig : kExitFailed);
+  }
+  auto log = logging::Get("console");
+  log->info("crvs console running; Ctrl-C stops");
+  int sig = Lifecycle::WaitForSignal();
+  log->info("signal={} received, shutting down", sig);
+  process.lifecycle.Stop();
+  return 0;
+}
+
+// The traffic simulator inside this process (`crvs dev --simulate`), calling this process's own
+// gateway, registry and reconciliation service at their listen addresses.
+absl::Status StartSimulator(const RootConfig& root, const validation::ReferenceData& ref,
+                            Process& process) {
+  auto config = simulate::ForLocalServices(root.simulate, root.gateway.listen,
+                                           root.registry.listen, root.reconcile.listen);
+  if (!config.ok()) return config.status();
+  auto simulator = simulate::Simulator::Start(*config, ref);
+  if (!simulator.ok()) return simulator.status();
+  simulate::Simulator* raw = simulator->release();
+  process.lifecycle.OnStop("simulator", [raw] { delete raw; });
+  return absl::OkStatus();
+}
+
 struct Components {
   bool gateway = false;
   bool sink = false;
   bool registry = false;
   bool court_source = false;
   bool reconcile = false;
+  bool admin = false;
+  bool console = false;  // the web console, watching this process
+  bool simulate = false;  // `crvs dev --simulate`: started last, stopped first
 };
 
 // Runs `components` with one metrics endpoint until SIGINT/SIGTERM.
@@ -217,8 +322,13 @@ int Serve(const RootConfig& root, const char* name, Components components,
   }
   if (st.ok() && components.registry) st = StartRegistry(root, *ref, process, metrics);
   if (st.ok() && components.reconcile) st = StartReconcile(root, *bootstrap, process, metrics);
+  if (st.ok() && components.admin) st = StartAdmin(root, *bootstrap, process, metrics);
   if (st.ok() && components.gateway) st = StartGateway(root, *bootstrap, process, metrics);
   if (st.ok()) st = metrics.Start(metrics_listen);
+  if (st.ok() && components.console) {
+    st = StartConsole(root, DevConsoleConfig(root, metrics_listen, metrics.port()), process);
+  }
+  if (st.ok() && components.simulate) st = StartSimulator(root, **ref, process);
   if (!st.ok()) return Fail(st, kExitFailed);
   log->info("crvs {} running kafka={} metrics=http://{}/metrics; Ctrl-C stops", name, *bootstrap,
             metrics_listen);
@@ -422,6 +532,22 @@ int RunReport(const RootConfig& root, const reconcile::indicators::ReportFlags& 
   return EmitReport(*report, *job);
 }
 
+// `crvs simulate`: simulated sources calling running services until SIGINT/SIGTERM, or until
+// simulate.duration has passed and everything due was sent. Exit 2 for bad settings.
+int RunSimulate(const RootConfig& root) {
+  auto reference = validation::ReferenceData::Load(root.gateway.reference_provinces_file);
+  if (!reference.ok()) return Fail(reference.status(), kExitConfig);
+  Lifecycle lifecycle;
+  auto simulator = simulate::Simulator::Start(root.simulate, *reference);
+  if (!simulator.ok()) return Fail(simulator.status(), kExitConfig);
+  simulate::Simulator* raw = simulator->release();
+  lifecycle.OnStop("simulator", [raw] { delete raw; });
+  // Signals are blocked in every thread: poll for one, so a run with a duration can end alone.
+  while (!ShutdownSignalPending() && !raw->WaitFinished(absl::Milliseconds(200))) {
+  }
+  return 0;
+}
+
 void PrintVersion() {
   std::printf("crvs %s\n", CRVS_VERSION);
   std::printf("  grpc %s, protobuf %s, librdkafka %s, sqlite %s\n", grpc::Version().c_str(),
@@ -452,7 +578,23 @@ int main(int argc, char** argv) {
   auto* dev = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
-      "SQLite, registry, court-source, reconcile) until Ctrl-C");
+      "SQLite, registry, court-source, reconcile, admin, the web console on console.listen) "
+      "until Ctrl-C");
+  bool dev_simulate = false;
+  dev->add_flag("--simulate", dev_simulate,
+                "also run the traffic simulator against this process's services once they are "
+                "up (settings: [simulate], see `crvs simulate --help`): a living pipeline");
+  std::vector<std::string> simulate_sets;
+  auto* simulate_cmd = app.add_subcommand(
+      "simulate",
+      "send live traffic from simulated health facilities, courts and commune registry offices "
+      "to running services (gateway, registry, reconcile): birth certificates, death notices, "
+      "divorce decisions, registrations days later on a compressed clock, monthly manifests "
+      "with forgotten records, planted invalid records, late syncs, amends, voids and one "
+      "facility that goes silent; progress on stderr; until Ctrl-C or --duration. Every option "
+      "is also the configuration key simulate.<option> (with underscores)");
+  crvs::simulate::AddSimulateFlags(simulate_cmd, &simulate_sets);
+  simulate_cmd->fallthrough();
   auto* gateway_cmd = app.add_subcommand(
       "gateway",
       "run the ingest gateway: gRPC for health facilities (HealthIngest), producing to Kafka "
@@ -474,6 +616,15 @@ int main(int argc, char** argv) {
       "run the reconciliation service: gRPC for manifests, sync coverage, gaps, re-send "
       "requests, digest comparison, indicators and silent sources; publishes the live "
       "indicator feed on kafka.topic_indicators");
+  auto* admin_cmd = app.add_subcommand(
+      "admin",
+      "run the operators' admin service: gRPC for pipeline lag per topic and partition, dead "
+      "letters (inspect, replay, discard) and pausing / resuming connectors");
+  auto* console_cmd = app.add_subcommand(
+      "console",
+      "run the operators' web dashboard on console.listen (default http://127.0.0.1:8080/): "
+      "sync lag per kind and partition, throughput, latency, dead letters (inspect, replay, "
+      "discard), pause / resume, coverage, indicators and silent sources; works offline");
   auto* devbroker = app.add_subcommand(
       "devbroker",
       "run only the embedded Kafka-protocol broker (librdkafka mock cluster) with the product's "
@@ -601,8 +752,12 @@ int main(int argc, char** argv) {
 
   court_source_cmd->fallthrough();
   reconcile_cmd->fallthrough();
+  admin_cmd->fallthrough();
+  console_cmd->fallthrough();
 
   CLI11_PARSE(app, argc, argv);
+  // `crvs simulate`'s flags override every other configuration source.
+  sources.sets.insert(sources.sets.end(), simulate_sets.begin(), simulate_sets.end());
 
   if (version->parsed()) {
     PrintVersion();
@@ -628,6 +783,7 @@ int main(int argc, char** argv) {
   }
   if (report_cmd->parsed()) return RunReport(root, report_flags);
   if (devbroker->parsed()) return RunDevBroker(root);
+  if (simulate_cmd->parsed()) return RunSimulate(root);
   if (court_source_cmd->parsed()) {
     Components components;
     components.court_source = true;
@@ -640,7 +796,9 @@ int main(int argc, char** argv) {
   if (bench_reconcile->parsed()) return RunReconcileBench(reconcile_bench);
   if (dev->parsed()) {
     Components all;
-    all.gateway = all.sink = all.registry = all.court_source = all.reconcile = true;
+    all.gateway = all.sink = all.registry = all.court_source = all.reconcile = all.admin = true;
+    all.simulate = dev_simulate;
+    all.console = true;
     return Serve(root, "dev", all, root.gateway.metrics_listen);
   }
   if (gateway_cmd->parsed()) {
@@ -652,6 +810,12 @@ int main(int argc, char** argv) {
     Components c;
     c.sink = true;
     return Serve(root, "sink", c, root.sink.metrics_listen);
+  }
+  if (console_cmd->parsed()) return RunConsole(root);
+  if (admin_cmd->parsed()) {
+    Components c;
+    c.admin = true;
+    return Serve(root, "admin", c, root.admin.metrics_listen);
   }
   if (reconcile_cmd->parsed()) {
     Components c;

@@ -11,10 +11,13 @@
 #include "connectors/kafka/producer.h"
 #include "connectors/court_source/court_source_config.h"
 #include "connectors/registry_sink/sink_config.h"
+#include "services/admin/admin_config.h"
+#include "services/console/console_config.h"
 #include "services/backfill/backfill_config.h"
 #include "services/gateway/gateway_config.h"
 #include "services/reconcile/reconcile_config.h"
 #include "services/registry/registry_config.h"
+#include "services/simulate/simulate_config.h"
 #include "services/store/database_config.h"
 #include "services/platform/config.h"
 #include "services/platform/logging.h"
@@ -32,6 +35,9 @@ struct RootConfig {
   registry::RegistryConfig registry;
   backfill::BackfillConfig backfill;
   reconcile::ReconcileConfig reconcile;
+  admin::AdminConfig admin;
+  console::ConsoleConfig console;
+  simulate::SimulateConfig simulate;
 
   void BindTo(config::Config& c) {
     c.Bind("database", &database);
@@ -40,6 +46,9 @@ struct RootConfig {
     c.Bind("registry", &registry);
     c.Bind("backfill", &backfill);
     c.Bind("reconcile", &reconcile);
+    c.Bind("admin", &admin);
+    c.Bind("console", &console);
+    c.Bind("simulate", &simulate);
     c.Bind("log", &log);
     c.Bind("kafka", &kafka);
     c.Bind("producer", &producer);

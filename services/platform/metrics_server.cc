@@ -1,5 +1,7 @@
 #include "services/platform/metrics_server.h"
 
+#include <chrono>
+
 #include <sstream>
 
 #include <httplib.h>
@@ -56,6 +58,11 @@ absl::Status MetricsServer::Start(const std::string& listen) {
     port_ = port;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing before the listen loop runs: wait for it, so a Stop() right
+  // after Start() cannot leave the thread listening forever.
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return absl::OkStatus();
 }
 

@@ -20,6 +20,23 @@ std::shared_ptr<spdlog::logger> Log() { return logging::Get("reconcile"); }
 
 std::unique_ptr<IndicatorFeed> IndicatorFeed::Start(Deps deps) {
   std::unique_ptr<IndicatorFeed> feed(new IndicatorFeed(std::move(deps)));
+  if (feed->deps_.metrics != nullptr) {
+    prometheus::Registry& r = *feed->deps_.metrics;
+    feed->percent_ = &prometheus::BuildGauge()
+                          .Name("crvs_reconcile_indicator_percent")
+                          .Help("National value of each programme indicator for the current "
+                                "year, in percent (absent while its denominator is 0)")
+                          .Register(r);
+    feed->target_ = &prometheus::BuildGauge()
+                         .Name("crvs_reconcile_indicator_target_percent")
+                         .Help("The programme's target for each indicator, by target year")
+                         .Register(r);
+    feed->silent_ = &prometheus::BuildGauge()
+                         .Name("crvs_reconcile_silent_sources")
+                         .Help("Facilities and courts quiet for longer than their usual cadence")
+                         .Register(r)
+                         .Add({});
+  }
   feed->thread_ = std::thread([raw = feed.get()] { raw->Run(); });
   return feed;
 }
@@ -62,7 +79,32 @@ absl::Status IndicatorFeed::Publish() {
       [delivered](const kafka::Delivery& d) { delivered->set_value(d.status); }));
   CRVS_RETURN_IF_ERROR(done.get());
   published_ = sequence;
+  SetIndicatorGauges(report);
   return absl::OkStatus();
+}
+
+void IndicatorFeed::SetIndicatorGauges(const v1::IndicatorReport& report) {
+  if (percent_ == nullptr) return;
+  for (const v1::IndicatorValue& v : report.values()) {
+    if (!v.breakdown_key().empty()) continue;
+    const std::map<std::string, std::string> labels{{"indicator", v.id()}};
+    if (v.has_percent()) {
+      percent_->Add(labels).Set(v.percent());
+    } else if (percent_->Has(labels)) {
+      percent_->Remove(&percent_->Add(labels));
+    }
+    if (v.has_target_2028()) target_->Add({{"indicator", v.id()}, {"year", "2028"}}).Set(v.target_2028());
+    if (v.has_target_2030()) target_->Add({{"indicator", v.id()}, {"year", "2030"}}).Set(v.target_2030());
+  }
+}
+
+void IndicatorFeed::CountSilentSources() {
+  const absl::Time now = deps_.now ? deps_.now() : absl::Now();
+  if (silent_ == nullptr || now - silent_counted_ < absl::Minutes(1)) return;
+  silent_counted_ = now;
+  auto silent = FindSilentSources(*deps_.store, deps_.silence,
+                                  common::v1::PRINCIPAL_KIND_UNSPECIFIED, absl::ZeroDuration(), now);
+  if (silent.ok()) silent_->Set(static_cast<double>(silent->size()));
 }
 
 void IndicatorFeed::Run() {
@@ -76,6 +118,7 @@ void IndicatorFeed::Run() {
       if (stop_) return;
     }
     wait = deps_.interval;
+    CountSilentSources();
     auto mark = Watermark();
     if (!mark.ok()) {
       Log()->warn("event=feed_check_failed error=\"{}\"", std::string(mark.status().message()));

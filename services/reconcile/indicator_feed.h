@@ -5,6 +5,9 @@
 //   key = "VN/<period>", value = the report as JSON (report_format.h FormatJson, with its
 //   metadata), headers crvs-schema = "crvs.reconcile.v1.IndicatorReport+json;v=1" and
 //   crvs-snapshot-sequence = 1, 2, ... (per process).
+// It also keeps the gauges the alert rules read: crvs_reconcile_indicator_percent{indicator}
+// and crvs_reconcile_indicator_target_percent{indicator,year} (national, current year) at each
+// snapshot, and crvs_reconcile_silent_sources every minute.
 // The work a check costs is two tiny queries; a snapshot costs a full indicator computation,
 // so the interval stretches to twice the last computation's duration on big databases.
 //
@@ -14,6 +17,8 @@
 
 #include <absl/status/statusor.h>
 #include <absl/time/time.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -25,6 +30,7 @@
 
 #include "connectors/kafka/producer.h"
 #include "crvs/reconcile/v1/reconciliation.pb.h"
+#include "services/reconcile/silent_sources.h"
 #include "services/store/store.h"
 
 namespace crvs::reconcile {
@@ -41,6 +47,8 @@ class IndicatorFeed {
     absl::Duration interval = absl::Seconds(2);
     absl::Duration heartbeat = absl::Seconds(30);
     std::function<absl::Time()> now;  // empty: absl::Now
+    prometheus::Registry* metrics = nullptr;
+    SilenceRule silence;
   };
   static std::unique_ptr<IndicatorFeed> Start(Deps deps);
   ~IndicatorFeed();
@@ -53,8 +61,14 @@ class IndicatorFeed {
   // A value that changes whenever the sink commits or a manifest is declared.
   absl::StatusOr<std::string> Watermark();
   absl::Status Publish();
+  void SetIndicatorGauges(const v1::IndicatorReport& report);
+  void CountSilentSources();
 
   Deps deps_;
+  prometheus::Family<prometheus::Gauge>* percent_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* target_ = nullptr;
+  prometheus::Gauge* silent_ = nullptr;
+  absl::Time silent_counted_ = absl::InfinitePast();
   std::atomic<int64_t> published_{0};
   std::mutex mu_;
   std::condition_variable wake_;

@@ -144,7 +144,7 @@ absl::StatusOr<v1::ManifestAck> ReconcileService::Declare(const common::Principa
       v1::ManifestAck ack,
       StoreManifest(*deps_.store, header, std::move(entries), records::FormatPrincipal(caller),
                     Now(), absl::Milliseconds(deps_.config->sync_sla.count())));
-  Log()->info(
+  Log()->debug(
       "event=manifest_declared source={} manifest_id={} kind={} entries={} replaced={} "
       "present={} missing={}",
       source, ack.manifest_id(), store::rules::KindName(header.kind()), ack.entries(),

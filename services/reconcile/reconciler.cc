@@ -67,9 +67,17 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
     return absl::UnavailableError("reconcile: cannot listen on " + config.listen);
   }
   if (config.feed_interval.count() > 0) {
-    r->feed_ = IndicatorFeed::Start({deps.store, r->producer_.get(), kafka.topic_indicators,
-                                     indicators, absl::Milliseconds(config.feed_interval.count()),
-                                     absl::Seconds(30), deps.now});
+    IndicatorFeed::Deps feed;
+    feed.store = deps.store;
+    feed.producer = r->producer_.get();
+    feed.topic = kafka.topic_indicators;
+    feed.indicators = indicators;
+    feed.interval = absl::Milliseconds(config.feed_interval.count());
+    feed.now = deps.now;
+    feed.metrics = deps.metrics;
+    feed.silence = {config.silent_cadence_factor,
+                    absl::Milliseconds(config.silent_min_quiet.count())};
+    r->feed_ = IndicatorFeed::Start(std::move(feed));
   }
   r->serving_ = true;
   logging::Get("reconcile")

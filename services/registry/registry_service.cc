@@ -266,7 +266,7 @@ absl::StatusOr<v1::RecordRegistrationResponse> RegistryService::Record(
   const store::RecordResult& result = applied->records.at(0);
   const std::string outcome(store::ApplyOutcomeName(result.outcome));
   deps_.metrics->Registration(ActionName(request.action()), outcome);
-  Log()->info("registration key={} source={} message_id={} action={} outcome={} version={}",
+  Log()->debug("registration key={} source={} message_id={} action={} outcome={} version={}",
               envelope.business_key(), records::FormatPrincipal(caller), envelope.message_id(),
               ActionName(request.action()), outcome, result.version);
 

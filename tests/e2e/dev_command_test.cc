@@ -20,11 +20,14 @@ namespace {
 TEST(DevCommand, RunsGatewaySinkAndRegistryEndToEnd) {
   char dir_template[] = "/tmp/crvs-dev-XXXXXX";
   std::string dir = mkdtemp(dir_template);
-  int gateway = FreePort(), registry = FreePort(), metrics = FreePort(), reconcile = FreePort();
+  int gateway = FreePort(), registry = FreePort(), metrics = FreePort(), reconcile = FreePort(),
+      admin = FreePort();
   testing::Subprocess dev({CRVS_BINARY, "--set", "database.url=sqlite:" + dir + "/crvs.db",
                            "--set", "gateway.listen=127.0.0.1:" + std::to_string(gateway),
                            "--set", "registry.listen=127.0.0.1:" + std::to_string(registry),
                            "--set", "reconcile.listen=127.0.0.1:" + std::to_string(reconcile),
+                           "--set", "admin.listen=127.0.0.1:" + std::to_string(admin),
+                           "--set", "console.listen=127.0.0.1:0",
                            "--set", "gateway.metrics_listen=127.0.0.1:" + std::to_string(metrics),
                            "--set", "log.level=warn", "dev"});
 

@@ -1,0 +1,102 @@
+#include "services/admin/admin.h"
+
+#include <absl/strings/str_cat.h>
+
+#include <chrono>
+
+#include "services/platform/logging.h"
+#include "services/platform/status.h"
+
+namespace crvs::admin {
+
+absl::StatusOr<std::unique_ptr<Admin>> Admin::Start(const AdminConfig& config,
+                                                    const kafka::KafkaConfig& kafka,
+                                                    const kafka::ProducerConfig& producer,
+                                                    const std::string& bootstrap, Deps deps) {
+  if (!config.plaintext) {
+    return absl::UnimplementedError(
+        "admin.plaintext=false: mutual TLS is not available in this version; run plaintext "
+        "behind a TLS-terminating proxy or on a private network");
+  }
+  if (config.max_threads < 4) return InvalidArgument({{"admin.max_threads", "must be at least 4"}});
+  if (deps.store == nullptr || deps.metrics == nullptr) {
+    return absl::InvalidArgumentError("admin: store and metrics are required");
+  }
+  std::unique_ptr<Admin> a(new Admin());
+  CRVS_ASSIGN_OR_RETURN(a->producer_, kafka::Producer::Create(kafka, producer, bootstrap));
+  CRVS_ASSIGN_OR_RETURN(a->control_,
+                        kafka::ControlView::Start(kafka, bootstrap, a->producer_.get()));
+  std::vector<InspectedTopic> topics;
+  std::map<std::string, std::string> connector_of_topic;
+  for (auto kind : {records::v1::RECORD_KIND_BIRTH_CERTIFICATE,
+                    records::v1::RECORD_KIND_DEATH_NOTICE,
+                    records::v1::RECORD_KIND_DIVORCE_DECISION,
+                    records::v1::RECORD_KIND_REGISTRATION}) {
+    topics.push_back({kafka.TopicFor(kind), kind, deps.sink_group, true});
+    connector_of_topic[kafka.TopicFor(kind)] = "registry-sink";
+  }
+  topics.push_back({deps.court_source_input, records::v1::RECORD_KIND_UNSPECIFIED,
+                    deps.court_source_group, false});
+  connector_of_topic[deps.court_source_input] = "court-source";
+  CRVS_ASSIGN_OR_RETURN(a->inspector_,
+                        PipelineInspector::Create(kafka, bootstrap, topics, deps.store));
+  a->service_ = std::make_unique<AdminService>(AdminService::Deps{
+      deps.store, a->inspector_.get(), a->control_.get(), a->producer_.get(), connector_of_topic,
+      absl::Milliseconds(config.command_wait.count()), {}});
+  a->open_dead_letters_ = &prometheus::BuildGauge()
+                               .Name("crvs_admin_dead_letters_open")
+                               .Help("Dead letters waiting for an operator (state OPEN)")
+                               .Register(*deps.metrics)
+                               .Add({});
+
+  grpc::ResourceQuota quota("crvs-admin");
+  quota.SetMaxThreads(config.max_threads);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &a->port_);
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(a->service_.get());
+  a->server_ = builder.BuildAndStart();
+  if (a->server_ == nullptr || a->port_ == 0) {
+    return absl::UnavailableError("admin: cannot listen on " + config.listen);
+  }
+  a->gauges_ = std::thread([raw = a.get()] { raw->RefreshGauges(); });
+  a->serving_ = true;
+  logging::Get("admin")->info("admin listening address={} port={} plaintext=true", config.listen,
+                              a->port_);
+  return a;
+}
+
+void Admin::RefreshGauges() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    auto open = service_->OpenDeadLetters();
+    if (open.ok()) open_dead_letters_->Set(static_cast<double>(*open));
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::seconds(10), [this] { return stop_; });
+  }
+}
+
+void Admin::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (gauges_.joinable()) gauges_.join();
+  if (server_ == nullptr) return;
+  serving_ = false;
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_.reset();
+  logging::Get("admin")->info("admin stopped port={}", port_);
+}
+
+Admin::~Admin() { Stop(); }
+
+std::string Admin::NotReady() const {
+  if (!serving_) return "stopped";
+  const std::string fatal = producer_->FatalError();
+  return fatal.empty() ? "" : "producer: " + fatal;
+}
+
+}  // namespace crvs::admin

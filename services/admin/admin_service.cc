@@ -1,0 +1,224 @@
+#include "services/admin/admin_service.h"
+
+#include <absl/strings/str_cat.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <future>
+
+#include "services/auth/caller.h"
+#include "services/platform/logging.h"
+#include "services/platform/status.h"
+#include "services/records/records.h"
+#include "services/store/sql.h"
+
+namespace crvs::admin {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::shared_ptr<spdlog::logger> Log() { return logging::Get("admin"); }
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+// Runs `body` for an operator; anyone else is refused. Store errors become UNAVAILABLE when
+// retrying may help.
+template <class F>
+grpc::Status AsOperator(grpc::ServerContext* context, const char* method, F body) {
+  auto caller = auth::CallerFromMetadata(*context);
+  absl::Status status = caller.status();
+  if (caller.ok()) {
+    if (caller->kind() != common::v1::PRINCIPAL_KIND_OPERATOR) {
+      status = absl::PermissionDeniedError(absl::StrCat(
+          "caller ", records::FormatPrincipal(*caller), " may not use the admin service "
+          "(operators only)"));
+    } else {
+      status = body(records::FormatPrincipal(*caller));
+    }
+  }
+  if (!status.ok() && IsRetryable(status)) {
+    Log()->warn("event=call_failed method={} error=\"{}\"", method, std::string(status.message()));
+    status = absl::UnavailableError(absl::StrCat(status.message(), "; retry"));
+  }
+  return ToGrpcStatus(status);
+}
+
+absl::Status CheckId(int64_t id) {
+  return id > 0 ? absl::OkStatus() : InvalidArgument({{"id", "must be a dead-letter id (> 0)"}});
+}
+
+}  // namespace
+
+AdminService::AdminService(Deps deps) : deps_(std::move(deps)) {}
+
+absl::StatusOr<int64_t> AdminService::OpenDeadLetters() {
+  int64_t open = 0;
+  CRVS_RETURN_IF_ERROR(deps_.store->Read([&](store::sql::Connection& c) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(auto rows,
+                          c.Execute("SELECT COUNT(*) FROM dead_letters WHERE state = 'OPEN'", {}));
+    open = rows.at(0).at(0).AsInt();
+    return absl::OkStatus();
+  }));
+  return open;
+}
+
+absl::StatusOr<v1::PipelineStatus> AdminService::Status(const v1::GetPipelineStatusRequest& r) {
+  if (!records::v1::RecordKind_IsValid(r.kind())) {
+    return InvalidArgument({{"kind", "is not a known record kind"}});
+  }
+  const absl::Time now = Now();
+  v1::PipelineStatus status;
+  std::map<std::string, bool> paused;
+  for (auto& c : deps_.control->Connectors(now)) {
+    paused[c.name()] = c.state() == v1::CONNECTOR_STATE_PAUSED;
+    *status.add_connectors() = std::move(c);
+  }
+  CRVS_ASSIGN_OR_RETURN(auto partitions, deps_.inspector->Inspect(r.kind(), now));
+  for (auto& p : partitions) {
+    auto owner = deps_.connector_of_topic.find(p.topic());
+    p.set_paused(owner != deps_.connector_of_topic.end() && paused[owner->second]);
+    *status.add_partitions() = std::move(p);
+  }
+  CRVS_ASSIGN_OR_RETURN(int64_t open, OpenDeadLetters());
+  status.set_open_dead_letters(open);
+  *status.mutable_observed_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  return status;
+}
+
+grpc::Status AdminService::GetPipelineStatus(grpc::ServerContext* context,
+                                             const v1::GetPipelineStatusRequest* request,
+                                             v1::PipelineStatus* response) {
+  return AsOperator(context, "GetPipelineStatus", [&](const std::string&) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(*response, Status(*request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::ListDeadLetters(grpc::ServerContext* context,
+                                           const v1::ListDeadLettersRequest* request,
+                                           v1::ListDeadLettersResponse* response) {
+  return AsOperator(context, "ListDeadLetters", [&](const std::string&) -> absl::Status {
+    store::DeadLetterQuery q;
+    q.original_topic = request->original_topic();
+    q.error_class = request->error_class();
+    q.state = request->state();
+    if (request->has_failed_from()) q.failed_from = FromProto(request->failed_from());
+    if (request->has_failed_to()) q.failed_to = FromProto(request->failed_to());
+    q.page_size = request->page_size();
+    q.page_token = request->page_token();
+    q.include_payload = request->include_payload();
+    CRVS_ASSIGN_OR_RETURN(store::DeadLetterPage page, deps_.store->ListDeadLetters(q));
+    for (auto& d : page.dead_letters) *response->add_dead_letters() = std::move(d);
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::GetDeadLetter(grpc::ServerContext* context,
+                                         const v1::GetDeadLetterRequest* request,
+                                         v1::DeadLetter* response) {
+  return AsOperator(context, "GetDeadLetter", [&](const std::string&) -> absl::Status {
+    CRVS_RETURN_IF_ERROR(CheckId(request->id()));
+    CRVS_ASSIGN_OR_RETURN(*response, deps_.store->GetDeadLetter(request->id()));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::DeadLetter> AdminService::Replay(const std::string& by,
+                                                    const v1::ReplayDeadLetterRequest& r) {
+  CRVS_RETURN_IF_ERROR(CheckId(r.id()));
+  if (r.operator_note().size() > 1000) {
+    return InvalidArgument({{"operator_note", "must be at most 1000 bytes"}});
+  }
+  CRVS_ASSIGN_OR_RETURN(v1::DeadLetter letter, deps_.store->GetDeadLetter(r.id()));
+  if (letter.state() != v1::DEAD_LETTER_STATE_OPEN) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "dead letter ", r.id(), " is ", v1::DeadLetterState_Name(letter.state()),
+        ", not OPEN: it was already resolved by ", letter.resolved_by()));
+  }
+  kafka::OutgoingMessage message{letter.original_topic(), letter.key(), letter.payload(), {}};
+  for (const auto& h : letter.headers()) message.headers.push_back({h.key(), h.value()});
+  message.headers.push_back({"crvs-replay-of", std::to_string(r.id())});
+  auto done = std::make_shared<std::promise<kafka::Delivery>>();
+  std::future<kafka::Delivery> delivered = done->get_future();
+  absl::Status produced = deps_.producer->Produce(
+      std::move(message), [done](const kafka::Delivery& d) { done->set_value(d); });
+  kafka::Delivery d;
+  d.status = produced;
+  if (produced.ok()) d = delivered.get();
+  if (!d.status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("Kafka did not confirm the replay (", d.status.message(),
+                     "); the dead letter stays OPEN"));
+  }
+  // Produced first, marked second: if marking fails the replay is retried, and the sink
+  // applies a message id once whatever the number of copies.
+  CRVS_ASSIGN_OR_RETURN(
+      v1::DeadLetter resolved,
+      deps_.store->ResolveDeadLetter(
+          r.id(), v1::DEAD_LETTER_STATE_REPLAYED, by,
+          absl::StrCat("replayed to ", d.topic, "[", d.partition.value, "]@", d.offset.value,
+                       r.operator_note().empty() ? "" : ": ", r.operator_note())));
+  Log()->info("event=dead_letter_replayed id={} by={} topic={} partition={} offset={}", r.id(), by,
+              d.topic, d.partition.value, d.offset.value);
+  return resolved;
+}
+
+grpc::Status AdminService::ReplayDeadLetter(grpc::ServerContext* context,
+                                            const v1::ReplayDeadLetterRequest* request,
+                                            v1::DeadLetter* response) {
+  return AsOperator(context, "ReplayDeadLetter", [&](const std::string& by) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(*response, Replay(by, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::DiscardDeadLetter(grpc::ServerContext* context,
+                                             const v1::DiscardDeadLetterRequest* request,
+                                             v1::DeadLetter* response) {
+  return AsOperator(context, "DiscardDeadLetter", [&](const std::string& by) -> absl::Status {
+    std::vector<FieldViolation> bad;
+    if (request->id() <= 0) bad.push_back({"id", "must be a dead-letter id (> 0)"});
+    if (request->reason().empty() || request->reason().size() > 1000) {
+      bad.push_back({"reason", "must be 1..1000 bytes: why it will never be applied"});
+    }
+    if (!bad.empty()) return InvalidArgument(bad);
+    CRVS_ASSIGN_OR_RETURN(*response,
+                          deps_.store->ResolveDeadLetter(request->id(),
+                                                         v1::DEAD_LETTER_STATE_DISCARDED, by,
+                                                         request->reason()));
+    Log()->info("event=dead_letter_discarded id={} by={}", request->id(), by);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::ConnectorStatus> AdminService::Command(const std::string& by,
+                                                          const std::string& name, bool pause) {
+  if (name.empty()) return InvalidArgument({{"name", "is required"}});
+  CRVS_ASSIGN_OR_RETURN(v1::ConnectorStatus status,
+                        deps_.control->Command(name, pause, deps_.command_wait));
+  Log()->info("event=connector_{} connector={} by={} state={}", pause ? "pause" : "resume", name,
+              by, v1::ConnectorState_Name(status.state()));
+  return status;
+}
+
+grpc::Status AdminService::PauseConnector(grpc::ServerContext* context,
+                                          const v1::PauseConnectorRequest* request,
+                                          v1::ConnectorStatus* response) {
+  return AsOperator(context, "PauseConnector", [&](const std::string& by) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(*response, Command(by, request->name(), true));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::ResumeConnector(grpc::ServerContext* context,
+                                           const v1::ResumeConnectorRequest* request,
+                                           v1::ConnectorStatus* response) {
+  return AsOperator(context, "ResumeConnector", [&](const std::string& by) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(*response, Command(by, request->name(), false));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crvs::admin

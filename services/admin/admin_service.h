@@ -1,0 +1,75 @@
+// crvs.admin.v1.Admin over gRPC's synchronous API: pipeline lag, dead letters (inspect,
+// replay, discard) and pausing / resuming connectors. Operators only (identity from
+// auth::CallerFromMetadata: none → UNAUTHENTICATED, not an operator → PERMISSION_DENIED).
+// Every mutating call is logged with the operator, and replay / discard store who and why on
+// the dead letter itself.
+//
+// Lifetime: the Deps must outlive the service. Thread-safety: gRPC calls the methods
+// concurrently; every dependency is thread-safe.
+#pragma once
+
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "connectors/kafka/connector_control.h"
+#include "connectors/kafka/producer.h"
+#include "crvs/admin/v1/admin.grpc.pb.h"
+#include "services/admin/pipeline_inspector.h"
+#include "services/store/store.h"
+
+namespace crvs::admin {
+
+class AdminService final : public v1::Admin::Service {
+ public:
+  struct Deps {
+    store::Store* store;
+    PipelineInspector* inspector;
+    kafka::ControlView* control;
+    kafka::Producer* producer;  // replays
+    // Which connector consumes which topic (a paused connector's partitions show paused).
+    std::map<std::string, std::string> connector_of_topic;
+    absl::Duration command_wait = absl::Seconds(5);
+    std::function<absl::Time()> now;  // empty: absl::Now
+  };
+  explicit AdminService(Deps deps);
+
+  // The number of OPEN dead letters (also used for the crvs_admin_dead_letters_open gauge).
+  absl::StatusOr<int64_t> OpenDeadLetters();
+
+  grpc::Status GetPipelineStatus(grpc::ServerContext* context,
+                                 const v1::GetPipelineStatusRequest* request,
+                                 v1::PipelineStatus* response) override;
+  grpc::Status ListDeadLetters(grpc::ServerContext* context,
+                               const v1::ListDeadLettersRequest* request,
+                               v1::ListDeadLettersResponse* response) override;
+  grpc::Status GetDeadLetter(grpc::ServerContext* context, const v1::GetDeadLetterRequest* request,
+                             v1::DeadLetter* response) override;
+  grpc::Status ReplayDeadLetter(grpc::ServerContext* context,
+                                const v1::ReplayDeadLetterRequest* request,
+                                v1::DeadLetter* response) override;
+  grpc::Status DiscardDeadLetter(grpc::ServerContext* context,
+                                 const v1::DiscardDeadLetterRequest* request,
+                                 v1::DeadLetter* response) override;
+  grpc::Status PauseConnector(grpc::ServerContext* context,
+                              const v1::PauseConnectorRequest* request,
+                              v1::ConnectorStatus* response) override;
+  grpc::Status ResumeConnector(grpc::ServerContext* context,
+                               const v1::ResumeConnectorRequest* request,
+                               v1::ConnectorStatus* response) override;
+
+ private:
+  absl::Time Now() const { return deps_.now ? deps_.now() : absl::Now(); }
+  absl::StatusOr<v1::PipelineStatus> Status(const v1::GetPipelineStatusRequest& request);
+  absl::StatusOr<v1::DeadLetter> Replay(const std::string& by, const v1::ReplayDeadLetterRequest& r);
+  absl::StatusOr<v1::ConnectorStatus> Command(const std::string& by, const std::string& name,
+                                              bool pause);
+
+  Deps deps_;
+};
+
+}  // namespace crvs::admin

@@ -1,0 +1,672 @@
+#include "services/console/console.h"
+
+#include <absl/strings/ascii.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <prometheus/counter.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "crvs/admin/v1/admin.grpc.pb.h"
+#include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
+#include "services/auth/caller.h"
+#include "services/console/embedded_assets.h"
+#include "services/console/json_views.h"
+#include "services/platform/logging.h"
+#include "services/platform/metrics_server.h"
+#include "services/platform/status.h"
+#include "services/records/records.h"
+
+namespace crvs::console {
+
+using nlohmann::json;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() { return logging::Get("console"); }
+
+absl::Duration ToAbsl(config::Duration d) { return absl::Milliseconds(d.count()); }
+
+// Prefixes the message of `status` with where it came from, keeping its payloads (field
+// violations travel as payloads).
+absl::Status Annotate(const absl::Status& status, const std::string& where) {
+  absl::Status out(status.code(), absl::StrCat(where, ": ", status.message()));
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
+// The route label of crvs_console_http_requests_total: the path with ids and names replaced,
+// so the label's values stay few.
+std::string RouteOf(const std::string& path) {
+  static const std::regex dead_letter(R"(^/api/dead-letters/[^/]+(/(replay|discard))?$)");
+  static const std::regex connector(R"(^/api/connectors/[^/]+/(pause|resume)$)");
+  std::smatch m;
+  if (std::regex_match(path, m, dead_letter)) {
+    return m[2].matched ? "/api/dead-letters/{id}/" + m[2].str() : "/api/dead-letters/{id}";
+  }
+  if (std::regex_match(path, m, connector)) return "/api/connectors/{name}/" + m[1].str();
+  for (const char* known :
+       {"/", "/index.html", "/console.css", "/console.js", "/healthz", "/readyz", "/metrics",
+        "/api/status", "/api/history", "/api/dead-letters", "/api/coverage", "/api/indicators",
+        "/api/silent-sources"}) {
+    if (path == known) return path;
+  }
+  return "other";
+}
+
+// The local date in Vietnam (UTC+07:00), which periods are counted in.
+absl::CivilDay VietnamToday(absl::Time now) {
+  return absl::ToCivilDay(now, absl::FixedTimeZone(7 * 3600));
+}
+
+common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
+  common::v1::LocalDate d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+std::string FormatDay(absl::CivilDay day) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(day.year()), day.month(),
+                day.day());
+  return buf;
+}
+
+struct Period {
+  std::string text;
+  absl::CivilDay start, end;
+};
+
+// "2026" or "2026-05" (local dates, inclusive bounds).
+absl::StatusOr<Period> ParseCoveragePeriod(const std::string& text) {
+  static const std::regex year(R"(^(\d{4})$)");
+  static const std::regex month(R"(^(\d{4})-(\d{2})$)");
+  std::smatch m;
+  if (std::regex_match(text, m, year)) {
+    int y = std::atoi(m[1].str().c_str());
+    if (y >= 1) return Period{text, absl::CivilDay(y, 1, 1), absl::CivilDay(y, 12, 31)};
+  } else if (std::regex_match(text, m, month)) {
+    int y = std::atoi(m[1].str().c_str());
+    int mo = std::atoi(m[2].str().c_str());
+    if (y >= 1 && mo >= 1 && mo <= 12) {
+      absl::CivilMonth first(y, mo);
+      return Period{text, absl::CivilDay(first), absl::CivilDay(first + 1) - 1};
+    }
+  }
+  return InvalidArgument({{"period", "'" + text + "' is not a year (2026) or a month (2026-05)"}});
+}
+
+absl::StatusOr<int64_t> ParseId(const std::string& text) {
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(text, &id) || id <= 0) {
+    return InvalidArgument({{"id", "'" + text + "' is not a dead-letter id (an integer > 0)"}});
+  }
+  return id;
+}
+
+// The JSON object of a request body; an empty body is an empty object.
+absl::StatusOr<json> BodyObject(const httplib::Request& req) {
+  if (absl::StripAsciiWhitespace(req.body).empty()) return json::object();
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return InvalidArgument({{"body", "is not a JSON object"}});
+  }
+  return body;
+}
+
+// The string member `name` of `body` ("" when absent); INVALID_ARGUMENT if not a string.
+absl::StatusOr<std::string> StringMember(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return InvalidArgument({{name, "must be a string"}});
+  return it->get<std::string>();
+}
+
+// Renames the request fields the Admin service names in its field violations to the names
+// of the console's JSON bodies.
+absl::Status RenameFields(const absl::Status& status,
+                          const std::map<std::string, std::string>& names) {
+  std::vector<FieldViolation> violations = FieldViolations(status);
+  if (violations.empty()) return status;
+  for (FieldViolation& v : violations) {
+    auto it = names.find(v.field);
+    if (it != names.end()) v.field = it->second;
+  }
+  absl::Status out(status.code(), status.message());
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  out.SetPayload(kBadRequestTypeUrl, *InvalidArgument(violations).GetPayload(kBadRequestTypeUrl));
+  return out;
+}
+
+}  // namespace
+
+// Everything the API handlers need; owned by Console.
+struct Console::Impl {
+  ConsoleConfig config;
+  ConsoleDeps deps;
+  std::unique_ptr<admin::v1::Admin::Stub> admin;
+  std::unique_ptr<reconcile::v1::Reconciliation::Stub> reconcile;
+  prometheus::Family<prometheus::Counter>* http_requests = nullptr;
+  prometheus::Family<prometheus::Counter>* backend_calls = nullptr;
+
+  absl::Time Now() const { return deps.clock ? deps.clock() : absl::Now(); }
+
+  // One unary call with the operator's identity and the configured deadline.
+  template <class Response, class Invoke>
+  absl::StatusOr<Response> Call(const char* service, const char* method, Invoke invoke) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(config.call_timeout.count()));
+    context.AddMetadata(auth::kPrincipalMetadata, config.operator_principal);
+    Response response;
+    grpc::Status st = invoke(&context, &response);
+    backend_calls
+        ->Add({{"service", service},
+               {"method", method},
+               {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code()))}})
+        .Increment();
+    if (!st.ok()) {
+      const std::string& address =
+          std::string(service) == "admin" ? config.admin_address : config.reconcile_address;
+      return Annotate(FromGrpcStatus(st), absl::StrCat(service, " ", method, " (", address, ")"));
+    }
+    return response;
+  }
+
+  // The Admin service's pipeline status is polled in the background, once per
+  // sample_interval, not per request: it is slow to compute (watermarks of every partition)
+  // and every open page would multiply the calls.
+  void PollPipeline() {
+    admin::v1::GetPipelineStatusRequest request;
+    auto pipeline = Call<admin::v1::PipelineStatus>(
+        "admin", "GetPipelineStatus", [&](grpc::ClientContext* c, admin::v1::PipelineStatus* r) {
+          return admin->GetPipelineStatus(c, request, r);
+        });
+    std::lock_guard<std::mutex> lock(pipeline_mu);
+    pipeline_error = pipeline.status();
+    if (pipeline.ok()) {
+      latest_pipeline = std::make_shared<admin::v1::PipelineStatus>(std::move(*pipeline));
+    } else {
+      latest_pipeline.reset();  // stale figures would pass for current ones
+      Log()->warn("admin GetPipelineStatus failed error={}", std::string(pipeline_error.message()));
+    }
+  }
+
+  void PollLoop() {
+    auto interval = std::chrono::milliseconds(config.sample_interval.count());
+    std::unique_lock<std::mutex> lock(poll_mu);
+    while (!stopping) {
+      lock.unlock();
+      PollPipeline();
+      lock.lock();
+      poll_cv.wait_for(lock, interval, [this] { return stopping; });
+    }
+  }
+
+  void StopPolling() {
+    {
+      std::lock_guard<std::mutex> lock(poll_mu);
+      stopping = true;
+    }
+    poll_cv.notify_all();
+    if (poll_thread.joinable()) poll_thread.join();
+  }
+
+  // A connector whose state an operator just changed shows its new state at once.
+  void UpdateConnector(const admin::v1::ConnectorStatus& status) {
+    std::lock_guard<std::mutex> lock(pipeline_mu);
+    if (!latest_pipeline) return;
+    auto copy = std::make_shared<admin::v1::PipelineStatus>(*latest_pipeline);
+    for (auto& c : *copy->mutable_connectors()) {
+      if (c.name() == status.name()) c = status;
+    }
+    latest_pipeline = std::move(copy);
+  }
+
+  absl::StatusOr<json> Status() {
+    std::shared_ptr<const Figures> figures = deps_sampler->Latest();
+    Figures empty;
+    std::shared_ptr<const admin::v1::PipelineStatus> pipeline;
+    absl::Status error;
+    {
+      std::lock_guard<std::mutex> lock(pipeline_mu);
+      pipeline = latest_pipeline;
+      error = pipeline_error;
+    }
+    json out = StatusJson(figures ? *figures : empty, pipeline.get(), error);
+    out["sample_interval_seconds"] = config.sample_interval.count() / 1000.0;
+    out["operator"] = config.operator_principal;
+    return out;
+  }
+
+  absl::StatusOr<json> History() {
+    absl::Time since = Now() - ToAbsl(config.history);
+    return json{{"sample_interval_seconds", config.sample_interval.count() / 1000.0},
+                {"history_seconds", config.history.count() / 1000.0},
+                {"points", HistoryJson(deps_sampler->history().PointsSince(since))}};
+  }
+
+  absl::StatusOr<json> ListDeadLetters(const httplib::Request& req) {
+    admin::v1::ListDeadLettersRequest request;
+    std::vector<FieldViolation> bad;
+    std::string state = req.get_param_value("state");
+    if (!state.empty() && state != "any") {
+      admin::v1::DeadLetterState value;
+      if (admin::v1::DeadLetterState_Parse("DEAD_LETTER_STATE_" + absl::AsciiStrToUpper(state),
+                                           &value) &&
+          value != admin::v1::DEAD_LETTER_STATE_UNSPECIFIED) {
+        request.set_state(value);
+      } else {
+        bad.push_back({"state", "'" + state + "' is not one of open, replayed, discarded, any"});
+      }
+    }
+    request.set_original_topic(req.get_param_value("topic"));
+    request.set_error_class(req.get_param_value("error_class"));
+    request.set_page_token(req.get_param_value("page_token"));
+    std::string page_size = req.get_param_value("page_size");
+    if (!page_size.empty()) {
+      int size = 0;
+      if (absl::SimpleAtoi(page_size, &size) && size >= 1 && size <= 1000) {
+        request.set_page_size(size);
+      } else {
+        bad.push_back({"page_size", "must be an integer 1..1000"});
+      }
+    }
+    if (!bad.empty()) return InvalidArgument(bad);
+    CRVS_ASSIGN_OR_RETURN(auto response,
+                          Call<admin::v1::ListDeadLettersResponse>(
+                              "admin", "ListDeadLetters",
+                              [&](grpc::ClientContext* c, admin::v1::ListDeadLettersResponse* r) {
+                                return admin->ListDeadLetters(c, request, r);
+                              }));
+    json list = json::array();
+    for (const auto& d : response.dead_letters()) list.push_back(DeadLetterSummaryJson(d));
+    return json{{"dead_letters", list}, {"next_page_token", response.next_page_token()}};
+  }
+
+  absl::StatusOr<json> GetDeadLetter(const std::string& id_text) {
+    CRVS_ASSIGN_OR_RETURN(int64_t id, ParseId(id_text));
+    admin::v1::GetDeadLetterRequest request;
+    request.set_id(id);
+    CRVS_ASSIGN_OR_RETURN(
+        auto d, Call<admin::v1::DeadLetter>("admin", "GetDeadLetter",
+                                            [&](grpc::ClientContext* c, admin::v1::DeadLetter* r) {
+                                              return admin->GetDeadLetter(c, request, r);
+                                            }));
+    return DeadLetterDetailJson(d);
+  }
+
+  absl::StatusOr<json> ReplayDeadLetter(const std::string& id_text, const httplib::Request& req) {
+    CRVS_ASSIGN_OR_RETURN(int64_t id, ParseId(id_text));
+    CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
+    CRVS_ASSIGN_OR_RETURN(std::string note, StringMember(body, "note"));
+    if (note.size() > 1000) return InvalidArgument({{"note", "is longer than 1000 bytes"}});
+    admin::v1::ReplayDeadLetterRequest request;
+    request.set_id(id);
+    request.set_operator_note(note);
+    auto d = Call<admin::v1::DeadLetter>("admin", "ReplayDeadLetter",
+                                         [&](grpc::ClientContext* c, admin::v1::DeadLetter* r) {
+                                           return admin->ReplayDeadLetter(c, request, r);
+                                         });
+    if (!d.ok()) return RenameFields(d.status(), {{"operator_note", "note"}});
+    Log()->info("dead letter replayed id={} operator={}", id, config.operator_principal);
+    return DeadLetterSummaryJson(*d);
+  }
+
+  absl::StatusOr<json> DiscardDeadLetter(const std::string& id_text, const httplib::Request& req) {
+    CRVS_ASSIGN_OR_RETURN(int64_t id, ParseId(id_text));
+    CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
+    CRVS_ASSIGN_OR_RETURN(std::string reason, StringMember(body, "reason"));
+    if (absl::StripAsciiWhitespace(reason).empty()) {
+      return InvalidArgument(
+          {{"reason", "is required: say why the dead letter will never be applied"}});
+    }
+    if (reason.size() > 1000) return InvalidArgument({{"reason", "is longer than 1000 bytes"}});
+    admin::v1::DiscardDeadLetterRequest request;
+    request.set_id(id);
+    request.set_reason(reason);
+    CRVS_ASSIGN_OR_RETURN(
+        auto d, Call<admin::v1::DeadLetter>("admin", "DiscardDeadLetter",
+                                            [&](grpc::ClientContext* c, admin::v1::DeadLetter* r) {
+                                              return admin->DiscardDeadLetter(c, request, r);
+                                            }));
+    Log()->info("dead letter discarded id={} operator={}", id, config.operator_principal);
+    return DeadLetterSummaryJson(d);
+  }
+
+  absl::StatusOr<json> Connector(const std::string& name, const std::string& action) {
+    admin::v1::ConnectorStatus status;
+    if (action == "pause") {
+      admin::v1::PauseConnectorRequest request;
+      request.set_name(name);
+      CRVS_ASSIGN_OR_RETURN(status, Call<admin::v1::ConnectorStatus>(
+                                        "admin", "PauseConnector",
+                                        [&](grpc::ClientContext* c, admin::v1::ConnectorStatus* r) {
+                                          return admin->PauseConnector(c, request, r);
+                                        }));
+    } else {
+      admin::v1::ResumeConnectorRequest request;
+      request.set_name(name);
+      CRVS_ASSIGN_OR_RETURN(status, Call<admin::v1::ConnectorStatus>(
+                                        "admin", "ResumeConnector",
+                                        [&](grpc::ClientContext* c, admin::v1::ConnectorStatus* r) {
+                                          return admin->ResumeConnector(c, request, r);
+                                        }));
+    }
+    Log()->info("connector {} name={} operator={}", action, name, config.operator_principal);
+    UpdateConnector(status);
+    return ConnectorJson(status);
+  }
+
+  absl::StatusOr<json> Coverage(const httplib::Request& req) {
+    std::string text = req.get_param_value("period");
+    absl::CivilDay today = VietnamToday(Now());
+    if (text.empty()) text = absl::FormatCivilTime(absl::CivilMonth(today));
+    CRVS_ASSIGN_OR_RETURN(Period period, ParseCoveragePeriod(text));
+    reconcile::v1::CoverageRequest request;
+    *request.mutable_period_start() = ToLocalDate(period.start);
+    *request.mutable_period_end() = ToLocalDate(period.end);
+    CRVS_ASSIGN_OR_RETURN(auto report,
+                          Call<reconcile::v1::CoverageReport>(
+                              "reconcile", "GetCoverage",
+                              [&](grpc::ClientContext* c, reconcile::v1::CoverageReport* r) {
+                                return reconcile->GetCoverage(c, request, r);
+                              }));
+    json out = CoverageJson(report);
+    out["period"] = period.text;
+    out["period_start"] = FormatDay(period.start);
+    out["period_end"] = FormatDay(period.end);
+    return out;
+  }
+
+  absl::StatusOr<json> Indicators(const httplib::Request& req) {
+    std::string period = req.get_param_value("period");
+    if (period.empty()) period = absl::StrCat(VietnamToday(Now()).year());
+    reconcile::v1::IndicatorsRequest request;
+    request.set_period(period);
+    request.set_breakdown(reconcile::v1::BREAKDOWN_NONE);
+    CRVS_ASSIGN_OR_RETURN(auto report,
+                          Call<reconcile::v1::IndicatorReport>(
+                              "reconcile", "GetIndicators",
+                              [&](grpc::ClientContext* c, reconcile::v1::IndicatorReport* r) {
+                                return reconcile->GetIndicators(c, request, r);
+                              }));
+    return IndicatorsJson(report);
+  }
+
+  absl::StatusOr<json> SilentSources(const httplib::Request& req) {
+    reconcile::v1::ListSilentSourcesRequest request;
+    std::string kind = req.get_param_value("kind");
+    if (!kind.empty()) {
+      common::v1::PrincipalKind value;
+      if (!common::v1::PrincipalKind_Parse("PRINCIPAL_KIND_" + absl::AsciiStrToUpper(kind),
+                                           &value) ||
+          value == common::v1::PRINCIPAL_KIND_UNSPECIFIED) {
+        return InvalidArgument(
+            {{"kind", "'" + kind + "' is not one of facility, court, registry_office"}});
+      }
+      request.set_kind(value);
+    }
+    request.set_page_token(req.get_param_value("page_token"));
+    CRVS_ASSIGN_OR_RETURN(auto response, Call<reconcile::v1::ListSilentSourcesResponse>(
+                                             "reconcile", "ListSilentSources",
+                                             [&](grpc::ClientContext* c,
+                                                 reconcile::v1::ListSilentSourcesResponse* r) {
+                                               return reconcile->ListSilentSources(c, request, r);
+                                             }));
+    return SilentSourcesJson(response);
+  }
+
+  Sampler* deps_sampler = nullptr;
+
+  std::mutex pipeline_mu;  // guards latest_pipeline and pipeline_error
+  std::shared_ptr<const admin::v1::PipelineStatus> latest_pipeline;
+  absl::Status pipeline_error = absl::UnavailableError("the Admin service was not asked yet");
+
+  std::mutex poll_mu;  // guards stopping
+  std::condition_variable poll_cv;
+  bool stopping = false;
+  std::thread poll_thread;
+};
+
+TopicKinds MakeTopicKinds(const std::string& births, const std::string& deaths,
+                          const std::string& divorces, const std::string& registrations) {
+  return {{births, records::KindLabel(records::v1::RECORD_KIND_BIRTH_CERTIFICATE)},
+          {deaths, records::KindLabel(records::v1::RECORD_KIND_DEATH_NOTICE)},
+          {divorces, records::KindLabel(records::v1::RECORD_KIND_DIVORCE_DECISION)},
+          {registrations, records::KindLabel(records::v1::RECORD_KIND_REGISTRATION)}};
+}
+
+absl::Status ValidateConsoleConfig(const ConsoleConfig& c) {
+  std::vector<FieldViolation> bad;
+  auto host_port = [&](const std::string& value, const char* key) {
+    size_t colon = value.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+      bad.push_back({key, "'" + value + "' is not host:port"});
+    }
+  };
+  host_port(c.listen, "console.listen");
+  host_port(c.admin_address, "console.admin_address");
+  host_port(c.reconcile_address, "console.reconcile_address");
+  for (const std::string& url : c.metrics_urls) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      bad.push_back({"console.metrics_urls", "'" + url + "' is not an http:// or https:// URL"});
+    }
+  }
+  auto principal = records::ParsePrincipal(c.operator_principal);
+  if (!principal || principal->kind() != common::v1::PRINCIPAL_KIND_OPERATOR) {
+    bad.push_back({"console.operator", "'" + c.operator_principal + "' is not operator:<name>"});
+  }
+  if (c.sample_interval.count() < 100) {
+    bad.push_back({"console.sample_interval", "must be at least 100ms"});
+  }
+  if (c.history < c.sample_interval) {
+    bad.push_back({"console.history", "must be at least one sample_interval"});
+  }
+  if (c.call_timeout.count() <= 0) bad.push_back({"console.call_timeout", "must be positive"});
+  if (bad.empty()) return absl::OkStatus();
+  return InvalidArgument(bad);
+}
+
+absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& config,
+                                                        ConsoleDeps deps) {
+  CRVS_RETURN_IF_ERROR(ValidateConsoleConfig(config));
+  std::unique_ptr<Console> console(new Console());
+  if (!deps.registry) deps.registry = std::make_shared<prometheus::Registry>();
+  auto& http_requests = prometheus::BuildCounter()
+                            .Name("crvs_console_http_requests_total")
+                            .Help("Console HTTP requests by route, method and HTTP status")
+                            .Register(*deps.registry);
+  auto& backend_calls = prometheus::BuildCounter()
+                            .Name("crvs_console_backend_calls_total")
+                            .Help("gRPC calls the console made by service, method and gRPC code")
+                            .Register(*deps.registry);
+  auto& scrapes = prometheus::BuildCounter()
+                      .Name("crvs_console_scrapes_total")
+                      .Help("Scrapes of console.metrics_urls by outcome (ok, error)")
+                      .Register(*deps.registry);
+
+  if (deps.fetcher == nullptr) {
+    console->own_fetcher_ = MakeHttpMetricsFetcher(ToAbsl(config.call_timeout));
+    deps.fetcher = console->own_fetcher_.get();
+  }
+  Sampler::Options sampler_options;
+  sampler_options.urls = config.metrics_urls;
+  sampler_options.topic_kinds = deps.topic_kinds;
+  sampler_options.interval = ToAbsl(config.sample_interval);
+  sampler_options.history_points =
+      static_cast<size_t>(config.history.count() / config.sample_interval.count()) + 1;
+  sampler_options.clock = deps.clock;
+  sampler_options.scrapes = &scrapes;
+  console->sampler_ = std::make_unique<Sampler>(std::move(sampler_options), deps.fetcher);
+
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->http_requests = &http_requests;
+  impl->backend_calls = &backend_calls;
+  impl->deps_sampler = console->sampler_.get();
+  // Plaintext development mode, like the services it calls (issue 8 brings mutual TLS).
+  impl->admin = admin::v1::Admin::NewStub(
+      grpc::CreateChannel(config.admin_address, grpc::InsecureChannelCredentials()));
+  impl->reconcile = reconcile::v1::Reconciliation::NewStub(
+      grpc::CreateChannel(config.reconcile_address, grpc::InsecureChannelCredentials()));
+  impl->deps = std::move(deps);
+  Impl* api = impl.get();
+  console->impl_ = std::move(impl);
+
+  console->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& server = *console->server_;
+  // Everything the page loads comes from here: no other origin, no inline script.
+  server.set_default_headers({{"Content-Security-Policy",
+                               "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"},
+                              {"X-Content-Type-Options", "nosniff"},
+                              {"Cache-Control", "no-store"}});
+  server.set_payload_max_length(64 * 1024);
+  server.set_logger([api](const httplib::Request& req, const httplib::Response& res) {
+    api->http_requests
+        ->Add({{"route", RouteOf(req.path)},
+               {"method", req.method},
+               {"code", std::to_string(res.status)}})
+        .Increment();
+  });
+
+  // Errors httplib answers by itself (unreadable request, body too large, no such page) get
+  // the API's JSON error shape too.
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        absl::Status st;
+        switch (res.status) {
+          case 400:
+            st = absl::InvalidArgumentError(
+                "the request could not be read (a POST without a body needs Content-Length: 0)");
+            break;
+          case 404:
+            st = absl::NotFoundError("no such page");
+            break;
+          case 413:
+            st = absl::ResourceExhaustedError("request body larger than 64 KiB");
+            break;
+          default:
+            st = absl::UnknownError("HTTP " + std::to_string(res.status));
+            break;
+        }
+        res.set_content(ErrorJson(st).dump(), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  for (const EmbeddedAsset& asset : EmbeddedAssets()) {
+    auto serve = [asset](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(asset.body), std::string(asset.content_type));
+    };
+    server.Get(std::string(asset.path), serve);
+    if (asset.path == "/index.html") server.Get("/", serve);
+  }
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  Console* self = console.get();
+  server.Get("/readyz", [self](const httplib::Request&, httplib::Response& res) {
+    std::string why = self->NotReady();
+    res.status = why.empty() ? 200 : 503;
+    res.set_content(why.empty() ? "ready\n" : why + "\n", "text/plain");
+  });
+  std::shared_ptr<prometheus::Registry> registry = api->deps.registry;
+  server.Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {
+    res.set_content(RenderMetrics(*registry), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  using Handler = std::function<absl::StatusOr<json>(const httplib::Request&)>;
+  auto api_route = [](Handler handler) {
+    return [handler](const httplib::Request& req, httplib::Response& res) {
+      absl::StatusOr<json> out = handler(req);
+      if (out.ok()) {
+        res.status = 200;
+        res.set_content(out->dump(), "application/json");
+      } else {
+        res.status = HttpStatusFor(out.status().code());
+        res.set_content(ErrorJson(out.status()).dump(), "application/json");
+      }
+    };
+  };
+  server.Get("/api/status", api_route([api](const auto&) { return api->Status(); }));
+  server.Get("/api/history", api_route([api](const auto&) { return api->History(); }));
+  server.Get("/api/dead-letters",
+             api_route([api](const auto& req) { return api->ListDeadLetters(req); }));
+  server.Get(R"(/api/dead-letters/([^/]+))",
+             api_route([api](const auto& req) { return api->GetDeadLetter(req.matches[1]); }));
+  server.Post(R"(/api/dead-letters/([^/]+)/replay)", api_route([api](const auto& req) {
+                return api->ReplayDeadLetter(req.matches[1], req);
+              }));
+  server.Post(R"(/api/dead-letters/([^/]+)/discard)", api_route([api](const auto& req) {
+                return api->DiscardDeadLetter(req.matches[1], req);
+              }));
+  server.Post(R"(/api/connectors/([^/]+)/(pause|resume))", api_route([api](const auto& req) {
+                return api->Connector(req.matches[1], req.matches[2]);
+              }));
+  server.Get("/api/coverage", api_route([api](const auto& req) { return api->Coverage(req); }));
+  server.Get("/api/indicators", api_route([api](const auto& req) { return api->Indicators(req); }));
+  server.Get("/api/silent-sources",
+             api_route([api](const auto& req) { return api->SilentSources(req); }));
+  auto no_route = api_route([](const httplib::Request& req) -> absl::StatusOr<json> {
+    return absl::NotFoundError(absl::StrCat("no API route ", req.method, " ", req.path));
+  });
+  server.Get(R"(/api/.*)", no_route);
+  server.Post(R"(/api/.*)", no_route);
+
+  const std::string& listen = config.listen;
+  size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  int port = std::atoi(listen.c_str() + colon + 1);
+  if (port == 0) {
+    console->port_ = server.bind_to_any_port(host);
+    if (console->port_ <= 0) return absl::UnavailableError("console: cannot bind " + listen);
+  } else {
+    if (!server.bind_to_port(host, port)) {
+      return absl::UnavailableError("console: cannot bind " + listen);
+    }
+    console->port_ = port;
+  }
+  console->sampler_->Start();
+  api->poll_thread = std::thread([api] { api->PollLoop(); });
+  console->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop runs, so a console destroyed right
+  // after Start() would never stop: wait for the loop.
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  Log()->info("console up url=http://{}:{}/ admin={} reconcile={} metrics_urls={} operator={}",
+              host, console->port_, config.admin_address, config.reconcile_address,
+              config.metrics_urls.size(), config.operator_principal);
+  return console;
+}
+
+Console::~Console() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+  if (impl_) impl_->StopPolling();
+  if (sampler_) sampler_->Stop();
+}
+
+void Console::RefreshPipelineStatus() { impl_->PollPipeline(); }
+
+std::string Console::NotReady() const {
+  if (!sampler_ || sampler_->Latest() == nullptr) return "no sample taken yet";
+  return "";
+}
+
+}  // namespace crvs::console

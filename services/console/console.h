@@ -1,0 +1,97 @@
+// `crvs console`: the operators' web dashboard. One page (HTML, CSS and vanilla JS embedded in
+// the binary, no CDN: it works offline) over a JSON API under /api/, plus /healthz, /readyz and
+// /metrics, all on console.listen:
+//
+//   GET  /api/status                      lag per partition and kind, throughput, latency
+//                                         p50/p99, connectors, open dead letters
+//   GET  /api/history                     the sampled lag/throughput of the last hour
+//   GET  /api/dead-letters[?state=&topic=&error_class=&page_size=&page_token=]
+//   GET  /api/dead-letters/{id}           headers, key, payload (decoded as a RecordEnvelope)
+//   POST /api/dead-letters/{id}/replay    {"note": "..."}
+//   POST /api/dead-letters/{id}/discard   {"reason": "..."} (required)
+//   POST /api/connectors/{name}/pause|resume
+//   GET  /api/coverage[?period=YYYY|YYYY-MM]       default: this month (Vietnam)
+//   GET  /api/indicators[?period=YYYY|YYYY-Qn|YYYY-MM]  default: this year
+//   GET  /api/silent-sources[?kind=facility|court|registry_office&page_token=]
+//
+// Lag, throughput and latency come from scraping console.metrics_urls (Sampler, Figures);
+// everything else from the Admin (console.admin_address) and Reconciliation
+// (console.reconcile_address) gRPC services, called as console.operator. Errors are JSON
+// {"error", "code", "fields"} with an HTTP status mapped from the gRPC code (HttpStatusFor).
+//
+// Lag, throughput and latency are sampled every console.sample_interval; the Admin service's
+// pipeline status (offsets, paused, behind log start, connectors, open dead letters) is polled
+// in the background at the same interval; /api/status serves the latest of each.
+//
+// Lifetime: Start() binds, takes the first sample and serves on background threads until
+// destruction. Thread-safety: port() and NotReady() may be called from any thread.
+#pragma once
+
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+#include <prometheus/registry.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "services/console/console_config.h"
+#include "services/console/figures.h"
+#include "services/console/sampler.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace crvs::console {
+
+struct ConsoleDeps {
+  // Where the console's own metrics register; /metrics renders this registry. Null: a private
+  // one. In `crvs dev` it is the process's registry, so /metrics shows the whole process.
+  std::shared_ptr<prometheus::Registry> registry;
+  // Topic -> record kind label, to group partitions by kind (from the [kafka] topics).
+  TopicKinds topic_kinds;
+  // Null: HTTP scrapes. Must outlive the console.
+  MetricsFetcher* fetcher = nullptr;
+  // Null: absl::Now.
+  std::function<absl::Time()> clock;
+};
+
+// The topic -> kind map of the default [kafka] topic names' shape, from explicit names.
+TopicKinds MakeTopicKinds(const std::string& births, const std::string& deaths,
+                          const std::string& divorces, const std::string& registrations);
+
+// INVALID_ARGUMENT naming each bad key ("console.operator", "console.metrics_urls", ...).
+absl::Status ValidateConsoleConfig(const ConsoleConfig& config);
+
+class Console {
+ public:
+  static absl::StatusOr<std::unique_ptr<Console>> Start(const ConsoleConfig& config,
+                                                        ConsoleDeps deps);
+  ~Console();
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
+
+  int port() const { return port_; }
+  // Empty when serving.
+  std::string NotReady() const;
+  Sampler& sampler() { return *sampler_; }
+  // Asks the Admin service for the pipeline status now (it is otherwise polled in the
+  // background every sample_interval; /api/status serves the latest answer).
+  void RefreshPipelineStatus();
+
+  struct Impl;
+
+ private:
+  Console() = default;
+
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<MetricsFetcher> own_fetcher_;
+  std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace crvs::console

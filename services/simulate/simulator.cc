@@ -1,0 +1,376 @@
+#include "services/simulate/simulator.h"
+
+#include <chrono>
+#include <functional>
+
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+
+#include "services/platform/logging.h"
+
+namespace crvs::simulate {
+namespace {
+
+constexpr int kMaxAttempts = 5;
+constexpr size_t kMaxQueuedPerSender = 2000;
+// DeclareManifest takes up to 20,000 entries; beyond, DeclareManifestStream in 10,000s.
+constexpr int kUnaryManifestEntries = 20000;
+constexpr int kManifestChunkEntries = 10000;
+// Warnings about unexpected outcomes: the first ones, then one in a thousand.
+constexpr int64_t kWarningsInFull = 20;
+
+absl::Status Bad(std::string_view key, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("simulate.", std::string(key), ": ", std::string(what)));
+}
+
+absl::Status CheckRange(std::string_view key, double value, double lo, double hi,
+                        bool lo_inclusive = true) {
+  if ((lo_inclusive ? value >= lo : value > lo) && value <= hi) return absl::OkStatus();
+  return Bad(key, absl::StrCat("must be ", lo_inclusive ? ">= " : "> ", lo, " and <= ", hi,
+                               ", got ", value));
+}
+
+bool Retryable(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::ABORTED;
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+std::chrono::microseconds Chrono(absl::Duration d) {
+  return std::chrono::microseconds(absl::ToInt64Microseconds(std::max(d, absl::ZeroDuration())));
+}
+
+}  // namespace
+
+absl::Status ValidateConfig(const SimulateConfig& c) {
+  const std::pair<std::string_view, const std::string*> addresses[] = {
+      {"gateway_address", &c.gateway_address},
+      {"registry_address", &c.registry_address},
+      {"reconcile_address", &c.reconcile_address}};
+  for (const auto& [key, value] : addresses) {
+    if (value->empty()) return Bad(key, "is required (host:port)");
+  }
+  absl::Status st = CheckRange("rate", c.rate, 0, 100000, false);
+  if (st.ok()) st = CheckRange("facilities", c.facilities, 1, 500);
+  if (st.ok()) st = CheckRange("courts", c.courts, 1, 100);
+  if (st.ok()) st = CheckRange("invalid_percent", c.invalid_percent, 0, 100);
+  if (st.ok()) st = CheckRange("late_percent", c.late_percent, 0, 100);
+  if (st.ok()) st = CheckRange("missing_percent", c.missing_percent, 0, 100);
+  if (st.ok()) st = CheckRange("amend_percent", c.amend_percent, 0, 100);
+  if (st.ok()) st = CheckRange("void_percent", c.void_percent, 0, 100);
+  if (st.ok()) st = CheckRange("time_scale", c.time_scale, 0, 1e7, false);
+  if (st.ok()) st = CheckRange("senders", c.senders, 1, 64);
+  if (!st.ok()) return st;
+  if (c.duration.count() < 0) return Bad("duration", "must not be negative");
+  if (c.silent_after.count() < 0) return Bad("silent_after", "must not be negative");
+  if (c.manifest_interval.count() < 1000) return Bad("manifest_interval", "must be >= 1s");
+  if (c.progress_interval.count() < 100) return Bad("progress_interval", "must be >= 100ms");
+  if (c.call_timeout.count() < 100) return Bad("call_timeout", "must be >= 100ms");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LocalDialAddress(const std::string& listen, std::string_view key) {
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(key), ": \"", listen, "\" has no fixed port; the simulator needs one to call the service"));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = "127.0.0.1";
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<SimulateConfig> ForLocalServices(SimulateConfig config,
+                                                const std::string& gateway_listen,
+                                                const std::string& registry_listen,
+                                                const std::string& reconcile_listen) {
+  auto gateway = LocalDialAddress(gateway_listen, "gateway.listen");
+  if (!gateway.ok()) return gateway.status();
+  auto registry = LocalDialAddress(registry_listen, "registry.listen");
+  if (!registry.ok()) return registry.status();
+  auto reconcile = LocalDialAddress(reconcile_listen, "reconcile.listen");
+  if (!reconcile.ok()) return reconcile.status();
+  config.gateway_address = *gateway;
+  config.registry_address = *registry;
+  config.reconcile_address = *reconcile;
+  return config;
+}
+
+Counts Totals::all() const {
+  Counts sum;
+  for (const Counts& c : by_channel) {
+    sum.sent += c.sent;
+    sum.accepted += c.accepted;
+    sum.rejected += c.rejected;
+    sum.failed += c.failed;
+    sum.planted += c.planted;
+  }
+  return sum;
+}
+
+std::string FormatTotals(const Totals& totals) {
+  const Counts all = totals.all();
+  std::string out = absl::StrCat("sent=", all.sent, " accepted=", all.accepted,
+                                 " rejected=", all.rejected, " (planted ", all.planted,
+                                 ") failed=", all.failed, " |");
+  for (int i = 0; i < kChannelCount; ++i) {
+    const Counts& c = totals.by_channel[static_cast<size_t>(i)];
+    absl::StrAppend(&out, " ", ChannelName(static_cast<Channel>(i)), " ", c.sent, "/", c.accepted,
+                    "/", c.rejected, "/", c.failed);
+  }
+  absl::StrAppend(&out, " (sent/accepted/rejected/failed)");
+  return out;
+}
+
+Simulator::Simulator(const SimulateConfig& config, absl::Time start)
+    : config_(config),
+      plan_(PlanOptions::From(config), start),
+      silent_facility_(plan_.silent_facility()) {}
+
+absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Start(
+    const SimulateConfig& config, const validation::ReferenceData& reference, absl::Time start) {
+  if (absl::Status valid = ValidateConfig(config); !valid.ok()) return valid;
+  for (const Place& p : Places()) {
+    if (!reference.IsIdPrefix(p.id_prefix) || !reference.IsProvinceCode(p.province_code)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "simulate: the reference data lacks province ", p.province_code, " / ID prefix ",
+          p.id_prefix, " (", p.province_name, ") that simulated people carry"));
+    }
+  }
+  std::unique_ptr<Simulator> sim(new Simulator(config, start));
+  auto gateway = grpc::CreateChannel(config.gateway_address, grpc::InsecureChannelCredentials());
+  sim->health_ = ingest::v1::HealthIngest::NewStub(gateway);
+  sim->court_ = ingest::v1::CourtIngest::NewStub(gateway);
+  sim->registry_ = registry::v1::Registry::NewStub(
+      grpc::CreateChannel(config.registry_address, grpc::InsecureChannelCredentials()));
+  sim->reconcile_ = reconcile::v1::Reconciliation::NewStub(
+      grpc::CreateChannel(config.reconcile_address, grpc::InsecureChannelCredentials()));
+
+  sim->live_senders_ = config.senders;
+  for (int i = 0; i < config.senders; ++i) sim->senders_.push_back(std::make_unique<Sender>());
+  for (auto& sender : sim->senders_) {
+    Sender* s = sender.get();
+    s->thread = std::thread([raw = sim.get(), s] { raw->Send(*s); });
+  }
+  sim->dispatcher_ = std::thread([raw = sim.get()] { raw->Dispatch(); });
+  sim->reporter_ = std::thread([raw = sim.get()] { raw->Report(); });
+
+  logging::Get("simulate")
+      ->info("simulating run={} facilities={} courts={} rate={}/s time_scale={} (1 simulated "
+             "day = {}) invalid={}% late={}% missing={}% silent_facility={} quiet_after={} "
+             "gateway={} registry={} reconcile={}",
+             sim->plan_.run_id(), config.facilities, config.courts, config.rate,
+             config.time_scale, absl::FormatDuration(sim->plan_.RealDelay(absl::Hours(24))),
+             config.invalid_percent, config.late_percent, config.missing_percent,
+             sim->silent_facility_.empty() ? "none" : sim->silent_facility_,
+             config::FormatDuration(config.silent_after), config.gateway_address,
+             config.registry_address, config.reconcile_address);
+  return sim;
+}
+
+Simulator::~Simulator() { Stop(); }
+
+void Simulator::Stop() {
+  std::call_once(stopped_, [this] {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& s : senders_) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->active != nullptr) s->active->TryCancel();
+      s->cv.notify_all();
+    }
+    if (dispatcher_.joinable()) dispatcher_.join();
+    for (auto& s : senders_) {
+      if (s->thread.joinable()) s->thread.join();
+    }
+    if (reporter_.joinable()) reporter_.join();
+    logging::Get("simulate")->info("simulation stopped: {}", FormatTotals(totals()));
+  });
+}
+
+bool Simulator::WaitFinished(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, Chrono(timeout), [this] {
+    return dispatch_done_ && live_senders_ == 0;
+  });
+}
+
+Totals Simulator::totals() const {
+  Totals t;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    t.by_channel[i] = {counts_[i].sent.load(), counts_[i].accepted.load(),
+                       counts_[i].rejected.load(), counts_[i].failed.load(),
+                       counts_[i].planted.load()};
+  }
+  return t;
+}
+
+bool Simulator::SleepFor(absl::Duration d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return !cv_.wait_for(lock, Chrono(d), [this] { return stop_.load(); });
+}
+
+void Simulator::Dispatch() {
+  auto log = logging::Get("simulate");
+  const absl::Duration duration = absl::Milliseconds(config_.duration.count());
+  bool announced_silence = silent_facility_.empty();
+  while (!stop_) {
+    Step step = plan_.Next();
+    if (duration > absl::ZeroDuration() && step.at >= duration) break;
+    if (!SleepFor(plan_.start() + step.at - absl::Now())) break;
+    if (!announced_silence && step.at >= absl::Milliseconds(config_.silent_after.count())) {
+      announced_silence = true;
+      log->info("facility {} goes quiet now (no records, no manifests)", silent_facility_);
+    }
+    Sender& sender = *senders_[std::hash<std::string>{}(step.principal) % senders_.size()];
+    std::unique_lock<std::mutex> lock(sender.mu);
+    // Back-pressure: when the services fall behind, the plan waits (its timestamps stay in
+    // the past, so late steps remain valid).
+    sender.cv.wait(lock, [&] { return stop_ || sender.queue.size() < kMaxQueuedPerSender; });
+    if (stop_) break;
+    sender.queue.push_back(std::move(step));
+    sender.cv.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dispatch_done_ = true;
+  }
+  cv_.notify_all();
+  for (auto& s : senders_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->cv.notify_all();
+  }
+  if (!stop_) log->info("simulation reached its duration; sending what is queued");
+}
+
+void Simulator::Send(Sender& sender) {
+  for (;;) {
+    Step step;
+    {
+      std::unique_lock<std::mutex> lock(sender.mu);
+      sender.cv.wait(lock, [&] {
+        if (stop_ || !sender.queue.empty()) return true;
+        std::lock_guard<std::mutex> done(mu_);
+        return dispatch_done_;
+      });
+      if (stop_ || sender.queue.empty()) break;
+      step = std::move(sender.queue.front());
+      sender.queue.pop_front();
+      sender.cv.notify_all();  // room for the dispatcher
+    }
+    const grpc::Status status = Call(sender, step);
+    if (status.error_code() == grpc::StatusCode::CANCELLED && stop_) break;
+    Count(step, status);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --live_senders_;
+  }
+  cv_.notify_all();
+}
+
+grpc::Status Simulator::Call(Sender& sender, const Step& step) {
+  absl::Duration backoff = absl::Milliseconds(200);
+  for (int attempt = 1;; ++attempt) {
+    grpc::ClientContext context;
+    context.AddMetadata("crvs-principal", step.principal);
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(config_.call_timeout.count()));
+    {
+      std::lock_guard<std::mutex> lock(sender.mu);
+      if (stop_) return grpc::Status(grpc::StatusCode::CANCELLED, "simulator stopping");
+      sender.active = &context;
+    }
+    grpc::Status status = CallOnce(context, step);
+    {
+      std::lock_guard<std::mutex> lock(sender.mu);
+      sender.active = nullptr;
+    }
+    if (status.ok() || !Retryable(status.error_code()) || attempt == kMaxAttempts) return status;
+    if (!SleepFor(backoff)) return grpc::Status(grpc::StatusCode::CANCELLED, "simulator stopping");
+    backoff = std::min(backoff * 2, absl::Seconds(3));
+  }
+}
+
+grpc::Status Simulator::CallOnce(grpc::ClientContext& context, const Step& step) {
+  if (const auto* r = std::get_if<ingest::v1::IngestRequest>(&step.request)) {
+    ingest::v1::Receipt receipt;
+    return health_->Submit(&context, *r, &receipt);
+  }
+  if (const auto* r = std::get_if<ingest::v1::CourtIngestRequest>(&step.request)) {
+    ingest::v1::Receipt receipt;
+    return court_->Submit(&context, *r, &receipt);
+  }
+  if (const auto* r = std::get_if<registry::v1::RecordRegistrationRequest>(&step.request)) {
+    registry::v1::RecordRegistrationResponse response;
+    return registry_->RecordRegistration(&context, *r, &response);
+  }
+  const auto& manifest = std::get<reconcile::v1::Manifest>(step.request);
+  reconcile::v1::ManifestAck ack;
+  if (manifest.entries_size() <= kUnaryManifestEntries) {
+    return reconcile_->DeclareManifest(&context, manifest, &ack);
+  }
+  auto writer = reconcile_->DeclareManifestStream(&context, &ack);
+  reconcile::v1::ManifestChunk chunk;
+  *chunk.mutable_header() = manifest;
+  chunk.mutable_header()->clear_entries();
+  for (int i = 0; i < manifest.entries_size(); ++i) {
+    *chunk.add_entries() = manifest.entries(i);
+    if (chunk.entries_size() == kManifestChunkEntries || i + 1 == manifest.entries_size()) {
+      if (!writer->Write(chunk)) break;
+      chunk.Clear();
+    }
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+void Simulator::Count(const Step& step, const grpc::Status& status) {
+  AtomicCounts& c = counts_[static_cast<size_t>(step.channel)];
+  ++c.sent;
+  const bool planted = !step.planted_field.empty();
+  if (planted) ++c.planted;
+  const bool rejected = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+  if (status.ok()) {
+    ++c.accepted;
+  } else if (rejected) {
+    ++c.rejected;
+  } else {
+    ++c.failed;
+  }
+  const bool expected = planted ? rejected : status.ok();
+  if (expected) return;
+  const int64_t n = ++warnings_;
+  if (n > kWarningsInFull && n % 1000 != 0) return;
+  auto log = logging::Get("simulate");
+  if (planted && status.ok()) {
+    log->warn("planted error accepted channel={} source={} field={}", ChannelName(step.channel),
+              step.principal, step.planted_field);
+  } else {
+    log->warn("{} channel={} source={} code={}: {}", rejected ? "unplanted rejection" : "failed",
+              ChannelName(step.channel), step.principal, CodeName(status.error_code()),
+              status.error_message());
+  }
+}
+
+void Simulator::Report() {
+  auto log = logging::Get("simulate");
+  const absl::Time started = plan_.start();
+  while (SleepFor(absl::Milliseconds(config_.progress_interval.count()))) {
+    log->info("progress elapsed={} {}", absl::FormatDuration(absl::Trunc(absl::Now() - started,
+                                                                          absl::Seconds(1))),
+              FormatTotals(totals()));
+  }
+}
+
+}  // namespace crvs::simulate
