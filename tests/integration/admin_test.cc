@@ -3,6 +3,8 @@
 // service an operator (or the console) calls. Every effect is checked in the database or on
 // the topics, never by asking the service what it did.
 #include <gmock/gmock.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -23,6 +25,7 @@
 #include "connectors/registry_sink/registry_sink.h"
 #include "crvs/admin/v1/admin.grpc.pb.h"
 #include "services/admin/admin.h"
+#include "services/console/console.h"
 #include "services/records/records.h"
 #include "services/store/sql.h"
 #include "services/store/store.h"
@@ -289,16 +292,38 @@ TEST_F(AdminTest, ReplayAfterTheCauseIsFixedLandsOnce) {
   grpc::Status st = stub_->DiscardDeadLetter(As(kOperator).get(), discard, &letter);
   EXPECT_THAT(fx::ViolatedFields(st), ElementsAre("reason"));
 
-  av1::ReplayDeadLetterRequest replay;
-  replay.set_id(id);
-  replay.set_operator_note("Hà Nội restored in the provinces reference data");
-  st = stub_->ReplayDeadLetter(As(kOperator).get(), replay, &letter);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  // The replay goes through the operators' dashboard API, as an operator clicks it.
+  console::ConsoleConfig console_config;
+  console_config.listen = "127.0.0.1:0";
+  console_config.admin_address = "127.0.0.1:" + std::to_string(admin_->port());
+  console_config.metrics_urls = {"http://127.0.0.1:1/metrics"};  // lag figures not used here
+  console_config.operator_principal = kOperator;
+  auto console = console::Console::Start(console_config, {});
+  ASSERT_TRUE(console.ok()) << console.status();
+  httplib::Client web("127.0.0.1", (*console)->port());
+  const std::string replay_path = "/api/dead-letters/" + std::to_string(id) + "/replay";
+  const std::string body = nlohmann::json{{"note", "Hà Nội restored in the reference data"}}.dump();
+  auto replayed = web.Post(replay_path.c_str(), body, "application/json");
+  ASSERT_TRUE(replayed) << "console unreachable";
+  ASSERT_EQ(replayed->status, 200) << replayed->body;
+  EXPECT_EQ(nlohmann::json::parse(replayed->body).value("state", ""), "replayed")
+      << replayed->body;
+  ASSERT_TRUE(WaitForCount("SELECT COUNT(*) FROM records", 1));
+  ASSERT_TRUE(stub_->GetDeadLetter(As(kOperator).get(), [&] {
+    av1::GetDeadLetterRequest r;
+    r.set_id(id);
+    return r;
+  }(), &letter).ok());
   EXPECT_EQ(letter.state(), av1::DEAD_LETTER_STATE_REPLAYED);
   EXPECT_EQ(letter.resolved_by(), kOperator);
   EXPECT_THAT(letter.resolution_note(), HasSubstr("Hà Nội restored"));
-  ASSERT_TRUE(WaitForCount("SELECT COUNT(*) FROM records", 1));
 
+  // Replayed once: a second click is refused (409) and nothing more lands.
+  auto again = web.Post(replay_path.c_str(), body, "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409) << again->body;
+  av1::ReplayDeadLetterRequest replay;
+  replay.set_id(id);
   st = stub_->ReplayDeadLetter(As(kOperator).get(), replay, &letter);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   std::this_thread::sleep_for(std::chrono::seconds(1));
