@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "services/platform/logging.h"
+#include "services/platform/grpc_server.h"
 #include "services/platform/status.h"
 
 namespace crvs::admin {
@@ -49,16 +50,11 @@ absl::StatusOr<std::unique_ptr<Admin>> Admin::Start(const AdminConfig& config,
                                .Register(*deps.metrics)
                                .Add({});
 
-  grpc::ResourceQuota quota("crvs-admin");
-  quota.SetMaxThreads(config.max_threads);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &a->port_);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(a->service_.get());
-  a->server_ = builder.BuildAndStart();
-  if (a->server_ == nullptr || a->port_ == 0) {
-    return absl::UnavailableError("admin: cannot listen on " + config.listen);
-  }
+  auto server = StartGrpcServer("admin", config.listen, config.max_threads, 0,
+                                a->service_.get());
+  if (!server.ok()) return server.status();
+  a->server_ = std::move(server->server);
+  a->port_ = server->port;
   a->gauges_ = std::thread([raw = a.get()] { raw->RefreshGauges(); });
   a->serving_ = true;
   logging::Get("admin")->info("admin listening address={} port={} plaintext=true", config.listen,

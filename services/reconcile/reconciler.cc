@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "services/platform/logging.h"
+#include "services/platform/grpc_server.h"
 #include "services/platform/status.h"
 #include "services/reconcile/indicators/indicators.h"
 
@@ -55,17 +56,11 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
       },
       deps.now});
 
-  grpc::ResourceQuota quota("crvs-reconcile");
-  quota.SetMaxThreads(config.max_threads);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &r->port_);
-  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(r->service_.get());
-  r->server_ = builder.BuildAndStart();
-  if (r->server_ == nullptr || r->port_ == 0) {
-    return absl::UnavailableError("reconcile: cannot listen on " + config.listen);
-  }
+  auto server = StartGrpcServer("reconcile", config.listen, config.max_threads,
+                                config.max_message_bytes, r->service_.get());
+  if (!server.ok()) return server.status();
+  r->server_ = std::move(server->server);
+  r->port_ = server->port;
   if (config.feed_interval.count() > 0) {
     IndicatorFeed::Deps feed;
     feed.store = deps.store;

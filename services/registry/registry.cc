@@ -5,6 +5,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "services/platform/logging.h"
+#include "services/platform/grpc_server.h"
 #include "services/platform/status.h"
 
 namespace crvs::registry {
@@ -32,17 +33,11 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Start(const RegistryConfig& 
   r->service_ = std::make_unique<RegistryService>(
       RegistryService::Deps{deps.store, deps.reference, r->metrics_.get(), std::move(deps.now)});
 
-  grpc::ResourceQuota quota("crvs-registry");
-  quota.SetMaxThreads(config.max_threads);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &r->port_);
-  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(r->service_.get());
-  r->server_ = builder.BuildAndStart();
-  if (r->server_ == nullptr || r->port_ == 0) {
-    return absl::UnavailableError("registry: cannot listen on " + config.listen);
-  }
+  auto server = StartGrpcServer("registry", config.listen, config.max_threads,
+                                config.max_message_bytes, r->service_.get());
+  if (!server.ok()) return server.status();
+  r->server_ = std::move(server->server);
+  r->port_ = server->port;
   r->serving_ = true;
   logging::Get("registry")->info("registry listening address={} port={} plaintext=true",
                                  config.listen, r->port_);

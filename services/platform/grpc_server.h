@@ -1,0 +1,38 @@
+// One way to start the synchronous gRPC servers of the registry, reconcile and admin services:
+// plaintext (mutual TLS is issue 8), a thread quota (each call blocks a thread on the
+// database; beyond the quota calls fail with RESOURCE_EXHAUSTED) and a request size limit.
+#pragma once
+
+#include <absl/status/statusor.h>
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+namespace crvs {
+
+struct GrpcServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;  // the bound port (useful with port 0)
+};
+
+// UNAVAILABLE naming `name` and `listen` when the address cannot be bound.
+inline absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& name,
+                                                  const std::string& listen, int max_threads,
+                                                  int max_message_bytes, grpc::Service* service) {
+  grpc::ResourceQuota quota("crvs-" + name);
+  quota.SetMaxThreads(max_threads);
+  grpc::ServerBuilder builder;
+  GrpcServer out;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &out.port);
+  if (max_message_bytes > 0) builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(service);
+  out.server = builder.BuildAndStart();
+  if (out.server == nullptr || out.port == 0) {
+    return absl::UnavailableError(name + ": cannot listen on " + listen);
+  }
+  return out;
+}
+
+}  // namespace crvs
