@@ -8,6 +8,24 @@
 
 set(CRVS_WARNINGS -Wall -Wextra -Wpedantic -Werror -Wno-unused-parameter)
 
+# CRVS_FUZZ=ON (clang only; tests/fuzz/README.md): our libraries and tests compile with
+# libFuzzer's coverage instrumentation, AddressSanitizer and UndefinedBehaviorSanitizer, and
+# crvs_fuzzer() targets become libFuzzer binaries. Generated and third-party code stays
+# uninstrumented: the flags ride on CRVS_WARNINGS, the option list every target of our code
+# compiles with. The g++ build keeps -Werror; clang's different warnings do not fail the fuzz
+# build (it is not where warnings are policed).
+option(CRVS_FUZZ "Build libFuzzer targets with ASan+UBSan (needs clang)" OFF)
+if(CRVS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CRVS_FUZZ=ON needs clang: configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  list(REMOVE_ITEM CRVS_WARNINGS -Werror)
+  set(CRVS_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=undefined
+      -fno-omit-frame-pointer)
+  list(APPEND CRVS_WARNINGS -fsanitize=fuzzer-no-link ${CRVS_SANITIZE})
+  add_link_options(${CRVS_SANITIZE})  # every executable links the sanitizer runtimes
+endif()
+
 function(crvs_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
@@ -30,4 +48,30 @@ function(crvs_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} crvs_testing GTest::gmock GTest::gtest_main)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+# crvs_fuzzer(name SOURCES ... DEPS ...)  a libFuzzer target (LLVMFuzzerTestOneInput)
+#
+# With CRVS_FUZZ it is a libFuzzer binary `name` (tests/fuzz/run_fuzz.sh runs it). Without, the
+# normal build still compiles it, as `name`_replay with a main that feeds it every file of
+# tests/fuzz/corpus/`name`, registered as the unit test `name`_corpus: the target keeps
+# compiling under -Werror and the committed corpus (seeds and past crash reproducers) keeps
+# passing in every build.
+function(crvs_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(CRVS_FUZZ)
+    set(target ${name})
+    add_executable(${target} ${ARG_SOURCES})
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+    set_property(GLOBAL APPEND PROPERTY CRVS_FUZZERS ${target})
+  else()
+    set(target ${name}_replay)
+    add_executable(${target} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
+    add_test(NAME ${name}_corpus
+      COMMAND ${target} ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
+    set_tests_properties(${name}_corpus PROPERTIES LABELS unit TIMEOUT 120)
+  endif()
+  target_compile_options(${target} PRIVATE ${CRVS_WARNINGS})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${target} PRIVATE ${ARG_DEPS})
 endfunction()

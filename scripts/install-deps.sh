@@ -22,7 +22,22 @@ packages=(
   prometheus
   # console browser test: headless Chromium
   chromium
+  # deploy_test: YAML of deploy/ (compose, Kubernetes)
+  python3-yaml
+  # fuzz test: clang and libFuzzer's runtime (tests/fuzz/README.md)
+  clang libclang-rt-14-dev
 )
+
+# --build-only: what configuring and building needs, without the servers and tools only the
+# tests run (the container image's build stage uses this).
+if [ "${1:-}" = "--build-only" ]; then
+  test_only=" kcat sqlite3 postgresql prometheus chromium python3-yaml clang libclang-rt-14-dev "
+  build=()
+  for p in "${packages[@]}"; do
+    [[ "$test_only" == *" $p "* ]] || build+=("$p")
+  done
+  packages=("${build[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do

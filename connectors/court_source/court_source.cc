@@ -272,7 +272,10 @@ void CourtSource::EmitDeadLetter(rd_kafka_message_t* m, const Rejected& rejected
   out.message.headers = HeadersOf(m);
   if (!rejected.source.empty()) out.message.headers.emplace_back("crvs-source", rejected.source);
   out.message.headers.emplace_back("crvs-dlq-error-class", rejected.error_class);
-  out.message.headers.emplace_back("crvs-dlq-error-message", rejected.error_message);
+  // The value (the court's raw change event, personal IDs included) is sealed by the producer
+  // like every dead letter; headers are not sealed, so the message is masked.
+  out.message.headers.emplace_back("crvs-dlq-error-message",
+                                   logging::MaskPersonalIds(rejected.error_message));
   out.message.headers.emplace_back("crvs-dlq-original-topic", rd_kafka_topic_name(m->rkt));
   out.message.headers.emplace_back("crvs-dlq-original-partition", std::to_string(m->partition));
   out.message.headers.emplace_back("crvs-dlq-original-offset", std::to_string(m->offset));

@@ -138,21 +138,22 @@ absl::StatusOr<common::LocalDate> ParseDateValue(const Json& value,
     if (semantic_type.empty() || semantic_type == kDebeziumDate) {
       day = absl::CivilDay(1970, 1, 1) + n;
     } else {
-      // Debezium writes a zoneless datetime's wall-clock reading as if it were UTC.
-      int64_t micros = 0;
+      // Debezium writes a zoneless datetime's wall-clock reading as if it were UTC. absl's
+      // FromUnix* saturate, so no value of the column can overflow (n * 1000 could).
+      absl::Time wall;
       if (semantic_type == kDebeziumTimestamp) {
-        micros = n * 1000;
+        wall = absl::FromUnixMillis(n);
       } else if (semantic_type == kDebeziumMicroTimestamp) {
-        micros = n;
+        wall = absl::FromUnixMicros(n);
       } else if (semantic_type == kDebeziumNanoTimestamp) {
-        micros = n / 1000;
+        wall = absl::FromUnixNanos(n);
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
             "an integer date of semantic type ", std::string(semantic_type),
             " is not understood (expected io.debezium.time.Date, Timestamp, MicroTimestamp or "
             "NanoTimestamp)"));
       }
-      day = absl::ToCivilDay(absl::FromUnixMicros(micros), absl::UTCTimeZone());
+      day = absl::ToCivilDay(wall, absl::UTCTimeZone());
     }
     if (day.year() < 1 || day.year() > 9999) {
       return absl::InvalidArgumentError("is not a date between years 1 and 9999");

@@ -3,6 +3,9 @@
 // ordering position of PostgreSQL and MySQL sources, and the exact error of each unmappable row.
 #include "connectors/court_source/translate.h"
 
+#include <limits>
+#include <tuple>
+
 #include <absl/time/civil_time.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -293,6 +296,27 @@ TEST_F(TranslateTest, DateEncodings) {
   EXPECT_THAT(ParseDateValue(Json(1.5), ""), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseDateValue(Json(1), "io.debezium.time.ZonedTimestamp"),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Found by change_event_fuzz: a Timestamp (ms) date column near INT64_MAX overflowed n * 1000
+// (undefined behaviour; in practice it wrapped to a plausible 1969 date that was accepted).
+TEST_F(TranslateTest, WallClockDatesAtTheInt64LimitsAreRejectedNotOverflowed) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  for (const char* type : {"io.debezium.time.Timestamp", "io.debezium.time.MicroTimestamp",
+                           "io.debezium.time.Date", ""}) {
+    for (int64_t n : {kMax, kMin}) {
+      EXPECT_THAT(ParseDateValue(Json(n), type), StatusIs(absl::StatusCode::kInvalidArgument))
+          << type << " " << n;
+    }
+  }
+  // Nanoseconds reach only 1677..2262; before 1970 they round down to the earlier day.
+  auto nano = ParseDateValue(Json(kMax), "io.debezium.time.NanoTimestamp");
+  ASSERT_TRUE(nano.ok()) << nano.status();
+  EXPECT_EQ(std::make_tuple(nano->year(), nano->month(), nano->day()), std::make_tuple(2262, 4, 11));
+  nano = ParseDateValue(Json(int64_t{-1}), "io.debezium.time.NanoTimestamp");
+  ASSERT_TRUE(nano.ok()) << nano.status();
+  EXPECT_EQ(std::make_tuple(nano->year(), nano->month(), nano->day()), std::make_tuple(1969, 12, 31));
 }
 
 TEST_F(TranslateTest, IssuedAtColumnAcceptsZonedAndWallClockTimestamps) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crvs/records/v1/envelope.pb.h"
+#include "services/crypto/payload_cipher.h"
 
 namespace crvs::kafka {
 
@@ -26,6 +27,11 @@ struct KafkaConfig {
   std::string topic_indicators = "crvs.indicator-snapshots.v1";
   std::string topic_control = "crvs.connector-control.v1";
 
+  // How personal data is sealed on the topics. Bound as the root's `[crypto]` section (see
+  // services/cli/root_config.h), carried here because every producer and consumer is built
+  // from a KafkaConfig.
+  crypto::CryptoConfig crypto;
+
   // Embedded broker only.
   int embedded_brokers = 1;
   // The mock cluster keeps only about 5 MB per partition (older batches are dropped). 24
@@ -43,6 +49,12 @@ struct KafkaConfig {
       case records::v1::RECORD_KIND_REGISTRATION: return topic_registrations;
       default: return none;
     }
+  }
+
+  // The topics whose values hold personal data, sealed by the Producer: the record topics and
+  // the dead-letter topic.
+  std::vector<std::string> SealedTopics() const {
+    return {topic_births, topic_deaths, topic_divorces, topic_registrations, topic_dead_letters};
   }
 
   std::vector<std::string> AllTopics() const {

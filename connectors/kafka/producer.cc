@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+
 #include "services/platform/logging.h"
 
 namespace crvs::kafka {
@@ -72,12 +74,16 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const KafkaConfig& ka
           {"queue.buffering.max.messages", std::to_string(config.queue_max_messages)},
       });
   if (!conf.ok()) return conf.status();
+  auto cipher = crypto::LoadPayloadCipher(kafka.crypto);
+  if (!cipher.ok()) return cipher.status();
   auto* c = static_cast<rd_kafka_conf_t*>(conf->get());
   rd_kafka_conf_set_dr_msg_cb(c, [](rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
     Producer::OnDelivery(rk, m, opaque);
   });
 
   std::unique_ptr<Producer> producer(new Producer());
+  producer->cipher_ = std::move(*cipher);
+  producer->sealed_topics_ = kafka.SealedTopics();
   rd_kafka_conf_set_opaque(c, producer.get());
   char err[512];
   producer->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
@@ -107,7 +113,30 @@ void Producer::OnDelivery(rd_kafka_s* rk, const void* raw, void* opaque) {
   if (done) (*done)(d);
 }
 
+absl::Status Producer::Seal(OutgoingMessage& message) const {
+  std::string key_id;
+  if (auto sealed = crypto::ParseSealed(message.value)) {
+    key_id = std::string(sealed->key_id);  // already sealed: passes through unchanged
+  } else {
+    auto value = cipher_->Seal(message.value, message.key);
+    if (!value.ok()) return value.status();
+    message.value = std::move(*value);
+    key_id = cipher_->keyring().active_id();
+  }
+  auto& headers = message.headers;
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [](const auto& h) { return h.first == crypto::kKeyIdHeader; }),
+                headers.end());
+  headers.emplace_back(crypto::kKeyIdHeader, std::move(key_id));
+  return absl::OkStatus();
+}
+
 absl::Status Producer::Produce(OutgoingMessage message, DeliveryCallback done) {
+  if (std::find(sealed_topics_.begin(), sealed_topics_.end(), message.topic) !=
+      sealed_topics_.end()) {
+    absl::Status sealed = Seal(message);
+    if (!sealed.ok()) return sealed;
+  }
   rd_kafka_headers_t* headers = rd_kafka_headers_new(message.headers.size());
   for (const auto& [name, value] : message.headers) {
     rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),

@@ -2,6 +2,13 @@
 // (acks=all, idempotent: no duplicates from internal retries) or it failed. crvs-sync gives a
 // source a receipt only from that outcome.
 //
+// It is also the one place where personal data is sealed: the value of every message to one of
+// KafkaConfig::SealedTopics() (records, dead letters) is encrypted with the keyring of
+// `kafka.crypto` (services/crypto) before it leaves the process, bound to the message key, and
+// the header crvs-key-id names the key. A value that is already sealed (a dead letter the sink
+// could not open, an operator's replay) passes through unchanged. Other topics carry no
+// personal data and are produced as given.
+//
 // Lifetime: Create() starts a thread serving delivery reports; the destructor flushes for up to
 // `close_timeout`, then purges what is left, so every pending callback still runs (with an
 // UNAVAILABLE status) before the destructor returns.
@@ -21,6 +28,7 @@
 #include <absl/status/statusor.h>
 
 #include "connectors/kafka/kafka_config.h"
+#include "services/crypto/payload_cipher.h"
 #include "services/platform/config.h"
 
 struct rd_kafka_s;
@@ -75,6 +83,7 @@ class Producer {
  public:
   using DeliveryCallback = std::function<void(const Delivery&)>;
 
+  // Errors name the bad Kafka setting or the unreadable keyring (crypto.keyring_file).
   static absl::StatusOr<std::unique_ptr<Producer>> Create(const KafkaConfig& kafka,
                                                           const ProducerConfig& config,
                                                           const std::string& bootstrap_servers);
@@ -84,7 +93,8 @@ class Producer {
 
   // Enqueues `message`; `done` runs exactly once with its outcome. If the local queue is full
   // returns RESOURCE_EXHAUSTED (and `done` never runs); other immediate failures are
-  // UNAVAILABLE (fatal producer error) or INVALID_ARGUMENT (unknown topic, oversize message).
+  // UNAVAILABLE (fatal producer error) or INVALID_ARGUMENT (unknown topic, oversize message);
+  // INTERNAL if sealing failed in OpenSSL.
   absl::Status Produce(OutgoingMessage message, DeliveryCallback done);
 
   // Messages waiting for their outcome.
@@ -97,8 +107,12 @@ class Producer {
  private:
   Producer() = default;
   static void OnDelivery(rd_kafka_s* rk, const void* rkmessage, void* opaque);
+  // Seals the value of a message to a sealed topic and sets its crvs-key-id header.
+  absl::Status Seal(OutgoingMessage& message) const;
 
   rd_kafka_s* rk_ = nullptr;
+  std::shared_ptr<const crypto::PayloadCipher> cipher_;
+  std::vector<std::string> sealed_topics_;
   config::Duration close_timeout_{10000};
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> delivery_errors_{0};

@@ -1,5 +1,7 @@
 #include "connectors/registry_sink/decode.h"
 
+#include <algorithm>
+
 #include "services/records/records.h"
 #include "services/validation/validators.h"
 
@@ -40,9 +42,37 @@ std::vector<FieldViolation> DomainViolations(const records::v1::RecordEnvelope& 
   return {{"record", "the envelope carries no record"}};
 }
 
+// Replaces a sealed value by its plaintext. std::nullopt when the message has become plaintext
+// (or may stay so); otherwise the failure to dead-letter, the value kept sealed.
+std::optional<store::FailedMessage> Unseal(store::KafkaMessage& message,
+                                           const crypto::PayloadCipher& cipher,
+                                           bool accept_unsealed) {
+  if (!crypto::IsSealed(message.value)) {
+    if (accept_unsealed) return std::nullopt;
+    return Failure(std::move(message), kErrorDecode,
+                   "value is not sealed (crvs producers seal record values; "
+                   "crypto.accept_unsealed admits unsealed ones only while upgrading)");
+  }
+  auto opened = cipher.Open(message.value, message.key);
+  if (!opened.ok()) {
+    return Failure(std::move(message), kErrorDecrypt, std::string(opened.status().message()));
+  }
+  message.value = std::move(*opened);
+  // The header described the sealed value; the database keeps the plaintext one.
+  auto& headers = message.headers;
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [](const store::KafkaHeader& h) {
+                                 return h.key == crypto::kKeyIdHeader;
+                               }),
+                headers.end());
+  return std::nullopt;
+}
+
 }  // namespace
 
-Decoded Decode(store::KafkaMessage message, const validation::ReferenceData& reference) {
+Decoded Decode(store::KafkaMessage message, const validation::ReferenceData& reference,
+               const crypto::PayloadCipher& cipher, bool accept_unsealed) {
+  if (auto failed = Unseal(message, cipher, accept_unsealed)) return std::move(*failed);
   records::v1::RecordEnvelope envelope;
   if (!envelope.ParseFromString(message.value)) {
     return Failure(std::move(message), kErrorDecode,

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "services/crypto/payload_cipher.h"
 #include "services/records/records.h"
 #include "tests/support/fixtures.h"
 
@@ -11,13 +12,39 @@ namespace {
 
 using ::testing::HasSubstr;
 
-store::KafkaMessage Message(const std::string& value) {
+constexpr char kKey[] = "death/BV01002/GBT-2026-000045";
+
+crypto::Keyring Ring(const std::string& id, char fill) {
+  crypto::Keyring ring;
+  EXPECT_TRUE(ring.Add(id, std::string(crypto::kKeyBytes, fill)).ok());
+  EXPECT_TRUE(ring.SetActive(id).ok());
+  return ring;
+}
+
+// The sink's cipher; producers seal with the same ring.
+const crypto::PayloadCipher& Cipher() {
+  static const crypto::PayloadCipher cipher(Ring("k1", 'a'));
+  return cipher;
+}
+
+// A consumed message whose value is as it reached the broker (`value` not sealed here).
+store::KafkaMessage Raw(const std::string& value) {
   store::KafkaMessage m;
   m.topic_partition = {store::Topic("crvs.death-notices.v1"), store::Partition(3)};
   m.offset = store::Offset(41);
-  m.key = "death/BV01002/GBT-2026-000045";
+  m.key = kKey;
   m.value = value;
+  m.headers = {{"crvs-source", "facility:BV01002"}, {crypto::kKeyIdHeader, "k1"}};
   return m;
+}
+
+// A consumed message whose value a producer sealed.
+store::KafkaMessage Message(const std::string& plaintext) {
+  return Raw(*Cipher().Seal(plaintext, kKey));
+}
+
+Decoded Decode(store::KafkaMessage message, const validation::ReferenceData& reference) {
+  return sink::Decode(std::move(message), reference, Cipher());
 }
 
 records::v1::RecordEnvelope Envelope() {
@@ -45,6 +72,43 @@ TEST(Decode, ValidEnvelopeBecomesARecord) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->envelope.message_id(), "m-1");
   EXPECT_EQ(r->message.offset.value(), 41);
+  // The database keeps the opened envelope, and no header about the sealed value.
+  EXPECT_EQ(r->message.value, Envelope().SerializeAsString());
+  ASSERT_EQ(r->message.headers.size(), 1u);
+  EXPECT_EQ(r->message.headers[0].key, "crvs-source");
+}
+
+TEST(Decode, UnsealedValueIsADecodeFailureUnlessAcceptedWhileUpgrading) {
+  const std::string plaintext = Envelope().SerializeAsString();
+  Decoded refused = sink::Decode(Raw(plaintext), validation::ReferenceData::Default(), Cipher());
+  const auto& f = AsFailure(refused);
+  EXPECT_EQ(f.error_class, "DECODE");
+  EXPECT_THAT(f.error_message, HasSubstr("value is not sealed"));
+  EXPECT_EQ(f.message.value, plaintext);
+  Decoded d = sink::Decode(Raw(plaintext), validation::ReferenceData::Default(), Cipher(),
+                           /*accept_unsealed=*/true);
+  EXPECT_NE(std::get_if<store::InboundRecord>(&d), nullptr);
+}
+
+TEST(Decode, UnknownKeyIdIsADecryptFailureNamingItAndKeepingTheSealedBytes) {
+  crypto::PayloadCipher old_producer(Ring("k2023", 'z'));
+  const std::string sealed = *old_producer.Seal(Envelope().SerializeAsString(), kKey);
+  Decoded d = Decode(Raw(sealed), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, kErrorDecrypt);
+  EXPECT_THAT(f.error_message, HasSubstr("unknown key id 'k2023'"));
+  EXPECT_EQ(f.message.value, sealed);
+  EXPECT_EQ(f.business_key, kKey);
+  EXPECT_EQ(f.message.offset.value(), 41);
+}
+
+TEST(Decode, ValueMovedUnderAnotherKeyFailsAuthentication) {
+  store::KafkaMessage m = Message(Envelope().SerializeAsString());
+  m.key = "death/BV01002/GBT-2026-000046";
+  Decoded d = Decode(std::move(m), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, kErrorDecrypt);
+  EXPECT_THAT(f.error_message, HasSubstr("authentication failed under key id 'k1'"));
 }
 
 TEST(Decode, GarbageIsADecodeFailureKeepingItsPlace) {

@@ -58,6 +58,9 @@ absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Start(
   sink->config_ = config;
   sink->kafka_ = kafka;
   sink->deps_ = deps;
+  auto cipher = crypto::LoadPayloadCipher(kafka.crypto);
+  if (!cipher.ok()) return cipher.status();
+  sink->cipher_ = std::move(*cipher);
   sink->metrics_ = std::make_unique<SinkMetrics>(*deps.registry);
 
   auto conf = kafka::MakeClientConfig(
@@ -69,7 +72,8 @@ absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Start(
        // Never jump silently: an out-of-range position is reported to us (see Run).
        {"auto.offset.reset", "error"},
        {"session.timeout.ms", std::to_string(config.session_timeout.count())},
-       {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))}});
+       {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))},
+       {"fetch.wait.max.ms", std::to_string(config.fetch_max_wait.count())}});
   if (!conf.ok()) return conf.status();
   auto* c = static_cast<rd_kafka_conf_t*>(conf->get());
   rd_kafka_conf_set_opaque(c, sink.get());
@@ -156,7 +160,8 @@ void RegistrySink::Add(rd_kafka_message_t* m) {
   store::TopicPartition tp = message.topic_partition;
   int64_t next = message.offset.value() + 1;
   absl::Time event_time = absl::InfinitePast();
-  Decoded decoded = Decode(std::move(message), *deps_.reference);
+  Decoded decoded =
+      Decode(std::move(message), *deps_.reference, *cipher_, kafka_.crypto.accept_unsealed);
   if (auto* record = std::get_if<store::InboundRecord>(&decoded)) {
     event_time = absl::FromUnixSeconds(record->envelope.issued_at().seconds()) +
                  absl::Nanoseconds(record->envelope.issued_at().nanos());
@@ -246,7 +251,8 @@ void RegistrySink::PublishDeadLetters(const store::ApplyBatch& batch,
     kafka::OutgoingMessage out{kafka_.topic_dead_letters, m.key, m.value, {}};
     for (const auto& h : m.headers) out.headers.emplace_back(h.key, h.value);
     out.headers.emplace_back("crvs-dlq-error-class", error_class);
-    out.headers.emplace_back("crvs-dlq-error-message", error_message);
+    // Headers are never sealed: no personal ID in them, whatever a message says.
+    out.headers.emplace_back("crvs-dlq-error-message", logging::MaskPersonalIds(error_message));
     out.headers.emplace_back("crvs-dlq-original-topic", m.topic_partition.topic.value());
     out.headers.emplace_back("crvs-dlq-original-partition",
                              std::to_string(m.topic_partition.partition.value()));
@@ -350,20 +356,57 @@ void RegistrySink::Assign(rd_kafka_topic_partition_list_t* partitions) {
 void RegistrySink::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {
   if (topic.empty()) return;
   Flush();  // everything consumed before the gap is committed first
-  int64_t low = 0, high = 0;
-  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high, 5000) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
-    Log()->error("offset out of range topic={} partition={}: cannot read the log start", topic,
-                 partition);
-    return;
-  }
+  // With auto.offset.reset=error librdkafka stops fetching the partition until we seek: every
+  // path below ends in a seek, or the partition would stall silently.
+  auto seek = [&](int64_t offset) {
+    auto* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = offset;
+    rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, 5000);
+    if (error != nullptr) {
+      Log()->warn("seek topic={} partition={} offset={} failed: {}", topic, partition, offset,
+                  rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  };
   auto offsets = deps_.store->LoadOffsets(batch_.group, store::Topic(topic));
-  int64_t position = 0;
+  int64_t position = 0;  // none stored: from the very first offset, as at assignment
   if (offsets.ok()) {
     auto it = offsets->find(store::Partition(partition));
     if (it != offsets->end()) position = it->second.value();
   }
-  if (position >= low) return;
+  int64_t low = 0, high = 0;
+  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high, 5000) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      !offsets.ok()) {
+    // Leader unknown for now (or the database): fetch again from the stored position; if it is
+    // still out of range the error comes back and this runs again.
+    Log()->warn("offset out of range topic={} partition={}: log bounds or stored position "
+                "unavailable, fetching again from the stored position",
+                topic, partition);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // no tight retry loop
+    seek(position);
+    return;
+  }
+  if (position >= low && position <= high) {
+    // Transient: a fetch reached a broker whose log did not (yet) match, e.g. during a leader
+    // change. Nothing was lost: continue where the database says.
+    Log()->warn("offset out of range topic={} partition={} position={} log=[{},{}): transient, "
+                "fetching again from the stored position",
+                topic, partition, position, low, high);
+    seek(position);
+    return;
+  }
+  if (position > high) {
+    // The log ends before what we already applied: the topic was recreated or a leader lost
+    // records (unclean election). Those records are in the database; new ones start at `high`.
+    Log()->error("ALARM stored position beyond the log end topic={} partition={} position={} "
+                 "log_end={}: the topic lost records the database already holds; consuming "
+                 "from the log end",
+                 topic, partition, position, high);
+    seek(high);
+    return;
+  }
   store::LostRange range{{store::Topic(topic), store::Partition(partition)},
                          store::Offset(position), store::Offset(low), absl::Now()};
   absl::Status st = deps_.store->RecordLostRange(batch_.group, range);
@@ -372,13 +415,10 @@ void RegistrySink::HandleOffsetOutOfRange(const std::string& topic, int32_t part
       "ALARM records expired unread topic={} partition={} lost_offsets=[{},{}) recorded={}: "
       "reconciliation must request re-sends",
       topic, partition, position, low, st.ok());
-  if (st.ok()) {
-    auto* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = low;
-    rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, 5000);
-    if (error != nullptr) rd_kafka_error_destroy(error);
-    rd_kafka_topic_partition_list_destroy(list);
-  }
+  // Not recorded (database down): fetch again from the stored position, so the error and this
+  // handling come back until the range is recorded.
+  if (!st.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  seek(st.ok() ? low : position);
 }
 
 }  // namespace crvs::sink

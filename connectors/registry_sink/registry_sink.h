@@ -4,6 +4,10 @@
 // transactions or Kafka-committed offsets — is what makes delivery exactly once across crashes,
 // restarts and rebalances.
 //
+// Record values arrive sealed (services/crypto) and are opened with the keyring of
+// `kafka.crypto`; one that cannot be opened (key id not in the ring, failed authentication) is
+// a DECRYPT dead letter that keeps its sealed bytes and names the key id.
+//
 // Poison messages (undecodable, unknown schema version, failing the domain rules, conflicts)
 // become dead letters (table, in the same transaction, then the dead-letter topic) and the
 // partition keeps moving. Transient database errors retry the same batch with backoff. A
@@ -46,6 +50,7 @@ class RegistrySink {
     prometheus::Registry* registry;               // metrics
   };
 
+  // Errors name the bad Kafka setting or the unreadable keyring (crypto.keyring_file).
   static absl::StatusOr<std::unique_ptr<RegistrySink>> Start(const SinkConfig& config,
                                                              const kafka::KafkaConfig& kafka,
                                                              const std::string& bootstrap_servers,
@@ -78,6 +83,7 @@ class RegistrySink {
   SinkConfig config_;
   kafka::KafkaConfig kafka_;
   Deps deps_{};
+  std::shared_ptr<const crypto::PayloadCipher> cipher_;  // opens the record values
   std::unique_ptr<SinkMetrics> metrics_;
   rd_kafka_s* consumer_ = nullptr;
   std::thread thread_;

@@ -13,12 +13,8 @@ namespace crvs::admin {
 absl::StatusOr<std::unique_ptr<Admin>> Admin::Start(const AdminConfig& config,
                                                     const kafka::KafkaConfig& kafka,
                                                     const kafka::ProducerConfig& producer,
-                                                    const std::string& bootstrap, Deps deps) {
-  if (!config.plaintext) {
-    return absl::UnimplementedError(
-        "admin.plaintext=false: mutual TLS is not available in this version; run plaintext "
-        "behind a TLS-terminating proxy or on a private network");
-  }
+                                                    const std::string& bootstrap, Deps deps,
+                                                    const auth::TlsConfig& tls) {
   if (config.max_threads < 4) return InvalidArgument({{"admin.max_threads", "must be at least 4"}});
   if (deps.store == nullptr || deps.metrics == nullptr) {
     return absl::InvalidArgumentError("admin: store and metrics are required");
@@ -51,14 +47,14 @@ absl::StatusOr<std::unique_ptr<Admin>> Admin::Start(const AdminConfig& config,
                                .Add({});
 
   auto server = StartGrpcServer("admin", config.listen, config.max_threads, 0,
-                                a->service_.get());
+                                a->service_.get(), config.plaintext, tls);
   if (!server.ok()) return server.status();
   a->server_ = std::move(server->server);
   a->port_ = server->port;
   a->gauges_ = std::thread([raw = a.get()] { raw->RefreshGauges(); });
   a->serving_ = true;
-  logging::Get("admin")->info("admin listening address={} port={} plaintext=true", config.listen,
-                              a->port_);
+  logging::Get("admin")->info("admin listening address={} port={} tls={}", config.listen,
+                              a->port_, config.plaintext ? "off" : "mutual");
   return a;
 }
 

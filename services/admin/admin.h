@@ -24,6 +24,7 @@
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
 #include "services/admin/admin_config.h"
+#include "services/auth/tls_config.h"
 #include "services/admin/admin_service.h"
 #include "services/admin/pipeline_inspector.h"
 #include "services/store/store.h"
@@ -42,7 +43,8 @@ class Admin {
   static absl::StatusOr<std::unique_ptr<Admin>> Start(const AdminConfig& config,
                                                       const kafka::KafkaConfig& kafka,
                                                       const kafka::ProducerConfig& producer,
-                                                      const std::string& bootstrap, Deps deps);
+                                                      const std::string& bootstrap, Deps deps,
+                                                      const auth::TlsConfig& tls = {});
   ~Admin();
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;

@@ -10,9 +10,10 @@ namespace crvs::admin {
 struct AdminConfig {
   std::string listen = "127.0.0.1:50054";
   std::string metrics_listen = "127.0.0.1:9468";
-  // Plaintext gRPC trusts the `crvs-principal` metadata as the caller's identity: for local
-  // development only. Production uses mutual TLS (issue 8).
-  bool plaintext = true;
+  // Mutual TLS with the [tls] identity unless set: plaintext gRPC then trusts the
+  // `crvs-principal` metadata as the caller's identity, for local development only
+  // (`crvs dev` and the tests set it).
+  bool plaintext = false;
   int max_threads = 16;
   // How long PauseConnector / ResumeConnector wait for every instance to confirm.
   config::Duration command_wait{5000};
@@ -23,7 +24,8 @@ struct AdminConfig {
     v("metrics_listen", metrics_listen,
       "host:port serving /metrics, /healthz and /readyz when the admin service runs alone");
     v("plaintext", plaintext,
-      "plaintext gRPC trusting the crvs-principal metadata as identity: local development only");
+      "true: plaintext gRPC trusting the crvs-principal metadata as identity, local development "
+      "only; false: mutual TLS with the [tls] certificate, callers identified by theirs");
     v("max_threads", max_threads,
       "threads serving calls at most; beyond, calls fail with RESOURCE_EXHAUSTED");
     v("command_wait", command_wait,

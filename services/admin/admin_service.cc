@@ -198,6 +198,11 @@ absl::StatusOr<v1::ConnectorStatus> AdminService::Command(const std::string& by,
   if (name.empty()) return InvalidArgument({{"name", "is required"}});
   CRVS_ASSIGN_OR_RETURN(v1::ConnectorStatus status,
                         deps_.control->Command(name, pause, deps_.command_wait));
+  // Audited once done (a pause changes nothing in the database). If the audit row cannot be
+  // written the caller gets the error and retries; pausing twice is harmless.
+  CRVS_RETURN_IF_ERROR(deps_.store->Audit(
+      {{by, pause ? "connector.paused" : "connector.resumed", absl::StrCat("connector/", name),
+        absl::StrCat("state=", v1::ConnectorState_Name(status.state()))}}));
   Log()->info("event=connector_{} connector={} by={} state={}", pause ? "pause" : "resume", name,
               by, v1::ConnectorState_Name(status.state()));
   return status;

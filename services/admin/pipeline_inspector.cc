@@ -85,12 +85,19 @@ std::optional<absl::Time> PipelineInspector::ReceivedAt(const std::string& topic
     rd_kafka_message_t* m = rd_kafka_consumer_poll(peeker_, 100);
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->partition == partition) {
-      records::v1::RecordEnvelope envelope;
-      if (envelope.ParseFromArray(m->payload, static_cast<int>(m->len)) &&
-          envelope.has_received_at()) {
-        out = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(envelope.received_at()));
+      // The value is sealed (personal data): the envelope's received_at travels in a header.
+      const void* value = nullptr;
+      size_t size = 0;
+      rd_kafka_headers_t* headers = nullptr;
+      google::protobuf::Timestamp received;
+      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          rd_kafka_header_get_last(headers, "crvs-received-at", &value, &size) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR &&
+          value != nullptr &&
+          TimeUtil::FromString(std::string(static_cast<const char*>(value), size), &received)) {
+        out = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(received));
       } else {
-        out = absl::FromUnixMillis(rd_kafka_message_timestamp(m, nullptr));  // not an envelope
+        out = absl::FromUnixMillis(rd_kafka_message_timestamp(m, nullptr));  // no such header
       }
     }
     rd_kafka_message_destroy(m);

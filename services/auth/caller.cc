@@ -1,10 +1,42 @@
 #include "services/auth/caller.h"
 
+#include <grpc/grpc_security_constants.h>
+
+#include <optional>
+#include <string>
+
 #include "services/records/records.h"
 
 namespace crvs::auth {
+namespace {
 
-absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerContextBase& context) {
+bool IsTls(const grpc::AuthContext& auth) {
+  for (const auto& type : auth.FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
+    if (type == GRPC_SSL_TRANSPORT_SECURITY_TYPE) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<common::v1::Principal> FromCertificate(const grpc::AuthContext& auth) {
+  // A certificate that failed verification never gets here (the handshake fails), so a peer
+  // identity means a certificate our CA signed.
+  auto names = auth.FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+  if (!auth.IsPeerAuthenticated() || names.empty()) {
+    return absl::UnauthenticatedError(
+        "no client certificate: this service uses mutual TLS; present a certificate issued by "
+        "its CA whose subject CN names you (crvs certs issue --principal facility:BV79001)");
+  }
+  std::string cn(names.front().data(), names.front().size());
+  std::optional<common::v1::Principal> p = records::ParsePrincipal(cn);
+  if (!p) {
+    return absl::PermissionDeniedError(
+        "client certificate CN '" + cn +
+        "' names no caller: <facility|court|registry_office|operator>:<code>");
+  }
+  return *p;
+}
+
+absl::StatusOr<common::v1::Principal> FromMetadata(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kPrincipalMetadata);
   if (it == metadata.end()) {
@@ -18,6 +50,14 @@ absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerConte
                                       "' is not <facility|court|registry_office|operator>:<code>");
   }
   return *p;
+}
+
+}  // namespace
+
+absl::StatusOr<common::v1::Principal> CallerFromContext(const grpc::ServerContextBase& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && IsTls(*auth)) return FromCertificate(*auth);
+  return FromMetadata(context);
 }
 
 }  // namespace crvs::auth

@@ -1,8 +1,12 @@
 // Who is calling a crvs gRPC service. Every service asks here, so the rule is the same
-// everywhere (and mutual TLS, when it lands, changes only this file).
+// everywhere.
 //
-// Plaintext (development) mode: the caller names itself in the `crvs-principal` metadata,
-// "<kind>:<code>" with kind one of facility, court, registry_office, operator.
+// Mutual TLS (a service whose `plaintext` is false): the identity is the subject CN of the
+// client certificate the TLS handshake verified against tls.ca_file, "<kind>:<code>" with kind
+// one of facility, court, registry_office, operator (`crvs certs issue --principal`). The
+// crvs-principal metadata is ignored, so a client cannot claim another identity.
+// Plaintext (development) mode: the caller names itself in the `crvs-principal` metadata.
+// The mode is the connection's: a TLS server only has TLS connections, a plaintext one none.
 #pragma once
 
 #include <absl/status/statusor.h>
@@ -14,7 +18,15 @@ namespace crvs::auth {
 
 inline constexpr const char* kPrincipalMetadata = "crvs-principal";
 
-// UNAUTHENTICATED when the identity is absent or malformed.
-absl::StatusOr<common::v1::Principal> CallerFromMetadata(const grpc::ServerContextBase& context);
+// UNAUTHENTICATED when the identity is absent or malformed (no client certificate, no or a
+// malformed crvs-principal); PERMISSION_DENIED when a verified certificate names no principal
+// (a server certificate such as "server:registry").
+absl::StatusOr<common::v1::Principal> CallerFromContext(const grpc::ServerContextBase& context);
+
+// Former name of CallerFromContext (the same rule, TLS included), kept for existing callers.
+inline absl::StatusOr<common::v1::Principal> CallerFromMetadata(
+    const grpc::ServerContextBase& context) {
+  return CallerFromContext(context);
+}
 
 }  // namespace crvs::auth

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -190,7 +191,9 @@ class CsvReader : public ExportReader {
   int64_t number_ = 0;
   std::vector<int> column_of_field_;      // header position → column id
   std::vector<std::string_view> fields_;  // the current record's fields
-  std::vector<std::string> unescaped_;    // per field position, reused across rows
+  // Per field position, reused across rows. A deque: growing it for a later field must not
+  // move the strings that earlier fields_ of the same record point into (a vector did).
+  std::deque<std::string> unescaped_;
 };
 
 // --- NDJSON ----------------------------------------------------------------------------------
@@ -214,6 +217,11 @@ class NdjsonReader : public ExportReader {
       // e.what() quotes the input, which may hold a personal ID: only the position is kept.
       row->problem = Ineligibility{Reason::kMalformedRow, "",
                                    absl::StrCat("not valid JSON (at byte ", e.byte, ")")};
+      return true;
+    } catch (const nlohmann::json::exception&) {
+      // A number beyond double's range (2e733) is out_of_range, not parse_error (found by
+      // export_reader_fuzz): the row is malformed, the run goes on.
+      row->problem = Ineligibility{Reason::kMalformedRow, "", "not valid JSON (a number out of range)"};
       return true;
     }
     if (!doc_.is_object()) {

@@ -92,6 +92,21 @@ TEST(CsvReader, HeaderErrorsNameTheColumns) {
             absl::InvalidArgumentError("d.csv: header: required column so_quyet_dinh is missing"));
 }
 
+// Found by export_reader_fuzz: the unescaped text of a quoted field with "" lived in a
+// std::vector<std::string> that reallocated when a later field of the same record needed a
+// new slot, leaving the earlier field's view dangling (heap-use-after-free; here the header
+// error quoted whatever reused the memory).
+TEST(CsvReader, EscapedQuotedFieldSurvivesMoreFieldsInTheSameRecord) {
+  const std::string text =
+      "\"a\"\"b\",\"cccccccccccccccccccccc\"\"xyz\",ma_toa_an,so_quyet_dinh,\"d\"\"e\",f,g,h,i\n";
+  auto data = ExportData::FromString(text);
+  auto reader = ExportReader::Open(*data, ExportFormat::kCsv, ExportKind::kDivorce, "d.csv");
+  ASSERT_THAT(reader, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(reader.status().message()),
+              HasSubstr("unknown columns 'a\"b', 'cccccccccccccccccccccc\"xyz', 'd\"e', 'f', "
+                        "'g', 'h', 'i' for a divorce export"));
+}
+
 TEST(NdjsonReader, ReadsObjectsNumbersAndNullsAndReportsBadLines) {
   const std::string text =
       "{\"ma_toa_an\":\"TAND79\",\"so_quyet_dinh\":\"1/2019\",\"loai_quyet_dinh\":\"BAN_AN\","
@@ -108,6 +123,17 @@ TEST(NdjsonReader, ReadsObjectsNumbersAndNullsAndReportsBadLines) {
                           "4|malformed_row::not valid JSON (at byte 39)",
                           "5|malformed_row::is not a JSON object",
                           "6|invalid_value:ma_toa_an:must be a string"));
+}
+
+// Found by export_reader_fuzz: a number beyond double's range made nlohmann::json throw
+// out_of_range (not parse_error), which ended the process. Now a malformed row; reading goes on.
+TEST(NdjsonReader, NumberOutOfRangeIsAMalformedRowNotACrash) {
+  const std::string text =
+      "{\"ma_toa_an\":2e733}\n"
+      "{\"ma_toa_an\":\"TAND79\",\"so_quyet_dinh\":\"1/2019\"}\n";
+  EXPECT_THAT(ReadDivorces(text, ExportFormat::kNdjson),
+              ElementsAre("1|malformed_row::not valid JSON (a number out of range)",
+                          "2|TAND79|1/2019|||"));
 }
 
 TEST(ExportFormat, FromPathAndName) {

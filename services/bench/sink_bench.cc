@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 
 #include "connectors/registry_sink/registry_sink.h"
+#include "services/bench/bench_records.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/raw_upsert_probe.h"
@@ -20,40 +21,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// A valid death notice for person i: personal ID 001 0 52 + six digits (male, born 1952).
+// A valid death notice for person i (bench_records.h), as the gateway would have enveloped it.
 records::v1::RecordEnvelope Notice(const std::string& run, int i) {
   records::v1::RecordEnvelope e;
   e.set_message_id("bench-" + run + "-" + std::to_string(i));
   e.set_action(records::v1::ACTION_SUBMIT);
   e.mutable_source()->set_kind(common::v1::PRINCIPAL_KIND_FACILITY);
-  e.mutable_source()->set_code("BV01002");
-  auto* d = e.mutable_death_notice();
-  d->mutable_key()->set_facility_code("BV01002");
-  d->mutable_key()->set_notice_no("BENCH-" + run + "-" + std::to_string(i));
-  auto* p = d->mutable_deceased();
-  char id[16];
-  std::snprintf(id, sizeof id, "001052%06d", i % 1000000);
-  p->mutable_personal_id()->set_number(id);
-  p->set_full_name("Hoàng Văn Tư");
-  p->set_sex(common::v1::SEX_MALE);
-  p->mutable_date_of_birth()->set_year(1952);
-  p->mutable_date_of_birth()->set_month(5);
-  p->mutable_date_of_birth()->set_day(17);
-  p->mutable_residence()->set_province_code("01");
-  p->mutable_residence()->set_commune_code("00004");
-  google::protobuf::util::TimeUtil::FromString("2026-10-25T14:10:00Z",
-                                               d->mutable_died_at()->mutable_instant());
-  d->mutable_died_at()->set_utc_offset_minutes(420);
-  d->mutable_place_of_death()->set_in_facility(true);
-  d->mutable_place_of_death()->mutable_facility()->set_facility_code("BV01002");
-  d->mutable_place_of_death()->set_commune_code("00004");
-  auto* underlying = d->mutable_cause_of_death()->add_chain();
-  underlying->set_role(records::v1::CAUSE_ROLE_UNDERLYING);
-  underlying->set_description("Acute myocardial infarction");
-  underlying->set_icd10_code("I21.9");
-  d->set_manner_of_death(records::v1::MANNER_OF_DEATH_NATURAL);
-  d->mutable_certifier()->set_full_name("BS. Vũ Quang Huy");
-  google::protobuf::util::TimeUtil::FromString("2026-10-25T16:00:00Z", d->mutable_issued_at());
+  e.mutable_source()->set_code(kBenchFacility);
+  *e.mutable_death_notice() = BenchDeathNotice(run, i);
   records::CompleteEnvelope(&e, google::protobuf::util::TimeUtil::GetCurrentTime());
   return e;
 }

@@ -17,11 +17,14 @@
 #include "connectors/court_source/court_source.h"
 #include "connectors/kafka/connector_control.h"
 #include "services/admin/admin.h"
+#include "services/auth/certs_command.h"
 #include "services/console/console.h"
 #include "services/backfill/backfill.h"
 #include "services/backfill/backfill_bench.h"
 #include "services/backfill/generator.h"
+#include "services/bench/gateway_bench.h"
 #include "services/bench/sink_bench.h"
+#include "services/crypto/keyring_file.h"
 #include "services/gateway/gateway.h"
 #include "services/reconcile/reconcile_bench.h"
 #include "services/reconcile/reconciler.h"
@@ -31,6 +34,7 @@
 #include "services/simulate/simulate_flags.h"
 #include "services/simulate/simulator.h"
 #include "services/store/store.h"
+#include "services/store/audit_command.h"
 #include "services/platform/metrics_server.h"
 #include "services/cli/root_config.h"
 #include "services/platform/lifecycle.h"
@@ -98,7 +102,7 @@ absl::StatusOr<std::string> Bootstrap(const RootConfig& root, Process& process) 
 absl::Status StartGateway(const RootConfig& root, const std::string& bootstrap, Process& process,
                           MetricsServer& metrics) {
   auto gateway = gateway::Gateway::Start(root.gateway, root.kafka, root.producer, bootstrap,
-                                         *process.registry);
+                                         *process.registry, root.tls);
   if (!gateway.ok()) return gateway.status();
   gateway::Gateway* raw = gateway->release();
   process.lifecycle.OnStop("gateway", [raw] { delete raw; });
@@ -174,7 +178,8 @@ absl::Status StartRegistry(const RootConfig& root, const validation::ReferenceDa
                            Process& process, MetricsServer& metrics) {
   auto db = OpenDatabase(root, "registry", process);
   if (!db.ok()) return db.status();
-  auto registry = registry::Registry::Start(root.registry, {*db, ref, process.registry.get()});
+  auto registry =
+      registry::Registry::Start(root.registry, {*db, ref, process.registry.get()}, root.tls);
   if (!registry.ok()) return registry.status();
   registry::Registry* raw = registry->release();
   process.lifecycle.OnStop("registry", [raw] { delete raw; });
@@ -206,7 +211,8 @@ absl::Status StartReconcile(const RootConfig& root, const std::string& bootstrap
   auto db = OpenDatabase(root, "reconcile", process);
   if (!db.ok()) return db.status();
   auto reconciler = reconcile::Reconciler::Start(root.reconcile, root.kafka, root.producer,
-                                                 bootstrap, {*db, process.registry.get()});
+                                                 bootstrap, {*db, process.registry.get()},
+                                                 root.tls);
   if (!reconciler.ok()) return reconciler.status();
   reconcile::Reconciler* raw = reconciler->release();
   process.lifecycle.OnStop("reconcile", [raw] { delete raw; });
@@ -222,7 +228,8 @@ absl::Status StartAdmin(const RootConfig& root, const std::string& bootstrap, Pr
   auto admin = admin::Admin::Start(
       root.admin, root.kafka, root.producer, bootstrap,
       {*db, process.registry.get(), root.sink.group_id, root.court_source.group_id,
-       root.court_source.input_topic});
+       root.court_source.input_topic},
+      root.tls);
   if (!admin.ok()) return admin.status();
   admin::Admin* raw = admin->release();
   process.lifecycle.OnStop("admin", [raw] { delete raw; });
@@ -239,6 +246,9 @@ absl::Status StartConsole(const RootConfig& root, const console::ConsoleConfig& 
   deps.topic_kinds = console::MakeTopicKinds(root.kafka.topic_births, root.kafka.topic_deaths,
                                              root.kafka.topic_divorces,
                                              root.kafka.topic_registrations);
+  deps.tls = root.tls;
+  deps.admin_plaintext = root.admin.plaintext;
+  deps.reconcile_plaintext = root.reconcile.plaintext;
   auto started = console::Console::Start(config, std::move(deps));
   if (!started.ok()) return started.status();
   console::Console* raw = started->release();
@@ -356,6 +366,103 @@ int RunSinkBench(const RootConfig& root, int records) {
   std::printf("  sink / raw upsert              %10.2f\n",
               report->sink_per_s / report->raw_upsert_per_s);
   return 0;
+}
+
+struct GatewayBenchFlags {
+  std::string mode = "stream";
+  int64_t records = 100000;
+  std::string duration;  // e.g. 10m; empty: --records
+  double rate = 0;
+  int concurrency = 4;
+  int births_percent = 50;
+  std::string gateway_address;
+  bool skip_raw_upsert = false;
+  std::string sample_every = "10s";
+};
+
+void PrintPercentiles(const char* name, const bench::Percentiles& p) {
+  std::printf("  %-28s n=%-9zu p50 %8.1f ms  p99 %8.1f ms  p99.9 %8.1f ms  max %8.1f ms\n", name,
+              p.count, p.p50_ms, p.p99_ms, p.p999_ms, p.max_ms);
+}
+
+int RunGatewayBench(const RootConfig& root, const GatewayBenchFlags& flags) {
+  Process process;
+  bench::GatewayBenchInputs in;
+  in.kafka = root.kafka;
+  in.producer = root.producer;
+  in.sink = root.sink;
+  in.database = root.database;
+  in.gateway = root.gateway;
+  in.tls = root.tls;
+  in.gateway_address = flags.gateway_address;
+  if (in.gateway_address.empty()) {
+    auto bootstrap = Bootstrap(root, process);
+    if (!bootstrap.ok()) return Fail(bootstrap.status(), kExitFailed);
+    in.bootstrap_servers = *bootstrap;
+  }
+  if (flags.mode != "stream" && flags.mode != "unary") {
+    return Fail(absl::InvalidArgumentError("--mode must be stream or unary, not '" + flags.mode + "'"),
+                kExitConfig);
+  }
+  in.stream = flags.mode == "stream";
+  in.records = flags.records;
+  if (!flags.duration.empty()) {
+    if (!absl::ParseDuration(flags.duration, &in.duration) || in.duration <= absl::ZeroDuration()) {
+      return Fail(absl::InvalidArgumentError("--duration '" + flags.duration +
+                                             "' is not a duration such as 10m or 90s"),
+                  kExitConfig);
+    }
+    in.records = 0;
+  }
+  if (!absl::ParseDuration(flags.sample_every, &in.sample_every) ||
+      in.sample_every <= absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("--sample-every '" + flags.sample_every +
+                                           "' is not a duration such as 10s"),
+                kExitConfig);
+  }
+  in.rate = flags.rate;
+  in.concurrency = flags.concurrency;
+  in.births_percent = flags.births_percent;
+  in.measure_raw_upsert = !flags.skip_raw_upsert;
+  auto report = bench::RunGatewayBench(in, [](const std::string& line) {
+    std::fprintf(stderr, "  %s\n", line.c_str());
+  });
+  if (!report.ok()) {
+    return Fail(report.status(), report.status().code() == absl::StatusCode::kInvalidArgument
+                                     ? kExitConfig
+                                     : kExitFailed);
+  }
+  const auto& r = *report;
+  std::printf("crvs bench gateway: %s, %d clients, rate %s, births %d%%, database %s\n",
+              r.mode.c_str(), flags.concurrency,
+              flags.rate > 0 ? (std::to_string(static_cast<int64_t>(flags.rate)) + "/s").c_str()
+                             : "unpaced",
+              flags.births_percent, r.backend.c_str());
+  std::printf("  submitted %lld  accepted %lld  rejected %lld  failed %lld  committed %lld\n",
+              static_cast<long long>(r.submitted), static_cast<long long>(r.accepted),
+              static_cast<long long>(r.rejected), static_cast<long long>(r.failed),
+              static_cast<long long>(r.committed));
+  std::printf("  accepted (receipts)            %10.0f records/s over %.1f s\n", r.accepted_per_s,
+              r.seconds);
+  std::printf("  committed (end to end)         %10.0f records/s\n", r.committed_per_s);
+  if (r.raw_upsert_per_s > 0) {
+    std::printf("  raw batched upsert (ceiling)   %10.0f records/s\n", r.raw_upsert_per_s);
+    std::printf("  end to end / raw upsert        %10.2f\n", r.committed_per_s / r.raw_upsert_per_s);
+  }
+  PrintPercentiles("submit -> receipt", r.submit_to_receipt);
+  PrintPercentiles("submit -> committed", r.submit_to_committed);
+  std::printf("  cpu %.2f cores   rss start %lld MB  peak %lld MB  end %lld MB\n", r.cpu_cores,
+              static_cast<long long>(r.rss_start_kb / 1024), static_cast<long long>(r.rss_peak_kb / 1024),
+              static_cast<long long>(r.rss_end_kb / 1024));
+  if (r.timeline.size() > 1) {
+    std::printf("  timeline:   t(s)  submitted  committed  rss(MB)  cpu  committed p99(ms)\n");
+    for (const auto& s : r.timeline) {
+      std::printf("            %6.0f %10lld %10lld %8lld %4.2f %10.1f\n", s.at_s,
+                  static_cast<long long>(s.submitted), static_cast<long long>(s.committed),
+                  static_cast<long long>(s.rss_kb / 1024), s.cpu_cores, s.committed_p99_ms);
+    }
+  }
+  return r.failed > 0 || r.rejected > 0 ? kExitFailed : 0;
 }
 
 // Exit codes of `crvs backfill`: 0 done (ineligible rows included), 2 bad flags, configuration,
@@ -548,6 +655,38 @@ int RunSimulate(const RootConfig& root) {
   return 0;
 }
 
+// `crvs keys new|list`: the keyring that seals personal data on Kafka (--file, else
+// crypto.keyring_file). Key bytes are never printed.
+struct KeysArgs {
+  std::string file;
+  std::string id;
+  bool activate = false;
+};
+
+enum class KeysAction { kNew, kActivate, kList };
+
+int RunKeys(const RootConfig& root, KeysArgs args, KeysAction action) {
+  if (args.file.empty()) args.file = root.kafka.crypto.keyring_file;
+  if (action == KeysAction::kList) {
+    auto listed = crypto::ListKeys(args.file);
+    if (!listed.ok()) return Fail(listed.status(), kExitConfig);
+    std::printf("%s", listed->c_str());
+    return 0;
+  }
+  if (action == KeysAction::kActivate) {
+    absl::Status st = crypto::ActivateKey(args.file, args.id);
+    if (!st.ok()) return Fail(st, kExitConfig);
+    std::printf("active key of %s: %s\n", args.file.c_str(), args.id.c_str());
+    return 0;
+  }
+  auto added = crypto::AddNewKey(args.file, args.id, args.activate, absl::Now());
+  if (!added.ok()) return Fail(added.status(), kExitConfig);
+  std::printf("%s key %s in %s (mode 0600); active key: %s\n",
+              added->created ? "created" : "added", added->id.c_str(), args.file.c_str(),
+              added->active.c_str());
+  return 0;
+}
+
 void PrintVersion() {
   std::printf("crvs %s\n", CRVS_VERSION);
   std::printf("  grpc %s, protobuf %s, librdkafka %s, sqlite %s\n", grpc::Version().c_str(),
@@ -575,11 +714,13 @@ int main(int argc, char** argv) {
   app.add_option("-s,--set", sources.sets, "override one key: section.key=value (repeatable)");
 
   auto* version = app.add_subcommand("version", "print the version of crvs and its libraries");
+  crvs::auth::CertsCommand certs(app);
   auto* dev = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
       "SQLite, registry, court-source, reconcile, admin, the web console on console.listen) "
-      "until Ctrl-C");
+      "until Ctrl-C; its gRPC services run plaintext (crvs-principal metadata as identity) "
+      "unless <section>.plaintext=false asks for mutual TLS ([tls], see `crvs certs --help`)");
   bool dev_simulate = false;
   dev->add_flag("--simulate", dev_simulate,
                 "also run the traffic simulator against this process's services once they are "
@@ -639,6 +780,40 @@ int main(int argc, char** argv) {
   bench_sink->add_option("--records", bench_records, "death notices to move")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
+  GatewayBenchFlags gateway_bench;
+  auto* bench_gateway = bench->add_subcommand(
+      "gateway",
+      "the whole ingest path from the source's side: clients call the gateway (unary or "
+      "streaming) at a rate and concurrency with a birth/death mix; reports throughput, "
+      "p50/p99/p99.9 of submit->receipt and submit->committed, CPU, RSS, and the database's raw "
+      "batched-upsert rate measured in the same run. Embedded gateway + sink unless --gateway");
+  bench_gateway->add_option("--mode", gateway_bench.mode, "stream (SubmitStream) or unary (Submit)")
+      ->capture_default_str();
+  bench_gateway->add_option("--records", gateway_bench.records, "records to send")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{50000000}));
+  bench_gateway->add_option("--duration", gateway_bench.duration,
+                            "send for this long instead (e.g. 10m, a soak); needs --rate");
+  bench_gateway->add_option("--rate", gateway_bench.rate,
+                            "records per second over all clients; 0 = as fast as accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
+  bench_gateway->add_option("--concurrency", gateway_bench.concurrency,
+                            "client threads: each one stream, or one call at a time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  bench_gateway->add_option("--births-percent", gateway_bench.births_percent,
+                            "share of birth certificates; the rest are death notices")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  bench_gateway->add_option("--gateway", gateway_bench.gateway_address,
+                            "host:port of a running gateway to drive instead of the embedded one "
+                            "(committed latency then reads database.url)");
+  bench_gateway->add_flag("--skip-raw-upsert", gateway_bench.skip_raw_upsert,
+                          "do not measure the database's raw batched-upsert rate");
+  bench_gateway->add_option("--sample-every", gateway_bench.sample_every,
+                            "timeline interval (RSS, CPU, committed, p99 per window)")
+      ->capture_default_str();
   crvs::backfill::BackfillFlags backfill_flags;
   auto* backfill_cmd = app.add_subcommand(
       "backfill",
@@ -743,12 +918,63 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--output", report_flags.output,
                          "write to FILE instead of standard output (csv: also FILE.meta.json)");
   report_cmd->fallthrough();
+  KeysArgs keys_args;
+  auto* keys_cmd = app.add_subcommand(
+      "keys",
+      "the keyring that seals personal data on Kafka (AES-256-GCM): create, activate and list keys "
+      "(key bytes are never printed); see services/crypto/README.md for rotation");
+  keys_cmd->require_subcommand(1);
+  auto* keys_new = keys_cmd->add_subcommand(
+      "new",
+      "add a random 32-byte key to the keyring file (created, mode 0600, with this key active "
+      "if missing)");
+  keys_new->add_option("--file", keys_args.file, "keyring file (default: crypto.keyring_file)");
+  keys_new->add_option("--id", keys_args.id, "key id (default: k + UTC time, e.g. k20260315T101500)");
+  keys_new->add_flag("--activate", keys_args.activate,
+                     "make the new key the one new values are sealed with");
+  auto* keys_activate = keys_cmd->add_subcommand(
+      "activate",
+      "make a key of the ring the one new values are sealed with (once every process's ring "
+      "holds it)");
+  keys_activate->add_option("--file", keys_args.file, "keyring file (default: crypto.keyring_file)");
+  keys_activate->add_option("--id", keys_args.id, "the key id")->required();
+  auto* keys_list = keys_cmd->add_subcommand("list", "the key ids of the keyring file, and the active one");
+  keys_list->add_option("--file", keys_args.file, "keyring file (default: crypto.keyring_file)");
+  for (auto* sub : {keys_cmd, keys_new, keys_activate, keys_list}) sub->fallthrough();
+  auto* audit_cmd = app.add_subcommand(
+      "audit",
+      "the tamper-evident audit trail of the civil-status database (database.url): every "
+      "applied record, dead letter, offset movement, operator action and migration, chained "
+      "by SHA-256");
+  audit_cmd->require_subcommand(1);
+  crvs::store::AuditVerifyFlags audit_verify_flags;
+  auto* audit_verify = audit_cmd->add_subcommand(
+      "verify",
+      "check the whole chain: exit 0 when intact (prints the rows verified and the head "
+      "SEQ:HASH), 3 when a row was edited, deleted, inserted or reordered (names the first "
+      "such row), 1 when the database fails, 2 for a bad flag. Keep the printed head outside "
+      "the database and pass it back with --expect to detect a rewritten chain");
+  audit_verify->add_option("--expect", audit_verify_flags.expect,
+                           "SEQ:HASH printed by an earlier verification: the chain must still "
+                           "hold that row with that hash");
+  audit_verify->add_option("--progress-every", audit_verify_flags.progress_every,
+                           "print progress on stderr every N rows (0: never)")
+      ->capture_default_str();
+  crvs::store::AuditListFlags audit_list_flags;
+  auto* audit_list = audit_cmd->add_subcommand(
+      "list", "print audit rows, oldest first, tab-separated: seq, time, actor, action, "
+              "subject, detail, hash");
+  audit_list->add_option("--since-seq", audit_list_flags.since_seq, "rows after this seq")
+      ->capture_default_str();
+  audit_list->add_option("--limit", audit_list_flags.limit, "at most this many rows (1..10000)")
+      ->capture_default_str();
+  for (auto* sub : {audit_cmd, audit_verify, audit_list}) sub->fallthrough();
   auto* config_cmd = app.add_subcommand("config", "inspect the configuration");
   config_cmd->require_subcommand(1);
   auto* describe = config_cmd->add_subcommand("describe", "every key: type, value, env name, help");
   auto* dump = config_cmd->add_subcommand("dump", "the effective configuration as a TOML file");
   auto* check = config_cmd->add_subcommand("check", "load the configuration; exit 2 if invalid");
-  for (auto* sub : {version, dev, gateway_cmd, sink_cmd, registry_cmd, devbroker, bench, bench_sink, config_cmd, describe, dump, check}) sub->fallthrough();
+  for (auto* sub : {version, dev, gateway_cmd, sink_cmd, registry_cmd, devbroker, bench, bench_sink, bench_gateway, config_cmd, describe, dump, check}) sub->fallthrough();
 
   court_source_cmd->fallthrough();
   reconcile_cmd->fallthrough();
@@ -763,8 +989,14 @@ int main(int argc, char** argv) {
     PrintVersion();
     return 0;
   }
+  if (certs.parsed()) return certs.Run();
 
   RootConfig root;
+  if (dev->parsed()) {
+    // Local development: every service plaintext unless the configuration says otherwise.
+    root.gateway.plaintext = root.registry.plaintext = true;
+    root.reconcile.plaintext = root.admin.plaintext = true;
+  }
   crvs::config::Config config;
   absl::Status loaded = LoadConfig(sources, environ, &root, &config);
   if (!loaded.ok()) return Fail(loaded, kExitConfig);
@@ -782,6 +1014,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (report_cmd->parsed()) return RunReport(root, report_flags);
+  if (audit_verify->parsed()) {
+    return crvs::store::RunAuditVerify(root.database, audit_verify_flags, stdout, stderr);
+  }
+  if (audit_list->parsed()) {
+    return crvs::store::RunAuditList(root.database, audit_list_flags, stdout, stderr);
+  }
+  if (keys_new->parsed()) return RunKeys(root, keys_args, KeysAction::kNew);
+  if (keys_activate->parsed()) return RunKeys(root, keys_args, KeysAction::kActivate);
+  if (keys_list->parsed()) return RunKeys(root, keys_args, KeysAction::kList);
   if (devbroker->parsed()) return RunDevBroker(root);
   if (simulate_cmd->parsed()) return RunSimulate(root);
   if (court_source_cmd->parsed()) {
@@ -793,6 +1034,7 @@ int main(int argc, char** argv) {
   if (backfill_cmd->parsed()) return RunBackfill(root, backfill_flags);
   if (bench_backfill->parsed()) return RunBackfillBench(root, bench_backfill_args);
   if (bench_sink->parsed()) return RunSinkBench(root, bench_records);
+  if (bench_gateway->parsed()) return RunGatewayBench(root, gateway_bench);
   if (bench_reconcile->parsed()) return RunReconcileBench(reconcile_bench);
   if (dev->parsed()) {
     Components all;

@@ -12,6 +12,7 @@
 #include "connectors/court_source/court_source_config.h"
 #include "connectors/registry_sink/sink_config.h"
 #include "services/admin/admin_config.h"
+#include "services/auth/tls_config.h"
 #include "services/console/console_config.h"
 #include "services/backfill/backfill_config.h"
 #include "services/gateway/gateway_config.h"
@@ -38,6 +39,7 @@ struct RootConfig {
   admin::AdminConfig admin;
   console::ConsoleConfig console;
   simulate::SimulateConfig simulate;
+  auth::TlsConfig tls;
 
   void BindTo(config::Config& c) {
     c.Bind("database", &database);
@@ -51,8 +53,10 @@ struct RootConfig {
     c.Bind("simulate", &simulate);
     c.Bind("log", &log);
     c.Bind("kafka", &kafka);
+    c.Bind("crypto", &kafka.crypto);  // carried in KafkaConfig to every producer and consumer
     c.Bind("producer", &producer);
     c.Bind("gateway", &gateway);
+    c.Bind("tls", &tls);
   }
 };
 

@@ -19,6 +19,7 @@
 #include "services/auth/caller.h"
 #include "services/console/embedded_assets.h"
 #include "services/console/json_views.h"
+#include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
 #include "services/platform/metrics_server.h"
 #include "services/platform/status.h"
@@ -518,11 +519,23 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   impl->http_requests = &http_requests;
   impl->backend_calls = &backend_calls;
   impl->deps_sampler = console->sampler_.get();
-  // Plaintext development mode, like the services it calls (issue 8 brings mutual TLS).
-  impl->admin = admin::v1::Admin::NewStub(
-      grpc::CreateChannel(config.admin_address, grpc::InsecureChannelCredentials()));
-  impl->reconcile = reconcile::v1::Reconciliation::NewStub(
-      grpc::CreateChannel(config.reconcile_address, grpc::InsecureChannelCredentials()));
+  // The error says which service the console could not reach securely, and the way out.
+  auto channel = [&](const std::string& address, bool plaintext, const char* section) {
+    auto made = MakeChannel(address, deps.tls, plaintext);
+    if (!made.ok()) {
+      made = absl::Status(made.status().code(),
+                          absl::StrCat("console -> ", address, " (", section,
+                                       ".plaintext=false, mutual TLS): ", made.status().message(),
+                                       "; or ", section, ".plaintext=true if it runs plaintext"));
+    }
+    return made;
+  };
+  CRVS_ASSIGN_OR_RETURN(auto admin_channel,
+                        channel(config.admin_address, deps.admin_plaintext, "admin"));
+  CRVS_ASSIGN_OR_RETURN(auto reconcile_channel,
+                        channel(config.reconcile_address, deps.reconcile_plaintext, "reconcile"));
+  impl->admin = admin::v1::Admin::NewStub(admin_channel);
+  impl->reconcile = reconcile::v1::Reconciliation::NewStub(reconcile_channel);
   impl->deps = std::move(deps);
   Impl* api = impl.get();
   console->impl_ = std::move(impl);

@@ -37,6 +37,7 @@
 #include <thread>
 
 #include "services/console/console_config.h"
+#include "services/auth/tls_config.h"
 #include "services/console/figures.h"
 #include "services/console/sampler.h"
 
@@ -56,6 +57,13 @@ struct ConsoleDeps {
   MetricsFetcher* fetcher = nullptr;
   // Null: absl::Now.
   std::function<absl::Time()> clock;
+  // How to reach Admin and Reconciliation (MakeChannel): plaintext, sending
+  // console.operator as crvs-principal, or mutual TLS with the [tls] certificate, which must
+  // then name an operator ("operator:console"). `crvs console` / `crvs dev` take the
+  // admin.plaintext and reconcile.plaintext of the same configuration.
+  auth::TlsConfig tls;
+  bool admin_plaintext = true;
+  bool reconcile_plaintext = true;
 };
 
 // The topic -> kind map of the default [kafka] topic names' shape, from explicit names.

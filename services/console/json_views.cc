@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "crvs/records/v1/envelope.pb.h"
+#include "services/crypto/payload_cipher.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 
@@ -202,7 +203,14 @@ json DeadLetterDetailJson(const admin::v1::DeadLetter& d) {
   // that parses with no unknown field and carries a record counts as an envelope.
   records::v1::RecordEnvelope envelope;
   std::string why;
-  if (!envelope.ParseFromString(d.payload())) {
+  out["sealed_key_id"] = nullptr;
+  if (auto sealed = crypto::ParseSealed(d.payload())) {
+    // Kept sealed by the sink because it could not open it (DECRYPT): only the key opens it.
+    out["sealed_key_id"] = std::string(sealed->key_id);
+    why = "the payload is sealed with key id '" + std::string(sealed->key_id) +
+          "', which the sink could not open: put that key back in crypto.keyring_file, then "
+          "replay";
+  } else if (!envelope.ParseFromString(d.payload())) {
     why = "the payload is not a serialized RecordEnvelope";
   } else if (!envelope.GetReflection()->GetUnknownFields(envelope).empty()) {
     why = "the payload has fields a RecordEnvelope does not have";

@@ -34,7 +34,8 @@ std::string ConnectorStateName(admin::v1::ConnectorState state);
 nlohmann::json DeadLetterSummaryJson(const admin::v1::DeadLetter& d);
 // A dead letter with key, headers and payload; the payload decoded as a RecordEnvelope
 // ("envelope", protobuf's JSON mapping) when it is one, else "envelope": null and
-// "envelope_error" saying why. Bytes that are not UTF-8 are given in base64 (`*_base64`).
+// "envelope_error" saying why; a payload still sealed (a DECRYPT dead letter) names its key in
+// "sealed_key_id". Bytes that are not UTF-8 are given in base64 (`*_base64`).
 nlohmann::json DeadLetterDetailJson(const admin::v1::DeadLetter& d);
 nlohmann::json ConnectorJson(const admin::v1::ConnectorStatus& c);
 

@@ -22,7 +22,7 @@ double SecondsSince(Clock::time_point start) {
 }
 
 absl::StatusOr<common::v1::Principal> Court(const grpc::CallbackServerContext& context) {
-  auto caller = auth::CallerFromMetadata(context);
+  auto caller = auth::CallerFromContext(context);
   if (!caller.ok()) return caller.status();
   if (caller->kind() != common::v1::PRINCIPAL_KIND_COURT) {
     return absl::PermissionDeniedError("only courts may call CourtIngest; caller is " +
@@ -153,7 +153,11 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
       absl::Status result = failed_;
       if (result.ok() && !st.ok()) result = st;  // everything delivered but the point was not
       if (!result.ok()) {
-        AddErrorInfo(&result, failed_sequence_ ? "RECORD_INVALID" : "NOT_DELIVERED", "crvs-sync",
+        const char* reason = !failed_sequence_ ? "NOT_DELIVERED"
+                             : failed_.code() == absl::StatusCode::kResourceExhausted
+                                 ? "RATE_LIMITED"
+                                 : "RECORD_INVALID";
+        AddErrorInfo(&result, reason, "crvs-sync",
                      {{"sequence", std::to_string(failed_sequence_)},
                       {"last_accepted_sequence", std::to_string(st.ok() ? last : resume_point_)}});
         Finish(ToGrpcStatus(result));
@@ -189,6 +193,11 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
 
 absl::StatusOr<records::v1::RecordEnvelope> CourtIngestService::Prepare(
     const common::v1::Principal& caller, const CourtIngestRequest& request) {
+  if (absl::Status admitted = deps_.limiter->Admit(records::FormatPrincipal(caller));
+      !admitted.ok()) {
+    deps_.metrics->RateLimited("court");
+    return admitted;
+  }
   validation::Context ctx;
   ctx.reference = deps_.reference;
   auto violations = validation::ValidateCourtIngestRequest(request, ctx);

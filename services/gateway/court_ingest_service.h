@@ -3,6 +3,12 @@
 // court's sequence travels as RecordEnvelope.source_sequence, so the database applies a
 // decision's events by the court's order whatever order they arrive in.
 //
+// Identity: auth::CallerFromContext; only courts call, each for its own court_code. Every
+// decision takes a token of the court's rate limit (RateLimiter): Submit over the limit fails
+// with RESOURCE_EXHAUSTED / RATE_LIMITED; on StreamDecisions the stream ends like on a bad
+// request, with that status and the last accepted sequence, once the decisions before it are
+// settled; the court resumes from its resume point later.
+//
 // Thread-safety: gRPC calls the methods concurrently; all state is in thread-safe members.
 #pragma once
 
@@ -11,6 +17,7 @@
 #include "crvs/ingest/v1/court_ingest.grpc.pb.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/rate_limiter.h"
 #include "services/gateway/receipt_book.h"
 #include "services/gateway/resend_inbox.h"
 #include "services/gateway/resume_points.h"
@@ -28,6 +35,7 @@ class CourtIngestService final : public ingest::v1::CourtIngest::CallbackService
     GatewayMetrics* metrics;
     const validation::ReferenceData* reference;
     int stream_max_in_flight;
+    RateLimiter* limiter;
   };
   explicit CourtIngestService(Deps deps) : deps_(deps) {}
 
@@ -47,8 +55,8 @@ class CourtIngestService final : public ingest::v1::CourtIngest::CallbackService
       grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
       ingest::v1::PullResendRequestsResponse* response) override;
 
-  // Validates one request from `caller` (a court, for its own decisions) and builds its
-  // envelope; the error names every bad field.
+  // Takes a rate-limit token for `caller`, validates one request (a court, for its own
+  // decisions) and builds its envelope; the error names every bad field.
   absl::StatusOr<records::v1::RecordEnvelope> Prepare(const common::v1::Principal& caller,
                                                       const ingest::v1::CourtIngestRequest& request);
   const Deps& deps() const { return deps_; }

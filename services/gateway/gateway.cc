@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "services/auth/credentials.h"
 #include "services/platform/logging.h"
+#include "services/platform/status.h"
 
 namespace crvs::gateway {
 
@@ -10,12 +12,18 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         const kafka::KafkaConfig& kafka,
                                                         const kafka::ProducerConfig& producer,
                                                         const std::string& bootstrap_servers,
-                                                        prometheus::Registry& registry) {
-  if (!config.plaintext) {
-    return absl::UnimplementedError(
-        "gateway.plaintext=false: mutual TLS is not available in this version; run plaintext "
-        "behind a TLS-terminating proxy or on a private network");
+                                                        prometheus::Registry& registry,
+                                                        const auth::TlsConfig& tls) {
+  std::vector<FieldViolation> bad;
+  if (config.rate_limit_per_second < 0) {
+    bad.push_back({"gateway.rate_limit_per_second", "must not be negative (0 = no limit)"});
   }
+  if (config.rate_limit_burst < 0) {
+    bad.push_back({"gateway.rate_limit_burst", "must not be negative (0 = one second's worth)"});
+  }
+  if (!bad.empty()) return InvalidArgument(bad);
+  auto credentials = auth::MakeServerCredentials("gateway", config.plaintext, tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<Gateway> g(new Gateway());
   g->config_ = config;
   g->kafka_ = kafka;
@@ -34,17 +42,19 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->resume_points_ = std::move(*points);
   g->book_ = std::make_unique<ReceiptBook>(static_cast<size_t>(config.receipt_cache_entries));
   g->metrics_ = std::make_unique<GatewayMetrics>(registry);
+  g->limiter_ = std::make_unique<RateLimiter>(config.rate_limit_per_second,
+                                              static_cast<double>(config.rate_limit_burst));
   g->pipeline_ = std::make_unique<IngestPipeline>(&g->kafka_, g->producer_.get(), g->book_.get(),
                                                   g->metrics_.get());
   g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_.get(),
-      config.stream_max_in_flight});
+      config.stream_max_in_flight, g->limiter_.get()});
   g->court_ = std::make_unique<CourtIngestService>(CourtIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->resume_points_.get(),
-      g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight});
+      g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight, g->limiter_.get()});
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &g->port_);
+  builder.AddListeningPort(config.listen, *credentials, &g->port_);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(g->health_.get());
   builder.RegisterService(g->court_.get());
@@ -52,8 +62,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   if (g->server_ == nullptr || g->port_ == 0) {
     return absl::UnavailableError("gateway: cannot listen on " + config.listen);
   }
-  logging::Get("gateway")->info("gateway listening address={} port={} plaintext=true",
-                                config.listen, g->port_);
+  logging::Get("gateway")->info(
+      "gateway listening address={} port={} tls={} rate_limit_per_second={}", config.listen,
+      g->port_, config.plaintext ? "off" : "mutual", config.rate_limit_per_second);
   return g;
 }
 

@@ -15,11 +15,13 @@
 
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
+#include "services/auth/tls_config.h"
 #include "services/gateway/gateway_config.h"
 #include "services/gateway/court_ingest_service.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/health_ingest_service.h"
 #include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/rate_limiter.h"
 #include "services/gateway/receipt_book.h"
 #include "services/validation/reference_data.h"
 
@@ -27,11 +29,15 @@ namespace crvs::gateway {
 
 class Gateway {
  public:
+  // Mutual TLS with `tls` unless config.plaintext: FAILED_PRECONDITION naming the tls.* keys
+  // when they are missing, INVALID_ARGUMENT for a bad gateway.* value, UNAVAILABLE when the
+  // listen address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayConfig& config,
                                                         const kafka::KafkaConfig& kafka,
                                                         const kafka::ProducerConfig& producer,
                                                         const std::string& bootstrap_servers,
-                                                        prometheus::Registry& registry);
+                                                        prometheus::Registry& registry,
+                                                        const auth::TlsConfig& tls = {});
   ~Gateway();
   void Stop();
 
@@ -53,6 +59,7 @@ class Gateway {
   std::unique_ptr<ResendInbox> inbox_;
   std::unique_ptr<ResumePoints> resume_points_;
   std::unique_ptr<GatewayMetrics> metrics_;
+  std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<HealthIngestService> health_;
   std::unique_ptr<CourtIngestService> court_;

@@ -20,6 +20,11 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                            .Help("Records Kafka did not confirm (no receipt given)")
                            .Register(registry)
                            .Add({})),
+      rate_limited_(prometheus::BuildCounter()
+                        .Name("crvs_gateway_rate_limited_total")
+                        .Help("Records refused by the per-principal rate limit (nothing "
+                              "produced), by service (health, court)")
+                        .Register(registry)),
       queue_depth_(prometheus::BuildGauge()
                        .Name("crvs_gateway_producer_queue_depth")
                        .Help("Records produced and awaiting Kafka's confirmation")
@@ -31,6 +36,10 @@ void GatewayMetrics::Call(const std::string& method, const std::string& code, do
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   latency_.Add({{"method", method}}, kBuckets).Observe(seconds);
+}
+
+void GatewayMetrics::RateLimited(const std::string& service) {
+  rate_limited_.Add({{"service", service}}).Increment();
 }
 
 void GatewayMetrics::Record(const std::string& kind, const std::string& outcome) {

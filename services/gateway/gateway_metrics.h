@@ -21,6 +21,8 @@ class GatewayMetrics {
   // One record's outcome: accepted, duplicate, rejected or failed.
   void Record(const std::string& kind, const std::string& outcome);
   void DeliveryError() { delivery_errors_.Increment(); }
+  // One record refused by the per-principal rate limit; `service` is health or court.
+  void RateLimited(const std::string& service);
   void SetQueueDepth(double depth) { queue_depth_.Set(depth); }
 
  private:
@@ -28,6 +30,7 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Family<prometheus::Counter>& records_;
   prometheus::Counter& delivery_errors_;
+  prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Gauge& queue_depth_;
 };
 

@@ -52,7 +52,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
  public:
   SubmitStreamReactor(HealthIngestService* service, grpc::CallbackServerContext* context)
       : service_(service) {
-    auto caller = auth::CallerFromMetadata(*context);
+    auto caller = auth::CallerFromContext(*context);
     if (!caller.ok()) {
       Finish(ToGrpcStatus(caller.status()));
       return;
@@ -173,6 +173,12 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
 
 void HealthIngestService::Process(const common::v1::Principal& caller,
                                   const IngestRequest& request, IngestPipeline::Done done) {
+  if (absl::Status admitted = deps_.limiter->Admit(records::FormatPrincipal(caller));
+      !admitted.ok()) {
+    deps_.metrics->RateLimited("health");
+    done(admitted);
+    return;
+  }
   validation::Context ctx;
   ctx.reference = deps_.reference;
   auto violations = validation::ValidateIngestRequest(request, ctx);
@@ -209,7 +215,7 @@ grpc::ServerUnaryReactor* HealthIngestService::Submit(grpc::CallbackServerContex
     metrics->Call("Submit", CodeName(outcome.status().code()), SecondsSince(start));
     reactor->Finish(ToGrpcStatus(outcome.status()));
   };
-  auto caller = auth::CallerFromMetadata(*context);
+  auto caller = auth::CallerFromContext(*context);
   if (!caller.ok()) {
     finish(absl::StatusOr<Receipt>(caller.status()));
     return reactor;
@@ -227,7 +233,7 @@ grpc::ServerUnaryReactor* HealthIngestService::GetReceipt(
     grpc::CallbackServerContext* context, const ingest::v1::GetReceiptRequest* request,
     Receipt* response) {
   auto* reactor = context->DefaultReactor();
-  auto caller = auth::CallerFromMetadata(*context);
+  auto caller = auth::CallerFromContext(*context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -240,7 +246,7 @@ grpc::ServerUnaryReactor* HealthIngestService::PullResendRequests(
     grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
     ingest::v1::PullResendRequestsResponse* response) {
   auto* reactor = context->DefaultReactor();
-  auto caller = auth::CallerFromMetadata(*context);
+  auto caller = auth::CallerFromContext(*context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;

@@ -1,8 +1,13 @@
 // crvs.ingest.v1.HealthIngest over gRPC's callback API: no thread waits for Kafka; the delivery
 // report finishes the call (unary) or writes the receipt (stream).
 //
-// Identity: in plaintext mode the caller names itself in the `crvs-principal` metadata
-// ("facility:BV79001"); a facility may only submit records carrying its own facility code.
+// Identity: auth::CallerFromContext (the client certificate under mutual TLS, the
+// `crvs-principal` metadata in plaintext mode); a facility may only submit records carrying
+// its own facility code (PERMISSION_DENIED otherwise, nothing produced). Every record takes a
+// token of the caller's rate limit first (RateLimiter): a unary Submit over the limit fails
+// with RESOURCE_EXHAUSTED / RATE_LIMITED; a stream record over it gets a FAILED receipt
+// carrying that status (nothing produced, safe to re-send with the same message_id) and the
+// stream goes on.
 //
 // Thread-safety: gRPC calls the methods concurrently; all state is in thread-safe members.
 #pragma once
@@ -13,6 +18,7 @@
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/rate_limiter.h"
 #include "services/gateway/receipt_book.h"
 #include "services/gateway/resend_inbox.h"
 #include "services/validation/reference_data.h"
@@ -28,6 +34,7 @@ class HealthIngestService final : public ingest::v1::HealthIngest::CallbackServi
     GatewayMetrics* metrics;
     const validation::ReferenceData* reference;
     int stream_max_in_flight;
+    RateLimiter* limiter;
   };
   explicit HealthIngestService(Deps deps) : deps_(deps) {}
 

@@ -1,6 +1,7 @@
 // One way to start the synchronous gRPC servers of the registry, reconcile and admin services:
-// plaintext (mutual TLS is issue 8), a thread quota (each call blocks a thread on the
-// database; beyond the quota calls fail with RESOURCE_EXHAUSTED) and a request size limit.
+// mutual TLS from [tls] unless the service's `plaintext` is set (auth::MakeServerCredentials),
+// a thread quota (each call blocks a thread on the database; beyond the quota calls fail with
+// RESOURCE_EXHAUSTED) and a request size limit.
 #pragma once
 
 #include <absl/status/statusor.h>
@@ -9,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "services/auth/credentials.h"
+
 namespace crvs {
 
 struct GrpcServer {
@@ -16,15 +19,20 @@ struct GrpcServer {
   int port = 0;  // the bound port (useful with port 0)
 };
 
-// UNAVAILABLE naming `name` and `listen` when the address cannot be bound.
+// `name` is also the config section (`<name>.plaintext`). FAILED_PRECONDITION / NOT_FOUND
+// naming the tls.* keys when TLS is asked for but not configured; UNAVAILABLE naming `name`
+// and `listen` when the address cannot be bound.
 inline absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& name,
                                                   const std::string& listen, int max_threads,
-                                                  int max_message_bytes, grpc::Service* service) {
+                                                  int max_message_bytes, grpc::Service* service,
+                                                  bool plaintext, const auth::TlsConfig& tls) {
+  auto credentials = auth::MakeServerCredentials(name, plaintext, tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::ResourceQuota quota("crvs-" + name);
   quota.SetMaxThreads(max_threads);
   grpc::ServerBuilder builder;
   GrpcServer out;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &out.port);
+  builder.AddListeningPort(listen, *credentials, &out.port);
   if (max_message_bytes > 0) builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetResourceQuota(quota);
   builder.RegisterService(service);

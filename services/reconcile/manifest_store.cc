@@ -8,6 +8,7 @@
 #include "services/reconcile/coverage.h"
 #include "services/reconcile/manifest_compare.h"
 #include "services/records/records.h"
+#include "services/store/audit.h"
 #include "services/store/record_rules.h"
 #include "services/store/sql.h"
 
@@ -227,7 +228,15 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
     *ack.mutable_summary() = CompareEntries(declared, stored, options);
     *ack.mutable_summary()->mutable_source() = header.source();
     ack.mutable_summary()->set_kind(header.kind());
-    return absl::OkStatus();
+    // Audited in the same transaction, last (store/audit.h): the manifest and its audit row
+    // commit together.
+    return store::AppendAudit(
+        c,
+        {{declared_by, "manifest.declared", absl::StrCat("manifest/", source, "/", header.manifest_id()),
+          absl::StrCat("kind=", kind, " period=", start, "..", end,
+                       " backlog=", backlog ? "true" : "false", " entries=", ack.entries(),
+                       " replaced=", ack.replaced() ? "true" : "false")}},
+        now);
   }));
   return ack;
 }

@@ -28,7 +28,8 @@ inline constexpr int kLastBacklogYear = 2025;
 absl::Status ValidateManifest(const v1::Manifest& header,
                               const std::vector<v1::ManifestEntry>& entries, absl::CivilDay today);
 
-// Stores a validated manifest in one transaction and returns its acknowledgement (summary =
+// Stores a validated manifest in one transaction, with its audit row (manifest.declared by
+// `declared_by`), and returns its acknowledgement (summary =
 // coverage against the database now). FAILED_PRECONDITION when its period overlaps, without
 // being equal to, that of another manifest of the same source, kind and backlog flag.
 absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Manifest& header,

@@ -10,9 +10,10 @@ namespace crvs::reconcile {
 struct ReconcileConfig {
   std::string listen = "127.0.0.1:50053";
   std::string metrics_listen = "127.0.0.1:9467";
-  // Plaintext gRPC trusts the `crvs-principal` metadata as the caller's identity: for local
-  // development only. Production uses mutual TLS (issue 8).
-  bool plaintext = true;
+  // Mutual TLS with the [tls] identity unless set: plaintext gRPC then trusts the
+  // `crvs-principal` metadata as the caller's identity, for local development only
+  // (`crvs dev` and the tests set it).
+  bool plaintext = false;
   int max_message_bytes = 16 * 1024 * 1024;
   int max_threads = 32;
   // Issued-at to first committed: the on-time limit of sync coverage (B3, D4).
@@ -35,7 +36,8 @@ struct ReconcileConfig {
     v("metrics_listen", metrics_listen,
       "host:port serving /metrics, /healthz and /readyz when the reconciler runs alone");
     v("plaintext", plaintext,
-      "plaintext gRPC trusting the crvs-principal metadata as identity: local development only");
+      "true: plaintext gRPC trusting the crvs-principal metadata as identity, local development "
+      "only; false: mutual TLS with the [tls] certificate, callers identified by theirs");
     v("max_message_bytes", max_message_bytes,
       "largest accepted request, in bytes (a manifest chunk of 10,000 entries is about 1 MB)");
     v("max_threads", max_threads,

@@ -1,5 +1,6 @@
 #include "services/reconcile/reconcile_service.h"
 
+#include <absl/strings/escaping.h>
 #include <absl/strings/str_cat.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -368,7 +369,19 @@ grpc::Status ReconcileService::RequestResend(grpc::ServerContext* context,
   return Serve(context, "RequestResend", [&](const common::Principal& caller) -> absl::Status {
     if (!IsOperator(caller)) return Denied(caller, "request re-sends (operators only)");
     CRVS_ASSIGN_OR_RETURN(*response, Resend(*request));
-    return absl::OkStatus();
+    // Audited once published (the request travels over Kafka, not the database). If the
+    // audit fails the operator retries: an open request is reused, not published again.
+    const std::string source = records::FormatPrincipal(request->source());
+    const std::string reason =
+        absl::Utf8SafeCEscape(logging::MaskPersonalIds(request->reason()));
+    std::vector<store::AuditEntry> audit;
+    for (int i = 0; i < request->business_keys_size(); ++i) {
+      audit.push_back({records::FormatPrincipal(caller), "resend.requested",
+                       request->business_keys(i),
+                       absl::StrCat("source=", source, " request_id=", response->request_ids(i),
+                                    " reason=\"", reason, "\"")});
+    }
+    return deps_.store->Audit(audit);
   });
 }
 

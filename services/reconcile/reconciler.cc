@@ -14,12 +14,8 @@ namespace crvs::reconcile {
 
 absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
     const ReconcileConfig& config, const kafka::KafkaConfig& kafka,
-    const kafka::ProducerConfig& producer, const std::string& bootstrap, Deps deps) {
-  if (!config.plaintext) {
-    return absl::UnimplementedError(
-        "reconcile.plaintext=false: mutual TLS is not available in this version; run plaintext "
-        "behind a TLS-terminating proxy or on a private network");
-  }
+    const kafka::ProducerConfig& producer, const std::string& bootstrap, Deps deps,
+    const auth::TlsConfig& tls) {
   std::vector<FieldViolation> bad;
   if (config.max_message_bytes < 1024 * 1024) {
     bad.push_back({"reconcile.max_message_bytes", "must be at least 1048576 (a manifest chunk)"});
@@ -57,7 +53,8 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
       deps.now});
 
   auto server = StartGrpcServer("reconcile", config.listen, config.max_threads,
-                                config.max_message_bytes, r->service_.get());
+                                config.max_message_bytes, r->service_.get(), config.plaintext,
+                                tls);
   if (!server.ok()) return server.status();
   r->server_ = std::move(server->server);
   r->port_ = server->port;
@@ -76,8 +73,8 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
   }
   r->serving_ = true;
   logging::Get("reconcile")
-      ->info("reconciler listening address={} port={} plaintext=true feed_topic={} feed={}",
-             config.listen, r->port_, kafka.topic_indicators,
+      ->info("reconciler listening address={} port={} tls={} feed_topic={} feed={}",
+             config.listen, r->port_, config.plaintext ? "off" : "mutual", kafka.topic_indicators,
              config.feed_interval.count() > 0 ? "on" : "off");
   return r;
 }

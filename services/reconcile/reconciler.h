@@ -19,6 +19,7 @@
 
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
+#include "services/auth/tls_config.h"
 #include "services/gateway/resend_inbox.h"
 #include "services/reconcile/indicator_feed.h"
 #include "services/reconcile/indicators/areas.h"
@@ -36,14 +37,15 @@ class Reconciler {
     std::function<absl::Time()> now = {};  // empty: absl::Now
   };
 
-  // INVALID_ARGUMENT for a bad config value or reference file, UNIMPLEMENTED for
-  // plaintext = false, UNAVAILABLE when the listen address cannot be bound or Kafka is
-  // unreachable.
+  // INVALID_ARGUMENT for a bad config value or reference file, FAILED_PRECONDITION naming the
+  // tls.* keys when plaintext = false and `tls` lacks them, UNAVAILABLE when the listen address
+  // cannot be bound or Kafka is unreachable.
   static absl::StatusOr<std::unique_ptr<Reconciler>> Start(const ReconcileConfig& config,
                                                            const kafka::KafkaConfig& kafka,
                                                            const kafka::ProducerConfig& producer,
                                                            const std::string& bootstrap,
-                                                           Deps deps);
+                                                           Deps deps,
+                                                           const auth::TlsConfig& tls = {});
   ~Reconciler();
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;

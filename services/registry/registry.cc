@@ -11,12 +11,8 @@
 namespace crvs::registry {
 
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Start(const RegistryConfig& config,
-                                                          Deps deps) {
-  if (!config.plaintext) {
-    return absl::UnimplementedError(
-        "registry.plaintext=false: mutual TLS is not available in this version; run plaintext "
-        "behind a TLS-terminating proxy or on a private network");
-  }
+                                                          Deps deps,
+                                                          const auth::TlsConfig& tls) {
   std::vector<FieldViolation> bad;
   if (config.max_message_bytes < 1024) {
     bad.push_back({"registry.max_message_bytes", "must be at least 1024"});
@@ -34,13 +30,14 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Start(const RegistryConfig& 
       RegistryService::Deps{deps.store, deps.reference, r->metrics_.get(), std::move(deps.now)});
 
   auto server = StartGrpcServer("registry", config.listen, config.max_threads,
-                                config.max_message_bytes, r->service_.get());
+                                config.max_message_bytes, r->service_.get(), config.plaintext,
+                                tls);
   if (!server.ok()) return server.status();
   r->server_ = std::move(server->server);
   r->port_ = server->port;
   r->serving_ = true;
-  logging::Get("registry")->info("registry listening address={} port={} plaintext=true",
-                                 config.listen, r->port_);
+  logging::Get("registry")->info("registry listening address={} port={} tls={}", config.listen,
+                                 r->port_, config.plaintext ? "off" : "mutual");
   return r;
 }
 

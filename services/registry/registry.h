@@ -17,6 +17,7 @@
 #include <grpcpp/grpcpp.h>
 #include <prometheus/registry.h>
 
+#include "services/auth/tls_config.h"
 #include "services/registry/registry_config.h"
 #include "services/registry/registry_metrics.h"
 #include "services/registry/registry_service.h"
@@ -34,10 +35,11 @@ class Registry {
     std::function<absl::Time()> now = {};  // the clock; empty: absl::Now
   };
 
-  // INVALID_ARGUMENT for a bad config value, UNIMPLEMENTED for plaintext = false,
-  // UNAVAILABLE when the listen address cannot be bound.
+  // INVALID_ARGUMENT for a bad config value, FAILED_PRECONDITION naming the tls.* keys when
+  // plaintext = false and `tls` lacks them, UNAVAILABLE when the listen address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Registry>> Start(const RegistryConfig& config,
-                                                         Deps deps);
+                                                         Deps deps,
+                                                         const auth::TlsConfig& tls = {});
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;

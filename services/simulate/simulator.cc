@@ -7,7 +7,9 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
 
+#include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
+#include "services/platform/status.h"
 
 namespace crvs::simulate {
 namespace {
@@ -144,13 +146,17 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Start(
     }
   }
   std::unique_ptr<Simulator> sim(new Simulator(config, start));
-  auto gateway = grpc::CreateChannel(config.gateway_address, grpc::InsecureChannelCredentials());
+  // Always plaintext: the simulator speaks as many facilities, courts and registry offices in
+  // turn (crvs-principal metadata), which one client certificate cannot do. Under mutual TLS
+  // the services refuse these connections.
+  const auth::TlsConfig no_tls;
+  CRVS_ASSIGN_OR_RETURN(auto gateway, MakeChannel(config.gateway_address, no_tls, true));
+  CRVS_ASSIGN_OR_RETURN(auto registry, MakeChannel(config.registry_address, no_tls, true));
+  CRVS_ASSIGN_OR_RETURN(auto reconcile, MakeChannel(config.reconcile_address, no_tls, true));
   sim->health_ = ingest::v1::HealthIngest::NewStub(gateway);
   sim->court_ = ingest::v1::CourtIngest::NewStub(gateway);
-  sim->registry_ = registry::v1::Registry::NewStub(
-      grpc::CreateChannel(config.registry_address, grpc::InsecureChannelCredentials()));
-  sim->reconcile_ = reconcile::v1::Reconciliation::NewStub(
-      grpc::CreateChannel(config.reconcile_address, grpc::InsecureChannelCredentials()));
+  sim->registry_ = registry::v1::Registry::NewStub(registry);
+  sim->reconcile_ = reconcile::v1::Reconciliation::NewStub(reconcile);
 
   sim->live_senders_ = config.senders;
   for (int i = 0; i < config.senders; ++i) sim->senders_.push_back(std::make_unique<Sender>());

@@ -3,7 +3,8 @@
 // commune registry offices calling Registry.RecordRegistration, facilities and courts
 // declaring manifests with Reconciliation.DeclareManifest (DeclareManifestStream beyond 20,000
 // entries) — each call carrying its source's identity in the `crvs-principal` metadata
-// (plaintext development deployments; mutual TLS is issue 8).
+// (plaintext development deployments only: under mutual TLS one client certificate could not
+// speak for many sources).
 //
 // Steps are sent at their planned time by `senders` threads; a source is always served by the
 // same thread, so its versions go out in order. Calls wait for the service to be reachable

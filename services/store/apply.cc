@@ -1,14 +1,18 @@
 #include "services/store/apply.h"
 
+#include <absl/strings/escaping.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "services/platform/status.h"
 #include "services/records/records.h"
+#include "services/store/audit.h"
 #include "services/store/record_rules.h"
 
 namespace crvs::store {
@@ -50,6 +54,22 @@ struct AppliedMessage {
 
 using MessageKey = std::pair<std::string, std::string>;  // (source, message_id)
 
+// Where a dead letter came from: its unique (topic, partition, offset).
+using SourcePosition = std::tuple<std::string, int64_t, int64_t>;
+
+// A dead letter this batch means to open, for its audit row once the insert says it is new.
+struct PendingDeadLetter {
+  std::string actor;
+  std::string business_key;
+  std::string error_class;
+};
+
+std::string KafkaPosition(const KafkaMessage& m) {
+  return absl::StrCat("topic=", m.topic_partition.topic.value(),
+                      " partition=", m.topic_partition.partition.value(),
+                      " offset=", m.offset.value());
+}
+
 class BatchApplier {
  public:
   BatchApplier(sql::Connection& c, const ApplyBatch& batch, absl::Time now, int bulk_rows)
@@ -86,14 +106,21 @@ class BatchApplier {
         Bulk("INSERT INTO message_ids (message_id, source, business_key, action, content_hash, "
              "version, committed_at_us) VALUES ",
              7, "", messages_));
-    CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO dead_letters (original_topic, original_partition, original_offset, "
-             "business_key, kafka_key, payload, headers, error_class, error_message, attempts, "
-             "failed_at_us, state, resolved_by, resolution_note) VALUES ",
-             14, " ON CONFLICT (original_topic, original_partition, original_offset) DO NOTHING",
-             dead_letters_));
+    // Only dead letters new to the database come back (a re-applied batch opens none).
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows opened,
+        BulkQuery("INSERT INTO dead_letters (original_topic, original_partition, original_offset, "
+                  "business_key, kafka_key, payload, headers, error_class, error_message, "
+                  "attempts, failed_at_us, state, resolved_by, resolution_note) VALUES ",
+                  14,
+                  " ON CONFLICT (original_topic, original_partition, original_offset) DO NOTHING "
+                  "RETURNING id, original_topic, original_partition, original_offset",
+                  dead_letters_, false));
     CRVS_RETURN_IF_ERROR(UpdatePersons());
     CRVS_RETURN_IF_ERROR(WriteOffsets());
+    AuditDeadLetters(opened);
+    // Last: the audit append holds the chain's head until commit.
+    CRVS_RETURN_IF_ERROR(AppendAudit(c_, audit_, absl::FromUnixMicros(now_us_), bulk_rows_));
     result.committed_at = absl::FromUnixMicros(now_us_);
     return result;
   }
@@ -275,23 +302,39 @@ class BatchApplier {
     }
     applied_[{source, e.message_id()}] =
         AppliedMessage{e.business_key(), e.action(), e.content_hash(), s.version};
+    audit_.push_back(
+        {source, "record.applied", e.business_key(),
+         absl::StrCat("action=", rules::ActionName(e.action()), " outcome=",
+                      std::string(ApplyOutcomeName(outcome)), " version=", s.version,
+                      " message_id=",
+                      absl::Utf8SafeCEscape(e.message_id()), " content_hash=",
+                      absl::BytesToHexString(e.content_hash()), " ", KafkaPosition(m))});
     return {outcome, s.version, "", ""};
   }
 
   RecordResult Conflict(const InboundRecord& r, const KeyState& s, std::string message) {
-    AddDeadLetter(r.message, r.envelope.business_key(), "CONFLICT", message, 1);
+    AddDeadLetter(r.message, r.envelope.business_key(), "CONFLICT", message, 1,
+                  records::FormatPrincipal(r.envelope.source()));
     return {ApplyOutcome::kConflict, s.version, "CONFLICT", std::move(message)};
   }
 
   RecordResult Invalid(const InboundRecord& r, const absl::Status& status) {
     std::string message(status.message());
-    AddDeadLetter(r.message, r.envelope.business_key(), "VALIDATION", message, 1);
+    AddDeadLetter(r.message, r.envelope.business_key(), "VALIDATION", message, 1,
+                  r.envelope.has_source() ? records::FormatPrincipal(r.envelope.source()) : "");
     return {ApplyOutcome::kInvalid, 0, "VALIDATION", std::move(message)};
   }
 
+  // `actor`: the record's source when known, else the consumer group is named.
   void AddDeadLetter(const KafkaMessage& m, const std::string& business_key,
                      const std::string& error_class, const std::string& error_message,
-                     int attempts) {
+                     int attempts, std::string actor = "") {
+    if (actor.empty()) {
+      actor = batch_.group.value().empty() ? "system:store"
+                                           : absl::StrCat("consumer_group:", batch_.group.value());
+    }
+    pending_dead_letters_[{m.topic_partition.topic.value(), m.topic_partition.partition.value(),
+                           m.offset.value()}] = {std::move(actor), business_key, error_class};
     admin::v1::DeadLetter headers;
     for (const auto& h : m.headers) {
       auto* out = headers.add_headers();
@@ -542,14 +585,48 @@ class BatchApplier {
         rows.push_back(std::move(v));
       }
     }
-    return Bulk(
-        "INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, next_offset, "
-        "updated_at_us) VALUES ",
-        5,
-        " ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-        "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
-        "WHERE excluded.next_offset > consumed_offsets.next_offset",
-        rows);
+    // Only offsets that moved come back (a late or repeated commit moves none).
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows moved,
+        BulkQuery("INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
+                  "next_offset, updated_at_us) VALUES ",
+                  5,
+                  " ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+                  "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
+                  "WHERE excluded.next_offset > consumed_offsets.next_offset "
+                  "RETURNING topic, kafka_partition, next_offset",
+                  rows, false));
+    if (moved.empty()) return absl::OkStatus();
+    std::vector<std::string> positions;
+    for (const auto& row : moved) {
+      positions.push_back(
+          absl::StrCat(row[0].AsString(), "[", row[1].AsInt(), "]=", row[2].AsInt()));
+    }
+    std::sort(positions.begin(), positions.end());
+    const std::string group = batch_.group.value();
+    offsets_audit_ = AuditEntry{absl::StrCat("consumer_group:", group), "offsets.committed",
+                                absl::StrCat("consumer_group/", group),
+                                absl::StrCat("next=", absl::StrJoin(positions, ","))};
+    return absl::OkStatus();
+  }
+
+  // Audit rows of the dead letters the insert opened (in id order), then of the offsets.
+  void AuditDeadLetters(const sql::Rows& opened) {
+    std::vector<std::pair<int64_t, const sql::Row*>> by_id;
+    for (const auto& row : opened) by_id.emplace_back(row[0].AsInt(), &row);
+    std::sort(by_id.begin(), by_id.end());
+    for (const auto& [id, row] : by_id) {
+      const sql::Row& r = *row;
+      auto it = pending_dead_letters_.find({r[1].AsString(), r[2].AsInt(), r[3].AsInt()});
+      if (it == pending_dead_letters_.end()) continue;  // cannot happen: we inserted it
+      const PendingDeadLetter& p = it->second;
+      audit_.push_back({p.actor, "dead_letter.opened", absl::StrCat("dead_letter/", id),
+                        absl::StrCat("error_class=", p.error_class, " business_key=",
+                                     absl::Utf8SafeCEscape(p.business_key), " topic=",
+                                     r[1].AsString(), " partition=", r[2].AsInt(),
+                                     " offset=", r[3].AsInt())});
+    }
+    if (offsets_audit_) audit_.push_back(std::move(*offsets_audit_));
   }
 
   sql::Connection& c_;
@@ -560,6 +637,9 @@ class BatchApplier {
   std::map<std::string, KeyState> keys_;  // ordered: rows are written in key order
   std::map<MessageKey, AppliedMessage> applied_;
   std::vector<Value> versions_, messages_, dead_letters_;  // rows to insert, row-major
+  std::map<SourcePosition, PendingDeadLetter> pending_dead_letters_;
+  std::optional<AuditEntry> offsets_audit_;
+  std::vector<AuditEntry> audit_;  // appended last, in this order
 };
 
 }  // namespace

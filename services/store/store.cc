@@ -10,6 +10,7 @@
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/apply.h"
+#include "services/store/audit.h"
 #include "services/store/record_rules.h"
 #include "services/store/schema.h"
 #include "services/store/sql.h"
@@ -230,27 +231,36 @@ absl::Status Store::RecordLostRange(const ConsumerGroup& group, const LostRange&
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   return InTransaction([&]() -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows recorded,
+        connection_->Execute(
+            "INSERT INTO lost_offset_ranges (consumer_group, topic, kafka_partition, "
+            "from_offset, to_offset, detected_at_us) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (consumer_group, topic, kafka_partition, from_offset) "
+            "DO NOTHING RETURNING from_offset",
+            {Value::Text(group.value()), Value::Text(tp.topic.value()),
+             Value::Int(tp.partition.value()), Value::Int(range.from.value()),
+             Value::Int(range.to.value()), Value::Int(absl::ToUnixMicros(range.detected_at))}));
     CRVS_RETURN_IF_ERROR(
         connection_
             ->Execute(
-                "INSERT INTO lost_offset_ranges (consumer_group, topic, kafka_partition, "
-                "from_offset, to_offset, detected_at_us) VALUES ($1, $2, $3, $4, $5, $6) "
-                "ON CONFLICT (consumer_group, topic, kafka_partition, from_offset) "
-                "DO NOTHING",
+                "INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
+                "next_offset, updated_at_us) VALUES ($1, $2, $3, $4, $5) "
+                "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+                "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
+                "WHERE excluded.next_offset > consumed_offsets.next_offset",
                 {Value::Text(group.value()), Value::Text(tp.topic.value()),
-                 Value::Int(tp.partition.value()), Value::Int(range.from.value()),
-                 Value::Int(range.to.value()), Value::Int(absl::ToUnixMicros(range.detected_at))})
+                 Value::Int(tp.partition.value()), Value::Int(range.to.value()),
+                 Value::Int(now_us)})
             .status());
-    return connection_
-        ->Execute(
-            "INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
-            "next_offset, updated_at_us) VALUES ($1, $2, $3, $4, $5) "
-            "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-            "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
-            "WHERE excluded.next_offset > consumed_offsets.next_offset",
-            {Value::Text(group.value()), Value::Text(tp.topic.value()),
-             Value::Int(tp.partition.value()), Value::Int(range.to.value()), Value::Int(now_us)})
-        .status();
+    if (recorded.empty()) return absl::OkStatus();  // recorded before
+    return AppendAudit(
+        *connection_,
+        {{absl::StrCat("consumer_group:", group.value()), "offsets.lost",
+          absl::StrCat("consumer_group/", group.value()),
+          absl::StrCat("topic=", tp.topic.value(), " partition=", tp.partition.value(),
+                       " from=", range.from.value(), " to=", range.to.value())}},
+        absl::FromUnixMicros(now_us));
   });
 }
 
@@ -457,6 +467,7 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
   if (state != admin::DEAD_LETTER_STATE_REPLAYED && state != admin::DEAD_LETTER_STATE_DISCARDED) {
     return InvalidArgument({{"state", "must be REPLAYED or DISCARDED"}});
   }
+  if (resolved_by.empty()) return InvalidArgument({{"resolved_by", "is required (who resolved it)"}});
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   return InTransaction([&]() -> absl::StatusOr<admin::DeadLetter> {
@@ -475,6 +486,19 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
       return absl::FailedPreconditionError(absl::StrCat(
           "dead letter ", id, " is ", admin::DeadLetterState_Name(letter.state()), ", not OPEN"));
     }
+    CRVS_RETURN_IF_ERROR(AppendAudit(
+        *connection_,
+        {{std::string(resolved_by),
+          state == admin::DEAD_LETTER_STATE_REPLAYED ? "dead_letter.replayed"
+                                                     : "dead_letter.discarded",
+          absl::StrCat("dead_letter/", id),
+          absl::StrCat("error_class=", letter.error_class(), " business_key=",
+                       absl::Utf8SafeCEscape(letter.business_key()), " topic=",
+                       letter.original_topic(), " partition=", letter.partition(),
+                       " offset=", letter.offset(), " note=\"",
+                       absl::Utf8SafeCEscape(logging::MaskPersonalIds(letter.resolution_note())),
+                       "\"")}},
+        absl::FromUnixMicros(now_us)));
     return letter;
   });
 }
@@ -482,6 +506,13 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
 absl::Status Store::Transact(const std::function<absl::Status(sql::Connection&)>& body) {
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction([&] { return body(*connection_); });
+}
+
+absl::Status Store::Audit(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction(
+      [&] { return AppendAudit(*connection_, entries, absl::Now(), config_.bulk_rows); });
 }
 
 absl::Status Store::Read(const std::function<absl::Status(sql::Connection&)>& body) {

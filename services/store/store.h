@@ -14,6 +14,11 @@
 // committed — and the caller retries the same call; INVALID_ARGUMENT names a bad argument;
 // INTERNAL / DATA_LOSS are permanent.
 //
+// Audit: every change the store makes (applied record versions, dead letters opened and
+// resolved, offsets committed or lost, migrations) appends a row to the SHA-256 hash-chained
+// audit trail in the same transaction (services/store/audit.h); services writing through
+// Transact append theirs with AppendAudit.
+//
 // Thread-safety: a Store is thread-safe; calls are serialized on its one connection. Open a
 // Store per worker thread for parallel writers (PostgreSQL).
 #pragma once
@@ -36,6 +41,7 @@
 #include "crvs/admin/v1/admin.pb.h"
 #include "crvs/records/v1/envelope.pb.h"
 #include "crvs/registry/v1/registry.pb.h"
+#include "services/store/audit.h"
 #include "services/store/database_config.h"
 
 namespace crvs::store {
@@ -251,8 +257,10 @@ class Store {
   // NOT_FOUND for an unknown id.
   absl::StatusOr<admin::v1::DeadLetter> GetDeadLetter(int64_t id);
   absl::StatusOr<DeadLetterPage> ListDeadLetters(const DeadLetterQuery& query);
-  // Moves an OPEN dead letter to REPLAYED or DISCARDED with who and why. NOT_FOUND;
-  // FAILED_PRECONDITION if it is not OPEN; INVALID_ARGUMENT for another target state.
+  // Moves an OPEN dead letter to REPLAYED or DISCARDED with who and why, and audits it
+  // (dead_letter.replayed / dead_letter.discarded, actor `resolved_by`). NOT_FOUND;
+  // FAILED_PRECONDITION if it is not OPEN; INVALID_ARGUMENT for another target state or an
+  // empty resolved_by.
   absl::StatusOr<admin::v1::DeadLetter> ResolveDeadLetter(int64_t id,
                                                           admin::v1::DeadLetterState state,
                                                           std::string_view resolved_by,
@@ -264,6 +272,11 @@ class Store {
   // other call: Transact inside one transaction (rolled back when `body` fails), Read without
   // one (each statement sees committed data). The connection is re-established first if lost.
   absl::Status Transact(const std::function<absl::Status(sql::Connection&)>& body);
+  // Appends audit rows in a transaction of their own: for actions that change nothing in the
+  // database (pausing a connector, a re-send request sent over Kafka) or whose change was
+  // committed by code that does not audit. A change made in Transact audits inside it
+  // (AppendAudit, last).
+  absl::Status Audit(const std::vector<AuditEntry>& entries);
   absl::Status Read(const std::function<absl::Status(sql::Connection&)>& body);
 
  private:

@@ -16,6 +16,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "connectors/kafka/embedded_broker.h"
+#include "connectors/kafka/kafka_config.h"
+
 namespace crvs::e2e {
 
 std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
@@ -33,7 +36,7 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-Pipeline::Pipeline(Backend backend, int partitions) : backend_(backend) {
+Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers) : backend_(backend) {
   char tmpl[] = "/tmp/crvs-e2e-XXXXXX";
   dir_ = mkdtemp(tmpl);
   if (backend == Backend::kSqlite) {
@@ -45,6 +48,16 @@ Pipeline::Pipeline(Backend backend, int partitions) : backend_(backend) {
     auto uri = postgres_->CreateDatabase("crvs");
     if (!uri.ok()) throw std::runtime_error(std::string(uri.status().message()));
     database_url_ = *uri;
+  }
+  if (in_process_brokers > 0) {
+    // The product's topics (as `crvs devbroker` creates them, bar the court's input topic,
+    // which the mock cluster creates when first used).
+    auto broker = kafka::EmbeddedBroker::Start(
+        {in_process_brokers, partitions, kafka::KafkaConfig{}.AllTopics()});
+    if (!broker.ok()) throw std::runtime_error(std::string(broker.status().message()));
+    embedded_broker_ = std::move(*broker);
+    bootstrap_ = embedded_broker_->bootstrap_servers();
+    return;
   }
   broker_ = std::make_unique<testing::Subprocess>(
       CrvsArgs({"--set", "kafka.embedded_partitions=" + std::to_string(partitions), "devbroker"}));
@@ -59,6 +72,7 @@ Pipeline::~Pipeline() {
   court_sources_.clear();
   sinks_.clear();
   broker_.reset();
+  embedded_broker_.reset();
   postgres_.reset();
   testing::RunProgram({"rm", "-rf", dir_});
 }
@@ -73,11 +87,23 @@ std::vector<std::string> Pipeline::CrvsArgs(const std::vector<std::string>& extr
   return args;
 }
 
-void Pipeline::StartGateway() {
+void Pipeline::StartGateway(const std::vector<std::string>& settings) {
   gateway_port_ = FreePort();
-  gateway_ = std::make_unique<testing::Subprocess>(
-      CrvsArgs({"--set", "gateway.listen=127.0.0.1:" + std::to_string(gateway_port_), "--set",
-                "gateway.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "gateway"}));
+  gateway_settings_ = settings;
+  RestartGateway();
+}
+
+void Pipeline::KillGateway() { gateway_->Stop(SIGKILL); }
+
+void Pipeline::RestartGateway() {
+  gateway_.reset();
+  std::vector<std::string> extra = {
+      "--set", "gateway.listen=127.0.0.1:" + std::to_string(gateway_port_), "--set",
+      "gateway.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
+      "gateway.plaintext=true"};
+  for (const auto& s : gateway_settings_) extra.insert(extra.end(), {"--set", s});
+  extra.push_back("gateway");
+  gateway_ = std::make_unique<testing::Subprocess>(CrvsArgs(extra));
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_port_),
                                      grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
@@ -85,11 +111,14 @@ void Pipeline::StartGateway() {
   }
 }
 
-int Pipeline::StartSink() {
+int Pipeline::StartSink(const std::vector<std::string>& settings) {
   int port = FreePort();
-  sinks_.push_back(std::make_unique<testing::Subprocess>(
-      CrvsArgs({"--set", "sink.metrics_listen=127.0.0.1:" + std::to_string(port), "--set",
-                "sink.session_timeout=3s", "sink"})));
+  std::vector<std::string> extra = {"--set",
+                                    "sink.metrics_listen=127.0.0.1:" + std::to_string(port),
+                                    "--set", "sink.session_timeout=3s"};
+  for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
+  extra.push_back("sink");
+  sinks_.push_back(std::make_unique<testing::Subprocess>(CrvsArgs(extra)));
   sink_metrics_ports_.push_back(port);
   return static_cast<int>(sinks_.size()) - 1;
 }
@@ -131,7 +160,8 @@ int Pipeline::StartRegistry() {
   int port = FreePort();
   registry_ = std::make_unique<testing::Subprocess>(
       CrvsArgs({"--set", "registry.listen=127.0.0.1:" + std::to_string(port), "--set",
-                "registry.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "registry"}));
+                "registry.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
+                "registry.plaintext=true", "registry"}));
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                      grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
@@ -144,7 +174,8 @@ int Pipeline::StartReconcile(const std::vector<std::string>& settings) {
   int port = FreePort();
   std::vector<std::string> extra = {
       "--set", "reconcile.listen=127.0.0.1:" + std::to_string(port), "--set",
-      "reconcile.metrics_listen=127.0.0.1:" + std::to_string(FreePort())};
+      "reconcile.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
+      "reconcile.plaintext=true"};
   for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
   extra.push_back("reconcile");
   reconcile_ = std::make_unique<testing::Subprocess>(CrvsArgs(extra));

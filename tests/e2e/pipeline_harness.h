@@ -14,6 +14,10 @@
 #include "tests/support/postgres_server.h"
 #include "tests/support/subprocess.h"
 
+namespace crvs::kafka {
+class EmbeddedBroker;
+}  // namespace crvs::kafka
+
 namespace crvs::e2e {
 
 enum class Backend { kSqlite, kPostgres };
@@ -25,12 +29,22 @@ int FreePort();
 class Pipeline {
  public:
   // Starts the broker (with `partitions` per topic) and the database; no services yet.
-  explicit Pipeline(Backend backend, int partitions = 6);
+  // in_process_brokers = 0: the broker is a `crvs devbroker` process; N > 0: an embedded
+  // mock cluster of N brokers inside the test process, reachable through broker() for fault
+  // injection (brokers down, request errors, leader moves).
+  explicit Pipeline(Backend backend, int partitions = 6, int in_process_brokers = 0);
   ~Pipeline();
 
-  void StartGateway();
-  // Starts one more sink process; returns its index.
-  int StartSink();
+  // Starts `crvs gateway` with extra `--set section.key=value` settings (kept for
+  // RestartGateway).
+  void StartGateway(const std::vector<std::string>& settings = {});
+  // kill -9 of the gateway: receipts in flight are never sent.
+  void KillGateway();
+  // Starts the gateway again on the same port with the same settings (after KillGateway).
+  void RestartGateway();
+  // Starts one more sink process with extra `--set section.key=value` settings; returns its
+  // index.
+  int StartSink(const std::vector<std::string>& settings = {});
   // kill -9 of sink `index` (no chance to commit or leave the group).
   void KillSink(int index);
   void StopSink(int index);
@@ -75,6 +89,8 @@ class Pipeline {
   const std::string& bootstrap() const { return bootstrap_; }
   const std::string& database_url() const { return database_url_; }
   testing::PostgresServer* postgres() { return postgres_.get(); }
+  // The in-process broker (nullptr when the broker is a `crvs devbroker` process).
+  kafka::EmbeddedBroker* broker() { return embedded_broker_.get(); }
 
  private:
   std::vector<std::string> CrvsArgs(const std::vector<std::string>& extra) const;
@@ -83,6 +99,8 @@ class Pipeline {
   std::string dir_;
   std::unique_ptr<testing::PostgresServer> postgres_;
   std::unique_ptr<testing::Subprocess> broker_;
+  std::unique_ptr<kafka::EmbeddedBroker> embedded_broker_;
+  std::vector<std::string> gateway_settings_;
   std::unique_ptr<testing::Subprocess> gateway_;
   std::vector<std::unique_ptr<testing::Subprocess>> sinks_;
   std::vector<int> sink_metrics_ports_;

@@ -77,6 +77,7 @@ class AdminTest : public ::testing::Test {
     producer_ = std::move(*producer);
     admin::AdminConfig config;
     config.listen = "127.0.0.1:0";
+    config.plaintext = true;
     auto admin = admin::Admin::Start(config, kafka_, {}, broker_->bootstrap_servers(),
                                      {store_.get(), &metrics_, sink_.group_id, "crvs-court-source",
                                       "court.cdc"});

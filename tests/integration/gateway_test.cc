@@ -16,6 +16,7 @@
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
 #include <google/rpc/error_details.pb.h>
 #include <google/rpc/status.pb.h>
+#include "services/crypto/payload_cipher.h"
 #include "services/gateway/gateway.h"
 #include "services/platform/metrics_server.h"
 #include "services/records/records.h"
@@ -51,6 +52,7 @@ class GatewayTest : public ::testing::Test {
     broker_ = std::move(*broker);
     gateway::GatewayConfig config;
     config.listen = "127.0.0.1:0";
+    config.plaintext = true;
     kafka::ProducerConfig producer;
     producer.queue_max_messages = queue_max_messages;
     producer.delivery_timeout = config::Duration(delivery_timeout_ms);
@@ -166,12 +168,18 @@ TEST_F(GatewayTest, KcatReadsWhatTheGatewayWrote) {
                                   "crvs.records.v1.RecordEnvelope;v=1,crvs-source=facility:BV01002,"
                                   "crvs-message-id=his-0,"));
   EXPECT_THAT(lines[2], HasSubstr("death/BV01002/GBT-2026-100002|"));
-  // The payload kcat prints is the protobuf envelope, decodable by any protobuf client.
+  // The payload kcat prints is the sealed envelope (no personal ID on the broker); with the key
+  // it opens to the protobuf envelope, decodable by any protobuf client.
+  const testing::ReadMessage first = Deaths()[0];
   auto raw = testing::RunProgram({"kcat", "-C", "-b", broker_->bootstrap_servers(), "-t",
-                                  kafka_.topic_deaths, "-p", std::to_string(Deaths()[0].partition),
+                                  kafka_.topic_deaths, "-p", std::to_string(first.partition),
                                   "-o", "beginning", "-c", "1", "-e", "-q", "-f", "%s"});
+  ASSERT_TRUE(crypto::IsSealed(raw.out));
+  EXPECT_EQ(raw.out.find("001052003456"), std::string::npos);
+  auto opened = crypto::PayloadCipher(crypto::Keyring::Development()).Open(raw.out, first.key);
+  ASSERT_TRUE(opened.ok()) << opened.status();
   records::v1::RecordEnvelope envelope;
-  ASSERT_TRUE(envelope.ParseFromString(raw.out));
+  ASSERT_TRUE(envelope.ParseFromString(*opened));
   EXPECT_EQ(envelope.kind(), records::v1::RECORD_KIND_DEATH_NOTICE);
 }
 
@@ -440,6 +448,7 @@ TEST_F(CourtStreamTest, StreamIsResumableFromTheDurableResumePoint) {
   gateway_.reset();
   gateway::GatewayConfig config;
   config.listen = "127.0.0.1:0";
+  config.plaintext = true;
   auto gw = gateway::Gateway::Start(config, kafka_, {}, broker_->bootstrap_servers(), registry_);
   ASSERT_TRUE(gw.ok()) << gw.status();
   gateway_ = std::move(*gw);

@@ -522,6 +522,10 @@ TEST(PrometheusMetrics, StandaloneServiceEndpointsPassPromtoolLint) {
                    std::vector<std::string> sets) {
     int metrics = e2e::FreePort();
     sets.push_back(section + ".metrics_listen=" + Address(metrics));
+    // Development deployment: plaintext gRPC (this binary's default may be mutual TLS).
+    for (const char* s : {"gateway", "registry", "reconcile", "admin"}) {
+      if (keys.count(std::string(s) + ".plaintext")) sets.push_back(std::string(s) + ".plaintext=true");
+    }
     if (keys.count(section + ".listen")) {
       grpc_ports[name] = e2e::FreePort();
       sets.push_back(section + ".listen=" + Address(grpc_ports[name]));
@@ -552,6 +556,10 @@ TEST(PrometheusMetrics, StandaloneServiceEndpointsPassPromtoolLint) {
     }
     if (grpc_ports.count("admin"))
       sets.push_back("console.admin_address=" + Address(grpc_ports["admin"]));
+    // The services it calls run plaintext.
+    for (const char* s : {"admin", "reconcile"}) {
+      if (keys.count(std::string(s) + ".plaintext")) sets.push_back(std::string(s) + ".plaintext=true");
+    }
     services.push_back({"console", port, crvs(sets, "console")});
   }
 

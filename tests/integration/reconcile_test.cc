@@ -87,6 +87,7 @@ class ReconcileTest : public ::testing::Test {
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = std::move(*broker);
     config_.listen = "127.0.0.1:0";
+    config_.plaintext = true;
     config_.feed_interval = std::chrono::milliseconds(200);
     auto reconciler = reconcile::Reconciler::Start(config_, kafka_, {}, broker_->bootstrap_servers(),
                                                    {store_.get(), &metrics_});

@@ -213,6 +213,7 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
 
     registry::RegistryConfig config;
     config.listen = "127.0.0.1:0";
+    config.plaintext = true;
     auto r = registry::Registry::Start(
         config, {store_.get(), &validation::ReferenceData::Default(), &metrics_, TestNow});
     ASSERT_TRUE(r.ok()) << r.status();
@@ -745,11 +746,14 @@ TEST(RegistryComponentTest, RejectsBadConfigurationNamingTheKey) {
   EXPECT_THAT(r, fx::StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(fx::ViolatedFields(r.status()), ElementsAre("registry.max_message_bytes"));
 
+  // Mutual TLS (the default) without a [tls] identity: the error names the missing keys.
   config.max_message_bytes = 1 << 20;
   config.plaintext = false;
-  EXPECT_THAT(registry::Registry::Start(
-                  config, {store->get(), &validation::ReferenceData::Default(), &metrics}),
-              fx::StatusIs(absl::StatusCode::kUnimplemented));
+  auto tls = registry::Registry::Start(
+      config, {store->get(), &validation::ReferenceData::Default(), &metrics});
+  EXPECT_THAT(tls, fx::StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(tls.status().message()),
+              ::testing::HasSubstr("tls.ca_file, tls.cert_file, tls.key_file"));
 }
 
 TEST(RegistryComponentTest, StopsServingOnStop) {
@@ -759,6 +763,7 @@ TEST(RegistryComponentTest, StopsServingOnStop) {
   prometheus::Registry metrics;
   registry::RegistryConfig config;
   config.listen = "127.0.0.1:0";
+  config.plaintext = true;
   auto r = registry::Registry::Start(
       config, {store->get(), &validation::ReferenceData::Default(), &metrics});
   ASSERT_TRUE(r.ok()) << r.status();

@@ -1,5 +1,7 @@
 // Test-side independent consumer: reads every message of a topic, all partitions, from the
-// beginning to the current end, with plain librdkafka (no crvs code on the read path).
+// beginning to the current end, with plain librdkafka (no crvs code on the read path). Values
+// sealed with the development key (what components seal with when crypto.keyring_file is
+// empty, as in most tests) are given opened too.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -10,11 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "services/crypto/payload_cipher.h"
+
 namespace crvs::testing {
 
 struct ReadMessage {
   std::string key;
-  std::string value;
+  std::string raw_value;  // the bytes on the broker
+  std::string value;      // raw_value, opened if it is sealed with the development key
   std::map<std::string, std::string> headers;
   int32_t partition = -1;
   int64_t offset = -1;
@@ -59,7 +64,11 @@ inline std::vector<ReadMessage> ReadTopic(const std::string& bootstrap, const st
     } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ReadMessage r;
       r.key.assign(static_cast<const char*>(m->key), m->key_len);
-      r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.raw_value.assign(static_cast<const char*>(m->payload), m->len);
+      static const crypto::PayloadCipher development(crypto::Keyring::Development());
+      auto opened = crypto::IsSealed(r.raw_value) ? development.Open(r.raw_value, r.key)
+                                                  : absl::StatusOr<std::string>(r.raw_value);
+      r.value = opened.ok() ? *opened : r.raw_value;
       r.partition = m->partition;
       r.offset = m->offset;
       rd_kafka_headers_t* hdrs = nullptr;
