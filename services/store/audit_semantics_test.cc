@@ -36,19 +36,8 @@ constexpr char kDeaths[] = "crvs.death-notices.v1";
 constexpr char kBirths[] = "crvs.birth-certificates.v1";
 const ConsumerGroup kGroup("registry-sink");
 
-class AuditTest : public ::testing::TestWithParam<Backend> {
+class AuditTest : public StoreOnBackend {
  protected:
-  void SetUp() override {
-    db_ = GetParam().make();
-    ASSERT_NE(db_, nullptr);
-    auto store = Store::Open(db_->config());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto raw = sql::Connect(db_->config());
-    ASSERT_TRUE(raw.ok()) << raw.status();
-    raw_ = std::move(*raw);
-  }
-
   // A sink batch of death notices GBT-<first>.. on partition 0, offsets from `offset`.
   ApplyBatch Deaths(int first, int count, int64_t offset) {
     ApplyBatch b;
@@ -119,9 +108,6 @@ class AuditTest : public ::testing::TestWithParam<Backend> {
     for (int b = 0; b < 3; ++b) MustApply(Deaths(1 + 3 * b, 3, 3 * b));
   }
 
-  std::unique_ptr<TestDatabase> db_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<sql::Connection> raw_;
 };
 
 TEST_P(AuditTest, ANewDatabaseStartsTheChainWithItsMigrations) {

@@ -45,25 +45,8 @@ constexpr char kMotherId[] = "079194001234";
 constexpr char kFatherId[] = "001090005678";
 constexpr char kDeceasedId[] = "001052003456";
 
-class StoreSemanticsTest : public ::testing::TestWithParam<Backend> {
+class StoreSemanticsTest : public StoreOnBackend {
  protected:
-  void SetUp() override {
-    db_ = GetParam().make();
-    ASSERT_NE(db_, nullptr);
-    auto store = Store::Open(db_->config());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto raw = sql::Connect(db_->config());
-    ASSERT_TRUE(raw.ok()) << raw.status();
-    raw_ = std::move(*raw);
-  }
-
-  void TearDown() override {
-    raw_.reset();
-    store_.reset();
-    db_.reset();
-  }
-
   // The next message on the topic of the envelope's kind (partition 0).
   InboundRecord Next(const v1::RecordEnvelope& e) {
     std::string topic = e.kind() == v1::RECORD_KIND_BIRTH_CERTIFICATE  ? kBirths
@@ -167,9 +150,6 @@ class StoreSemanticsTest : public ::testing::TestWithParam<Backend> {
     return page.ok() ? page->dead_letters : std::vector<admin::DeadLetter>{};
   }
 
-  std::unique_ptr<TestDatabase> db_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<sql::Connection> raw_;  // a second connection, for checks and fault setup
   std::map<std::string, int64_t> next_offset_;
 };
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "services/store/database_config.h"
+#include "services/store/sql.h"
+#include "services/store/store.h"
 
 namespace crvs::store::testing {
 
@@ -43,5 +45,31 @@ inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.n
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param.name;
 }
+
+// A fresh database of the test's backend, opened (migrated) as a Store, plus a second raw
+// connection for checks and fault setup. Base of the store's parameterized tests.
+class StoreOnBackend : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().make();
+    ASSERT_NE(db_, nullptr);
+    auto store = Store::Open(db_->config());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto raw = sql::Connect(db_->config());
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    raw_ = std::move(*raw);
+  }
+
+  void TearDown() override {
+    raw_.reset();
+    store_.reset();
+    db_.reset();
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<sql::Connection> raw_;
+};
 
 }  // namespace crvs::store::testing
