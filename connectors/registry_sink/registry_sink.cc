@@ -20,6 +20,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long a query of a partition's log bounds may take before we treat them as unknown.
+constexpr int kWatermarkTimeoutMs = 5000;
+// Pause before fetching again when the log bounds or the database were unavailable, so that a
+// partition that keeps failing does not spin.
+constexpr auto kRetryPause = std::chrono::milliseconds(200);
+// How often the count of unacknowledged offset alarms (readiness) is read from the database;
+// an operator's acknowledgement shows within this.
+constexpr auto kAlarmRefresh = std::chrono::seconds(2);
+
 auto Log() {
   static auto log = logging::Get("sink");
   return log;
@@ -113,13 +122,32 @@ void RegistrySink::Stop() {
 }
 
 std::string RegistrySink::NotReady() const {
+  std::string why;
   int failures = consecutive_failures_.load();
-  return failures >= 3 ? "database writes failing (" + std::to_string(failures) + " attempts)" : "";
+  if (failures >= 3) why = "database writes failing (" + std::to_string(failures) + " attempts)";
+  int64_t alarms = unacknowledged_alarms_.load();
+  if (alarms > 0) {
+    if (!why.empty()) why += "; ";
+    why += std::to_string(alarms) +
+           " offset alarm(s) not acknowledged: a partition's log was reset or records expired "
+           "unread (crvs admin: ListOffsetAlarms / AcknowledgeOffsetAlarm, or the console)";
+  }
+  return why;
+}
+
+void RegistrySink::RefreshAlarms() {
+  auto n = deps_.store->CountUnacknowledgedAlarms(batch_.group);
+  if (!n.ok()) return;  // keep the last count; the database being down shows elsewhere
+  unacknowledged_alarms_.store(*n);
+  metrics_->UnacknowledgedAlarms(static_cast<double>(*n));
+  alarms_read_ = Clock::now();
 }
 
 void RegistrySink::Run() {
   batch_started_ = Clock::now();
+  RefreshAlarms();
   while (!stop_.load()) {
+    if (Clock::now() >= alarms_read_ + kAlarmRefresh) RefreshAlarms();
     const bool want_paused = paused_.load();
     if (want_paused != fetch_paused_ && kafka::SetFetchPaused(consumer_, want_paused)) {
       fetch_paused_ = want_paused;
@@ -155,9 +183,18 @@ void RegistrySink::Run() {
 }
 
 void RegistrySink::Add(rd_kafka_message_t* m) {
-  if (batch_.records.empty() && batch_.failures.empty()) batch_started_ = Clock::now();
   store::KafkaMessage message = ToKafkaMessage(m);
   store::TopicPartition tp = message.topic_partition;
+  const int64_t fingerprint = store::MessageFingerprint(message.key, message.value);
+  if (auto v = verify_.find(tp); v != verify_.end()) {
+    // The first message after (re)positioning at stored - 1: is it the one we applied last?
+    const auto [stored, expected] = v->second;
+    verify_.erase(v);
+    if (message.offset.value() == stored - 1 && fingerprint == expected) return;  // same log
+    LogReplaced(tp, stored, message.offset.value());
+    return;
+  }
+  if (batch_.records.empty() && batch_.failures.empty()) batch_started_ = Clock::now();
   int64_t next = message.offset.value() + 1;
   absl::Time event_time = absl::InfinitePast();
   Decoded decoded =
@@ -175,15 +212,16 @@ void RegistrySink::Add(rd_kafka_message_t* m) {
     batch_.failures.push_back(std::move(failure));
   }
   auto& pos = batch_positions_[tp];
-  pos.first = next;
-  if (event_time != absl::InfinitePast()) pos.second = event_time;
+  pos.next = next;
+  pos.fingerprint = fingerprint;
+  if (event_time != absl::InfinitePast()) pos.event_time = event_time;
 }
 
 bool RegistrySink::Flush() {
   if (batch_.records.empty() && batch_.failures.empty()) return true;
   batch_.offsets.clear();
   for (const auto& [tp, pos] : batch_positions_) {
-    batch_.offsets.push_back({tp, store::Offset(pos.first)});
+    batch_.offsets.push_back({tp, store::Offset(pos.next), pos.fingerprint});
   }
   auto started = Clock::now();
   Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
@@ -294,8 +332,8 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
     auto it = batch_positions_.find(o.topic_partition);
     if (messages == 0) {
       seconds = 0;  // caught up: nothing is waiting
-    } else if (it != batch_positions_.end() && it->second.second != absl::Time()) {
-      seconds = absl::ToDoubleSeconds(committed_at - it->second.second);
+    } else if (it != batch_positions_.end() && it->second.event_time != absl::Time()) {
+      seconds = absl::ToDoubleSeconds(committed_at - it->second.event_time);
     }
     metrics_->Lag(topic, partition, messages, seconds);
   }
@@ -316,109 +354,136 @@ void RegistrySink::OnRebalance(int err, rd_kafka_topic_partition_list_t* partiti
 }
 
 void RegistrySink::Assign(rd_kafka_topic_partition_list_t* partitions) {
-  std::map<std::string, std::map<store::Partition, store::Offset>> stored;
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];
-    std::string topic = tp.topic;
-    if (!stored.count(topic)) {
-      Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
-      while (true) {
-        auto offsets = deps_.store->LoadOffsets(batch_.group, store::Topic(topic));
-        if (offsets.ok()) {
-          stored[topic] = *offsets;
-          break;
-        }
-        Log()->error("cannot load stored offsets topic={} error={}", topic,
-                     std::string(offsets.status().message()));
-        if (stop_.load()) return;
-        backoff.Sleep(stop_);
-      }
-    }
-    auto it = stored[topic].find(store::Partition(tp.partition));
-    int64_t position = it == stored[topic].end() ? 0 : it->second.value();
-    int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(consumer_, tp.topic, tp.partition, &low, &high, 5000) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        position < low) {
-      HandleOffsetOutOfRange(topic, tp.partition);  // records the range, moves the position
-      auto again = deps_.store->LoadOffsets(batch_.group, store::Topic(topic));
-      if (again.ok()) stored[topic] = *again;
-      auto moved = stored[topic].find(store::Partition(tp.partition));
-      position = moved == stored[topic].end() ? low : moved->second.value();
-    }
-    tp.offset = position;
+    tp.offset = StartPosition(tp.topic, tp.partition);
   }
   rd_kafka_assign(consumer_, partitions);
   if (fetch_paused_) rd_kafka_pause_partitions(consumer_, partitions);
   Log()->info("partitions assigned count={}", partitions->cnt);
 }
 
+int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition) {
+  const store::TopicPartition tp{store::Topic(topic), store::Partition(partition)};
+  verify_.erase(tp);
+  std::optional<store::StoredPosition> stored;
+  Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
+  while (true) {
+    auto positions = deps_.store->LoadPositions(batch_.group, tp.topic);
+    if (positions.ok()) {
+      auto it = positions->find(tp.partition);
+      if (it != positions->end()) stored = it->second;
+      break;
+    }
+    Log()->error("cannot load stored offsets topic={} error={}", topic,
+                 std::string(positions.status().message()));
+    if (stop_.load()) return 0;  // not fetched: the consumer closes
+    backoff.Sleep(stop_);
+  }
+  // None stored: from the very first offset (out of range if it expired: handled below).
+  const int64_t position = stored ? stored->next_offset.value() : 0;
+  int64_t low = 0, high = 0;
+  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high,
+                                       kWatermarkTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Leader unknown for now: fetch from the stored position; if it is out of range the error
+    // comes back and this runs again.
+    Log()->warn("log bounds unavailable topic={} partition={}: fetching from the stored "
+                "position {}",
+                topic, partition, position);
+    std::this_thread::sleep_for(kRetryPause);
+    return Verified(tp, position, stored);
+  }
+  if (position > high) {
+    // The log ends before what we already applied: the topic was re-created, the in-memory
+    // broker restarted, or a leader lost records. Re-read the new log from its start.
+    if (RecordReset(tp, position, low, high, "BEYOND_LOG_END")) return low;
+    std::this_thread::sleep_for(kRetryPause);
+    return position;  // out of range again, and this runs again
+  }
+  if (position < low) {
+    store::LostRange range{tp, store::Offset(position), store::Offset(low), absl::Now()};
+    absl::Status st = deps_.store->RecordLostRange(batch_.group, range);
+    metrics_->BehindLogStart(topic, partition, static_cast<double>(low - position));
+    Log()->error(
+        "ALARM records expired unread topic={} partition={} lost_offsets=[{},{}) recorded={}: "
+        "reconciliation must request re-sends",
+        topic, partition, position, low, st.ok());
+    if (st.ok()) {
+      RefreshAlarms();
+      return low;
+    }
+    // Not recorded (database down): the error and this handling come back until it is.
+    std::this_thread::sleep_for(kRetryPause);
+    return position;
+  }
+  return position > low ? Verified(tp, position, stored) : position;
+}
+
+int64_t RegistrySink::Verified(const store::TopicPartition& tp, int64_t position,
+                               const std::optional<store::StoredPosition>& stored) {
+  if (position <= 0 || !stored || !stored->last_fingerprint) return position;
+  // Fetch the last message we applied once more and compare it (Add): a log that reuses our
+  // offsets for other messages is caught here, even when it has grown past our position.
+  verify_[tp] = {position, *stored->last_fingerprint};
+  return position - 1;
+}
+
+bool RegistrySink::RecordReset(const store::TopicPartition& tp, int64_t stored, int64_t low,
+                               int64_t high, const std::string& reason) {
+  const std::string& topic = tp.topic.value();
+  const int32_t partition = tp.partition.value();
+  store::LogReset reset{tp,      store::Offset(stored), store::Offset(low), store::Offset(high),
+                        reason, absl::Now()};
+  absl::Status st = deps_.store->RecordLogReset(batch_.group, reset);
+  Log()->error("ALARM log reset topic={} partition={} reason={} stored_position={} log=[{},{}) "
+               "recorded={}: the log no longer holds what was consumed; re-reading it from {} "
+               "(records already applied are duplicates); acknowledge the alarm once checked",
+               topic, partition, reason, stored, low, high, st.ok(), low);
+  if (!st.ok()) return false;
+  metrics_->LogReset(topic, partition);
+  RefreshAlarms();
+  return true;
+}
+
+void RegistrySink::LogReplaced(const store::TopicPartition& tp, int64_t stored, int64_t found) {
+  Flush();  // everything consumed on other partitions first
+  const std::string& topic = tp.topic.value();
+  const int32_t partition = tp.partition.value();
+  Log()->error("log replaced topic={} partition={}: offset {} holds another message than the one "
+               "applied there (first offset fetched: {})",
+               topic, partition, stored - 1, found);
+  int64_t low = 0, high = 0;
+  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high,
+                                       kWatermarkTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      RecordReset(tp, stored, low, high, "LOG_REPLACED")) {
+    Seek(topic, partition, low);
+    return;
+  }
+  // Not recorded: check the same message again later.
+  std::this_thread::sleep_for(kRetryPause);
+  Seek(topic, partition, StartPosition(topic, partition));
+}
+
+void RegistrySink::Seek(const std::string& topic, int32_t partition, int64_t offset) {
+  auto* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = offset;
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, kWatermarkTimeoutMs);
+  if (error != nullptr) {
+    Log()->warn("seek topic={} partition={} offset={} failed: {}", topic, partition, offset,
+                rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
 void RegistrySink::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {
   if (topic.empty()) return;
   Flush();  // everything consumed before the gap is committed first
   // With auto.offset.reset=error librdkafka stops fetching the partition until we seek: every
-  // path below ends in a seek, or the partition would stall silently.
-  auto seek = [&](int64_t offset) {
-    auto* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = offset;
-    rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, 5000);
-    if (error != nullptr) {
-      Log()->warn("seek topic={} partition={} offset={} failed: {}", topic, partition, offset,
-                  rd_kafka_error_string(error));
-      rd_kafka_error_destroy(error);
-    }
-    rd_kafka_topic_partition_list_destroy(list);
-  };
-  auto offsets = deps_.store->LoadOffsets(batch_.group, store::Topic(topic));
-  int64_t position = 0;  // none stored: from the very first offset, as at assignment
-  if (offsets.ok()) {
-    auto it = offsets->find(store::Partition(partition));
-    if (it != offsets->end()) position = it->second.value();
-  }
-  int64_t low = 0, high = 0;
-  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high, 5000) !=
-          RD_KAFKA_RESP_ERR_NO_ERROR ||
-      !offsets.ok()) {
-    // Leader unknown for now (or the database): fetch again from the stored position; if it is
-    // still out of range the error comes back and this runs again.
-    Log()->warn("offset out of range topic={} partition={}: log bounds or stored position "
-                "unavailable, fetching again from the stored position",
-                topic, partition);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // no tight retry loop
-    seek(position);
-    return;
-  }
-  if (position >= low && position <= high) {
-    // Transient: a fetch reached a broker whose log did not (yet) match, e.g. during a leader
-    // change. Nothing was lost: continue where the database says.
-    Log()->warn("offset out of range topic={} partition={} position={} log=[{},{}): transient, "
-                "fetching again from the stored position",
-                topic, partition, position, low, high);
-    seek(position);
-    return;
-  }
-  if (position > high) {
-    // The log ends before what we already applied: the topic was recreated or a leader lost
-    // records (unclean election). Those records are in the database; new ones start at `high`.
-    Log()->error("ALARM stored position beyond the log end topic={} partition={} position={} "
-                 "log_end={}: the topic lost records the database already holds; consuming "
-                 "from the log end",
-                 topic, partition, position, high);
-    seek(high);
-    return;
-  }
-  store::LostRange range{{store::Topic(topic), store::Partition(partition)},
-                         store::Offset(position), store::Offset(low), absl::Now()};
-  absl::Status st = deps_.store->RecordLostRange(batch_.group, range);
-  metrics_->BehindLogStart(topic, partition, static_cast<double>(low - position));
-  Log()->error(
-      "ALARM records expired unread topic={} partition={} lost_offsets=[{},{}) recorded={}: "
-      "reconciliation must request re-sends",
-      topic, partition, position, low, st.ok());
-  // Not recorded (database down): fetch again from the stored position, so the error and this
-  // handling come back until the range is recorded.
-  if (!st.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  seek(st.ok() ? low : position);
+  // path of StartPosition ends in a position to seek to, or the partition would stall silently.
+  // A position inside the log (a fetch that reached a broker whose log did not yet match, e.g.
+  // during a leader change) is simply fetched again.
+  Seek(topic, partition, StartPosition(topic, partition));
 }
 
 }  // namespace crvs::sink

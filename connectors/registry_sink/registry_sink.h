@@ -12,7 +12,11 @@
 // become dead letters (table, in the same transaction, then the dead-letter topic) and the
 // partition keeps moving. Transient database errors retry the same batch with backoff. A
 // position below the log start (records expired unread) is recorded as a lost range, counted
-// by an alarm metric and logged as an error: never skipped silently.
+// by an alarm metric and logged as an error: never skipped silently. A partition whose log no
+// longer holds what was consumed — the stored position beyond the log end, or the message at
+// stored - 1 is another one (each commit stores that message's fingerprint) — is a log reset:
+// recorded, the stored position moved down, and the new log read from its start (message ids
+// make that safe). Both are alarms: the sink is not ready until an operator acknowledges them.
 //
 // Lifetime: Start() runs the consumer on its own thread; Stop() applies what was consumed,
 // leaves the group and joins. Thread-safety: Stop, Pause, Resume and the accessors are
@@ -20,7 +24,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +81,20 @@ class RegistrySink {
   void Assign(rd_kafka_topic_partition_list_s* partitions);
   void Add(rd_kafka_message_s* message);
   void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
+  // Where to fetch (topic, partition) from: the stored position checked against the log. Below
+  // the log start: a lost range is recorded. Beyond the log end: a log reset is recorded and the
+  // log is re-read from its start. Inside: the position, or the one before it to verify (below).
+  int64_t StartPosition(const std::string& topic, int32_t partition);
+  // `position`, or position - 1 with the stored fingerprint armed in verify_ when there is one.
+  int64_t Verified(const store::TopicPartition& tp, int64_t position,
+                   const std::optional<store::StoredPosition>& stored);
+  // Records a log reset (database, metric, log, readiness); false when it could not be stored.
+  bool RecordReset(const store::TopicPartition& tp, int64_t stored, int64_t low, int64_t high,
+                   const std::string& reason);
+  // The message fetched at stored - 1 is not the one applied there: reset and re-read.
+  void LogReplaced(const store::TopicPartition& tp, int64_t stored, int64_t found);
+  void Seek(const std::string& topic, int32_t partition, int64_t offset);
+  void RefreshAlarms();
   // Applies the pending batch, retrying transient failures; returns false only when stopping.
   bool Flush();
   void PublishDeadLetters(const store::ApplyBatch& batch, const store::BatchResult& result);
@@ -93,9 +113,21 @@ class RegistrySink {
   std::atomic<int64_t> committed_{0};
   std::atomic<int> consecutive_failures_{0};
 
+  std::atomic<int64_t> unacknowledged_alarms_{0};
+  std::chrono::steady_clock::time_point alarms_read_;  // loop thread only
+
+  // Partitions whose first fetched message must be the last one applied (loop thread only):
+  // the stored position and the fingerprint of the message before it.
+  std::map<store::TopicPartition, std::pair<int64_t, int64_t>> verify_;
+
   // The batch being gathered (loop thread only).
+  struct Position {
+    int64_t next = 0;             // offset after the last message of the batch
+    int64_t fingerprint = 0;      // of that message
+    absl::Time event_time;        // of the last record with one
+  };
   store::ApplyBatch batch_;
-  std::map<store::TopicPartition, std::pair<int64_t, absl::Time>> batch_positions_;
+  std::map<store::TopicPartition, Position> batch_positions_;
   std::chrono::steady_clock::time_point batch_started_;
 };
 

@@ -47,6 +47,17 @@ SinkMetrics::SinkMetrics(prometheus::Registry& r)
                         .Name("crvs_sink_lost_offsets_total")
                         .Help("Offsets expired unread (recorded for reconciliation)")
                         .Register(r)),
+      log_resets_(prometheus::BuildCounter()
+                      .Name("crvs_sink_log_resets_total")
+                      .Help("ALARM: times a partition's log no longer held what was consumed (topic "
+                            "re-created, in-memory broker restarted) and was re-read from its start")
+                      .Register(r)),
+      unacknowledged_alarms_(prometheus::BuildGauge()
+                                 .Name("crvs_sink_unacknowledged_alarms")
+                                 .Help("Log resets and lost ranges of this sink's group that no "
+                                       "operator has acknowledged yet (the sink is not ready)")
+                                 .Register(r)
+                                 .Add({})),
       apply_failures_(prometheus::BuildCounter()
                           .Name("crvs_sink_apply_failures_total")
                           .Help("Failed batch attempts by status code (each is retried)")
@@ -81,6 +92,10 @@ void SinkMetrics::BehindLogStart(const std::string& topic, int partition, double
   prometheus::Labels labels{{"topic", topic}, {"partition", std::to_string(partition)}};
   behind_log_start_.Add(labels).Increment();
   lost_offsets_.Add(labels).Increment(lost);
+}
+
+void SinkMetrics::LogReset(const std::string& topic, int partition) {
+  log_resets_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Increment();
 }
 
 void SinkMetrics::ApplyFailure(const std::string& code) {

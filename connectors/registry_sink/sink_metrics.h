@@ -25,6 +25,8 @@ class SinkMetrics {
   void ForgetPartition(const std::string& topic, int partition);
   void DeadLetter(const std::string& error_class);
   void BehindLogStart(const std::string& topic, int partition, double lost_offsets);
+  void LogReset(const std::string& topic, int partition);
+  void UnacknowledgedAlarms(double n) { unacknowledged_alarms_.Set(n); }
   void ApplyFailure(const std::string& code);
 
  private:
@@ -37,6 +39,8 @@ class SinkMetrics {
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Family<prometheus::Counter>& behind_log_start_;
   prometheus::Family<prometheus::Counter>& lost_offsets_;
+  prometheus::Family<prometheus::Counter>& log_resets_;
+  prometheus::Gauge& unacknowledged_alarms_;
   prometheus::Family<prometheus::Counter>& apply_failures_;
 };
 

@@ -573,26 +573,30 @@ class BatchApplier {
   }
 
   absl::Status WriteOffsets() {
-    std::map<TopicPartition, int64_t> next;
+    std::map<TopicPartition, const OffsetCommit*> next;  // the furthest commit per partition
     for (const auto& o : batch_.offsets) {
-      int64_t& n = next[o.topic_partition];
-      n = std::max(n, o.next_offset.value());
+      const OffsetCommit*& n = next[o.topic_partition];
+      if (n == nullptr || o.next_offset.value() > n->next_offset.value()) n = &o;
     }
     std::vector<Value> rows;
-    for (const auto& [tp, offset] : next) {
-      for (Value v : {Value::Text(batch_.group.value()), Value::Text(tp.topic.value()),
-                      Value::Int(tp.partition.value()), Value::Int(offset), Value::Int(now_us_)}) {
-        rows.push_back(std::move(v));
-      }
+    rows.reserve(next.size() * 6);
+    for (const auto& [tp, o] : next) {
+      rows.push_back(Value::Text(batch_.group.value()));
+      rows.push_back(Value::Text(tp.topic.value()));
+      rows.push_back(Value::Int(tp.partition.value()));
+      rows.push_back(Value::Int(o->next_offset.value()));
+      rows.push_back(Value::Int(now_us_));
+      rows.push_back(o->last_fingerprint ? Value::Int(*o->last_fingerprint) : Value::Null());
     }
     // Only offsets that moved come back (a late or repeated commit moves none).
     CRVS_ASSIGN_OR_RETURN(
         sql::Rows moved,
         BulkQuery("INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
-                  "next_offset, updated_at_us) VALUES ",
-                  5,
+                  "next_offset, updated_at_us, last_fingerprint) VALUES ",
+                  6,
                   " ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-                  "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
+                  "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us, "
+                  "last_fingerprint = excluded.last_fingerprint "
                   "WHERE excluded.next_offset > consumed_offsets.next_offset "
                   "RETURNING topic, kafka_partition, next_offset",
                   rows, false));

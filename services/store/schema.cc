@@ -254,6 +254,36 @@ CREATE TABLE audit_head (
 ){STRICT};
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, {ZERO_HASH});
 )sql"},
+    {6, "offset alarms: log resets, fingerprints of the last consumed message, acknowledgements",
+     R"sql(
+-- Identity of the message at next_offset - 1 (services/store/store.h, OffsetCommit): lets a
+-- consumer tell the log it consumed from a new log that reuses its offsets (topic deleted and
+-- re-created, the embedded in-memory broker restarted). NULL when unknown.
+ALTER TABLE consumed_offsets ADD COLUMN last_fingerprint {INT};
+
+-- A partition whose log no longer holds what the group consumed: the stored position was moved
+-- down to the log start, and the new log is read from there (message ids make that safe).
+CREATE TABLE log_resets (
+  id                 {ID},
+  consumer_group     TEXT NOT NULL,
+  topic              TEXT NOT NULL,
+  kafka_partition    {INT} NOT NULL,
+  stored_offset      {INT} NOT NULL,           -- the position the database held
+  log_start          {INT} NOT NULL,           -- the log found: its first offset ...
+  log_end            {INT} NOT NULL,           -- ... and its end (next offset to be written)
+  reason             TEXT NOT NULL,            -- BEYOND_LOG_END, LOG_REPLACED
+  detected_at_us     {INT} NOT NULL,
+  acknowledged_at_us {INT},                    -- NULL until an operator acknowledges it
+  acknowledged_by    TEXT NOT NULL,
+  acknowledgement_note TEXT NOT NULL
+){STRICT};
+CREATE INDEX log_resets_by_group ON log_resets (consumer_group, acknowledged_at_us);
+
+-- Lost ranges are alarms too: acknowledged by an operator once re-sends were requested.
+ALTER TABLE lost_offset_ranges ADD COLUMN acknowledged_at_us {INT};
+ALTER TABLE lost_offset_ranges ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE lost_offset_ranges ADD COLUMN acknowledgement_note TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

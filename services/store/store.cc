@@ -3,6 +3,7 @@
 #include <absl/strings/escaping.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/str_replace.h>
 #include <absl/strings/str_split.h>
 #include <absl/time/clock.h>
 
@@ -247,7 +248,8 @@ absl::Status Store::RecordLostRange(const ConsumerGroup& group, const LostRange&
                 "INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
                 "next_offset, updated_at_us) VALUES ($1, $2, $3, $4, $5) "
                 "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-                "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us "
+                "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us, "
+                "last_fingerprint = NULL "
                 "WHERE excluded.next_offset > consumed_offsets.next_offset",
                 {Value::Text(group.value()), Value::Text(tp.topic.value()),
                  Value::Int(tp.partition.value()), Value::Int(range.to.value()),
@@ -281,6 +283,217 @@ absl::StatusOr<std::vector<LostRange>> Store::ListLostRanges(const ConsumerGroup
                    absl::FromUnixMicros(row[4].AsInt())});
   }
   return out;
+}
+
+int64_t MessageFingerprint(std::string_view key, std::string_view value) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(key);
+  mix(std::string_view("\0", 1));  // "ab"+"c" and "a"+"bc" differ
+  mix(value);
+  return static_cast<int64_t>(h);
+}
+
+absl::StatusOr<std::map<Partition, StoredPosition>> Store::LoadPositions(const ConsumerGroup& group,
+                                                                         const Topic& topic) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute("SELECT kafka_partition, next_offset, last_fingerprint "
+                           "FROM consumed_offsets WHERE consumer_group = $1 AND topic = $2",
+                           {Value::Text(group.value()), Value::Text(topic.value())}));
+  std::map<Partition, StoredPosition> out;
+  for (const auto& row : rows) {
+    StoredPosition p{Offset(row[1].AsInt()), std::nullopt};
+    if (!row[2].is_null()) p.last_fingerprint = row[2].AsInt();
+    out.emplace(Partition(static_cast<int32_t>(row[0].AsInt())), p);
+  }
+  return out;
+}
+
+absl::Status Store::RecordLogReset(const ConsumerGroup& group, const LogReset& reset) {
+  const auto& tp = reset.topic_partition;
+  if (group.value().empty() || tp.topic.value().empty() || tp.partition.value() < 0 ||
+      reset.log_start.value() < 0 || reset.log_end.value() < reset.log_start.value() ||
+      (reset.reason != "BEYOND_LOG_END" && reset.reason != "LOG_REPLACED")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "log reset: need a group, topic, partition >= 0, 0 <= log_start <= log_end and a reason "
+        "BEYOND_LOG_END or LOG_REPLACED; got ",
+        group.value(), " ", tp.topic.value(), "/", tp.partition.value(), " [",
+        reset.log_start.value(), ", ", reset.log_end.value(), ") ", reset.reason));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  return InTransaction([&]() -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows inserted,
+        connection_->Execute(
+            "INSERT INTO log_resets (consumer_group, topic, kafka_partition, stored_offset, "
+            "log_start, log_end, reason, detected_at_us, acknowledged_by, acknowledgement_note) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', '') RETURNING id",
+            {Value::Text(group.value()), Value::Text(tp.topic.value()),
+             Value::Int(tp.partition.value()), Value::Int(reset.stored.value()),
+             Value::Int(reset.log_start.value()), Value::Int(reset.log_end.value()),
+             Value::Text(reset.reason), Value::Int(absl::ToUnixMicros(reset.detected_at))}));
+    // Unconditionally: the one offset write that may move a position down.
+    CRVS_RETURN_IF_ERROR(
+        connection_
+            ->Execute(
+                "INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
+                "next_offset, updated_at_us, last_fingerprint) VALUES ($1, $2, $3, $4, $5, NULL) "
+                "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+                "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us, "
+                "last_fingerprint = NULL",
+                {Value::Text(group.value()), Value::Text(tp.topic.value()),
+                 Value::Int(tp.partition.value()), Value::Int(reset.log_start.value()),
+                 Value::Int(now_us)})
+            .status());
+    return AppendAudit(
+        *connection_,
+        {{absl::StrCat("consumer_group:", group.value()), "offsets.reset",
+          absl::StrCat("log_reset/", inserted.empty() ? 0 : inserted[0][0].AsInt()),
+          absl::StrCat("topic=", tp.topic.value(), " partition=", tp.partition.value(),
+                       " stored=", reset.stored.value(), " log_start=", reset.log_start.value(),
+                       " log_end=", reset.log_end.value(), " reason=", reset.reason)}},
+        absl::FromUnixMicros(now_us));
+  });
+}
+
+namespace {
+
+constexpr char kAlarmColumns[] =
+    // kind, id, group, topic, partition, from, to, log_end, reason, detected, ack at, by, note
+    "SELECT 'reset', CAST(id AS TEXT), consumer_group, topic, kafka_partition, stored_offset, "
+    "log_start, log_end, reason, detected_at_us, acknowledged_at_us, acknowledged_by, "
+    "acknowledgement_note FROM log_resets {WHERE_RESET} "
+    "UNION ALL SELECT 'lost', '', consumer_group, topic, kafka_partition, from_offset, "
+    "to_offset, 0, 'EXPIRED_UNREAD', detected_at_us, acknowledged_at_us, acknowledged_by, "
+    "acknowledgement_note FROM lost_offset_ranges {WHERE_LOST}";
+
+OffsetAlarm AlarmFromRow(const sql::Row& r) {
+  OffsetAlarm a;
+  a.kind = r[0].AsString() == "reset" ? OffsetAlarm::Kind::kLogReset : OffsetAlarm::Kind::kRecordsLost;
+  a.group = ConsumerGroup(r[2].AsString());
+  a.topic_partition = {Topic(r[3].AsString()), Partition(static_cast<int32_t>(r[4].AsInt()))};
+  a.from = Offset(r[5].AsInt());
+  a.to = Offset(r[6].AsInt());
+  a.log_end = Offset(r[7].AsInt());
+  a.reason = r[8].AsString();
+  a.detected_at = absl::FromUnixMicros(r[9].AsInt());
+  if (!r[10].is_null()) a.acknowledged_at = absl::FromUnixMicros(r[10].AsInt());
+  a.acknowledged_by = r[11].AsString();
+  a.acknowledgement_note = r[12].AsString();
+  a.id = a.kind == OffsetAlarm::Kind::kLogReset
+             ? absl::StrCat("reset/", r[1].AsString())
+             : absl::StrCat("lost/", a.topic_partition.topic.value(), "/",
+                            a.topic_partition.partition.value(), "/", a.from.value(), "/",
+                            a.group.value());
+  return a;
+}
+
+std::string AlarmQuery(std::string_view where_reset, std::string_view where_lost) {
+  return absl::StrReplaceAll(std::string(kAlarmColumns),
+                             {{"{WHERE_RESET}", std::string(where_reset)},
+                              {"{WHERE_LOST}", std::string(where_lost)}});
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<OffsetAlarm>> Store::ListOffsetAlarms(bool include_acknowledged) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  const char* open = include_acknowledged ? "" : "WHERE acknowledged_at_us IS NULL";
+  CRVS_ASSIGN_OR_RETURN(sql::Rows rows,
+                        connection_->Execute(AlarmQuery(open, open) + " ORDER BY 10 DESC", {}));
+  std::vector<OffsetAlarm> out;
+  for (const auto& row : rows) out.push_back(AlarmFromRow(row));
+  return out;
+}
+
+absl::StatusOr<int64_t> Store::CountUnacknowledgedAlarms(const ConsumerGroup& group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute(
+          "SELECT (SELECT COUNT(*) FROM log_resets WHERE consumer_group = $1 AND "
+          "acknowledged_at_us IS NULL) + (SELECT COUNT(*) FROM lost_offset_ranges WHERE "
+          "consumer_group = $1 AND acknowledged_at_us IS NULL)",
+          {Value::Text(group.value())}));
+  return rows.empty() ? 0 : rows[0][0].AsInt();
+}
+
+absl::StatusOr<OffsetAlarm> Store::AcknowledgeOffsetAlarm(std::string_view alarm_id,
+                                                          std::string_view by,
+                                                          std::string_view note) {
+  const std::string id(alarm_id);
+  if (by.empty()) return InvalidArgument({{"acknowledged_by", "is required (who acknowledged it)"}});
+  // "reset/<n>" or "lost/<topic>/<partition>/<from>/<group>" (a group may hold '/').
+  std::vector<std::string> parts = absl::StrSplit(id, absl::MaxSplits('/', 4));
+  int64_t reset_id = 0, partition = 0, from = 0;
+  const bool is_reset =
+      parts.size() == 2 && parts[0] == "reset" && absl::SimpleAtoi(parts[1], &reset_id);
+  const bool is_lost = parts.size() == 5 && parts[0] == "lost" &&
+                       absl::SimpleAtoi(parts[2], &partition) && absl::SimpleAtoi(parts[3], &from);
+  if (!is_reset && !is_lost) {
+    return InvalidArgument({{"alarm_id", absl::StrCat("'", absl::Utf8SafeCEscape(id),
+                                                      "' is not reset/<n> or "
+                                                      "lost/<topic>/<partition>/<from>/<group>")}});
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  return InTransaction([&]() -> absl::StatusOr<OffsetAlarm> {
+    const std::string where =
+        is_reset ? "WHERE id = $1" : "WHERE topic = $1 AND kafka_partition = $2 AND "
+                                     "from_offset = $3 AND consumer_group = $4";
+    const std::string never = "WHERE 1 = 0";
+    std::vector<Value> key =
+        is_reset ? std::vector<Value>{Value::Int(reset_id)}
+                 : std::vector<Value>{Value::Text(parts[1]), Value::Int(partition), Value::Int(from),
+                                      Value::Text(parts[4])};
+    auto find = [&]() -> absl::StatusOr<OffsetAlarm> {
+      CRVS_ASSIGN_OR_RETURN(sql::Rows rows,
+                            connection_->Execute(is_reset ? AlarmQuery(where, never)
+                                                          : AlarmQuery(never, where),
+                                                 key));
+      if (rows.empty()) return absl::NotFoundError(absl::StrCat("no offset alarm ", id));
+      return AlarmFromRow(rows[0]);
+    };
+    CRVS_ASSIGN_OR_RETURN(OffsetAlarm alarm, find());
+    if (alarm.acknowledged_at) {
+      return absl::FailedPreconditionError(absl::StrCat("offset alarm ", id,
+                                                        " was acknowledged by ",
+                                                        alarm.acknowledged_by));
+    }
+    std::vector<Value> params = {Value::Int(now_us), Value::Text(std::string(by)),
+                                 Value::Text(std::string(note).substr(0, 1000))};
+    std::string shifted = where;  // the key's $n come after the three SET values
+    for (int n = static_cast<int>(key.size()); n >= 1; --n) {
+      shifted = absl::StrReplaceAll(shifted, {{absl::StrCat("$", n), absl::StrCat("$", n + 3)}});
+    }
+    for (auto& v : key) params.push_back(v);
+    CRVS_RETURN_IF_ERROR(
+        connection_
+            ->Execute(absl::StrCat("UPDATE ", is_reset ? "log_resets" : "lost_offset_ranges",
+                                   " SET acknowledged_at_us = $1, acknowledged_by = $2, "
+                                   "acknowledgement_note = $3 ",
+                                   shifted),
+                      params)
+            .status());
+    CRVS_RETURN_IF_ERROR(AppendAudit(
+        *connection_,
+        {{std::string(by), "alarm.acknowledged", absl::StrCat("offset_alarm/", id),
+          absl::StrCat("note=\"",
+                       absl::Utf8SafeCEscape(logging::MaskPersonalIds(std::string(note))), "\"")}},
+        absl::FromUnixMicros(now_us)));
+    return find();
+  });
 }
 
 absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {

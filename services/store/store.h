@@ -119,7 +119,21 @@ struct FailedMessage {
 struct OffsetCommit {
   TopicPartition topic_partition;
   Offset next_offset;
+  // MessageFingerprint of the message at next_offset - 1, so that the next owner can check the
+  // log still holds what was consumed (a re-created topic or a restarted in-memory broker
+  // reuses offsets). Unset when unknown.
+  std::optional<int64_t> last_fingerprint = std::nullopt;
 };
+
+// Where a group stands on a partition (Store::LoadPositions).
+struct StoredPosition {
+  Offset next_offset;
+  std::optional<int64_t> last_fingerprint;  // of the message at next_offset - 1
+};
+
+// A stable identity of a Kafka message's key and value (64-bit FNV-1a): the same in every
+// process, build and version, so it can be stored and compared later.
+int64_t MessageFingerprint(std::string_view key, std::string_view value);
 
 // One transaction's worth of consumed messages.
 struct ApplyBatch {
@@ -167,6 +181,38 @@ struct LostRange {
   Offset from;  // first lost offset (the committed position)
   Offset to;    // first offset still in the log (log start), exclusive end
   absl::Time detected_at;
+};
+
+// A partition whose log no longer holds what the group consumed: the topic was deleted and
+// re-created, the embedded in-memory broker restarted, or an unclean leader election dropped
+// records. The stored position moves DOWN to the log start and the new log is read from there
+// (message ids make re-reading safe); an alarm stays raised until an operator acknowledges it.
+struct LogReset {
+  TopicPartition topic_partition;
+  Offset stored;      // the position the database held
+  Offset log_start;   // where the group reads from now
+  Offset log_end;     // the end of the log found
+  std::string reason;  // "BEYOND_LOG_END" (stored > log end) or "LOG_REPLACED" (the message at
+                       // stored - 1 is another one)
+  absl::Time detected_at;
+};
+
+// Something an operator must see and acknowledge about consumed positions.
+struct OffsetAlarm {
+  enum class Kind { kRecordsLost, kLogReset };
+  Kind kind = Kind::kRecordsLost;
+  // "lost/<topic>/<partition>/<from>/<group>" or "reset/<n>": stable, for AcknowledgeOffsetAlarm.
+  std::string id;
+  ConsumerGroup group;
+  TopicPartition topic_partition;
+  Offset from;  // lost: first lost offset; reset: the position the database held
+  Offset to;    // lost: first offset still in the log (exclusive); reset: the log start
+  Offset log_end;      // reset: the end of the log found; lost: 0
+  std::string reason;  // reset: LogReset::reason; lost: "EXPIRED_UNREAD"
+  absl::Time detected_at;
+  std::optional<absl::Time> acknowledged_at;
+  std::string acknowledged_by;
+  std::string acknowledgement_note;
 };
 
 // ListRecords filters. Ordered by issued_at (of the latest content), then business key.
@@ -244,6 +290,23 @@ class Store {
   // in one transaction. Recording the same range again is a no-op.
   absl::Status RecordLostRange(const ConsumerGroup& group, const LostRange& range);
   absl::StatusOr<std::vector<LostRange>> ListLostRanges(const ConsumerGroup& group);
+
+  // LoadOffsets with the fingerprint of the last message consumed on each partition.
+  absl::StatusOr<std::map<Partition, StoredPosition>> LoadPositions(const ConsumerGroup& group,
+                                                                    const Topic& topic);
+  // Records the reset and moves the stored position of the partition to reset.log_start — down,
+  // unlike every other offset write — in one transaction, audited (offsets.reset).
+  absl::Status RecordLogReset(const ConsumerGroup& group, const LogReset& reset);
+  // Lost ranges and log resets of every group, newest first; only unacknowledged ones unless
+  // `include_acknowledged`.
+  absl::StatusOr<std::vector<OffsetAlarm>> ListOffsetAlarms(bool include_acknowledged);
+  // Unacknowledged alarms of `group` (the sink is not ready while there are any).
+  absl::StatusOr<int64_t> CountUnacknowledgedAlarms(const ConsumerGroup& group);
+  // Acknowledges an alarm in the operator's name, audited (alarm.acknowledged). NOT_FOUND for
+  // an unknown id, FAILED_PRECONDITION when already acknowledged, INVALID_ARGUMENT for an
+  // empty `by`.
+  absl::StatusOr<OffsetAlarm> AcknowledgeOffsetAlarm(std::string_view id, std::string_view by,
+                                                     std::string_view note);
 
   // --- reads for the registry and admin services ---
 

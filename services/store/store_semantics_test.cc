@@ -738,6 +738,78 @@ TEST_P(StoreSemanticsTest, ALostRangeIsRecordedOnceAndMovesTheOffsetPastIt) {
   EXPECT_THAT(store_->RecordLostRange(kGroup, empty), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Regression: a restarted in-memory broker (or a re-created topic) starts its log at 0 while the
+// database holds positions around 87; the never-backwards guard kept the stale position forever
+// and every new record was skipped. A log reset moves the position down and raises an alarm.
+TEST_P(StoreSemanticsTest, ALogResetMovesTheStoredPositionDownAndStaysAnAlarmUntilAcknowledged) {
+  ApplyBatch batch;
+  batch.group = kGroup;
+  const int64_t fingerprint = MessageFingerprint("death/BV01002/GBT-1", "sealed bytes");
+  batch.offsets = {{{Topic(kDeaths), Partition(3)}, Offset(87), fingerprint}};
+  MustApply(batch);
+  auto positions = store_->LoadPositions(kGroup, Topic(kDeaths));
+  ASSERT_TRUE(positions.ok()) << positions.status();
+  ASSERT_EQ(positions->count(Partition(3)), 1u);
+  EXPECT_EQ(positions->at(Partition(3)).next_offset, Offset(87));
+  EXPECT_EQ(positions->at(Partition(3)).last_fingerprint, fingerprint);
+
+  LogReset reset{{Topic(kDeaths), Partition(3)}, Offset(87), Offset(0), Offset(5),
+                 "BEYOND_LOG_END", absl::FromUnixSeconds(1793000000)};
+  ASSERT_THAT(store_->RecordLogReset(kGroup, reset), IsOk());
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(3, 0)));
+  EXPECT_FALSE(store_->LoadPositions(kGroup, Topic(kDeaths))->at(Partition(3)).last_fingerprint);
+  // From there the position moves up again as the new log is consumed.
+  batch.offsets = {{{Topic(kDeaths), Partition(3)}, Offset(4), 7}};
+  MustApply(batch);
+  EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(3, 4)));
+
+  LostRange lost{{Topic(kBirths), Partition(1)}, Offset(10), Offset(20), absl::Now()};
+  ASSERT_THAT(store_->RecordLostRange(kGroup, lost), IsOk());
+  EXPECT_EQ(*store_->CountUnacknowledgedAlarms(kGroup), 2);
+  EXPECT_EQ(*store_->CountUnacknowledgedAlarms(ConsumerGroup("another-group")), 0);
+  auto alarms = store_->ListOffsetAlarms(false);
+  ASSERT_TRUE(alarms.ok()) << alarms.status();
+  ASSERT_EQ(alarms->size(), 2u);
+  const OffsetAlarm& first = (*alarms)[0];  // newest first: the lost range
+  EXPECT_EQ(first.kind, OffsetAlarm::Kind::kRecordsLost);
+  EXPECT_EQ(first.id, "lost/" + std::string(kBirths) + "/1/10/" + kGroup.value());
+  const OffsetAlarm& second = (*alarms)[1];
+  EXPECT_EQ(second.kind, OffsetAlarm::Kind::kLogReset);
+  EXPECT_EQ(second.reason, "BEYOND_LOG_END");
+  EXPECT_EQ(second.from, Offset(87));
+  EXPECT_EQ(second.to, Offset(0));
+  EXPECT_EQ(second.log_end, Offset(5));
+
+  EXPECT_THAT(store_->AcknowledgeOffsetAlarm(second.id, "", "checked"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->AcknowledgeOffsetAlarm("reset/999", "operator:lan", ""),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->AcknowledgeOffsetAlarm("nonsense", "operator:lan", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  auto acked = store_->AcknowledgeOffsetAlarm(second.id, "operator:lan", "broker restarted");
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  EXPECT_EQ(acked->acknowledged_by, "operator:lan");
+  EXPECT_TRUE(acked->acknowledged_at.has_value());
+  EXPECT_THAT(store_->AcknowledgeOffsetAlarm(second.id, "operator:lan", ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT(store_->AcknowledgeOffsetAlarm(first.id, "operator:lan", "re-sends requested"),
+              IsOk());
+  EXPECT_EQ(*store_->CountUnacknowledgedAlarms(kGroup), 0);
+  EXPECT_TRUE(store_->ListOffsetAlarms(false)->empty());
+  EXPECT_EQ(store_->ListOffsetAlarms(true)->size(), 2u);
+
+  EXPECT_THAT(store_->RecordLogReset(kGroup, {{Topic(kDeaths), Partition(3)}, Offset(87),
+                                              Offset(0), Offset(5), "WHATEVER", absl::Now()}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(MessageFingerprint, IsStableAndTellsKeyFromValue) {
+  EXPECT_EQ(MessageFingerprint("k", "v"), MessageFingerprint("k", "v"));
+  EXPECT_NE(MessageFingerprint("ab", "c"), MessageFingerprint("a", "bc"));
+  // A stored fingerprint must mean the same thing to every later build.
+  EXPECT_EQ(MessageFingerprint("", ""), static_cast<int64_t>(0xaf63bd4c8601b7dfull));
+}
+
 // ---------------------------------------------------------------- reads
 
 TEST_P(StoreSemanticsTest, RecordsAreListedBySourceAndIssuePeriodInPages) {

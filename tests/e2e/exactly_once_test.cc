@@ -39,15 +39,15 @@ std::string Hex(const std::string& bytes) {
   return out;
 }
 
-// Streams notices [0, n) through the gateway; returns how many were ACCEPTED.
-int StreamNotices(Pipeline& p, int n) {
+// Streams notices [first, first + n) through the gateway; returns how many were ACCEPTED.
+int StreamNotices(Pipeline& p, int n, int first = 0) {
   auto stub = p.Stub();
   grpc::ClientContext ctx;
   ctx.AddMetadata("crvs-principal", "facility:BV01002");
   auto stream = stub->SubmitStream(&ctx);
   std::thread writer([&] {
     for (int i = 0; i < n; ++i) {
-      if (!stream->Write(Notice(i))) break;
+      if (!stream->Write(Notice(first + i))) break;
     }
     stream->WritesDone();
   });
@@ -119,6 +119,29 @@ TEST_P(ExactlyOnce, TwoSinksInOneGroupOneKilledTheOtherTakesOver) {
   EXPECT_EQ(accepted.load(), kRecords);
   EXPECT_LT(at_kill, kRecords);
   ExpectExactlyOnce(p, kRecords);
+}
+
+// Regression: a sink whose stored positions point into a NEW log (topic deleted and re-created,
+// in-memory broker restarted) that has already grown past them consumed from the stored
+// positions and silently skipped the new log's first records. Each commit stores the
+// fingerprint of the last message; the sink fetches that message again and, finding another
+// one, re-reads the log from its start (message ids make that safe) and records a log reset.
+TEST_P(ExactlyOnce, ALogThatReusesTheStoredOffsetsIsReadFromItsStart) {
+  Pipeline p(GetParam(), /*partitions=*/2);
+  p.StartGateway();
+  int sink = p.StartSink();
+  ASSERT_EQ(StreamNotices(p, 100), 100);
+  ASSERT_EQ(p.WaitForCount("SELECT count(*) FROM records", 100, 120), 100);
+  p.StopSink(sink);
+
+  p.ReplaceBroker();  // empty logs under the same topic names
+  p.RestartGateway();
+  ASSERT_EQ(StreamNotices(p, 300, /*first=*/100), 300);  // the new logs pass the old positions
+  p.StartSink();
+  ExpectExactlyOnce(p, 400);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM log_resets WHERE reason = 'LOG_REPLACED'"), 2)
+      << "one reset per partition of the death-notice topic";
+  EXPECT_EQ(p.Count("SELECT count(*) FROM log_resets WHERE acknowledged_at_us IS NULL"), 2);
 }
 
 TEST_P(ExactlyOnce, PoisonMessageFromKcatIsDeadLetteredAndLaterRecordsApply) {

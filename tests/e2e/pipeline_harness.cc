@@ -59,8 +59,16 @@ Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers) : ba
     bootstrap_ = embedded_broker_->bootstrap_servers();
     return;
   }
+  partitions_ = partitions;
+  ReplaceBroker();
+}
+
+void Pipeline::ReplaceBroker() {
+  if (embedded_broker_) throw std::logic_error("ReplaceBroker needs a devbroker process");
+  broker_.reset();
+  bootstrap_.clear();
   broker_ = std::make_unique<testing::Subprocess>(
-      CrvsArgs({"--set", "kafka.embedded_partitions=" + std::to_string(partitions), "devbroker"}));
+      CrvsArgs({"--set", "kafka.embedded_partitions=" + std::to_string(partitions_), "devbroker"}));
   bootstrap_ = broker_->ReadLine(20000);
   if (bootstrap_.find("127.0.0.1:") != 0) throw std::runtime_error("devbroker did not start");
 }

@@ -35,6 +35,10 @@ class Pipeline {
   explicit Pipeline(Backend backend, int partitions = 6, int in_process_brokers = 0);
   ~Pipeline();
 
+  // Replaces the `crvs devbroker` process by a new, empty one (a new address): what a sink
+  // sees when a topic is deleted and re-created, or the in-memory broker restarts. Services
+  // started afterwards use the new broker; restart the running ones.
+  void ReplaceBroker();
   // Starts `crvs gateway` with extra `--set section.key=value` settings (kept for
   // RestartGateway).
   void StartGateway(const std::vector<std::string>& settings = {});
@@ -98,6 +102,7 @@ class Pipeline {
   Backend backend_;
   std::string dir_;
   std::unique_ptr<testing::PostgresServer> postgres_;
+  int partitions_ = 0;
   std::unique_ptr<testing::Subprocess> broker_;
   std::unique_ptr<kafka::EmbeddedBroker> embedded_broker_;
   std::vector<std::string> gateway_settings_;
