@@ -48,6 +48,28 @@ absl::Status CheckId(int64_t id) {
   return id > 0 ? absl::OkStatus() : InvalidArgument({{"id", "must be a dead-letter id (> 0)"}});
 }
 
+v1::OffsetAlarm ToProto(const store::OffsetAlarm& a) {
+  v1::OffsetAlarm out;
+  out.set_alarm_id(a.id);
+  out.set_kind(a.kind == store::OffsetAlarm::Kind::kLogReset ? v1::OffsetAlarm::LOG_RESET
+                                                             : v1::OffsetAlarm::RECORDS_LOST);
+  out.set_consumer_group(a.group.value());
+  out.set_topic(a.topic_partition.topic.value());
+  out.set_partition(a.topic_partition.partition.value());
+  out.set_from_offset(a.from.value());
+  out.set_to_offset(a.to.value());
+  out.set_log_end(a.log_end.value());
+  out.set_reason(a.reason);
+  *out.mutable_detected_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(a.detected_at));
+  if (a.acknowledged_at) {
+    *out.mutable_acknowledged_at() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(*a.acknowledged_at));
+  }
+  out.set_acknowledged_by(a.acknowledged_by);
+  out.set_acknowledgement_note(a.acknowledgement_note);
+  return out;
+}
+
 }  // namespace
 
 AdminService::AdminService(Deps deps) : deps_(std::move(deps)) {}
@@ -222,6 +244,31 @@ grpc::Status AdminService::ResumeConnector(grpc::ServerContext* context,
                                            v1::ConnectorStatus* response) {
   return AsOperator(context, "ResumeConnector", [&](const std::string& by) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(*response, Command(by, request->name(), false));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::ListOffsetAlarms(grpc::ServerContext* context,
+                                            const v1::ListOffsetAlarmsRequest* request,
+                                            v1::ListOffsetAlarmsResponse* response) {
+  return AsOperator(context, "ListOffsetAlarms", [&](const std::string&) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(auto alarms,
+                          deps_.store->ListOffsetAlarms(request->include_acknowledged()));
+    for (const auto& a : alarms) *response->add_alarms() = ToProto(a);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::AcknowledgeOffsetAlarm(grpc::ServerContext* context,
+                                                  const v1::AcknowledgeOffsetAlarmRequest* request,
+                                                  v1::OffsetAlarm* response) {
+  return AsOperator(context, "AcknowledgeOffsetAlarm", [&](const std::string& by) -> absl::Status {
+    if (request->alarm_id().empty()) return InvalidArgument({{"alarm_id", "is required"}});
+    if (request->note().size() > 1000) return InvalidArgument({{"note", "is over 1000 bytes"}});
+    CRVS_ASSIGN_OR_RETURN(auto alarm, deps_.store->AcknowledgeOffsetAlarm(request->alarm_id(), by,
+                                                                          request->note()));
+    *response = ToProto(alarm);
+    Log()->info("event=offset_alarm_acknowledged alarm={} by={}", request->alarm_id(), by);
     return absl::OkStatus();
   });
 }

@@ -61,6 +61,12 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status ResumeConnector(grpc::ServerContext* context,
                                const v1::ResumeConnectorRequest* request,
                                v1::ConnectorStatus* response) override;
+  grpc::Status ListOffsetAlarms(grpc::ServerContext* context,
+                                const v1::ListOffsetAlarmsRequest* request,
+                                v1::ListOffsetAlarmsResponse* response) override;
+  grpc::Status AcknowledgeOffsetAlarm(grpc::ServerContext* context,
+                                      const v1::AcknowledgeOffsetAlarmRequest* request,
+                                      v1::OffsetAlarm* response) override;
 
  private:
   absl::Time Now() const { return deps_.now ? deps_.now() : absl::Now(); }

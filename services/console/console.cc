@@ -57,7 +57,7 @@ std::string RouteOf(const std::string& path) {
   for (const char* known :
        {"/", "/index.html", "/console.css", "/console.js", "/healthz", "/readyz", "/metrics",
         "/api/status", "/api/history", "/api/dead-letters", "/api/coverage", "/api/indicators",
-        "/api/silent-sources"}) {
+        "/api/silent-sources", "/api/alarms", "/api/alarms/acknowledge"}) {
     if (path == known) return path;
   }
   return "other";
@@ -346,6 +346,38 @@ struct Console::Impl {
     return DeadLetterSummaryJson(d);
   }
 
+  absl::StatusOr<json> ListOffsetAlarms(const httplib::Request& req) {
+    admin::v1::ListOffsetAlarmsRequest request;
+    request.set_include_acknowledged(req.get_param_value("include_acknowledged") == "true");
+    CRVS_ASSIGN_OR_RETURN(auto response,
+                          Call<admin::v1::ListOffsetAlarmsResponse>(
+                              "admin", "ListOffsetAlarms",
+                              [&](grpc::ClientContext* c, admin::v1::ListOffsetAlarmsResponse* r) {
+                                return admin->ListOffsetAlarms(c, request, r);
+                              }));
+    json list = json::array();
+    for (const auto& a : response.alarms()) list.push_back(OffsetAlarmJson(a));
+    return json{{"alarms", list}};
+  }
+
+  absl::StatusOr<json> AcknowledgeOffsetAlarm(const httplib::Request& req) {
+    CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
+    CRVS_ASSIGN_OR_RETURN(std::string id, StringMember(body, "alarm_id"));
+    CRVS_ASSIGN_OR_RETURN(std::string note, StringMember(body, "note"));
+    if (id.empty()) return InvalidArgument({{"alarm_id", "is required"}});
+    if (note.size() > 1000) return InvalidArgument({{"note", "is longer than 1000 bytes"}});
+    admin::v1::AcknowledgeOffsetAlarmRequest request;
+    request.set_alarm_id(id);
+    request.set_note(note);
+    CRVS_ASSIGN_OR_RETURN(
+        auto a, Call<admin::v1::OffsetAlarm>("admin", "AcknowledgeOffsetAlarm",
+                                             [&](grpc::ClientContext* c, admin::v1::OffsetAlarm* r) {
+                                               return admin->AcknowledgeOffsetAlarm(c, request, r);
+                                             }));
+    Log()->info("offset alarm acknowledged alarm={} operator={}", id, config.operator_principal);
+    return OffsetAlarmJson(a);
+  }
+
   absl::StatusOr<json> Connector(const std::string& name, const std::string& action) {
     admin::v1::ConnectorStatus status;
     if (action == "pause") {
@@ -629,6 +661,9 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   server.Post(R"(/api/connectors/([^/]+)/(pause|resume))", api_route([api](const auto& req) {
                 return api->Connector(req.matches[1], req.matches[2]);
               }));
+  server.Get("/api/alarms", api_route([api](const auto& req) { return api->ListOffsetAlarms(req); }));
+  server.Post("/api/alarms/acknowledge",
+              api_route([api](const auto& req) { return api->AcknowledgeOffsetAlarm(req); }));
   server.Get("/api/coverage", api_route([api](const auto& req) { return api->Coverage(req); }));
   server.Get("/api/indicators", api_route([api](const auto& req) { return api->Indicators(req); }));
   server.Get("/api/silent-sources",

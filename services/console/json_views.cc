@@ -418,4 +418,21 @@ json SilentSourcesJson(const reconcile::v1::ListSilentSourcesResponse& response)
   return {{"silent_sources", sources}, {"next_page_token", response.next_page_token()}};
 }
 
+
+json OffsetAlarmJson(const admin::v1::OffsetAlarm& a) {
+  return json{{"alarm_id", a.alarm_id()},
+              {"kind", EnumSuffix(admin::v1::OffsetAlarm::Kind_Name(a.kind()), "")},
+              {"consumer_group", a.consumer_group()},
+              {"topic", a.topic()},
+              {"partition", a.partition()},
+              {"from_offset", a.from_offset()},
+              {"to_offset", a.to_offset()},
+              {"log_end", a.log_end()},
+              {"reason", a.reason()},
+              {"detected_at", Time(a.detected_at())},
+              {"acknowledged_at", Time(a.acknowledged_at())},
+              {"acknowledged_by", a.acknowledged_by()},
+              {"acknowledgement_note", a.acknowledgement_note()}};
+}
+
 }  // namespace crvs::console

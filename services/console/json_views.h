@@ -38,6 +38,10 @@ nlohmann::json DeadLetterSummaryJson(const admin::v1::DeadLetter& d);
 // "sealed_key_id". Bytes that are not UTF-8 are given in base64 (`*_base64`).
 nlohmann::json DeadLetterDetailJson(const admin::v1::DeadLetter& d);
 nlohmann::json ConnectorJson(const admin::v1::ConnectorStatus& c);
+// An offset alarm: {"alarm_id", "kind": "records_lost" | "log_reset", "consumer_group", "topic",
+// "partition", "from_offset", "to_offset", "log_end", "reason", "detected_at",
+// "acknowledged_at", "acknowledged_by", "acknowledgement_note"}.
+nlohmann::json OffsetAlarmJson(const admin::v1::OffsetAlarm& a);
 
 // The figures merged with the Admin service's pipeline status (null when it could not be
 // had, `admin_error` then says why).

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "services/store/schema.h"
 #include "services/store/store.h"
 #include "services/store/store_test_util.h"
 #include "tests/support/fixtures.h"
@@ -98,21 +99,26 @@ class AuditCommandTest : public ::testing::Test {
   std::string path_;
 };
 
+// Row numbers below are those of a database with five migrations; each later migration adds
+// one audit row before the test's own.
+int Seq(int with_five_migrations) { return with_five_migrations + store::LatestSchemaVersion() - 5; }
+std::string SeqText(int with_five_migrations) { return std::to_string(Seq(with_five_migrations)); }
+
 TEST_F(AuditCommandTest, AnIntactTrailVerifiesAndListsWhoDidWhat) {
-  // 5 migrations + 20 records + 4 offset rows + 1 dead letter opened + 1 discarded.
-  ASSERT_EQ(Rows(), 31);
+  // The migrations + 20 records + 4 offset rows + 1 dead letter opened + 1 discarded.
+  ASSERT_EQ(Rows(), Seq(31));
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("audit trail intact: 31 rows verified, last seq 31 (sqlite)"));
-  EXPECT_THAT(r.out, HasSubstr("head 31:" + SqliteValue("SELECT lower(hex(hash)) FROM audit_head")));
+  EXPECT_THAT(r.out, HasSubstr("audit trail intact: " + SeqText(31) + " rows verified, last seq " + SeqText(31) + " (sqlite)"));
+  EXPECT_THAT(r.out, HasSubstr("head " + SeqText(31) + ":" + SqliteValue("SELECT lower(hex(hash)) FROM audit_head")));
 
-  RunResult list = Crvs({"audit", "list", "--since-seq", "5", "--limit", "2"});
+  RunResult list = Crvs({"audit", "list", "--since-seq", SeqText(5), "--limit", "2"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_THAT(list.out, HasSubstr("seq\tat\tactor\taction\tsubject\tdetail\thash\n"));
-  EXPECT_THAT(list.out, HasSubstr("6\t"));
+  EXPECT_THAT(list.out, HasSubstr(SeqText(6) + "\t"));
   EXPECT_THAT(list.out, HasSubstr("\tfacility:BV01002\trecord.applied\tdeath/BV01002/GBT-0\t"));
-  EXPECT_THAT(list.out, Not(HasSubstr("\n8\t")));
-  list = Crvs({"audit", "list", "--since-seq", "30"});
+  EXPECT_THAT(list.out, Not(HasSubstr("\n" + SeqText(8) + "\t")));
+  list = Crvs({"audit", "list", "--since-seq", SeqText(30)});
   EXPECT_THAT(list.out, HasSubstr("\toperator:lan\tdead_letter.discarded\tdead_letter/1\t"));
 
   RunResult help = RunProgram({kCrvs, "audit", "verify", "--help"});
@@ -122,43 +128,42 @@ TEST_F(AuditCommandTest, AnIntactTrailVerifiesAndListsWhoDidWhat) {
 }
 
 TEST_F(AuditCommandTest, AnEditedRowFailsVerificationNamingTheRow) {
-  Sqlite("UPDATE audit_log SET actor = 'operator:mallory' WHERE seq = 12");
+  Sqlite("UPDATE audit_log SET actor = 'operator:mallory' WHERE seq = " + SeqText(12));
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("audit trail BROKEN at row 12: row 12 was edited"));
+  EXPECT_THAT(r.out, HasSubstr("audit trail BROKEN at row " + SeqText(12) + ": row " + SeqText(12) + " was edited"));
 }
 
 TEST_F(AuditCommandTest, ADeletedRowFailsVerificationNamingTheRow) {
-  Sqlite("DELETE FROM audit_log WHERE seq = 17");
+  Sqlite("DELETE FROM audit_log WHERE seq = " + SeqText(17));
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("BROKEN at row 17: row 17 is missing: row 18 follows row 16"));
+  EXPECT_THAT(r.out, HasSubstr("BROKEN at row " + SeqText(17) + ": row " + SeqText(17) + " is missing: row " + SeqText(18) + " follows row " + SeqText(16)));
 }
 
 TEST_F(AuditCommandTest, SwappedRowsFailVerificationNamingTheRow) {
   // Rows 9 and 14 exchange their contents (all but seq), as a reordering would leave them.
-  Sqlite(
-      "CREATE TEMP TABLE a AS SELECT * FROM audit_log WHERE seq IN (9, 14);"
-      "UPDATE audit_log SET at_us = (SELECT at_us FROM a WHERE a.seq = 23 - audit_log.seq),"
-      " actor = (SELECT actor FROM a WHERE a.seq = 23 - audit_log.seq),"
-      " action = (SELECT action FROM a WHERE a.seq = 23 - audit_log.seq),"
-      " subject = (SELECT subject FROM a WHERE a.seq = 23 - audit_log.seq),"
-      " detail = (SELECT detail FROM a WHERE a.seq = 23 - audit_log.seq),"
-      " prev_hash = (SELECT prev_hash FROM a WHERE a.seq = 23 - audit_log.seq),"
-      " hash = (SELECT hash FROM a WHERE a.seq = 23 - audit_log.seq)"
-      " WHERE seq IN (9, 14)");
-  ASSERT_EQ(SqliteValue("SELECT subject FROM audit_log WHERE seq = 9"), "death/BV01002/GBT-7");
+  const std::string a = SeqText(9), b = SeqText(14), sum = std::to_string(Seq(9) + Seq(14));
+  const std::string other = "(SELECT %s FROM a WHERE a.seq = " + sum + " - audit_log.seq)";
+  std::string set;
+  for (const char* column : {"at_us", "actor", "action", "subject", "detail", "prev_hash", "hash"}) {
+    std::string value = other;
+    value.replace(value.find("%s"), 2, column);
+    set += std::string(set.empty() ? "" : ", ") + column + " = " + value;
+  }
+  Sqlite("CREATE TEMP TABLE a AS SELECT * FROM audit_log WHERE seq IN (" + a + ", " + b + ");" +
+         "UPDATE audit_log SET " + set + " WHERE seq IN (" + a + ", " + b + ")");
+  ASSERT_EQ(SqliteValue("SELECT subject FROM audit_log WHERE seq = " + a), "death/BV01002/GBT-7");
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("BROKEN at row 9: row 9 does not follow row 8"));
+  EXPECT_THAT(r.out, HasSubstr("BROKEN at row " + SeqText(9) + ": row " + SeqText(9) + " does not follow row " + SeqText(8)));
 }
 
 TEST_F(AuditCommandTest, ADeletedLastRowFailsVerificationThroughTheHead) {
-  Sqlite("DELETE FROM audit_log WHERE seq = 31");
+  Sqlite("DELETE FROM audit_log WHERE seq = " + SeqText(31));
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("BROKEN at row 31: row 31 is missing: audit_head says the chain "
-                               "ends at row 31 but the last row is 30"));
+  EXPECT_THAT(r.out, HasSubstr("BROKEN at row " + SeqText(31) + ": row " + SeqText(31) + " is missing: audit_head says the chain ends at row " + SeqText(31) + " but the last row is " + SeqText(30)));
 }
 
 TEST_F(AuditCommandTest, AKeptHeadCatchesARewrittenTail) {
@@ -166,12 +171,13 @@ TEST_F(AuditCommandTest, AKeptHeadCatchesARewrittenTail) {
   ASSERT_EQ(first.exit_code, 0) << first.out;
   const std::string head = SqliteValue("SELECT seq || ':' || lower(hex(hash)) FROM audit_head");
   // Delete the tail and move the head back consistently: the shorter chain is self-consistent.
-  Sqlite("DELETE FROM audit_log WHERE seq > 29;"
-         "UPDATE audit_head SET seq = 29, hash = (SELECT hash FROM audit_log WHERE seq = 29)");
+  const std::string kept = SeqText(29);
+  Sqlite("DELETE FROM audit_log WHERE seq > " + kept + ";UPDATE audit_head SET seq = " + kept +
+         ", hash = (SELECT hash FROM audit_log WHERE seq = " + kept + ")");
   EXPECT_EQ(Verify().exit_code, 0);
   RunResult r = Crvs({"audit", "verify", "--expect", head});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("BROKEN at row 31: row 31 (hash "));
+  EXPECT_THAT(r.out, HasSubstr("BROKEN at row " + SeqText(31) + ": row " + SeqText(31) + " (hash "));
 
   RunResult bad = Crvs({"audit", "verify", "--expect", "31:nothex"});
   EXPECT_EQ(bad.exit_code, 2);

@@ -461,6 +461,42 @@ async function refreshSilentSources() {
   }
 }
 
+// ---- offset alarms ------------------------------------------------------------------------
+
+async function refreshAlarms() {
+  try {
+    const page = await api("/api/alarms?include_acknowledged=true");
+    const open = page.alarms.filter(a => !a.acknowledged_at);
+    $("alarm-rows").replaceChildren(...page.alarms.map(a => {
+      const ack = a.acknowledged_at ? null : el("button", {type: "button"}, "Acknowledge");
+      if (ack) ack.addEventListener("click", () => acknowledgeAlarm(a.alarm_id));
+      return el("tr", {id: "alarm-" + idPart(a.alarm_id)}, [
+        el("td", {}, a.kind === "log_reset" ? "log reset" : "records lost"), el("td", {}, a.topic),
+        el("td", {class: "num"}, String(a.partition)), el("td", {}, a.consumer_group),
+        el("td", {class: "num"}, String(a.from_offset)), el("td", {class: "num"}, String(a.to_offset)),
+        el("td", {}, a.reason), el("td", {}, ago(a.detected_at)),
+        el("td", {}, a.acknowledged_at ? a.acknowledged_by + ", " + ago(a.acknowledged_at) : "—"),
+        el("td", {}, ack),
+      ]);
+    }));
+    showProblems("alarms", open.map(a => a.kind === "log_reset"
+      ? "ALARM: " + a.topic + "/" + a.partition + " (" + a.consumer_group + ") log reset (" + a.reason + "): position " + a.from_offset + " moved to " + a.to_offset + " and the log re-read; acknowledge once checked"
+      : "ALARM: " + a.topic + "/" + a.partition + " (" + a.consumer_group + ") offsets " + a.from_offset + "–" + a.to_offset + " expired unread; request re-sends, then acknowledge"));
+  } catch (e) {
+    showProblems("alarms", ["offset alarms: " + errorText(e)]);
+  }
+}
+
+async function acknowledgeAlarm(id) {
+  try {
+    await post("/api/alarms/acknowledge", {alarm_id: id, note: $("alarm-note").value});
+    message("alarm-message", id + " acknowledged", true);
+  } catch (e) {
+    message("alarm-message", "acknowledge " + id + ": " + errorText(e), false);
+  }
+  refreshAlarms();
+}
+
 function refreshSlow() {
   refreshCoverage();
   refreshIndicators();
@@ -478,7 +514,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("dl-discard").addEventListener("click", discardSelected);
   refreshStatus();
   refreshDeadLetters(false);
+  refreshAlarms();
   refreshSlow();
+  setInterval(refreshAlarms, STATUS_EVERY_MS * 2);
   setInterval(refreshStatus, STATUS_EVERY_MS);
   setInterval(() => { if (!dlNextToken) refreshDeadLetters(false); }, STATUS_EVERY_MS * 2);
   setInterval(refreshSlow, SLOW_EVERY_MS);
