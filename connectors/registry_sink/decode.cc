@@ -2,16 +2,22 @@
 
 #include <algorithm>
 
+#include "services/platform/text.h"
 #include "services/records/records.h"
 #include "services/validation/validators.h"
 
 namespace crvs::sink {
 namespace {
 
+// Kafka keys are bytes: one that is not UTF-8 is kept escaped as the dead letter's business key
+// (a string in every API), its bytes as they came in the dead letter's key.
+std::string KeyText(const std::string& key) { return text::Printable(key); }
+
 store::FailedMessage Failure(store::KafkaMessage message, const char* error_class,
                              std::string error_message) {
   store::FailedMessage f;
-  f.business_key = message.key;  // the Kafka key is the business key; it holds no personal data
+  // The Kafka key is the business key; it holds no personal data.
+  f.business_key = KeyText(message.key);
   f.message = std::move(message);
   f.error_class = error_class;
   f.error_message = std::move(error_message);
@@ -78,11 +84,24 @@ Decoded Decode(store::KafkaMessage message, const validation::ReferenceData& ref
     return Failure(std::move(message), kErrorDecode,
                    "value is not a crvs.records.v1.RecordEnvelope (protobuf decode failed)");
   }
+  // From here the envelope is readable: its source is told the outcome (by message id).
+  auto Refuse = [&envelope](store::KafkaMessage m, const char* error_class, std::string text) {
+    store::FailedMessage f = Failure(std::move(m), error_class, std::move(text));
+    if (envelope.has_source()) f.source = records::FormatPrincipal(envelope.source());
+    f.message_id = envelope.message_id();
+    return f;
+  };
   if (envelope.schema_version() != records::kSchemaVersion) {
-    return Failure(std::move(message), kErrorSchemaVersion,
+    return Refuse(std::move(message), kErrorSchemaVersion,
                    "schema_version " + std::to_string(envelope.schema_version()) +
                        " is not known to this sink (knows " +
                        std::to_string(records::kSchemaVersion) + ")");
+  }
+  // The record's fields are checked below; the envelope's free text here (the database refuses
+  // a NUL byte in text: one such reason stalled the sink on PostgreSQL).
+  if (std::string why = text::Unacceptable(envelope.reason(), /*allow_newlines=*/true);
+      !why.empty()) {
+    return Refuse(std::move(message), kErrorValidation, "reason: must be text: " + why);
   }
   validation::Context ctx;
   ctx.reference = &reference;
@@ -90,10 +109,10 @@ Decoded Decode(store::KafkaMessage message, const validation::ReferenceData& ref
   if (!violations.empty()) {
     std::string text;
     for (const auto& v : violations) text += (text.empty() ? "" : "; ") + v.field + ": " + v.description;
-    return Failure(std::move(message), kErrorValidation, text);
+    return Refuse(std::move(message), kErrorValidation, text);
   }
   if (records::KeyOf(envelope).value != envelope.business_key()) {
-    return Failure(std::move(message), kErrorValidation,
+    return Refuse(std::move(message), kErrorValidation,
                    "business_key '" + envelope.business_key() +
                        "' does not match the record's key '" + records::KeyOf(envelope).value +
                        "'");

@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include <google/protobuf/util/time_util.h>
@@ -228,6 +229,12 @@ bool RegistrySink::Flush() {
   absl::StatusOr<store::BatchResult> result;
   while (true) {
     result = deps_.store->Apply(batch_);
+    // A value the database refuses (e.g. a NUL byte in text on PostgreSQL) would fail this
+    // batch forever and stall every partition behind it: find the records that cause it,
+    // dead-letter them, apply the rest.
+    if (!result.ok() && result.status().code() == absl::StatusCode::kInvalidArgument) {
+      result = ApplyIsolating(batch_);
+    }
     if (result.ok()) break;
     consecutive_failures_.fetch_add(1);
     metrics_->ApplyFailure(absl::StatusCodeToString(result.status().code()));
@@ -277,6 +284,69 @@ bool RegistrySink::Flush() {
   batch_ = store::ApplyBatch{batch_.group, {}, {}, {}};
   batch_positions_.clear();
   return true;
+}
+
+absl::StatusOr<store::BatchResult> RegistrySink::ApplyIsolating(const store::ApplyBatch& batch) {
+  store::BatchResult total;
+  // Each part is committed on its own, without offsets: a crash in between re-reads the batch,
+  // and what was applied comes out duplicate (message ids, dead-letter source offsets).
+  std::function<absl::Status(std::vector<store::InboundRecord>, std::vector<store::FailedMessage>)>
+      apply_part = [&](std::vector<store::InboundRecord> records,
+                       std::vector<store::FailedMessage> failures) -> absl::Status {
+    store::ApplyBatch part{batch.group, records, failures, {}};
+    auto r = deps_.store->Apply(part);
+    if (r.ok()) {
+      for (auto& rr : r->records) total.records.push_back(std::move(rr));
+      for (const auto& [k, n] : r->counts) total.counts[k] += n;
+      total.committed_at = r->committed_at;
+      return absl::OkStatus();
+    }
+    if (r.status().code() != absl::StatusCode::kInvalidArgument) return r.status();
+    if (!records.empty() && !failures.empty()) {  // the dead letters apart from the records
+      CRVS_RETURN_IF_ERROR(apply_part({}, std::move(failures)));
+      return apply_part(std::move(records), {});
+    }
+    if (records.size() == 1) {
+      // This record is the one: a dead letter instead (its bytes are stored as they came).
+      const store::InboundRecord& bad = records[0];
+      store::FailedMessage dead;
+      dead.message = bad.message;
+      dead.error_class = "DATABASE";
+      dead.error_message = "the database refused the record: " + std::string(r.status().message());
+      dead.business_key = bad.envelope.business_key();
+      dead.source = records::FormatPrincipal(bad.envelope.source());
+      dead.message_id = bad.envelope.message_id();
+      Log()->error("dead letter topic={} partition={} offset={} class=DATABASE error={}",
+                   bad.message.topic_partition.topic.value(),
+                   bad.message.topic_partition.partition.value(), bad.message.offset.value(),
+                   std::string(r.status().message()));
+      store::ApplyBatch alone{batch.group, {}, {dead}, {}};
+      auto d = deps_.store->Apply(alone);
+      if (!d.ok()) return d.status();
+      for (const auto& [k, n] : d->counts) total.counts[k] += n;
+      total.counts[{bad.envelope.kind(), store::ApplyOutcome::kInvalid}] += 1;
+      total.records.push_back({store::ApplyOutcome::kInvalid, 0, "DATABASE", dead.error_message});
+      total.committed_at = d->committed_at;
+      return absl::OkStatus();
+    }
+    if (records.size() + failures.size() <= 1) return r.status();  // a dead letter refused
+    if (records.empty()) {  // only failures: halve them
+      std::vector<store::FailedMessage> second(failures.begin() + failures.size() / 2, failures.end());
+      failures.resize(failures.size() / 2);
+      CRVS_RETURN_IF_ERROR(apply_part({}, std::move(failures)));
+      return apply_part({}, std::move(second));
+    }
+    // Halve the records (in order, so the results stay aligned with the batch's).
+    std::vector<store::InboundRecord> second(records.begin() + records.size() / 2, records.end());
+    records.resize(records.size() / 2);
+    CRVS_RETURN_IF_ERROR(apply_part(std::move(records), {}));
+    return apply_part(std::move(second), {});
+  };
+  CRVS_RETURN_IF_ERROR(apply_part(batch.records, batch.failures));
+  // Last, the offsets of the whole batch.
+  auto offsets = deps_.store->Apply({batch.group, {}, {}, batch.offsets});
+  if (!offsets.ok()) return offsets.status();
+  return total;
 }
 
 void RegistrySink::PublishDeadLetters(const store::ApplyBatch& batch,

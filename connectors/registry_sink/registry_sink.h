@@ -97,6 +97,9 @@ class RegistrySink {
   void RefreshAlarms();
   // Applies the pending batch, retrying transient failures; returns false only when stopping.
   bool Flush();
+  // Apply() failed with a value the database refuses: applies the batch in halves down to the
+  // records that cause it, which become DATABASE dead letters; then the batch's offsets.
+  absl::StatusOr<store::BatchResult> ApplyIsolating(const store::ApplyBatch& batch);
   void PublishDeadLetters(const store::ApplyBatch& batch, const store::BatchResult& result);
   void UpdateLag(const store::ApplyBatch& batch, absl::Time committed_at);
 

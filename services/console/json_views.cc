@@ -1,5 +1,7 @@
 #include "services/console/json_views.h"
 
+#include "services/platform/text.h"
+
 #include <absl/strings/escaping.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -48,46 +50,9 @@ std::string Kind(records::v1::RecordKind kind) {
   return kind == records::v1::RECORD_KIND_UNSPECIFIED ? "" : records::KindLabel(kind);
 }
 
-bool IsUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // the sequence runs past the end
-    for (size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values beyond U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 // Puts `bytes` under `name` when it is UTF-8 text, else under `name`_base64.
 void PutBytes(json& out, const std::string& name, const std::string& bytes) {
-  if (IsUtf8(bytes)) {
+  if (text::IsUtf8(bytes)) {
     out[name] = bytes;
     out[name + "_base64"] = nullptr;
   } else {

@@ -1,5 +1,7 @@
 #include "services/store/apply.h"
 
+#include "services/platform/text.h"
+
 #include <absl/strings/escaping.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
@@ -92,7 +94,8 @@ class BatchApplier {
       result.records.push_back(std::move(outcome));
     }
     for (const FailedMessage& f : batch_.failures) {
-      AddDeadLetter(f.message, f.business_key, f.error_class, f.error_message, f.attempts);
+      AddDeadLetter(f.message, f.business_key, f.error_class, f.error_message, f.attempts,
+                    f.source, f.source, f.message_id);
     }
 
     CRVS_RETURN_IF_ERROR(
@@ -111,8 +114,9 @@ class BatchApplier {
         sql::Rows opened,
         BulkQuery("INSERT INTO dead_letters (original_topic, original_partition, original_offset, "
                   "business_key, kafka_key, payload, headers, error_class, error_message, "
-                  "attempts, failed_at_us, state, resolved_by, resolution_note) VALUES ",
-                  14,
+                  "attempts, failed_at_us, state, resolved_by, resolution_note, source, "
+                  "message_id) VALUES ",
+                  16,
                   " ON CONFLICT (original_topic, original_partition, original_offset) DO NOTHING "
                   "RETURNING id, original_topic, original_partition, original_offset",
                   dead_letters_, false));
@@ -226,7 +230,7 @@ class BatchApplier {
     // events out of order: the newest position wins, whatever arrives last.
     const int64_t position = static_cast<int64_t>(e.source_sequence());
     if (position > 0 && s.exists && position <= s.source_sequence) {
-      return {ApplyOutcome::kStale, s.version, "", ""};
+      return Unchanged(e, ApplyOutcome::kStale, s.version);
     }
     const bool voided = s.exists && s.state == registry::RECORD_STATE_VOIDED;
     switch (e.action()) {
@@ -234,7 +238,7 @@ class BatchApplier {
         if (!s.exists) return AddVersion(r, s, ApplyOutcome::kAppliedNew);
         if (voided) return Conflict(r, s, VoidedMessage(key));
         if (std::find(s.hashes.begin(), s.hashes.end(), e.content_hash()) != s.hashes.end()) {
-          return {ApplyOutcome::kDuplicate, s.version, "", ""};
+          return Unchanged(e, ApplyOutcome::kDuplicate, s.version);
         }
         return Conflict(r, s,
                         absl::StrCat("SUBMIT with different content for existing business key ",
@@ -243,16 +247,34 @@ class BatchApplier {
       case v1::ACTION_AMEND:
         if (!s.exists) return AddVersion(r, s, ApplyOutcome::kAppliedNew);
         if (voided) return Conflict(r, s, VoidedMessage(key));
-        if (e.content_hash() == s.current_hash)
-          return {ApplyOutcome::kDuplicate, s.version, "", ""};
+        if (e.content_hash() == s.current_hash) {
+          return Unchanged(e, ApplyOutcome::kDuplicate, s.version);
+        }
         return AddVersion(r, s, ApplyOutcome::kAppliedVersion);
       case v1::ACTION_VOID:
-        if (voided) return {ApplyOutcome::kDuplicate, s.version, "", ""};
+        if (voided) return Unchanged(e, ApplyOutcome::kDuplicate, s.version);
         return AddVersion(r, s, ApplyOutcome::kVoided);
       default:
         break;  // CheckEnvelope rejects any other action
     }
     return Invalid(r, absl::InvalidArgumentError("action: unknown"));
+  }
+
+  // A record the database already holds (DUPLICATE) or has newer than (STALE): no version, but
+  // its message id is remembered, so its source learns the outcome and a later reuse of the id
+  // for other content is a CONFLICT.
+  RecordResult Unchanged(const v1::RecordEnvelope& e, ApplyOutcome outcome, int32_t version) {
+    const std::string source = records::FormatPrincipal(e.source());
+    if (applied_.emplace(MessageKey{source, e.message_id()},
+                         AppliedMessage{e.business_key(), e.action(), e.content_hash(), version})
+            .second) {
+      for (Value v : {Value::Text(e.message_id()), Value::Text(source),
+                      Value::Text(e.business_key()), Value::Text(rules::ActionName(e.action())),
+                      Value::Blob(e.content_hash()), Value::Int(version), Value::Int(now_us_)}) {
+        messages_.push_back(std::move(v));
+      }
+    }
+    return {outcome, version, "", ""};
   }
 
   static std::string VoidedMessage(const std::string& key) {
@@ -313,22 +335,26 @@ class BatchApplier {
   }
 
   RecordResult Conflict(const InboundRecord& r, const KeyState& s, std::string message) {
-    AddDeadLetter(r.message, r.envelope.business_key(), "CONFLICT", message, 1,
-                  records::FormatPrincipal(r.envelope.source()));
+    const std::string source = records::FormatPrincipal(r.envelope.source());
+    AddDeadLetter(r.message, r.envelope.business_key(), "CONFLICT", message, 1, source, source,
+                  r.envelope.message_id());
     return {ApplyOutcome::kConflict, s.version, "CONFLICT", std::move(message)};
   }
 
   RecordResult Invalid(const InboundRecord& r, const absl::Status& status) {
     std::string message(status.message());
-    AddDeadLetter(r.message, r.envelope.business_key(), "VALIDATION", message, 1,
-                  r.envelope.has_source() ? records::FormatPrincipal(r.envelope.source()) : "");
+    const std::string source =
+        r.envelope.has_source() ? records::FormatPrincipal(r.envelope.source()) : "";
+    AddDeadLetter(r.message, r.envelope.business_key(), "VALIDATION", message, 1, source, source,
+                  r.envelope.message_id());
     return {ApplyOutcome::kInvalid, 0, "VALIDATION", std::move(message)};
   }
 
   // `actor`: the record's source when known, else the consumer group is named.
   void AddDeadLetter(const KafkaMessage& m, const std::string& business_key,
                      const std::string& error_class, const std::string& error_message,
-                     int attempts, std::string actor = "") {
+                     int attempts, std::string actor, const std::string& source,
+                     const std::string& message_id) {
     if (actor.empty()) {
       actor = batch_.group.value().empty() ? "system:store"
                                            : absl::StrCat("consumer_group:", batch_.group.value());
@@ -343,10 +369,12 @@ class BatchApplier {
     }
     for (Value v : {Value::Text(m.topic_partition.topic.value()),
                     Value::Int(m.topic_partition.partition.value()), Value::Int(m.offset.value()),
-                    Value::Text(business_key), Value::Blob(m.key), Value::Blob(m.value),
-                    Value::Blob(headers.SerializeAsString()), Value::Text(error_class),
-                    Value::Text(error_message.substr(0, 1000)), Value::Int(std::max(attempts, 1)),
-                    Value::Int(now_us_), Value::Text("OPEN"), Value::Text(""), Value::Text("")}) {
+                    // Text columns take only text: whatever bytes came are shown escaped.
+                    Value::Text(text::Printable(business_key)), Value::Blob(m.key),
+                    Value::Blob(m.value), Value::Blob(headers.SerializeAsString()),
+                    Value::Text(error_class), Value::Text(text::Printable(error_message.substr(0, 1000))), Value::Int(std::max(attempts, 1)),
+                    Value::Int(now_us_), Value::Text("OPEN"), Value::Text(""), Value::Text(""),
+                    Value::Text(text::Printable(source)), Value::Text(text::Printable(message_id))}) {
       dead_letters_.push_back(std::move(v));
     }
   }

@@ -63,6 +63,11 @@ absl::Status ClassifyError(PGconn* conn, const PGresult* result, const std::stri
     return absl::AbortedError(message);
   }
   if (sqlstate == "XX001" || sqlstate == "XX002") return absl::DataLossError(message);
+  // Data exception (e.g. 22021: a NUL byte in text) or an integrity constraint other than a
+  // unique key: this data can never be written (sql::IsDataError).
+  if (absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23")) {
+    return absl::InvalidArgumentError(message);
+  }
   return absl::InternalError(message);
 }
 

@@ -284,6 +284,13 @@ ALTER TABLE lost_offset_ranges ADD COLUMN acknowledged_at_us {INT};
 ALTER TABLE lost_offset_ranges ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE lost_offset_ranges ADD COLUMN acknowledgement_note TEXT NOT NULL DEFAULT '';
 )sql"},
+    {7, "dead letters name the source and message id, so the source hears the outcome", R"sql(
+-- Set when the record's envelope could be read; '' otherwise. GetReceipt and the gateway's
+-- database receipts look a message id up here when it is not in message_ids.
+ALTER TABLE dead_letters ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE dead_letters ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX dead_letters_by_message ON dead_letters (message_id);
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

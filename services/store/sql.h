@@ -9,7 +9,10 @@
 // Errors are classified where they arise: lock contention and a lost or refused connection
 // are UNAVAILABLE, a statement timeout DEADLINE_EXCEEDED, a serialization failure, deadlock
 // or unique-key race between concurrent PostgreSQL writers ABORTED (all retryable, see
-// crvs::IsRetryable); anything else is permanent (INTERNAL, or DATA_LOSS for corruption).
+// crvs::IsRetryable); a value the database refuses (a PostgreSQL data exception or a
+// constraint other than a unique key, e.g. a NUL byte in text; a SQLite type, size or CHECK
+// failure) INVALID_ARGUMENT — the data, which no retry will change; anything else is permanent
+// (INTERNAL, or DATA_LOSS for corruption).
 //
 // Thread-safety: a Connection is used by one thread at a time.
 #pragma once

@@ -32,6 +32,18 @@ absl::Status SqliteError(sqlite3* db, int rc, const std::string& what) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return absl::DataLossError(message);
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+      return absl::InvalidArgumentError(message);  // the data (sql::IsDataError)
+    case SQLITE_CONSTRAINT:
+      // A CHECK, NOT NULL or type (STRICT) constraint refuses a value: the data. A unique key
+      // is the store's own logic going wrong, and a trigger's abort an operator's doing: neither
+      // is a value to dead-letter.
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          rc == SQLITE_CONSTRAINT_TRIGGER) {
+        return absl::InternalError(message);
+      }
+      return absl::InvalidArgumentError(message);
     default:
       return absl::InternalError(message);
   }

@@ -7,6 +7,8 @@
 #include <absl/strings/str_split.h>
 #include <absl/time/clock.h>
 
+#include <set>
+
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -494,6 +496,71 @@ absl::StatusOr<OffsetAlarm> Store::AcknowledgeOffsetAlarm(std::string_view alarm
         absl::FromUnixMicros(now_us)));
     return find();
   });
+}
+
+absl::StatusOr<std::vector<MessageOutcome>> Store::FindOutcomes(
+    const std::vector<std::pair<std::string, std::string>>& wanted) {
+  std::vector<MessageOutcome> out;
+  if (wanted.empty()) return out;
+  std::set<std::pair<std::string, std::string>> want(wanted.begin(), wanted.end());
+  std::set<std::pair<std::string, std::string>> committed;
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  constexpr size_t kChunk = 500;  // message ids per statement
+  for (size_t first = 0; first < wanted.size(); first += kChunk) {
+    std::vector<Value> ids;
+    std::string list;
+    for (size_t i = first; i < std::min(wanted.size(), first + kChunk); ++i) {
+      ids.push_back(Value::Text(wanted[i].second));
+      absl::StrAppend(&list, list.empty() ? "" : ", ", "$", ids.size());
+    }
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows applied,
+        connection_->Execute(absl::StrCat("SELECT source, message_id, business_key, version, "
+                                          "committed_at_us, action, content_hash "
+                                          "FROM message_ids WHERE message_id IN (",
+                                          list, ")"),
+                             ids));
+    for (const auto& r : applied) {
+      std::pair<std::string, std::string> key{r[0].AsString(), r[1].AsString()};
+      if (!want.count(key)) continue;
+      committed.insert(key);
+      MessageOutcome o;
+      o.state = MessageOutcome::State::kCommitted;
+      o.source = key.first;
+      o.message_id = key.second;
+      o.business_key = r[2].AsString();
+      o.version = static_cast<int32_t>(r[3].AsInt());
+      o.at = absl::FromUnixMicros(r[4].AsInt());
+      o.action = r[5].AsString();
+      o.content_hash = r[6].AsString();
+      out.push_back(std::move(o));
+    }
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows refused,
+        connection_->Execute(
+            absl::StrCat("SELECT source, message_id, business_key, error_class, error_message, "
+                         "failed_at_us, id FROM dead_letters WHERE message_id IN (",
+                         list, ") ORDER BY id DESC"),
+            ids));
+    for (const auto& r : refused) {
+      std::pair<std::string, std::string> key{r[0].AsString(), r[1].AsString()};
+      if (!want.count(key) || committed.count(key)) continue;
+      committed.insert(key);  // the latest dead letter only
+      MessageOutcome o;
+      o.state = r[3].AsString() == "CONFLICT" ? MessageOutcome::State::kConflict
+                                              : MessageOutcome::State::kDeadLettered;
+      o.source = key.first;
+      o.message_id = key.second;
+      o.business_key = r[2].AsString();
+      o.error_class = r[3].AsString();
+      o.error_message = r[4].AsString();
+      o.at = absl::FromUnixMicros(r[5].AsInt());
+      o.dead_letter_id = r[6].AsInt();
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {

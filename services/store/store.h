@@ -11,8 +11,10 @@
 //
 // Errors: UNAVAILABLE / ABORTED / DEADLINE_EXCEEDED are transient (crvs::IsRetryable): the
 // transaction was rolled back — or, if the connection broke during COMMIT, may have
-// committed — and the caller retries the same call; INVALID_ARGUMENT names a bad argument;
-// INTERNAL / DATA_LOSS are permanent.
+// committed — and the caller retries the same call; INVALID_ARGUMENT names a bad argument,
+// or a value the database refuses to store (from Apply: some record of the batch; the registry
+// sink splits the batch to find it and dead-letters it with class DATABASE); INTERNAL /
+// DATA_LOSS are permanent.
 //
 // Audit: every change the store makes (applied record versions, dead letters opened and
 // resolved, offsets committed or lost, migrations) appends a row to the SHA-256 hash-chained
@@ -113,6 +115,10 @@ struct FailedMessage {
   std::string error_message;  // English, no personal data
   std::string business_key;   // when it could be read (e.g. from the Kafka key)
   int attempts = 1;
+  // The envelope's source ("facility:BV01002") and message id when it could be read: the
+  // source is told the outcome (Store::FindOutcomes).
+  std::string source = {};
+  std::string message_id = {};
 };
 
 // The next offset to consume from a partition: the offset after the last message handled.
@@ -215,6 +221,27 @@ struct OffsetAlarm {
   std::string acknowledgement_note;
 };
 
+// What became of a message a source sent (by its message id): the answer the source gets in
+// its receipt once the sink has handled it.
+struct MessageOutcome {
+  enum class State {
+    kCommitted,     // in the database: applied, or a duplicate of what it holds
+    kConflict,      // refused: contradicts the database (dead letter of class CONFLICT)
+    kDeadLettered,  // refused: cannot be applied (VALIDATION, DECODE, ...)
+  };
+  State state = State::kCommitted;
+  std::string source;
+  std::string message_id;
+  std::string business_key;
+  int32_t version = 0;      // committed: the record version it made or matched
+  std::string action;       // committed: "SUBMIT", "AMEND", "VOID"
+  std::string content_hash;  // committed: of the record under that message id
+  absl::Time at;            // committed or dead-lettered at
+  std::string error_class;  // refused: the dead letter's class, message and id
+  std::string error_message;
+  int64_t dead_letter_id = 0;
+};
+
 // ListRecords filters. Ordered by issued_at (of the latest content), then business key.
 struct RecordQuery {
   std::optional<common::v1::Principal> source;                          // unset: every source
@@ -307,6 +334,12 @@ class Store {
   // empty `by`.
   absl::StatusOr<OffsetAlarm> AcknowledgeOffsetAlarm(std::string_view id, std::string_view by,
                                                      std::string_view note);
+
+  // The outcomes known for (source, message id) pairs; pairs the sink has not handled yet are
+  // absent. A message id in message_ids is COMMITTED; otherwise its latest dead letter says
+  // why it was refused.
+  absl::StatusOr<std::vector<MessageOutcome>> FindOutcomes(
+      const std::vector<std::pair<std::string, std::string>>& source_and_message_ids);
 
   // --- reads for the registry and admin services ---
 

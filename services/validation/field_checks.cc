@@ -1,5 +1,7 @@
 #include "services/validation/field_checks.h"
 
+#include "services/platform/text.h"
+
 #include <utility>
 
 #include <absl/strings/ascii.h>
@@ -115,6 +117,46 @@ std::string Join(const std::string& path, std::string_view name, int index) {
 
 void Add(Violations* out, std::string field, std::string description) {
   out->push_back(FieldViolation{std::move(field), std::move(description)});
+}
+
+void CheckTextAndKnownFields(const google::protobuf::Message& message, const std::string& path,
+                             Violations* out) {
+  using google::protobuf::FieldDescriptor;
+  const auto* reflection = message.GetReflection();
+  const auto& unknown = reflection->GetUnknownFields(message);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    Add(out, path.empty() ? "(request)" : path,
+        absl::StrCat("has field number ", unknown.field(i).number(), ", unknown to ",
+                     message.GetDescriptor()->full_name(), ": remove it"));
+  }
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const bool free_text = f->name() == "reason" || f->name() == "description" ||
+                           f->name() == "note";
+    auto check = [&](const std::string& value, const std::string& field) {
+      std::string why = text::Unacceptable(value, free_text);
+      if (why.empty()) return;
+      for (const auto& v : *out) {
+        if (v.field == field) return;  // a field-specific check already named it
+      }
+      Add(out, field, "must be text: " + why);
+    };
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, f); ++i) {
+        const std::string field = Join(path, f->name(), i);
+        if (f->type() == FieldDescriptor::TYPE_STRING) {
+          check(reflection->GetRepeatedString(message, f, i), field);
+        } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          CheckTextAndKnownFields(reflection->GetRepeatedMessage(message, f, i), field, out);
+        }
+      }
+    } else if (f->type() == FieldDescriptor::TYPE_STRING) {
+      check(reflection->GetString(message, f), Join(path, f->name()));
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      CheckTextAndKnownFields(reflection->GetMessage(message, f), Join(path, f->name()), out);
+    }
+  }
 }
 
 void CheckText(const std::string& value, const std::string& field, size_t max_bytes,

@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+
+#include <google/protobuf/message.h>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +34,15 @@ std::string Join(const std::string& path, std::string_view name);
 std::string Join(const std::string& path, std::string_view name, int index);
 
 void Add(Violations* out, std::string field, std::string description);
+
+// Every string field of `message`, at any depth, holds acceptable text (platform/text.h:
+// UTF-8 without control characters or bidirectional overrides; line breaks only in free text:
+// fields named `reason`, `description` or `note`), and no field is unknown to this build
+// (protobuf keeps fields it cannot name as unknown fields: they would be stored unseen).
+// Violations name the field by its path under `path`, e.g.
+// "death_notice.cause_of_death.chain[1].description".
+void CheckTextAndKnownFields(const google::protobuf::Message& message, const std::string& path,
+                             Violations* out);
 
 // Text of at most `max_bytes`; when `required`, also not empty.
 void CheckText(const std::string& value, const std::string& field, size_t max_bytes,

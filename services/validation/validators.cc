@@ -6,6 +6,7 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
 
+#include "services/platform/text.h"
 #include "services/validation/field_checks.h"
 
 namespace crvs::validation {
@@ -231,6 +232,9 @@ void CheckLinked(const v1::Registration& r, const std::string& path, Violations*
 
 void CheckActionAndReason(int action, const std::string& reason, Violations* out) {
   CheckEnum(action, v1::Action_IsValid, "action", true, out);
+  if (std::string why = text::Unacceptable(reason, /*allow_newlines=*/true); !why.empty()) {
+    return Add(out, "reason", "must be text: " + why);
+  }
   const bool reason_required = action == v1::ACTION_AMEND || action == v1::ACTION_VOID;
   if (reason_required && reason.empty()) {
     Add(out, "reason", absl::StrCat("is required for ", v1::Action_Name(action)));
@@ -319,6 +323,8 @@ std::vector<FieldViolation> ValidateBirthCertificate(const v1::BirthCertificate&
         absl::StrCat("issued at ", FormatInstant(*issued), ", before the birth at ",
                      FormatInstant(born->instant)));
   }
+  // Last: a field a specific check already named is not named twice.
+  internal::CheckTextAndKnownFields(b, path, &out);
   return out;
 }
 
@@ -374,6 +380,8 @@ std::vector<FieldViolation> ValidateDeathNotice(const v1::DeathNotice& d, const 
         absl::StrCat("issued at ", FormatInstant(*issued), ", before the death at ",
                      FormatInstant(died->instant)));
   }
+  // Last: a field a specific check already named is not named twice.
+  internal::CheckTextAndKnownFields(d, path, &out);
   return out;
 }
 
@@ -457,6 +465,8 @@ std::vector<FieldViolation> ValidateDivorceDecision(const v1::DivorceDecision& v
         absl::StrCat("issued on ", FormatDay(internal::VietnamDay(*issued)),
                      " (Vietnam), before decision date ", FormatDay(*decided)));
   }
+  // Last: a field a specific check already named is not named twice.
+  internal::CheckTextAndKnownFields(v, path, &out);
   return out;
 }
 
@@ -537,6 +547,8 @@ std::vector<FieldViolation> ValidateRegistration(const v1::Registration& r, cons
   CheckOfficer(r.has_registrar(), r.registrar(), Join(path, "registrar"), true, &out);
   CheckTimestamp(r.has_recorded_at(), r.recorded_at(), Join(path, "recorded_at"), true, ctx,
                  &out);
+  // Last: a field a specific check already named is not named twice.
+  internal::CheckTextAndKnownFields(r, path, &out);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "services/records/records.h"
+#include "services/store/store_test_util.h"
 #include "tests/e2e/pipeline_harness.h"
 #include "tests/support/fixtures.h"
 
@@ -183,6 +184,52 @@ TEST_P(ExactlyOnce, PoisonMessageFromKcatIsDeadLetteredAndLaterRecordsApply) {
 INSTANTIATE_TEST_SUITE_P(Backends, ExactlyOnce,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const auto& info) { return BackendName(info.param); });
+
+// Regression: one record PostgreSQL refused (an AMEND whose reason held a NUL byte) failed the
+// sink's batch forever and every later record on every partition stopped landing. Produced
+// straight to the topic with kcat, past the gateway: the NUL reason is a VALIDATION dead
+// letter; a record the database itself refuses (here: a CHECK constraint an operator added)
+// is found by splitting the batch and becomes a DATABASE dead letter; everything else lands.
+TEST(ExactlyOncePostgres, ARecordTheDatabaseRefusesIsOneDeadLetterAndEveryOtherRecordLands) {
+  Pipeline p(Backend::kPostgres, /*partitions=*/1);
+  p.StartGateway();
+  p.StartSink({"crypto.accept_unsealed=true", "sink.batch_max_wait=500ms"});
+  ASSERT_EQ(StreamNotices(p, 10), 10);
+  ASSERT_EQ(p.WaitForCount("SELECT count(*) FROM records", 10, 60), 10);
+  auto check = p.postgres()->Query(
+      "crvs", "ALTER TABLE records ADD CONSTRAINT refuse_one CHECK "
+              "(business_key <> 'death/BV01002/GBT-REFUSED')");
+  ASSERT_TRUE(check.ok()) << check.status();
+
+  auto produce = [&](const records::v1::RecordEnvelope& e, const std::string& name) {
+    std::string file = "/tmp/crvs-kcat-" + name + "-" + std::to_string(getpid());
+    FILE* f = std::fopen(file.c_str(), "wb");
+    std::string bytes = e.SerializeAsString();
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    auto kcat = testing::RunProgram({"kcat", "-P", "-b", p.bootstrap(), "-t",
+                                     "crvs.death-notices.v1", "-k", e.business_key(), "-p", "0",
+                                     file});
+    std::remove(file.c_str());
+    ASSERT_EQ(kcat.exit_code, 0) << kcat.err;
+  };
+  auto nul = store::testing::Envelope(testing::DeathNotice("GBT-E2E-3"), records::v1::ACTION_AMEND,
+                                      "nul-reason", std::string("typo\0fixed", 10));
+  auto refused = store::testing::Envelope(testing::DeathNotice("GBT-REFUSED"),
+                                          records::v1::ACTION_SUBMIT, "refused-1");
+  produce(nul, "nul");
+  produce(refused, "refused");
+  ASSERT_EQ(StreamNotices(p, 40, /*first=*/10), 40);
+
+  EXPECT_EQ(p.WaitForCount("SELECT count(*) FROM records", 50, 120), 50);
+  EXPECT_EQ(p.WaitForCount("SELECT count(*) FROM dead_letters", 2, 60), 2);
+  auto rows = p.Query("", "SELECT message_id, error_class FROM dead_letters ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"nul-reason", "VALIDATION"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"refused-1", "DATABASE"}));
+  EXPECT_EQ(p.Count("SELECT count(*) FROM records WHERE business_key = 'death/BV01002/GBT-REFUSED'"), 0);
+  EXPECT_EQ(p.Count("SELECT count(DISTINCT message_id) FROM record_versions"), 50);
+}
 
 TEST(ExactlyOncePostgres, ServerRestartedDuringConsumptionSinkRetriesAndResumes) {
   constexpr int kRecords = 20000;

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <future>
 #include <map>
@@ -255,6 +256,36 @@ TEST_F(GatewayTest, FullProducerQueueAnswersResourceExhausted) {
   EXPECT_EQ(first_status.error_code(), grpc::StatusCode::UNAVAILABLE);
   broker_->SetBrokerUp(1);
   // Back-pressure lost nothing that was accepted: the topic holds no record at all.
+  EXPECT_TRUE(Deaths().empty());
+}
+
+// Regression: an AMEND whose reason held a NUL byte was ACCEPTED, then PostgreSQL refused the
+// sink's batch forever. Control characters, bidirectional overrides and fields this build does
+// not know are refused at the door, each naming its field.
+TEST_F(GatewayTest, ControlCharactersAndUnknownFieldsAreRefusedNamingTheField) {
+  StartSystem();
+  IngestRequest amend = Notice(1);
+  amend.set_action(records::v1::ACTION_AMEND);
+  amend.set_reason(std::string("typo\0fixed", 10));
+  amend.mutable_death_notice()->mutable_deceased()->set_full_name("Hoâ®" "ang");
+  amend.mutable_death_notice()->mutable_certifier()->set_full_name("BS.[2J Huy");
+  Receipt r;
+  grpc::Status s = Submit(amend, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(testing::ViolatedFields(s),
+              ::testing::UnorderedElementsAre("reason", "death_notice.deceased.full_name",
+                                              "death_notice.certifier.full_name"));
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("control character U+0000 at byte 4"));
+
+  // A field number no crvs proto defines, deep inside the record (15 KB nested 5,000 deep was
+  // accepted and stored).
+  IngestRequest unknown = Notice(2);
+  unknown.mutable_death_notice()->mutable_deceased()->GetReflection()
+      ->MutableUnknownFields(unknown.mutable_death_notice()->mutable_deceased())
+      ->AddLengthDelimited(999, "nested bytes");
+  s = Submit(unknown, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(testing::ViolatedFields(s), ElementsAre("death_notice.deceased"));
   EXPECT_TRUE(Deaths().empty());
 }
 
