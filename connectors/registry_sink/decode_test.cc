@@ -120,6 +120,33 @@ TEST(Decode, GarbageIsADecodeFailureKeepingItsPlace) {
   EXPECT_EQ(f.business_key, "death/BV01002/GBT-2026-000045");
 }
 
+// Regression: a Kafka key that is not UTF-8 became the dead letter's business key, a proto
+// string, and ListDeadLetters / GetDeadLetter failed with INTERNAL ("Exception deserializing
+// response") for every page after it. The key's bytes stay in the dead letter's `key`.
+TEST(Decode, AKeyThatIsNotTextIsKeptEscapedAsTheBusinessKey) {
+  store::KafkaMessage m = Raw("\x01 not protobuf");
+  m.key = std::string("death/\xff\0/1", 10);
+  Decoded d = Decode(std::move(m), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.business_key, "death/\\xff\\x00/1");
+  EXPECT_EQ(f.message.key, std::string("death/\xff\0/1", 10));
+}
+
+// The source of a record the sink refuses hears why, by its message id.
+TEST(Decode, ARefusedRecordNamesItsSourceAndMessageIdAndAControlCharacterInItsReason) {
+  auto e = Envelope();
+  e.set_action(records::v1::ACTION_AMEND);
+  e.set_reason(std::string("typo\0fixed", 10));
+  e.mutable_source()->set_kind(common::v1::PRINCIPAL_KIND_FACILITY);
+  e.mutable_source()->set_code("BV01002");
+  Decoded d = Decode(Message(e.SerializeAsString()), validation::ReferenceData::Default());
+  const auto& f = AsFailure(d);
+  EXPECT_EQ(f.error_class, "VALIDATION");
+  EXPECT_EQ(f.error_message, "reason: must be text: control character U+0000 at byte 4");
+  EXPECT_EQ(f.source, "facility:BV01002");
+  EXPECT_EQ(f.message_id, e.message_id());
+}
+
 TEST(Decode, UnknownSchemaVersionIsItsOwnClass) {
   auto e = Envelope();
   e.set_schema_version(2);

@@ -364,7 +364,7 @@ class BatchApplier {
     admin::v1::DeadLetter headers;
     for (const auto& h : m.headers) {
       auto* out = headers.add_headers();
-      out->set_key(h.key);
+      out->set_key(text::Printable(h.key));  // a header name is a proto string: text only
       out->set_value(h.value);
     }
     for (Value v : {Value::Text(m.topic_partition.topic.value()),
