@@ -109,7 +109,8 @@ void Receipt(Run& run, const ingest::Receipt& receipt) {
   if (i < 0 || i >= run.capacity) return;
   run.receipt_us[i].store(NowUs());
   switch (receipt.state()) {
-    case ingest::RECEIPT_STATE_ACCEPTED: run.accepted++; break;
+    case ingest::RECEIPT_STATE_ACCEPTED:
+    case ingest::RECEIPT_STATE_COMMITTED: run.accepted++; break;
     case ingest::RECEIPT_STATE_REJECTED:
       run.rejected++;
       run.Error("REJECTED " + receipt.message_id() + ": " + receipt.error().message());

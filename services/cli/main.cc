@@ -99,10 +99,20 @@ absl::StatusOr<std::string> Bootstrap(const RootConfig& root, Process& process) 
   return (*broker)->bootstrap_servers();
 }
 
+absl::StatusOr<store::Store*> OpenDatabase(const RootConfig& root, const char* component,
+                                           Process& process);
+
 absl::Status StartGateway(const RootConfig& root, const std::string& bootstrap, Process& process,
                           MetricsServer& metrics) {
+  // Receipts that wait for the database need a connection of their own to read outcomes.
+  store::Store* database = nullptr;
+  if (gateway::Gateway::ReceiptAfter(root.gateway, root.kafka, true) == "database") {
+    auto db = OpenDatabase(root, "gateway", process);
+    if (!db.ok()) return db.status();
+    database = *db;
+  }
   auto gateway = gateway::Gateway::Start(root.gateway, root.kafka, root.producer, bootstrap,
-                                         *process.registry, root.tls);
+                                         *process.registry, root.tls, database);
   if (!gateway.ok()) return gateway.status();
   gateway::Gateway* raw = gateway->release();
   process.lifecycle.OnStop("gateway", [raw] { delete raw; });

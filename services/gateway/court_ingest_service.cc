@@ -279,7 +279,7 @@ grpc::ServerUnaryReactor* CourtIngestService::GetReceipt(grpc::CallbackServerCon
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  FinishUnary(reactor, LookupReceipt(*deps_.book, *caller, *request), response);
+  FinishUnary(reactor, LookupReceipt(*deps_.book, deps_.outcomes, *caller, *request), response);
   return reactor;
 }
 

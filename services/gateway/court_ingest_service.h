@@ -17,6 +17,7 @@
 #include "crvs/ingest/v1/court_ingest.grpc.pb.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/outcome_watcher.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/receipt_book.h"
 #include "services/gateway/resend_inbox.h"
@@ -36,6 +37,7 @@ class CourtIngestService final : public ingest::v1::CourtIngest::CallbackService
     const validation::ReferenceData* reference;
     int stream_max_in_flight;
     RateLimiter* limiter;
+    OutcomeWatcher* outcomes;  // null: GetReceipt answers from the receipt book alone
   };
   explicit CourtIngestService(Deps deps) : deps_(deps) {}
 

@@ -13,8 +13,28 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         const kafka::ProducerConfig& producer,
                                                         const std::string& bootstrap_servers,
                                                         prometheus::Registry& registry,
-                                                        const auth::TlsConfig& tls) {
+                                                        const auth::TlsConfig& tls,
+                                                        store::Store* database) {
   std::vector<FieldViolation> bad;
+  if (config.receipt_after != "auto" && config.receipt_after != "kafka" &&
+      config.receipt_after != "database") {
+    bad.push_back({"gateway.receipt_after", "must be auto, kafka or database"});
+  } else if (config.receipt_after == "database" && database == nullptr) {
+    bad.push_back({"gateway.receipt_after",
+                   "database needs the gateway to reach the database (database.url)"});
+  }
+  if (config.commit_wait.count() <= 0) bad.push_back({"gateway.commit_wait", "must be > 0"});
+  if (config.outcome_poll.count() <= 0) bad.push_back({"gateway.outcome_poll", "must be > 0"});
+  if (config.stream_max_in_flight < 1) {
+    bad.push_back({"gateway.stream_max_in_flight",
+                   "must be at least 1 (0 would stall every stream before its first receipt)"});
+  }
+  if (config.max_message_bytes < 1024) {
+    bad.push_back({"gateway.max_message_bytes", "must be at least 1024 bytes"});
+  }
+  if (config.receipt_cache_entries < 0) {
+    bad.push_back({"gateway.receipt_cache_entries", "must not be negative"});
+  }
   if (config.rate_limit_per_second < 0) {
     bad.push_back({"gateway.rate_limit_per_second", "must not be negative (0 = no limit)"});
   }
@@ -44,14 +64,22 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->metrics_ = std::make_unique<GatewayMetrics>(registry);
   g->limiter_ = std::make_unique<RateLimiter>(config.rate_limit_per_second,
                                               static_cast<double>(config.rate_limit_burst));
-  g->pipeline_ = std::make_unique<IngestPipeline>(&g->kafka_, g->producer_.get(), g->book_.get(),
-                                                  g->metrics_.get());
+  const std::string receipt_after = ReceiptAfter(config, kafka, database != nullptr);
+  if (database != nullptr) {
+    g->outcomes_ = std::make_unique<OutcomeWatcher>(
+        database, absl::Milliseconds(config.outcome_poll.count()));
+  }
+  g->pipeline_ = std::make_unique<IngestPipeline>(
+      &g->kafka_, g->producer_.get(), g->book_.get(), g->metrics_.get(), g->outcomes_.get(),
+      receipt_after == "database" ? absl::Milliseconds(config.commit_wait.count())
+                                  : absl::ZeroDuration());
   g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_.get(),
-      config.stream_max_in_flight, g->limiter_.get()});
+      config.stream_max_in_flight, g->limiter_.get(), g->outcomes_.get()});
   g->court_ = std::make_unique<CourtIngestService>(CourtIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->resume_points_.get(),
-      g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight, g->limiter_.get()});
+      g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight, g->limiter_.get(),
+      g->outcomes_.get()});
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, *credentials, &g->port_);
@@ -63,8 +91,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
     return absl::UnavailableError("gateway: cannot listen on " + config.listen);
   }
   logging::Get("gateway")->info(
-      "gateway listening address={} port={} tls={} rate_limit_per_second={}", config.listen,
-      g->port_, config.plaintext ? "off" : "mutual", config.rate_limit_per_second);
+      "gateway listening address={} port={} tls={} rate_limit_per_second={} receipt_after={}",
+      config.listen, g->port_, config.plaintext ? "off" : "mutual", config.rate_limit_per_second,
+      receipt_after);
   return g;
 }
 
@@ -76,6 +105,15 @@ void Gateway::Stop() {
   resume_points_.reset();
   inbox_.reset();
   producer_.reset();  // flushes; anything undelivered fails (no receipt was given for it)
+  outcomes_.reset();  // receipts still waiting for the database: UNAVAILABLE, re-send
+}
+
+std::string Gateway::ReceiptAfter(const GatewayConfig& config, const kafka::KafkaConfig& kafka,
+                                  bool have_database) {
+  if (config.receipt_after == "auto") {
+    return kafka.bootstrap_servers.empty() && have_database ? "database" : "kafka";
+  }
+  return config.receipt_after;
 }
 
 Gateway::~Gateway() { Stop(); }

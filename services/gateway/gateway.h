@@ -21,6 +21,7 @@
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/health_ingest_service.h"
 #include "services/gateway/ingest_pipeline.h"
+#include "services/gateway/outcome_watcher.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/receipt_book.h"
 #include "services/validation/reference_data.h"
@@ -37,7 +38,13 @@ class Gateway {
                                                         const kafka::ProducerConfig& producer,
                                                         const std::string& bootstrap_servers,
                                                         prometheus::Registry& registry,
-                                                        const auth::TlsConfig& tls = {});
+                                                        const auth::TlsConfig& tls = {},
+                                                        store::Store* database = nullptr);
+  // gateway.receipt_after resolved: "database" when receipts wait for the database (which
+  // `database` must then reach), else "kafka". `auto` is database with the embedded broker
+  // (kafka.bootstrap_servers empty) when a database is given.
+  static std::string ReceiptAfter(const GatewayConfig& config, const kafka::KafkaConfig& kafka,
+                                  bool have_database);
   ~Gateway();
   void Stop();
 
@@ -60,6 +67,7 @@ class Gateway {
   std::unique_ptr<ResumePoints> resume_points_;
   std::unique_ptr<GatewayMetrics> metrics_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<OutcomeWatcher> outcomes_;  // when the gateway reads the database
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<HealthIngestService> health_;
   std::unique_ptr<CourtIngestService> court_;

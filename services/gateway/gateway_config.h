@@ -21,6 +21,9 @@ struct GatewayConfig {
   double rate_limit_per_second = 0;
   int rate_limit_burst = 0;  // 0: one second's worth
   std::string reference_provinces_file;  // empty: the copy built into the binary
+  std::string receipt_after = "auto";
+  config::Duration commit_wait{30000};
+  config::Duration outcome_poll{5};
 
   template <class V>
   void Visit(V& v) {
@@ -44,6 +47,18 @@ struct GatewayConfig {
       "records one principal may submit at once above its rate (0 = one second's worth)");
     v("reference_provinces_file", reference_provinces_file,
       "provinces CSV (deploy/reference/provinces.csv format); empty uses the built-in copy");
+    v("receipt_after", receipt_after,
+      "when a source gets its success receipt: `kafka` (ACCEPTED once the Kafka cluster holds "
+      "the record with acks=all: durable where Kafka is replicated), `database` (COMMITTED once "
+      "the record is in the civil-status database, CONFLICT / DEAD_LETTERED if the database "
+      "refused it: the gateway reads database.url), or `auto` (database with the embedded "
+      "in-memory broker, which a crash empties; kafka with a real cluster)");
+    v("commit_wait", commit_wait,
+      "receipt_after = database: longest a receipt waits for the database; then the source is "
+      "told DEADLINE_EXCEEDED and re-sends with the same message_id (never applied twice)");
+    v("outcome_poll", outcome_poll,
+      "receipt_after = database: how often waiting receipts look for their records in the "
+      "database (one statement for all of them)");
   }
 };
 

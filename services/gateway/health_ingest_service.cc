@@ -238,7 +238,7 @@ grpc::ServerUnaryReactor* HealthIngestService::GetReceipt(
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  FinishUnary(reactor, LookupReceipt(*deps_.book, *caller, *request), response);
+  FinishUnary(reactor, LookupReceipt(*deps_.book, deps_.outcomes, *caller, *request), response);
   return reactor;
 }
 

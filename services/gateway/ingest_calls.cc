@@ -1,17 +1,45 @@
 #include "services/gateway/ingest_calls.h"
 
+#include "services/gateway/ingest_pipeline.h"
+
 #include "services/records/records.h"
 
 namespace crvs::gateway {
 
 absl::StatusOr<ingest::v1::Receipt> LookupReceipt(const ReceiptBook& book,
+                                                  OutcomeWatcher* outcomes,
                                                   const common::v1::Principal& caller,
                                                   const ingest::v1::GetReceiptRequest& request) {
   if (request.message_id().empty()) return InvalidArgument({{"message_id", "is required"}});
-  auto receipt = book.Find(records::FormatPrincipal(caller), request.message_id());
+  const std::string principal = records::FormatPrincipal(caller);
+  auto receipt = book.Find(principal, request.message_id());
+  const bool final_known = receipt && receipt->state() != ingest::v1::RECEIPT_STATE_ACCEPTED &&
+                           receipt->state() != ingest::v1::RECEIPT_STATE_PENDING;
+  if (outcomes != nullptr && !final_known) {
+    // ACCEPTED is not the last word: what did the database make of it?
+    auto known = outcomes->Find(principal, request.message_id());
+    if (!known.ok()) {
+      if (receipt) return *receipt;  // what the gateway knows; the database is down
+      return known.status();
+    }
+    if (known->has_value()) {
+      const store::MessageOutcome& o = **known;
+      ingest::v1::Receipt from_database;
+      if (receipt) {
+        from_database = *receipt;
+      } else {  // before a restart, or through another gateway
+        from_database.set_message_id(request.message_id());
+        from_database.set_business_key(o.business_key);
+        from_database.set_content_hash(o.content_hash);
+      }
+      SetOutcome(o, o.action, receipt ? receipt->content_hash() : o.content_hash, &from_database);
+      return from_database;
+    }
+  }
   if (!receipt) {
     return absl::NotFoundError("no submission with message_id " + request.message_id() +
-                               " from this caller within the receipt retention");
+                               " from this caller within the receipt retention" +
+                               (outcomes != nullptr ? " or in the database" : ""));
   }
   return *receipt;
 }

@@ -7,12 +7,16 @@
 
 #include "crvs/ingest/v1/receipt.pb.h"
 #include "services/gateway/receipt_book.h"
+#include "services/gateway/outcome_watcher.h"
 #include "services/gateway/resend_inbox.h"
 #include "services/platform/status.h"
 
 namespace crvs::gateway {
 
+// The receipt of an earlier submission: the receipt book's, upgraded to the database's final
+// outcome (COMMITTED / CONFLICT / DEAD_LETTERED) when `outcomes` is set (may be null).
 absl::StatusOr<ingest::v1::Receipt> LookupReceipt(const ReceiptBook& book,
+                                                  OutcomeWatcher* outcomes,
                                                   const common::v1::Principal& caller,
                                                   const ingest::v1::GetReceiptRequest& request);
 

@@ -17,7 +17,43 @@ auto Log() {
   return log;
 }
 
+std::string ActionText(records::v1::Action action) {
+  std::string name = records::v1::Action_Name(action);
+  return name.rfind("ACTION_", 0) == 0 ? name.substr(7) : name;
+}
+
 }  // namespace
+
+void SetOutcome(const store::MessageOutcome& outcome, const std::string& action,
+                const std::string& content_hash, Receipt* receipt) {
+  *receipt->mutable_committed_at() =
+      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(outcome.at));
+  if (outcome.state == store::MessageOutcome::State::kCommitted &&
+      (outcome.action != action || outcome.content_hash != content_hash)) {
+    receipt->set_state(ingest::v1::RECEIPT_STATE_CONFLICT);
+    receipt->mutable_error()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+    receipt->mutable_error()->set_message(
+        "message_id was already applied to " + outcome.business_key + " (" + outcome.action +
+        ") with other content; a new submission needs a new message_id");
+    return;
+  }
+  switch (outcome.state) {
+    case store::MessageOutcome::State::kCommitted:
+      receipt->set_state(ingest::v1::RECEIPT_STATE_COMMITTED);
+      receipt->set_version(outcome.version);
+      receipt->clear_error();
+      return;
+    case store::MessageOutcome::State::kConflict:
+      receipt->set_state(ingest::v1::RECEIPT_STATE_CONFLICT);
+      receipt->mutable_error()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+      break;
+    case store::MessageOutcome::State::kDeadLettered:
+      receipt->set_state(ingest::v1::RECEIPT_STATE_DEAD_LETTERED);
+      receipt->mutable_error()->set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+      break;
+  }
+  receipt->mutable_error()->set_message(outcome.error_class + ": " + outcome.error_message);
+}
 
 void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
   records::CompleteEnvelope(&envelope, TimeUtil::GetCurrentTime());
@@ -59,11 +95,36 @@ void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
   pending.set_business_key(envelope.business_key());
   pending.set_content_hash(envelope.content_hash());
   *pending.mutable_received_at() = envelope.received_at();
+  const std::string action = ActionText(envelope.action());
+
+  if (outcomes_ != nullptr) {
+    // Known to the database already (another gateway, before a restart): answered from there,
+    // nothing produced; the same id for other content is refused as the receipt book does.
+    auto known = outcomes_->Find(principal, message_id);
+    if (known.ok() && known->has_value() &&
+        (*known)->state == store::MessageOutcome::State::kCommitted) {
+      const store::MessageOutcome& o = **known;
+      if (o.action != action || o.content_hash != envelope.content_hash()) {
+        book_->Finish(principal, message_id,
+                      InvalidArgument({{"message_id",
+                                        "already used for a different submission (in the "
+                                        "database); a new submission needs a new message_id"}}));
+        return;
+      }
+      Receipt receipt = pending;
+      SetOutcome(o, action, envelope.content_hash(), &receipt);
+      receipt.set_duplicate(true);
+      book_->Finish(principal, message_id, receipt);
+      return;
+    }
+  }
 
   kafka::OutgoingMessage message{kafka_->TopicFor(kind), envelope.business_key(),
                                  envelope.SerializeAsString(), records::HeadersOf(envelope)};
+  const std::string content_hash = envelope.content_hash();
   absl::Status produced = producer_->Produce(
-      std::move(message), [this, principal, message_id, pending](const kafka::Delivery& d) {
+      std::move(message), [this, principal, message_id, pending, action,
+                           content_hash](const kafka::Delivery& d) {
         if (!d.status.ok()) {
           metrics_->DeliveryError();
           Log()->warn("not delivered message_id={} source={} error={}", message_id, principal,
@@ -77,7 +138,22 @@ void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
         receipt.set_partition(d.partition.value);
         receipt.set_offset(d.offset.value);
         *receipt.mutable_accepted_at() = TimeUtil::GetCurrentTime();
-        book_->Finish(principal, message_id, receipt);
+        if (outcomes_ == nullptr || commit_wait_ <= absl::ZeroDuration()) {
+          book_->Finish(principal, message_id, receipt);
+          return;
+        }
+        // receipt_after = database: the source hears back once the record is in the database.
+        outcomes_->Wait(principal, message_id, absl::Now() + commit_wait_,
+                        [this, principal, message_id, receipt, action,
+                         content_hash](const OutcomeWatcher::Outcome& outcome) {
+                          if (!outcome.ok()) {
+                            book_->Finish(principal, message_id, outcome.status());
+                            return;
+                          }
+                          Receipt final_receipt = receipt;
+                          SetOutcome(*outcome, action, content_hash, &final_receipt);
+                          book_->Finish(principal, message_id, final_receipt);
+                        });
       });
   if (!produced.ok()) book_->Finish(principal, message_id, produced);
 }

@@ -803,6 +803,49 @@ TEST_P(StoreSemanticsTest, ALogResetMovesTheStoredPositionDownAndStaysAnAlarmUnt
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// The source hears every outcome: what became of each (source, message id).
+TEST_P(StoreSemanticsTest, EveryMessageIdHasAnOutcomeOnceApplied) {
+  auto notice = fx::DeathNotice();
+  MustApply(Batch({Next(Envelope(notice, v1::ACTION_SUBMIT, "m1"))}));
+  // The same content under a new message id: a DUPLICATE, whose id is remembered too.
+  MustApply(Batch({Next(Envelope(notice, v1::ACTION_SUBMIT, "m2"))}));
+  auto other = notice;
+  other.set_manner_of_death(v1::MANNER_OF_DEATH_ACCIDENT);
+  MustApply(Batch({Next(Envelope(other, v1::ACTION_SUBMIT, "m3"))}));  // CONFLICT
+  FailedMessage bad = NextFailure(kDeaths, "VALIDATION");
+  bad.source = "facility:BV01002";
+  bad.message_id = "m4";
+  MustApply(Batch({}, {bad}));
+
+  auto found = store_->FindOutcomes({{"facility:BV01002", "m1"},
+                                     {"facility:BV01002", "m2"},
+                                     {"facility:BV01002", "m3"},
+                                     {"facility:BV01002", "m4"},
+                                     {"facility:BV01002", "m5"},      // never sent
+                                     {"facility:BV99999", "m1"}});   // another source's id
+  ASSERT_TRUE(found.ok()) << found.status();
+  std::map<std::string, MessageOutcome> by_id;
+  for (const auto& o : *found) by_id[o.message_id] = o;
+  ASSERT_EQ(by_id.size(), 4u);
+  EXPECT_EQ(by_id["m1"].state, MessageOutcome::State::kCommitted);
+  EXPECT_EQ(by_id["m1"].version, 1);
+  EXPECT_EQ(by_id["m1"].action, "SUBMIT");
+  EXPECT_EQ(by_id["m1"].business_key, "death/BV01002/GBT-2026-000045");
+  EXPECT_EQ(by_id["m2"].state, MessageOutcome::State::kCommitted);
+  EXPECT_EQ(by_id["m2"].content_hash, by_id["m1"].content_hash);
+  EXPECT_EQ(by_id["m3"].state, MessageOutcome::State::kConflict);
+  EXPECT_THAT(by_id["m3"].error_message, HasSubstr("AMEND"));
+  EXPECT_GT(by_id["m3"].dead_letter_id, 0);
+  EXPECT_EQ(by_id["m4"].state, MessageOutcome::State::kDeadLettered);
+  EXPECT_EQ(by_id["m4"].error_class, "VALIDATION");
+
+  // A duplicate's message id reused for other content is a CONFLICT, as for an applied one.
+  auto reuse = Batch({Next(Envelope(other, v1::ACTION_AMEND, "m2"))});
+  auto result = store_->Apply(reuse);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->records[0].outcome, ApplyOutcome::kConflict);
+}
+
 TEST(MessageFingerprint, IsStableAndTellsKeyFromValue) {
   EXPECT_EQ(MessageFingerprint("k", "v"), MessageFingerprint("k", "v"));
   EXPECT_NE(MessageFingerprint("ab", "c"), MessageFingerprint("a", "bc"));

@@ -145,6 +145,71 @@ TEST_P(ExactlyOnce, ALogThatReusesTheStoredOffsetsIsReadFromItsStart) {
   EXPECT_EQ(p.Count("SELECT count(*) FROM log_resets WHERE acknowledged_at_us IS NULL"), 2);
 }
 
+// The source hears every outcome (gateway.receipt_after = database): COMMITTED once the record
+// is in the database; CONFLICT when the database refuses it (found by probing: a second SUBMIT
+// with other content was ACCEPTED and the source never heard it was refused); and after a
+// gateway restart GetReceipt and a re-used message id are answered from the database.
+TEST_P(ExactlyOnce, ReceiptsAfterTheDatabaseTellTheSourceEveryOutcome) {
+  Pipeline p(GetParam(), /*partitions=*/2);
+  p.StartGateway({"gateway.receipt_after=database"});
+  p.StartSink();
+  auto submit = [&](const IngestRequest& r, Receipt* out) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("crvs-principal", "facility:BV01002");
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    return p.Stub()->Submit(&ctx, r, out);
+  };
+  auto get_receipt = [&](const std::string& message_id, Receipt* out) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("crvs-principal", "facility:BV01002");
+    ingest::v1::GetReceiptRequest request;
+    request.set_message_id(message_id);
+    return p.Stub()->GetReceipt(&ctx, request, out);
+  };
+
+  Receipt first;
+  grpc::Status s = submit(Notice(1), &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(first.state(), ingest::v1::RECEIPT_STATE_COMMITTED) << first.ShortDebugString();
+  EXPECT_EQ(first.version(), 1);
+  EXPECT_TRUE(first.has_committed_at());
+  EXPECT_EQ(p.Count("SELECT count(*) FROM records"), 1) << "COMMITTED before the commit";
+
+  IngestRequest other = Notice(1);  // same business key, other content, as a SUBMIT
+  other.set_message_id("e2e-1-again");
+  other.mutable_death_notice()->set_manner_of_death(records::v1::MANNER_OF_DEATH_ACCIDENT);
+  Receipt conflict;
+  s = submit(other, &conflict);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(conflict.state(), ingest::v1::RECEIPT_STATE_CONFLICT) << conflict.ShortDebugString();
+  EXPECT_EQ(conflict.error().code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(conflict.error().message(), ::testing::HasSubstr("AMEND"));
+
+  // A new gateway remembers nothing; the database does.
+  p.KillGateway();
+  p.RestartGateway();
+  Receipt looked_up;
+  s = get_receipt("e2e-1", &looked_up);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(looked_up.state(), ingest::v1::RECEIPT_STATE_COMMITTED);
+  EXPECT_EQ(looked_up.business_key(), "death/BV01002/GBT-E2E-1");
+  s = get_receipt("e2e-1-again", &looked_up);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(looked_up.state(), ingest::v1::RECEIPT_STATE_CONFLICT);
+
+  IngestRequest reused = Notice(2);
+  reused.set_message_id("e2e-1");  // the id of a committed record, for other content
+  Receipt refused;
+  s = submit(reused, &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  Receipt again;
+  s = submit(Notice(1), &again);  // the same submission again: answered, nothing produced
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.state(), ingest::v1::RECEIPT_STATE_COMMITTED);
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(p.Count("SELECT count(*) FROM record_versions"), 1);
+}
+
 TEST_P(ExactlyOnce, PoisonMessageFromKcatIsDeadLetteredAndLaterRecordsApply) {
   Pipeline p(GetParam());
   p.StartGateway();

@@ -37,7 +37,10 @@ int FaultSource::IndexOf(const std::string& message_id) const {
 void FaultSource::Note(int i, const Receipt& receipt) {
   std::lock_guard<std::mutex> lock(mu_);
   ++states_[receipt.state()];
-  if (receipt.state() == ingest::v1::RECEIPT_STATE_ACCEPTED) accepted_.emplace(i, receipt);
+  if (receipt.state() == ingest::v1::RECEIPT_STATE_ACCEPTED ||
+      receipt.state() == ingest::v1::RECEIPT_STATE_COMMITTED) {
+    accepted_.emplace(i, receipt);
+  }
 }
 
 grpc::Status FaultSource::Stream(ingest::v1::HealthIngest::Stub& stub,
