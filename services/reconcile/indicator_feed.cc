@@ -54,7 +54,7 @@ absl::StatusOr<std::string> IndicatorFeed::Watermark() {
   std::string mark;
   CRVS_RETURN_IF_ERROR(deps_.store->Read([&](store::sql::Connection& c) -> absl::Status {
     for (const char* sql :
-         {"SELECT COALESCE(SUM(next_offset), 0), COALESCE(MAX(updated_at_us), 0) "
+         {"SELECT CAST(COALESCE(SUM(next_offset), 0) AS BIGINT), COALESCE(MAX(updated_at_us), 0) "
           "FROM consumed_offsets",
           "SELECT COUNT(*), COALESCE(MAX(declared_at_us), 0) FROM manifests"}) {
       CRVS_ASSIGN_OR_RETURN(auto rows, c.Execute(sql, {}));

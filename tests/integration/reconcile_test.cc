@@ -27,6 +27,7 @@
 #include "services/store/store.h"
 #include "services/store/store_test_util.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/postgres_server.h"
 #include "tests/support/status_matchers.h"
 
 namespace crvs {
@@ -79,7 +80,8 @@ class ReconcileTest : public ::testing::Test {
            ("crvs_reconcile_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
     std::filesystem::create_directories(dir_);
     store::DatabaseConfig db;
-    db.url = "sqlite:" + (dir_ / "crvs.db").string();
+    db.url = DatabaseUrl();
+    if (db.url.empty()) return;  // DatabaseUrl failed the test
     auto opened = store::Store::Open(db);
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
@@ -97,6 +99,9 @@ class ReconcileTest : public ::testing::Test {
                                    grpc::InsecureChannelCredentials());
     stub_ = rc::Reconciliation::NewStub(channel_);
   }
+  // The database every test of the fixture runs on; SQLite here.
+  virtual std::string DatabaseUrl() { return "sqlite:" + (dir_ / "crvs.db").string(); }
+
   void TearDown() override {
     reconciler_.reset();
     store_.reset();
@@ -109,6 +114,9 @@ class ReconcileTest : public ::testing::Test {
     if (!principal.empty()) ctx->AddMetadata("crvs-principal", principal);
     return ctx;
   }
+
+  // The live-feed scenario, shared by the SQLite and PostgreSQL fixtures.
+  void RunLiveIndicatorFeedMovesWhenARecordLands();
 
   // Applies envelopes as the sink would, one batch, with a consumed offset.
   void Apply(const std::vector<rv1::RecordEnvelope>& envelopes) {
@@ -392,6 +400,10 @@ TEST_F(ReconcileTest, DigestComparisonOverGrpc) {
 // The live feed: a death notice lands, and within seconds a snapshot shows it (D5 counts the
 // notices issued this year).
 TEST_F(ReconcileTest, LiveIndicatorFeedMovesWhenARecordLands) {
+  RunLiveIndicatorFeedMovesWhenARecordLands();
+}
+
+void ReconcileTest::RunLiveIndicatorFeedMovesWhenARecordLands() {
   std::mutex mu;
   std::vector<nlohmann::json> snapshots;
   auto follower = kafka::TopicFollower::Start(
@@ -431,6 +443,31 @@ TEST_F(ReconcileTest, LiveIndicatorFeedMovesWhenARecordLands) {
   EXPECT_LT(absl::Now() - landed, absl::Seconds(10));
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(snapshots.back().at("period"), std::to_string(Today().year()));
+}
+
+// Regression: on PostgreSQL the feed failed every 2 s ("unsupported result type oid 1700":
+// SUM over a BIGINT column is NUMERIC there). The same feed test on a real PostgreSQL server.
+class ReconcileTestPostgres : public ReconcileTest {
+ protected:
+  std::string DatabaseUrl() override {
+    auto server = testing::PostgresServer::Start();
+    EXPECT_TRUE(server.ok()) << server.status();
+    if (!server.ok()) return "";
+    postgres_ = std::move(*server);
+    auto uri = postgres_->CreateDatabase("reconcile_test");
+    EXPECT_TRUE(uri.ok()) << uri.status();
+    return uri.ok() ? *uri : "";
+  }
+  void TearDown() override {
+    ReconcileTest::TearDown();
+    postgres_.reset();
+  }
+  std::unique_ptr<testing::PostgresServer> postgres_;
+};
+
+TEST_F(ReconcileTestPostgres, LiveIndicatorFeedMovesWhenARecordLands) {
+  ASSERT_NE(store_, nullptr);
+  RunLiveIndicatorFeedMovesWhenARecordLands();
 }
 
 // Silent sources: BV01002 sent hourly until 7 hours ago (cadence 1 h, quiet 7 h > 3 × 1 h);
