@@ -1,5 +1,7 @@
 #include "services/console/console.h"
 
+#include "services/platform/http_listen.h"
+
 #include <absl/strings/ascii.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
@@ -574,6 +576,7 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
 
   console->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *console->server_;
+  ListenExclusively(server);
   // Everything the page loads comes from here: no other origin, no inline script.
   server.set_default_headers({{"Content-Security-Policy",
                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"},

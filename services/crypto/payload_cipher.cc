@@ -147,14 +147,29 @@ absl::StatusOr<Keyring> Keyring::Parse(std::string_view text, std::string_view o
       }
       continue;
     }
+    // Errors below never quote the line: a mangled line (a bare base64 key, whose '=' padding
+    // reads as the separator) would put key material in the log. The line number is enough.
+    if (!ValidKeyId(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(), "the key id before '=' must be 1..64 characters of letters, digits, '.', "
+                   "'_', '-' (the line is not shown: it may hold key material)"));
+    }
     std::string key;
     if (!absl::Base64Unescape(value, &key)) {
+      OPENSSL_cleanse(key.data(), key.size());
       return absl::InvalidArgumentError(
-          absl::StrCat(where(), "key '", name, "' is not base64"));
+          absl::StrCat(where(), "the key after '=' is not base64 (the line is not shown: it may "
+                                "hold key material)"));
     }
     absl::Status st = ring.Add(name, key);
+    const size_t bytes = key.size();
     OPENSSL_cleanse(key.data(), key.size());
-    if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(where(), st.message()));
+    if (absl::IsAlreadyExists(st)) return absl::InvalidArgumentError(absl::StrCat(where(), st.message()));
+    if (!st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(), "the key has ", bytes, " bytes; AES-256 needs ", kKeyBytes,
+          " (the line is not shown: it may hold key material)"));
+    }
   }
   if (ring.keys_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(origin), ": the keyring holds no key"));

@@ -82,6 +82,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
       g->outcomes_.get()});
 
   grpc::ServerBuilder builder;
+  // Our port alone: with SO_REUSEPORT (gRPC's default) a second process on the same port
+  // would bind too and take part of the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.listen, *credentials, &g->port_);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(g->health_.get());

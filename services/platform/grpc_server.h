@@ -31,6 +31,9 @@ inline absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& name,
   grpc::ResourceQuota quota("crvs-" + name);
   quota.SetMaxThreads(max_threads);
   grpc::ServerBuilder builder;
+  // Our port alone: with SO_REUSEPORT (gRPC's default) a second process on the same port
+  // would bind too and take part of the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   GrpcServer out;
   builder.AddListeningPort(listen, *credentials, &out.port);
   if (max_message_bytes > 0) builder.SetMaxReceiveMessageSize(max_message_bytes);

@@ -1,5 +1,7 @@
 #include "services/platform/metrics_server.h"
 
+#include "services/platform/http_listen.h"
+
 #include <chrono>
 
 #include <sstream>
@@ -48,6 +50,7 @@ absl::Status MetricsServer::Start(const std::string& listen) {
     res.set_content(failing.empty() ? "ready\n" : failing, "text/plain");
   });
 
+  ListenExclusively(*server_);
   if (port == 0) {
     port_ = server_->bind_to_any_port(host.c_str());
     if (port_ <= 0) return absl::UnavailableError("metrics: cannot bind " + listen);

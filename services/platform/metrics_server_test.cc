@@ -48,6 +48,17 @@ TEST(MetricsServer, ServesMetricsHealthAndReadiness) {
   server.Stop();
 }
 
+// Regression: two processes could bind the same port (SO_REUSEPORT) and split the traffic
+// between two pipelines. The second one must fail to start.
+TEST(MetricsServer, RefusesAPortAnotherServerListensOn) {
+  MetricsServer first(std::make_shared<prometheus::Registry>());
+  ASSERT_THAT(first.Start("127.0.0.1:0"), ::crvs::testing::IsOk());
+  MetricsServer second(std::make_shared<prometheus::Registry>());
+  EXPECT_THAT(second.Start("127.0.0.1:" + std::to_string(first.port())),
+              ::crvs::testing::StatusIs(absl::StatusCode::kUnavailable));
+  first.Stop();
+}
+
 TEST(MetricsServer, RejectsAddressWithoutPort) {
   MetricsServer server(std::make_shared<prometheus::Registry>());
   EXPECT_THAT(server.Start("localhost"),

@@ -14,6 +14,12 @@
 
 #include "services/store/sql.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "services/platform/logging.h"
+
 namespace crvs::store::sql {
 namespace {
 
@@ -185,6 +191,19 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectSqlite(const std::string& pat
   std::error_code ignored;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
+  // The database holds personal data: a new file is the owner's alone (SQLite gives its -wal
+  // and -shm files the same mode). An existing file others can read is reported, not changed.
+  if (path != ":memory:") {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (struct stat st; ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+      logging::Get("store")->warn(
+          "event=database_file_world_readable path={} mode={:o}: it holds personal data; "
+          "chmod 600 (or 640 for a service group)",
+          path, st.st_mode & 0777);
+    }
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

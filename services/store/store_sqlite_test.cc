@@ -2,6 +2,7 @@
 // SQLite has (WAL journal, configuration errors, refusing a newer schema).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -83,6 +84,23 @@ TEST(SqliteStoreTest, CreatesTheDatabaseDirectoryAndUsesTheWalJournal) {
   auto mode = (*raw)->Execute("PRAGMA journal_mode", {});
   ASSERT_TRUE(mode.ok()) << mode.status();
   EXPECT_EQ((*mode)[0][0].AsString(), "wal");
+}
+
+// Regression: var/crvs.db, personal data, was created readable by every user (umask 022).
+TEST(SqliteStoreTest, ANewDatabaseFileIsReadableByItsOwnerOnly) {
+  SqliteDatabase db;
+  DatabaseConfig c = db.config();
+  c.url = "sqlite:" + db.dir() + "/var/private.db";
+  const mode_t old_umask = ::umask(022);
+  auto store = Store::Open(c);
+  ::umask(old_umask);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st;
+    const std::string file = db.dir() + "/var/private.db" + suffix;
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0077, 0u) << file << " mode " << std::oct << (st.st_mode & 0777);
+  }
 }
 
 TEST(SqliteStoreTest, RejectsBadConfiguration) {

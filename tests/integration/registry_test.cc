@@ -756,6 +756,26 @@ TEST(RegistryComponentTest, RejectsBadConfigurationNamingTheKey) {
               ::testing::HasSubstr("tls.ca_file, tls.cert_file, tls.key_file"));
 }
 
+// Regression: gRPC binds with SO_REUSEPORT by default, so a second process on the same port
+// started fine and took part of the calls. The second one must fail to start instead.
+TEST(RegistryComponentTest, RefusesAPortAnotherServerListensOn) {
+  SqliteDatabase db;
+  auto store = store::Store::Open(db.config());
+  ASSERT_TRUE(store.ok()) << store.status();
+  prometheus::Registry metrics;
+  registry::RegistryConfig config;
+  config.listen = "127.0.0.1:0";
+  config.plaintext = true;
+  auto first = registry::Registry::Start(
+      config, {store->get(), &validation::ReferenceData::Default(), &metrics});
+  ASSERT_TRUE(first.ok()) << first.status();
+  prometheus::Registry other_metrics;
+  config.listen = "127.0.0.1:" + std::to_string((*first)->port());
+  auto second = registry::Registry::Start(
+      config, {store->get(), &validation::ReferenceData::Default(), &other_metrics});
+  EXPECT_THAT(second, fx::StatusIs(absl::StatusCode::kUnavailable));
+}
+
 TEST(RegistryComponentTest, StopsServingOnStop) {
   SqliteDatabase db;
   auto store = store::Store::Open(db.config());
