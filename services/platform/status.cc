@@ -1,5 +1,12 @@
 #include "services/platform/status.h"
 
+#include <atomic>
+
+#include <absl/strings/str_cat.h>
+#include <absl/time/clock.h>
+
+#include "services/platform/logging.h"
+
 #include <absl/strings/cord.h>
 #include <google/rpc/error_details.pb.h>
 #include <google/rpc/status.pb.h>
@@ -58,7 +65,26 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   // absl and gRPC share the canonical code numbers.
   auto code = static_cast<grpc::StatusCode>(status.code());
-  return grpc::Status(code, std::string(status.message()), ToRpcStatus(status).SerializeAsString());
+  std::string message(status.message());
+  // A database error carries the statement and the server's words: the caller gets the code
+  // and a reference to quote, the server log the detail.
+  if (message.find("postgresql: ") != std::string::npos ||
+      message.find("sqlite: ") != std::string::npos) {
+    static std::atomic<uint64_t> counter{0};
+    const uint64_t ref = (static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())) << 8) ^
+                         counter.fetch_add(1);
+    const std::string reference = absl::StrCat(absl::Hex(ref, absl::kZeroPad16));
+    logging::Get("rpc")->error("event=database_error reference={} code={} error=\"{}\"",
+                               reference, absl::StatusCodeToString(status.code()), message);
+    message = absl::StrCat("database error (reference ", reference, " in the server log)",
+                           IsRetryable(status) ? "; retry" : "");
+    absl::Status hidden(status.code(), message);
+    status.ForEachPayload([&hidden](absl::string_view url, const absl::Cord& payload) {
+      hidden.SetPayload(url, payload);
+    });
+    return grpc::Status(code, message, ToRpcStatus(hidden).SerializeAsString());
+  }
+  return grpc::Status(code, message, ToRpcStatus(status).SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

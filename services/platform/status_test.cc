@@ -97,5 +97,18 @@ TEST(Macros, ReturnTheFirstError) {
   EXPECT_THAT(Quarter(6, &out), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Regression: PostgreSQL errors reached clients with the SQL statement in them.
+TEST(ToGrpcStatus, DatabaseErrorsReachTheCallerWithoutTheirStatement) {
+  grpc::Status s = ToGrpcStatus(absl::InternalError(
+      "postgresql: SELECT id FROM dead_letters WHERE id > $1: ERROR:  invalid byte sequence"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("database error (reference "));
+  EXPECT_THAT(s.error_message(), ::testing::Not(::testing::HasSubstr("SELECT")));
+  EXPECT_THAT(s.error_details(), ::testing::Not(::testing::HasSubstr("SELECT")));
+  grpc::Status busy = ToGrpcStatus(absl::UnavailableError("sqlite: INSERT INTO x: database is locked"));
+  EXPECT_EQ(busy.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(busy.error_message(), ::testing::EndsWith("; retry"));
+}
+
 }  // namespace
 }  // namespace crvs

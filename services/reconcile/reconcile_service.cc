@@ -467,7 +467,8 @@ grpc::Status ReconcileService::ListSilentSources(grpc::ServerContext* context,
     }
     int64_t offset = 0;
     if (!request->page_token().empty() &&
-        (!absl::SimpleAtoi(request->page_token(), &offset) || offset < 0)) {
+        (!absl::SimpleAtoi(request->page_token(), &offset) || offset < 0 ||
+         offset > (int64_t{1} << 40))) {  // offset + page must not overflow
       bad.push_back({"page_token", "is not a token this service returned"});
     }
     if (request->min_quiet_for().seconds() < 0) {

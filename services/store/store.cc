@@ -10,6 +10,7 @@
 #include <set>
 
 #include "services/platform/logging.h"
+#include "services/platform/text.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/apply.h"
@@ -67,8 +68,9 @@ bool DecodeRecordToken(const std::string& token, int64_t* issued_at_us, std::str
   std::string plain;
   if (!absl::WebSafeBase64Unescape(token, &plain)) return false;
   std::pair<std::string, std::string> parts = absl::StrSplit(plain, absl::MaxSplits('/', 1));
+  // A forged token's key must still be text: bytes PostgreSQL refuses would fail the query.
   return absl::SimpleAtoi(parts.first, issued_at_us) && !parts.second.empty() &&
-         (*key = parts.second, true);
+         text::Unacceptable(parts.second).empty() && (*key = parts.second, true);
 }
 
 constexpr const char* kDeadLetterColumns =

@@ -4,6 +4,8 @@
 // with plain SQL on a second connection).
 #include "services/store/store_semantics_test.h"
 
+#include <absl/strings/escaping.h>
+
 #include <gmock/gmock.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
@@ -899,6 +901,10 @@ TEST_P(StoreSemanticsTest, RecordsAreListedBySourceAndIssuePeriodInPages) {
   EXPECT_THAT(ViolatedFields(store_->ListRecords(bad).status()), ElementsAre("page_size"));
   bad.page_size = 0;
   bad.page_token = "!!";
+  EXPECT_THAT(ViolatedFields(store_->ListRecords(bad).status()), ElementsAre("page_token"));
+  // Regression (PostgreSQL): a forged token whose key holds bytes the database refuses gave
+  // INTERNAL with the SQL text; it is a bad page_token.
+  bad.page_token = absl::WebSafeBase64Escape(std::string("1793000000000000/birth/\xff\0x", 26));
   EXPECT_THAT(ViolatedFields(store_->ListRecords(bad).status()), ElementsAre("page_token"));
   bad.page_token.clear();
   bad.issued_from = absl::FromUnixSeconds(100);
