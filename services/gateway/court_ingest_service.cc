@@ -56,6 +56,17 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
       Settle([&] { reads_done_ = true; });
       return;
     }
+    {
+      // A read started before the stream failed can complete after: its request is dropped
+      // (never produced) and no more reads start. The call finishes once the records in
+      // flight are settled; if that already happened, Finish was called and gRPC calls OnDone
+      // only after this reaction returns.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (finishing_ || !failed_.ok()) {
+        reads_done_ = true;
+        return;
+      }
+    }
     CourtIngestRequest request = std::move(request_);
     const uint64_t seq = request.sequence();
     absl::Status bad;

@@ -524,6 +524,21 @@ TEST_F(CourtStreamTest, BadRecordEndsTheStreamNamingFieldAndSequenceAfterTheGood
   EXPECT_EQ(Divorces().size(), 7u);
 }
 
+// Regression: a record refused after it was read (here: its message id reused for other
+// content, refused by the pipeline, not by validation) failed the stream, but reads started
+// before kept arriving and their records were still produced after the stream had failed.
+TEST_F(CourtStreamTest, NothingIsProducedAfterTheStreamFailed) {
+  StartSystem();
+  ingest::v1::StreamDecisionsResponse response;
+  grpc::Status s = Stream(1, 40, &response, [](ingest::v1::CourtIngestRequest& r) {
+    if (r.sequence() == 2) r.set_message_id("court-1");
+  });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(testing::ViolatedFields(s), ElementsAre("message_id"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // anything late would land
+  EXPECT_EQ(Divorces().size(), 1u) << "records were produced after the stream failed";
+}
+
 TEST_F(CourtStreamTest, SequencesMustIncreaseAndACourtSendsOnlyItsOwnDecisions) {
   StartSystem();
   ingest::v1::StreamDecisionsResponse response;
