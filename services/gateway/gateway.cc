@@ -15,31 +15,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         prometheus::Registry& registry,
                                                         const auth::TlsConfig& tls,
                                                         store::Store* database) {
-  std::vector<FieldViolation> bad;
-  if (config.receipt_after != "auto" && config.receipt_after != "kafka" &&
-      config.receipt_after != "database") {
-    bad.push_back({"gateway.receipt_after", "must be auto, kafka or database"});
-  } else if (config.receipt_after == "database" && database == nullptr) {
+  std::vector<FieldViolation> bad = ConfigViolations(config);
+  if (config.receipt_after == "database" && database == nullptr) {
     bad.push_back({"gateway.receipt_after",
                    "database needs the gateway to reach the database (database.url)"});
-  }
-  if (config.commit_wait.count() <= 0) bad.push_back({"gateway.commit_wait", "must be > 0"});
-  if (config.outcome_poll.count() <= 0) bad.push_back({"gateway.outcome_poll", "must be > 0"});
-  if (config.stream_max_in_flight < 1) {
-    bad.push_back({"gateway.stream_max_in_flight",
-                   "must be at least 1 (0 would stall every stream before its first receipt)"});
-  }
-  if (config.max_message_bytes < 1024) {
-    bad.push_back({"gateway.max_message_bytes", "must be at least 1024 bytes"});
-  }
-  if (config.receipt_cache_entries < 0) {
-    bad.push_back({"gateway.receipt_cache_entries", "must not be negative"});
-  }
-  if (config.rate_limit_per_second < 0) {
-    bad.push_back({"gateway.rate_limit_per_second", "must not be negative (0 = no limit)"});
-  }
-  if (config.rate_limit_burst < 0) {
-    bad.push_back({"gateway.rate_limit_burst", "must not be negative (0 = one second's worth)"});
   }
   if (!bad.empty()) return InvalidArgument(bad);
   auto credentials = auth::MakeServerCredentials("gateway", config.plaintext, tls);
@@ -109,6 +88,33 @@ void Gateway::Stop() {
   inbox_.reset();
   producer_.reset();  // flushes; anything undelivered fails (no receipt was given for it)
   outcomes_.reset();  // receipts still waiting for the database: UNAVAILABLE, re-send
+}
+
+std::vector<FieldViolation> Gateway::ConfigViolations(const GatewayConfig& config) {
+  std::vector<FieldViolation> bad;
+  if (config.receipt_after != "auto" && config.receipt_after != "kafka" &&
+      config.receipt_after != "database") {
+    bad.push_back({"gateway.receipt_after", "must be auto, kafka or database"});
+  }
+  if (config.commit_wait.count() <= 0) bad.push_back({"gateway.commit_wait", "must be > 0"});
+  if (config.outcome_poll.count() <= 0) bad.push_back({"gateway.outcome_poll", "must be > 0"});
+  if (config.stream_max_in_flight < 1) {
+    bad.push_back({"gateway.stream_max_in_flight",
+                   "must be at least 1 (0 would stall every stream before its first receipt)"});
+  }
+  if (config.max_message_bytes < 1024) {
+    bad.push_back({"gateway.max_message_bytes", "must be at least 1024 bytes"});
+  }
+  if (config.receipt_cache_entries < 0) {
+    bad.push_back({"gateway.receipt_cache_entries", "must not be negative"});
+  }
+  if (config.rate_limit_per_second < 0) {
+    bad.push_back({"gateway.rate_limit_per_second", "must not be negative (0 = no limit)"});
+  }
+  if (config.rate_limit_burst < 0) {
+    bad.push_back({"gateway.rate_limit_burst", "must not be negative (0 = one second's worth)"});
+  }
+  return bad;
 }
 
 std::string Gateway::ReceiptAfter(const GatewayConfig& config, const kafka::KafkaConfig& kafka,

@@ -24,6 +24,7 @@
 #include "services/gateway/outcome_watcher.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/receipt_book.h"
+#include "services/platform/status.h"
 #include "services/validation/reference_data.h"
 
 namespace crvs::gateway {
@@ -43,6 +44,8 @@ class Gateway {
   // gateway.receipt_after resolved: "database" when receipts wait for the database (which
   // `database` must then reach), else "kafka". `auto` is database with the embedded broker
   // (kafka.bootstrap_servers empty) when a database is given.
+  // The gateway.* values Start refuses (also run by `crvs config check`).
+  static std::vector<FieldViolation> ConfigViolations(const GatewayConfig& config);
   static std::string ReceiptAfter(const GatewayConfig& config, const kafka::KafkaConfig& kafka,
                                   bool have_database);
   ~Gateway();

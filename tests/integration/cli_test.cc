@@ -42,6 +42,27 @@ TEST(Cli, UnknownKeyExitsTwoNamingTheKey) {
   EXPECT_THAT(r.err, HasSubstr("CRVS_KAFKA_PARTITIONS"));
 }
 
+// Regression: `crvs config check` said OK for values the process then refused or mangled
+// (stream_max_in_flight 0 hung every stream) and for reference files it could not read.
+TEST(Cli, ConfigCheckRefusesWhatAComponentWouldRefuseNamingTheKey) {
+  RunResult r = RunProgram({kCrvs, "--set", "gateway.rate_limit_per_second=-1", "--set",
+                            "gateway.stream_max_in_flight=0", "--set",
+                            "gateway.max_message_bytes=-5", "config", "check"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("gateway.rate_limit_per_second: must not be negative"));
+  EXPECT_THAT(r.err, HasSubstr("gateway.stream_max_in_flight: must be at least 1"));
+  EXPECT_THAT(r.err, HasSubstr("gateway.max_message_bytes: must be at least 1024"));
+
+  r = RunProgram({kCrvs, "--set", "gateway.reference_provinces_file=/nonexistent/provinces.csv",
+                  "config", "check"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("gateway.reference_provinces_file: /nonexistent/provinces.csv"));
+
+  r = RunProgram({kCrvs, "config", "check"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "configuration OK\n");
+}
+
 TEST(Cli, ConfigDumpIsAValidConfigFile) {
   RunResult dump = RunProgram({kCrvs, "--set", "kafka.embedded_partitions=3", "config", "dump"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
