@@ -197,6 +197,8 @@ void CheckCommuneCode(const std::string& value, const std::string& field, bool r
     if (required) Add(out, field, "is required");
   } else if (!IsCommuneCode(value)) {
     Add(out, field, "must be 5 digits");
+  } else if (value == "00000") {
+    Add(out, field, "00000 is not a commune (the national register has no such unit)");
   }
 }
 

@@ -290,6 +290,19 @@ std::vector<FieldViolation> ValidateBirthCertificate(const v1::BirthCertificate&
     const v1::PlaceOfBirth& p = b.place_of_birth();
     CheckFacilityRef(p.has_facility(), p.facility(), Join(place, "facility"), p.in_facility(),
                      &out);
+    if (!p.in_facility() && p.has_facility()) {
+      Add(&out, Join(place, "facility"),
+          "must be absent when in_facility is false (a birth outside a health facility)");
+    } else if (p.in_facility() && p.has_facility() && b.has_key() &&
+               IsFacilityOrCourtCode(p.facility().facility_code()) &&
+               IsFacilityOrCourtCode(b.key().facility_code()) &&
+               p.facility().facility_code() != b.key().facility_code()) {
+      // A facility certifies the births that happen in it (decree 123/2015, the medical
+      // birth certificate): a certificate naming another facility is a data-entry error.
+      Add(&out, Join(place, "facility.facility_code"),
+          absl::StrCat(p.facility().facility_code(), " is not the certifying facility ",
+                       b.key().facility_code(), " (key.facility_code)"));
+    }
     internal::CheckCommuneCode(p.commune_code(), Join(place, "commune_code"), true, &out);
   } else {
     Add(&out, place, "is required");
@@ -358,6 +371,10 @@ std::vector<FieldViolation> ValidateDeathNotice(const v1::DeathNotice& d, const 
     const v1::PlaceOfDeath& p = d.place_of_death();
     CheckFacilityRef(p.has_facility(), p.facility(), Join(place, "facility"), p.in_facility(),
                      &out);
+    if (!p.in_facility() && p.has_facility()) {
+      Add(&out, Join(place, "facility"),
+          "must be absent when in_facility is false (a death outside a health facility)");
+    }
     internal::CheckCommuneCode(p.commune_code(), Join(place, "commune_code"), true, &out);
   } else {
     Add(&out, place, "is required");

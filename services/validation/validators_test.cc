@@ -99,6 +99,21 @@ const std::string kBc = "birth_certificate.";
 
 INSTANTIATE_TEST_SUITE_P(Validation, BirthCertificateTest, ::testing::ValuesIn(std::vector<BirthRow>{
     {"fixture_is_valid", [](auto&) {}, {}},
+    // Oddities a registrar would refuse (found by probing: all were accepted).
+    {"place_commune_all_zero", [](auto& b) { b.mutable_place_of_birth()->set_commune_code("00000"); },
+     {kBc + "place_of_birth.commune_code"}, "00000 is not a commune (the national register has no such unit)"},
+    {"place_facility_not_the_certifier",
+     [](auto& b) { b.mutable_place_of_birth()->mutable_facility()->set_facility_code("BV01002"); },
+     {kBc + "place_of_birth.facility.facility_code"}, "BV01002 is not the certifying facility BV79001 (key.facility_code)"},
+    {"outside_a_facility_naming_one", [](auto& b) { b.mutable_place_of_birth()->set_in_facility(false); },
+     {kBc + "place_of_birth.facility"}, "must be absent when in_facility is false (a birth outside a health facility)"},
+    {"outside_a_facility", [](auto& b) {
+       b.mutable_place_of_birth()->set_in_facility(false);
+       b.mutable_place_of_birth()->clear_facility();
+     }, {}},
+    {"name_with_a_bidi_override",
+     [](auto& b) { b.mutable_mother()->set_full_name("Nguy\xe2\x80\xae" "en"); },
+     {kBc + "mother.full_name"}, "must be text: bidirectional control U+202E at byte 4"},
     // key
     {"key_missing", [](auto& b) { b.clear_key(); }, {kBc + "key"}, "is required"},
     {"facility_code_empty", [](auto& b) { b.mutable_key()->clear_facility_code(); },
@@ -365,6 +380,11 @@ void MakeNewborn(v1::DeathNotice& d, const common::LocalDate& dob) {
 
 INSTANTIATE_TEST_SUITE_P(Validation, DeathNoticeTest, ::testing::ValuesIn(std::vector<DeathRow>{
     {"fixture_is_valid", [](auto&) {}, {}},
+    {"at_home_naming_a_facility", [](auto& d) { d.mutable_place_of_death()->set_in_facility(false); },
+     {kDn + "place_of_death.facility"}, "must be absent when in_facility is false (a death outside a health facility)"},
+    {"cause_with_a_nul", [](auto& d) {
+       d.mutable_cause_of_death()->mutable_chain(0)->set_description(std::string("sh\0ck", 6));
+     }, {kDn + "cause_of_death.chain[0].description"}, "must be text: control character U+0000 at byte 2"},
     {"key_missing", [](auto& d) { d.clear_key(); }, {kDn + "key"}},
     {"facility_code_bad", [](auto& d) { d.mutable_key()->set_facility_code("BV-01"); },
      {kDn + "key.facility_code"}},

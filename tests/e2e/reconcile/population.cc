@@ -498,8 +498,10 @@ class Generator {
     child->set_plurality(1);
     auto* place = c.mutable_place_of_birth();
     place->set_in_facility(in_facility);
-    place->mutable_facility()->set_facility_code(f.code);
-    place->mutable_facility()->set_name(f.name);
+    if (in_facility) {  // born outside: no facility in the place (the key names the certifier)
+      place->mutable_facility()->set_facility_code(f.code);
+      place->mutable_facility()->set_name(f.name);
+    }
     place->set_commune_code(in_facility ? f.commune : AnyCommune());
     *c.mutable_mother() = Adult(false, 18, 42, born_day, mother_home);
     if (Permille(800)) *c.mutable_father() = Adult(true, 20, 50, born_day, mother_home);
