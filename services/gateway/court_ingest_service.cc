@@ -294,6 +294,19 @@ grpc::ServerUnaryReactor* CourtIngestService::GetReceipt(grpc::CallbackServerCon
   return reactor;
 }
 
+grpc::ServerUnaryReactor* CourtIngestService::PullOutcomes(
+    grpc::CallbackServerContext* context, const ingest::v1::PullOutcomesRequest* request,
+    ingest::v1::PullOutcomesResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto caller = Court(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  FinishUnary(reactor, gateway::PullOutcomes(deps_.database, *caller, *request), response);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* CourtIngestService::PullResendRequests(
     grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
     ingest::v1::PullResendRequestsResponse* response) {

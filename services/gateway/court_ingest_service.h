@@ -38,6 +38,7 @@ class CourtIngestService final : public ingest::v1::CourtIngest::CallbackService
     int stream_max_in_flight;
     RateLimiter* limiter;
     OutcomeWatcher* outcomes;  // null: GetReceipt answers from the receipt book alone
+    store::Store* database;    // null: PullOutcomes is FAILED_PRECONDITION
   };
   explicit CourtIngestService(Deps deps) : deps_(deps) {}
 
@@ -53,6 +54,9 @@ class CourtIngestService final : public ingest::v1::CourtIngest::CallbackService
   grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* context,
                                        const ingest::v1::GetReceiptRequest* request,
                                        ingest::v1::Receipt* response) override;
+  grpc::ServerUnaryReactor* PullOutcomes(grpc::CallbackServerContext* context,
+                                         const ingest::v1::PullOutcomesRequest* request,
+                                         ingest::v1::PullOutcomesResponse* response) override;
   grpc::ServerUnaryReactor* PullResendRequests(
       grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
       ingest::v1::PullResendRequestsResponse* response) override;

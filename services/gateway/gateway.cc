@@ -54,11 +54,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                   : absl::ZeroDuration());
   g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_.get(),
-      config.stream_max_in_flight, g->limiter_.get(), g->outcomes_.get()});
+      config.stream_max_in_flight, g->limiter_.get(), g->outcomes_.get(), database});
   g->court_ = std::make_unique<CourtIngestService>(CourtIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->resume_points_.get(),
       g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight, g->limiter_.get(),
-      g->outcomes_.get()});
+      g->outcomes_.get(), database});
 
   grpc::ServerBuilder builder;
   // Our port alone: with SO_REUSEPORT (gRPC's default) a second process on the same port

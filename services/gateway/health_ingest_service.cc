@@ -242,6 +242,19 @@ grpc::ServerUnaryReactor* HealthIngestService::GetReceipt(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* HealthIngestService::PullOutcomes(
+    grpc::CallbackServerContext* context, const ingest::v1::PullOutcomesRequest* request,
+    ingest::v1::PullOutcomesResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto caller = auth::CallerFromContext(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  FinishUnary(reactor, gateway::PullOutcomes(deps_.database, *caller, *request), response);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* HealthIngestService::PullResendRequests(
     grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
     ingest::v1::PullResendRequestsResponse* response) {

@@ -37,6 +37,7 @@ class HealthIngestService final : public ingest::v1::HealthIngest::CallbackServi
     int stream_max_in_flight;
     RateLimiter* limiter;
     OutcomeWatcher* outcomes;  // null: GetReceipt answers from the receipt book alone
+    store::Store* database;    // null: PullOutcomes is FAILED_PRECONDITION
   };
   explicit HealthIngestService(Deps deps) : deps_(deps) {}
 
@@ -48,6 +49,9 @@ class HealthIngestService final : public ingest::v1::HealthIngest::CallbackServi
   grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* context,
                                        const ingest::v1::GetReceiptRequest* request,
                                        ingest::v1::Receipt* response) override;
+  grpc::ServerUnaryReactor* PullOutcomes(grpc::CallbackServerContext* context,
+                                         const ingest::v1::PullOutcomesRequest* request,
+                                         ingest::v1::PullOutcomesResponse* response) override;
   grpc::ServerUnaryReactor* PullResendRequests(
       grpc::CallbackServerContext* context, const ingest::v1::PullResendRequestsRequest* request,
       ingest::v1::PullResendRequestsResponse* response) override;

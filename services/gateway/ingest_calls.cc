@@ -2,6 +2,10 @@
 
 #include "services/gateway/ingest_pipeline.h"
 
+#include <absl/strings/ascii.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+
 #include "services/records/records.h"
 
 namespace crvs::gateway {
@@ -42,6 +46,51 @@ absl::StatusOr<ingest::v1::Receipt> LookupReceipt(const ReceiptBook& book,
                                (outcomes != nullptr ? " or in the database" : ""));
   }
   return *receipt;
+}
+
+absl::StatusOr<ingest::v1::PullOutcomesResponse> PullOutcomes(
+    store::Store* database, const common::v1::Principal& caller,
+    const ingest::v1::PullOutcomesRequest& request) {
+  if (database == nullptr) {
+    return absl::FailedPreconditionError(
+        "this gateway does not read the database: PullOutcomes needs gateway.receipt_after = "
+        "database");
+  }
+  if (request.max_outcomes() < 0 || request.max_outcomes() > 1000) {
+    return InvalidArgument({{"max_outcomes", "must be 0..1000"}});
+  }
+  // Cursor: "<micros>/<message id>" (message ids are [A-Za-z0-9._:-], no '/').
+  int64_t after_us = 0;
+  std::string after_id;
+  if (!request.after().empty()) {
+    const size_t slash = request.after().find('/');
+    if (slash == std::string::npos ||
+        !absl::SimpleAtoi(request.after().substr(0, slash), &after_us) || after_us < 0 ||
+        request.after().size() - slash - 1 > 64) {
+      return InvalidArgument({{"after", "is not a cursor PullOutcomes returned"}});
+    }
+    after_id = request.after().substr(slash + 1);
+    for (char c : after_id) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+          c != ':' && c != '-') {
+        return InvalidArgument({{"after", "is not a cursor PullOutcomes returned"}});
+      }
+    }
+  }
+  const int limit = request.max_outcomes() == 0 ? 100 : request.max_outcomes();
+  CRVS_ASSIGN_OR_RETURN(auto outcomes, database->ListOutcomes(records::FormatPrincipal(caller),
+                                                              after_us, after_id, limit));
+  ingest::v1::PullOutcomesResponse response;
+  response.set_cursor(request.after());
+  for (const auto& o : outcomes) {
+    ingest::v1::Receipt* r = response.add_outcomes();
+    r->set_message_id(o.message_id);
+    r->set_business_key(o.business_key);
+    r->set_content_hash(o.content_hash);
+    SetOutcome(o, o.action, o.content_hash, r);
+    response.set_cursor(absl::StrCat(absl::ToUnixMicros(o.at), "/", o.message_id));
+  }
+  return response;
 }
 
 absl::StatusOr<ingest::v1::PullResendRequestsResponse> PullResends(

@@ -20,6 +20,12 @@ absl::StatusOr<ingest::v1::Receipt> LookupReceipt(const ReceiptBook& book,
                                                   const common::v1::Principal& caller,
                                                   const ingest::v1::GetReceiptRequest& request);
 
+// The caller's outcomes after the request's cursor (a database-reading gateway only:
+// FAILED_PRECONDITION when `database` is null).
+absl::StatusOr<ingest::v1::PullOutcomesResponse> PullOutcomes(
+    store::Store* database, const common::v1::Principal& caller,
+    const ingest::v1::PullOutcomesRequest& request);
+
 absl::StatusOr<ingest::v1::PullResendRequestsResponse> PullResends(
     ResendInbox& inbox, const common::v1::Principal& caller,
     const ingest::v1::PullResendRequestsRequest& request);

@@ -291,6 +291,10 @@ ALTER TABLE dead_letters ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE dead_letters ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX dead_letters_by_message ON dead_letters (message_id);
 )sql"},
+    {8, "outcomes by source, in the order they were reached (PullOutcomes)", R"sql(
+CREATE INDEX message_ids_by_source ON message_ids (source, committed_at_us, message_id);
+CREATE INDEX dead_letters_by_source ON dead_letters (source, failed_at_us, message_id);
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

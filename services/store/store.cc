@@ -565,6 +565,46 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::FindOutcomes(
   return out;
 }
 
+absl::StatusOr<std::vector<MessageOutcome>> Store::ListOutcomes(
+    const std::string& source, int64_t after_us, const std::string& after_message_id, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection_->Execute(
+          "SELECT * FROM ("
+          "SELECT 'c' AS k, message_id, business_key, version, committed_at_us AS at_us, action, "
+          "content_hash, '' AS error_class, '' AS error_message, 0 AS dead_letter_id "
+          "FROM message_ids WHERE source = $1 AND (committed_at_us > $2 OR "
+          "(committed_at_us = $2 AND message_id > $3)) "
+          "UNION ALL SELECT 'd', message_id, business_key, 0, failed_at_us, '', $5, error_class, "
+          "error_message, id FROM dead_letters WHERE source = $1 AND message_id <> '' AND "
+          "(failed_at_us > $2 OR (failed_at_us = $2 AND message_id > $3))"
+          ") o ORDER BY at_us, message_id LIMIT $4",
+          {Value::Text(source), Value::Int(after_us), Value::Text(after_message_id),
+           Value::Int(limit), Value::Blob("")}));
+  std::vector<MessageOutcome> out;
+  for (const auto& r : rows) {
+    MessageOutcome o;
+    const bool committed = r[0].AsString() == "c";
+    o.state = committed ? MessageOutcome::State::kCommitted
+                        : r[7].AsString() == "CONFLICT" ? MessageOutcome::State::kConflict
+                                                        : MessageOutcome::State::kDeadLettered;
+    o.source = source;
+    o.message_id = r[1].AsString();
+    o.business_key = r[2].AsString();
+    o.version = static_cast<int32_t>(r[3].AsInt());
+    o.at = absl::FromUnixMicros(r[4].AsInt());
+    o.action = r[5].AsString();
+    o.content_hash = r[6].AsString();
+    o.error_class = r[7].AsString();
+    o.error_message = r[8].AsString();
+    o.dead_letter_id = r[9].AsInt();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());

@@ -341,6 +341,13 @@ class Store {
   absl::StatusOr<std::vector<MessageOutcome>> FindOutcomes(
       const std::vector<std::pair<std::string, std::string>>& source_and_message_ids);
 
+  // The outcomes of `source`'s messages reached after (after_us, after_message_id), oldest first
+  // (by committed / failed time, then message id), at most `limit`.
+  absl::StatusOr<std::vector<MessageOutcome>> ListOutcomes(const std::string& source,
+                                                           int64_t after_us,
+                                                           const std::string& after_message_id,
+                                                           int limit);
+
   // --- reads for the registry and admin services ---
 
   // The record with every version, oldest first. NOT_FOUND for an unknown key.

@@ -841,6 +841,22 @@ TEST_P(StoreSemanticsTest, EveryMessageIdHasAnOutcomeOnceApplied) {
   EXPECT_EQ(by_id["m4"].state, MessageOutcome::State::kDeadLettered);
   EXPECT_EQ(by_id["m4"].error_class, "VALIDATION");
 
+  // The same outcomes, pulled in the order they were reached (PullOutcomes), after a cursor.
+  auto pulled = store_->ListOutcomes("facility:BV01002", 0, "", 10);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  std::vector<std::string> order;
+  for (const auto& o : *pulled) order.push_back(o.message_id);
+  EXPECT_THAT(order, ElementsAre("m1", "m2", "m3", "m4"));
+  const MessageOutcome& second = (*pulled)[1];
+  auto rest = store_->ListOutcomes("facility:BV01002", absl::ToUnixMicros(second.at),
+                                   second.message_id, 10);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].message_id, "m3");
+  EXPECT_EQ((*rest)[0].state, MessageOutcome::State::kConflict);
+  EXPECT_EQ((*rest)[1].state, MessageOutcome::State::kDeadLettered);
+  EXPECT_TRUE(store_->ListOutcomes("facility:BV99999", 0, "", 10)->empty());
+
   // A duplicate's message id reused for other content is a CONFLICT, as for an applied one.
   auto reuse = Batch({Next(Envelope(other, v1::ACTION_AMEND, "m2"))});
   auto result = store_->Apply(reuse);

@@ -208,6 +208,30 @@ TEST_P(ExactlyOnce, ReceiptsAfterTheDatabaseTellTheSourceEveryOutcome) {
   EXPECT_EQ(again.state(), ingest::v1::RECEIPT_STATE_COMMITTED);
   EXPECT_TRUE(again.duplicate());
   EXPECT_EQ(p.Count("SELECT count(*) FROM record_versions"), 1);
+
+  // A source reconciles by pulling its outcomes, oldest first, from a cursor.
+  auto pull = [&](const std::string& after, ingest::v1::PullOutcomesResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("crvs-principal", "facility:BV01002");
+    ingest::v1::PullOutcomesRequest request;
+    request.set_after(after);
+    return p.Stub()->PullOutcomes(&ctx, request, out);
+  };
+  ingest::v1::PullOutcomesResponse outcomes;
+  s = pull("", &outcomes);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(outcomes.outcomes_size(), 2) << outcomes.ShortDebugString();
+  EXPECT_EQ(outcomes.outcomes(0).message_id(), "e2e-1");
+  EXPECT_EQ(outcomes.outcomes(0).state(), ingest::v1::RECEIPT_STATE_COMMITTED);
+  EXPECT_EQ(outcomes.outcomes(1).message_id(), "e2e-1-again");
+  EXPECT_EQ(outcomes.outcomes(1).state(), ingest::v1::RECEIPT_STATE_CONFLICT);
+  ingest::v1::PullOutcomesResponse nothing_new;
+  s = pull(outcomes.cursor(), &nothing_new);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(nothing_new.outcomes_size(), 0);
+  EXPECT_EQ(nothing_new.cursor(), outcomes.cursor());
+  s = pull("not a cursor", &nothing_new);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_P(ExactlyOnce, PoisonMessageFromKcatIsDeadLetteredAndLaterRecordsApply) {
