@@ -312,7 +312,13 @@ absl::StatusOr<store::BatchResult> RegistrySink::ApplyIsolating(const store::App
       store::FailedMessage dead;
       dead.message = bad.message;
       dead.error_class = "DATABASE";
-      dead.error_message = "the database refused the record: " + std::string(r.status().message());
+      // The database's reason without the statement (the source reads it in its receipt).
+      std::string why(r.status().message());
+      const size_t pg = why.find("ERROR:");
+      const size_t last = why.rfind(": ");
+      why = pg != std::string::npos ? why.substr(pg)
+                                    : last != std::string::npos ? why.substr(last + 2) : why;
+      dead.error_message = "the database refused the record: " + why;
       dead.business_key = bad.envelope.business_key();
       dead.source = records::FormatPrincipal(bad.envelope.source());
       dead.message_id = bad.envelope.message_id();

@@ -299,9 +299,9 @@ std::vector<FieldViolation> ValidateBirthCertificate(const v1::BirthCertificate&
                p.facility().facility_code() != b.key().facility_code()) {
       // A facility certifies the births that happen in it (decree 123/2015, the medical
       // birth certificate): a certificate naming another facility is a data-entry error.
+      // (Neither code is quoted: a 12-digit code would read as a personal ID in the logs.)
       Add(&out, Join(place, "facility.facility_code"),
-          absl::StrCat(p.facility().facility_code(), " is not the certifying facility ",
-                       b.key().facility_code(), " (key.facility_code)"));
+          "must be the certifying facility, key.facility_code");
     }
     internal::CheckCommuneCode(p.commune_code(), Join(place, "commune_code"), true, &out);
   } else {

@@ -104,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(Validation, BirthCertificateTest, ::testing::ValuesIn(s
      {kBc + "place_of_birth.commune_code"}, "00000 is not a commune (the national register has no such unit)"},
     {"place_facility_not_the_certifier",
      [](auto& b) { b.mutable_place_of_birth()->mutable_facility()->set_facility_code("BV01002"); },
-     {kBc + "place_of_birth.facility.facility_code"}, "BV01002 is not the certifying facility BV79001 (key.facility_code)"},
+     {kBc + "place_of_birth.facility.facility_code"}, "must be the certifying facility, key.facility_code"},
     {"outside_a_facility_naming_one", [](auto& b) { b.mutable_place_of_birth()->set_in_facility(false); },
      {kBc + "place_of_birth.facility"}, "must be absent when in_facility is false (a birth outside a health facility)"},
     {"outside_a_facility", [](auto& b) {

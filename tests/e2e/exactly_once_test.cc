@@ -317,6 +317,10 @@ TEST(ExactlyOncePostgres, ARecordTheDatabaseRefusesIsOneDeadLetterAndEveryOtherR
   EXPECT_EQ(rows[0], (std::vector<std::string>{"nul-reason", "VALIDATION"}));
   EXPECT_EQ(rows[1], (std::vector<std::string>{"refused-1", "DATABASE"}));
   EXPECT_EQ(p.Count("SELECT count(*) FROM records WHERE business_key = 'death/BV01002/GBT-REFUSED'"), 0);
+  auto why = p.Query("", "SELECT error_message FROM dead_letters WHERE message_id = 'refused-1'");
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_THAT(why[0][0], ::testing::HasSubstr("violates check constraint \"refuse_one\""));
+  EXPECT_THAT(why[0][0], ::testing::Not(::testing::HasSubstr("INSERT INTO")));
   EXPECT_EQ(p.Count("SELECT count(DISTINCT message_id) FROM record_versions"), 50);
 }
 

@@ -42,7 +42,8 @@ def effective_config(toml_text, env):
         path = f.name
     try:
         env = dict(env, CRVS_CONFIG=path)
-        checked = crvs(["config", "check"], env)
+        # --no-files: the keyring and certificates live on the deployment's machines, not here.
+        checked = crvs(["config", "check", "--no-files"], env)
         if checked.returncode != 0:
             raise AssertionError(f"crvs config check failed (exit {checked.returncode}) with "
                                  f"{sorted(env)}:\n{checked.stdout}{checked.stderr}")
