@@ -1,5 +1,7 @@
 #include "services/gateway/ingest_pipeline.h"
 
+#include "services/store/record_rules.h"
+
 #include <google/protobuf/util/time_util.h>
 
 #include "services/platform/logging.h"
@@ -15,11 +17,6 @@ using ingest::v1::Receipt;
 auto Log() {
   static auto log = logging::Get("gateway");
   return log;
-}
-
-std::string ActionText(records::v1::Action action) {
-  std::string name = records::v1::Action_Name(action);
-  return name.rfind("ACTION_", 0) == 0 ? name.substr(7) : name;
 }
 
 }  // namespace
@@ -95,29 +92,8 @@ void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
   pending.set_business_key(envelope.business_key());
   pending.set_content_hash(envelope.content_hash());
   *pending.mutable_received_at() = envelope.received_at();
-  const std::string action = ActionText(envelope.action());
+  const std::string action = store::rules::ActionName(envelope.action());
 
-  if (outcomes_ != nullptr) {
-    // Known to the database already (another gateway, before a restart): answered from there,
-    // nothing produced; the same id for other content is refused as the receipt book does.
-    auto known = outcomes_->Find(principal, message_id);
-    if (known.ok() && known->has_value() &&
-        (*known)->state == store::MessageOutcome::State::kCommitted) {
-      const store::MessageOutcome& o = **known;
-      if (o.action != action || o.content_hash != envelope.content_hash()) {
-        book_->Finish(principal, message_id,
-                      InvalidArgument({{"message_id",
-                                        "already used for a different submission (in the "
-                                        "database); a new submission needs a new message_id"}}));
-        return;
-      }
-      Receipt receipt = pending;
-      SetOutcome(o, action, envelope.content_hash(), &receipt);
-      receipt.set_duplicate(true);
-      book_->Finish(principal, message_id, receipt);
-      return;
-    }
-  }
 
   kafka::OutgoingMessage message{kafka_->TopicFor(kind), envelope.business_key(),
                                  envelope.SerializeAsString(), records::HeadersOf(envelope)};

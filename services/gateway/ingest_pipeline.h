@@ -3,8 +3,8 @@
 // the record kind's topic, and turn the delivery report into a receipt. A receipt says ACCEPTED
 // only when Kafka confirmed the record (acks=all); with an OutcomeWatcher and receipt_after =
 // database it waits further, for the sink's commit, and says COMMITTED (or CONFLICT /
-// DEAD_LETTERED when the database refused it). With a watcher, a message id already in the
-// database is answered from there, in any gateway and after any restart.
+// DEAD_LETTERED when the database refused it: a message id reused for other content, in any
+// gateway and after any restart, comes back CONFLICT from the sink's own check).
 //
 // Thread-safety: Accept may be called from any thread; `done` runs on the producer's delivery
 // thread or on the calling thread (immediate outcomes), exactly once.

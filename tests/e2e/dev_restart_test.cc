@@ -60,7 +60,7 @@ class Dev {
       grpc::ClientContext context;
       context.AddMetadata("crvs-principal", "facility:BV01002");
       context.set_deadline(Deadline(20));
-      grpc::Status s = ingest::v1::HealthIngest::NewStub(channel_)->Submit(&context, request, &receipt);
+      grpc::Status s = stub->Submit(&context, request, &receipt);
       if (s.ok() && receipt.state() == ingest::v1::RECEIPT_STATE_COMMITTED) ++accepted;
     }
     return accepted;
