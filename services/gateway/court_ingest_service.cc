@@ -52,6 +52,11 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
   }
 
   void OnReadDone(bool ok) override {
+    // The next read is started inside this reaction, and gRPC may deliver its completion on
+    // another thread before this one returns (seen in CI: records after a failed one were
+    // produced). One reaction at a time: the next waits until this one has settled its record.
+    // (gRPC calls OnDone only after every reaction returned, so the lock outlives its use.)
+    std::lock_guard<std::mutex> reading(read_mu_);
     if (!ok) {
       Settle([&] { reads_done_ = true; });
       return;
@@ -186,7 +191,8 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
   common::v1::Principal caller_;
   CourtIngestRequest request_;
   uint64_t resume_point_ = 0;
-  uint64_t last_seen_ = 0;  // reader thread only (gRPC serialises OnReadDone)
+  std::mutex read_mu_;       // held through each OnReadDone
+  uint64_t last_seen_ = 0;  // guarded by read_mu_
 
   std::mutex mu_;
   std::vector<uint64_t> submitted_;  // in the court's order
