@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "services/auth/credentials.h"
+#include "services/platform/grpc_malformed.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 
@@ -68,6 +69,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(g->health_.get());
   builder.RegisterService(g->court_.get());
+  AnswerMalformedRequests(builder);
   g->server_ = builder.BuildAndStart();
   if (g->server_ == nullptr || g->port_ == 0) {
     return absl::UnavailableError("gateway: cannot listen on " + config.listen);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "services/auth/credentials.h"
+#include "services/platform/grpc_malformed.h"
 
 namespace crvs {
 
@@ -39,6 +40,7 @@ inline absl::StatusOr<GrpcServer> StartGrpcServer(const std::string& name,
   if (max_message_bytes > 0) builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetResourceQuota(quota);
   builder.RegisterService(service);
+  AnswerMalformedRequests(builder);
   out.server = builder.BuildAndStart();
   if (out.server == nullptr || out.port == 0) {
     return absl::UnavailableError(name + ": cannot listen on " + listen);

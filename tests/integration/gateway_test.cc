@@ -3,6 +3,7 @@
 // or by kcat — never by asking the gateway what it did.
 #include <google/protobuf/util/message_differencer.h>
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <google/protobuf/unknown_field_set.h>
@@ -287,6 +288,33 @@ TEST_F(GatewayTest, ControlCharactersAndUnknownFieldsAreRefusedNamingTheField) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_THAT(testing::ViolatedFields(s), ElementsAre("death_notice.deceased"));
   EXPECT_TRUE(Deaths().empty());
+}
+
+// Bytes that do not parse as the request message were answered UNIMPLEMENTED with no message
+// (gRPC's callback API), which sends an integrator looking for a missing method.
+TEST_F(GatewayTest, UnparseableRequestBytesAreInvalidArgumentNotUnimplemented) {
+  StartSystem();
+  grpc::GenericStub generic(channel_);
+  const std::string serialized = Notice(1).SerializeAsString();
+  IngestRequest bad_utf8 = Notice(2);
+  bad_utf8.set_reason("x");
+  std::string not_utf8 = bad_utf8.SerializeAsString();
+  not_utf8[not_utf8.rfind('x')] = '\xff';  // proto3 strings must be UTF-8
+  for (const std::string& bytes : {serialized.substr(0, serialized.size() / 2), not_utf8}) {
+    auto ctx = Context();
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(ctx.get(), "/crvs.ingest.v1.HealthIngest/Submit", grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) { done.set_value(s); });
+    grpc::Status s = done.get_future().get();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr("not a valid crvs.ingest.v1.HealthIngest/Submit request"));
+  }
+  // The service still answers a well-formed request afterwards, and nothing bad was produced.
+  Receipt r;
+  EXPECT_TRUE(Submit(Notice(3), &r).ok());
+  EXPECT_EQ(Deaths().size(), 1u);
 }
 
 TEST_F(GatewayTest, InvalidNoticeNamesEveryBadFieldAndProducesNothing) {

@@ -4,12 +4,14 @@
 // in the test that asserts it.
 #include <gmock/gmock.h>
 #include <google/protobuf/util/time_util.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -279,6 +281,23 @@ TEST_F(ReconcileTest, BadManifestsNameTheField) {
   rc::CoverageReport report;
   st = stub_->GetCoverage(As(kFacility).get(), other, &report);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The synchronous services answered INTERNAL (no message) to bytes that do not parse.
+TEST_F(ReconcileTest, UnparseableRequestBytesAreInvalidArgumentNotInternal) {
+  grpc::GenericStub generic(channel_);
+  const std::string serialized = BirthManifest("m1").SerializeAsString();
+  auto ctx = As(kFacility);
+  grpc::Slice slice(serialized.substr(0, serialized.size() - 3));
+  grpc::ByteBuffer request(&slice, 1), response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(ctx.get(), "/crvs.reconcile.v1.Reconciliation/DeclareManifest",
+                    grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status st = done.get_future().get();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_THAT(st.error_message(),
+              HasSubstr("not a valid crvs.reconcile.v1.Reconciliation/DeclareManifest request"));
 }
 
 TEST_F(ReconcileTest, StreamedManifestOfManyChunks) {
