@@ -8,22 +8,43 @@
 
 set(CRVS_WARNINGS -Wall -Wextra -Wpedantic -Werror -Wno-unused-parameter)
 
-# CRVS_FUZZ=ON (clang only; tests/fuzz/README.md): our libraries and tests compile with
-# libFuzzer's coverage instrumentation, AddressSanitizer and UndefinedBehaviorSanitizer, and
-# crvs_fuzzer() targets become libFuzzer binaries. Generated and third-party code stays
-# uninstrumented: the flags ride on CRVS_WARNINGS, the option list every target of our code
-# compiles with. The g++ build keeps -Werror; clang's different warnings do not fail the fuzz
-# build (it is not where warnings are policed).
+# Sanitizer builds (clang only; scripts/sanitize.sh configures and runs them, .ci/run calls it).
+#
+#   CRVS_SANITIZE=address  AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included)
+#   CRVS_SANITIZE=thread   ThreadSanitizer
+#   CRVS_FUZZ=ON           libFuzzer targets (tests/fuzz/README.md); implies address
+#
+# Our libraries and tests are instrumented; generated and third-party code is not: the flags ride
+# on CRVS_WARNINGS, the option list every target of our code compiles with. Every clang build
+# also runs clang's thread-safety analysis (-Wthread-safety: ABSL_GUARDED_BY and friends on our
+# shared state, services/platform/mutex.h) and fails on its findings; clang's other warnings
+# differ from g++'s and do not fail the build (the g++ build is where warnings are policed).
 option(CRVS_FUZZ "Build libFuzzer targets with ASan+UBSan (needs clang)" OFF)
+set(CRVS_SANITIZE "" CACHE STRING "Sanitizer build: address (ASan+UBSan) or thread (TSan); clang only")
 if(CRVS_FUZZ)
-  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    message(FATAL_ERROR "CRVS_FUZZ=ON needs clang: configure with -DCMAKE_CXX_COMPILER=clang++")
-  endif()
+  set(CRVS_SANITIZE address)
+endif()
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   list(REMOVE_ITEM CRVS_WARNINGS -Werror)
-  set(CRVS_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=undefined
-      -fno-omit-frame-pointer)
-  list(APPEND CRVS_WARNINGS -fsanitize=fuzzer-no-link ${CRVS_SANITIZE})
-  add_link_options(${CRVS_SANITIZE})  # every executable links the sanitizer runtimes
+  list(APPEND CRVS_WARNINGS -Wthread-safety -Werror=thread-safety)
+endif()
+if(CRVS_SANITIZE)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CRVS_SANITIZE / CRVS_FUZZ need clang: configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  if(CRVS_SANITIZE STREQUAL "address")
+    set(sanitize -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+  elseif(CRVS_SANITIZE STREQUAL "thread")
+    set(sanitize -fsanitize=thread)
+  else()
+    message(FATAL_ERROR "CRVS_SANITIZE=${CRVS_SANITIZE}: expected address or thread")
+  endif()
+  list(APPEND sanitize -fno-omit-frame-pointer)
+  list(APPEND CRVS_WARNINGS ${sanitize})
+  if(CRVS_FUZZ)
+    list(APPEND CRVS_WARNINGS -fsanitize=fuzzer-no-link)
+  endif()
+  add_link_options(${sanitize})  # every executable links the sanitizer runtimes
 endif()
 
 function(crvs_library name)

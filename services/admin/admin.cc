@@ -59,22 +59,24 @@ absl::StatusOr<std::unique_ptr<Admin>> Admin::Start(const AdminConfig& config,
 }
 
 void Admin::RefreshGauges() {
-  std::unique_lock<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   while (!stop_) {
-    lock.unlock();
+    mu_.Unlock();
     auto open = service_->OpenDeadLetters();
     if (open.ok()) open_dead_letters_->Set(static_cast<double>(*open));
-    lock.lock();
-    wake_.wait_for(lock, std::chrono::seconds(10), [this] { return stop_; });
+    mu_.Lock();
+    const auto next = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!stop_ && wake_.WaitUntil(&mu_, next)) {
+    }
   }
 }
 
 void Admin::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     stop_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (gauges_.joinable()) gauges_.join();
   if (server_ == nullptr) return;
   serving_ = false;

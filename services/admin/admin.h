@@ -14,9 +14,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -27,6 +25,7 @@
 #include "services/auth/tls_config.h"
 #include "services/admin/admin_service.h"
 #include "services/admin/pipeline_inspector.h"
+#include "services/platform/mutex.h"
 #include "services/store/store.h"
 
 namespace crvs::admin {
@@ -63,9 +62,9 @@ class Admin {
   std::unique_ptr<AdminService> service_;
   std::unique_ptr<grpc::Server> server_;
   prometheus::Gauge* open_dead_letters_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
+  platform::Mutex mu_;
+  platform::CondVar wake_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread gauges_;
   int port_ = 0;
   std::atomic<bool> serving_{false};

@@ -108,7 +108,7 @@ std::optional<absl::Time> PipelineInspector::ReceivedAt(const std::string& topic
 
 absl::StatusOr<std::vector<v1::PartitionStatus>> PipelineInspector::Inspect(
     records::v1::RecordKind kind, absl::Time now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   std::vector<v1::PartitionStatus> out;
   for (const InspectedTopic& t : topics_) {
     if (kind != records::v1::RECORD_KIND_UNSPECIFIED && t.kind != kind) continue;

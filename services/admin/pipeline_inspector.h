@@ -10,12 +10,12 @@
 #include <absl/time/time.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "connectors/kafka/kafka_config.h"
 #include "crvs/admin/v1/admin.pb.h"
+#include "services/platform/mutex.h"
 #include "services/store/store.h"
 
 struct rd_kafka_s;
@@ -43,18 +43,19 @@ class PipelineInspector {
 
  private:
   PipelineInspector() = default;
-  rd_kafka_s* HandleFor(const std::string& group);
+  rd_kafka_s* HandleFor(const std::string& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // received_at of the message at `offset`, if it can be fetched within a second.
   std::optional<absl::Time> ReceivedAt(const std::string& topic, int32_t partition,
-                                       int64_t offset);
+                                       int64_t offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   kafka::KafkaConfig kafka_;
   std::string bootstrap_;
   std::vector<InspectedTopic> topics_;
   store::Store* store_ = nullptr;
-  std::mutex mu_;
-  std::map<std::string, rd_kafka_s*> handles_;  // group → consumer handle (never subscribed)
-  rd_kafka_s* peeker_ = nullptr;                // fetches single messages
+  platform::Mutex mu_;
+  // group → consumer handle (never subscribed)
+  std::map<std::string, rd_kafka_s*> handles_ ABSL_GUARDED_BY(mu_);
+  rd_kafka_s* peeker_ = nullptr;  // fetches single messages; set by Create, used under mu_
 };
 
 }  // namespace crvs::admin

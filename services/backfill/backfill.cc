@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include <absl/strings/str_cat.h>
@@ -19,6 +18,7 @@
 #include "services/backfill/report.h"
 #include "services/backfill/row_classifier.h"
 #include "services/platform/logging.h"
+#include "services/platform/mutex.h"
 #include "services/records/records.h"
 
 namespace crvs::backfill {
@@ -78,8 +78,8 @@ struct Deliveries {
   std::atomic<int64_t> outstanding{0};
   std::atomic<int64_t> confirmed{0};
   std::atomic<int64_t> failed{0};
-  std::mutex mu;
-  std::string first_error;  // guarded by mu
+  platform::Mutex mu;
+  std::string first_error ABSL_GUARDED_BY(mu);
 };
 
 // Produces one record; its row is marked done when the broker confirms it. While the producer's
@@ -97,7 +97,7 @@ absl::Status Produce(const std::string& topic, const records::v1::RecordEnvelope
             d.confirmed.fetch_add(1);
             d.window.MarkDone(row);
           } else if (d.failed.fetch_add(1) == 0) {
-            std::lock_guard<std::mutex> lock(d.mu);
+            platform::MutexLock lock(&d.mu);
             d.first_error = std::string(delivery.status.message());
           }
           d.outstanding.fetch_sub(1);
@@ -289,7 +289,7 @@ absl::StatusOr<BackfillSummary> RunBackfill(const BackfillOptions& options, Publ
 
   if (!save_error.ok()) return save_error;
   if (d.failed.load() > 0) {
-    std::lock_guard<std::mutex> lock(d.mu);
+    platform::MutexLock lock(&d.mu);
     return absl::UnavailableError(
         absl::StrCat(d.failed.load(), " record(s) were not confirmed by the broker (",
                      d.first_error, "); rows 1..", done, " are done (", options.checkpoint_path,

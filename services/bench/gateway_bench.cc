@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -20,6 +19,7 @@
 #include "services/auth/credentials.h"
 #include "services/bench/bench_records.h"
 #include "services/gateway/gateway.h"
+#include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/raw_upsert_probe.h"
@@ -68,11 +68,11 @@ struct Run {
   std::atomic<int64_t> submitted{0};
   std::atomic<int64_t> accepted{0}, rejected{0}, failed{0};
   std::atomic<bool> stop{false};
-  std::mutex error_mu;
+  platform::Mutex error_mu;
   std::string first_error;
 
   void Error(const std::string& e) {
-    std::lock_guard<std::mutex> lock(error_mu);
+    platform::MutexLock lock(&error_mu);
     if (first_error.empty()) first_error = e;
   }
 };

@@ -9,10 +9,8 @@
 #include <httplib.h>
 #include <prometheus/counter.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -24,6 +22,7 @@
 #include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
 #include "services/platform/metrics_server.h"
+#include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 
@@ -196,7 +195,7 @@ struct Console::Impl {
         "admin", "GetPipelineStatus", [&](grpc::ClientContext* c, admin::v1::PipelineStatus* r) {
           return admin->GetPipelineStatus(c, request, r);
         });
-    std::lock_guard<std::mutex> lock(pipeline_mu);
+    platform::MutexLock lock(&pipeline_mu);
     pipeline_error = pipeline.status();
     if (pipeline.ok()) {
       latest_pipeline = std::make_shared<admin::v1::PipelineStatus>(std::move(*pipeline));
@@ -208,27 +207,29 @@ struct Console::Impl {
 
   void PollLoop() {
     auto interval = std::chrono::milliseconds(config.sample_interval.count());
-    std::unique_lock<std::mutex> lock(poll_mu);
+    platform::MutexLock lock(&poll_mu);
     while (!stopping) {
-      lock.unlock();
+      poll_mu.Unlock();
       PollPipeline();
-      lock.lock();
-      poll_cv.wait_for(lock, interval, [this] { return stopping; });
+      poll_mu.Lock();
+      const auto next = std::chrono::steady_clock::now() + interval;
+      while (!stopping && poll_cv.WaitUntil(&poll_mu, next)) {
+      }
     }
   }
 
   void StopPolling() {
     {
-      std::lock_guard<std::mutex> lock(poll_mu);
+      platform::MutexLock lock(&poll_mu);
       stopping = true;
     }
-    poll_cv.notify_all();
+    poll_cv.SignalAll();
     if (poll_thread.joinable()) poll_thread.join();
   }
 
   // A connector whose state an operator just changed shows its new state at once.
   void UpdateConnector(const admin::v1::ConnectorStatus& status) {
-    std::lock_guard<std::mutex> lock(pipeline_mu);
+    platform::MutexLock lock(&pipeline_mu);
     if (!latest_pipeline) return;
     auto copy = std::make_shared<admin::v1::PipelineStatus>(*latest_pipeline);
     for (auto& c : *copy->mutable_connectors()) {
@@ -243,7 +244,7 @@ struct Console::Impl {
     std::shared_ptr<const admin::v1::PipelineStatus> pipeline;
     absl::Status error;
     {
-      std::lock_guard<std::mutex> lock(pipeline_mu);
+      platform::MutexLock lock(&pipeline_mu);
       pipeline = latest_pipeline;
       error = pipeline_error;
     }
@@ -465,13 +466,14 @@ struct Console::Impl {
 
   Sampler* deps_sampler = nullptr;
 
-  std::mutex pipeline_mu;  // guards latest_pipeline and pipeline_error
-  std::shared_ptr<const admin::v1::PipelineStatus> latest_pipeline;
-  absl::Status pipeline_error = absl::UnavailableError("the Admin service was not asked yet");
+  platform::Mutex pipeline_mu;
+  std::shared_ptr<const admin::v1::PipelineStatus> latest_pipeline ABSL_GUARDED_BY(pipeline_mu);
+  absl::Status pipeline_error ABSL_GUARDED_BY(pipeline_mu) =
+      absl::UnavailableError("the Admin service was not asked yet");
 
-  std::mutex poll_mu;  // guards stopping
-  std::condition_variable poll_cv;
-  bool stopping = false;
+  platform::Mutex poll_mu;
+  platform::CondVar poll_cv;
+  bool stopping ABSL_GUARDED_BY(poll_mu) = false;
   std::thread poll_thread;
 };
 

@@ -4,17 +4,18 @@
 
 namespace crvs::console {
 
-HistoryRing::HistoryRing(size_t capacity) : points_(std::max<size_t>(capacity, 1)) {}
+HistoryRing::HistoryRing(size_t capacity)
+    : capacity_(std::max<size_t>(capacity, 1)), points_(capacity_) {}
 
 void HistoryRing::Push(HistoryPoint point) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   points_[next_] = std::move(point);
   next_ = (next_ + 1) % points_.size();
   size_ = std::min(size_ + 1, points_.size());
 }
 
 std::vector<HistoryPoint> HistoryRing::Points() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   std::vector<HistoryPoint> out;
   out.reserve(size_);
   size_t first = (next_ + points_.size() - size_) % points_.size();

@@ -8,9 +8,10 @@
 #include <absl/time/time.h>
 
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <vector>
+
+#include "services/platform/mutex.h"
 
 namespace crvs::console {
 
@@ -32,13 +33,14 @@ class HistoryRing {
   std::vector<HistoryPoint> Points() const;
   // Oldest first, only those at or after `since`.
   std::vector<HistoryPoint> PointsSince(absl::Time since) const;
-  size_t capacity() const { return points_.size(); }
+  size_t capacity() const { return capacity_; }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<HistoryPoint> points_;  // the ring's storage, `capacity` slots
-  size_t next_ = 0;                   // slot of the next push
-  size_t size_ = 0;                   // slots in use
+  const size_t capacity_;
+  mutable platform::Mutex mu_;
+  std::vector<HistoryPoint> points_ ABSL_GUARDED_BY(mu_);  // the ring, `capacity` slots
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;                   // slot of the next push
+  size_t size_ ABSL_GUARDED_BY(mu_) = 0;                   // slots in use
 };
 
 }  // namespace crvs::console

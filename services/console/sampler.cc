@@ -62,25 +62,29 @@ void Sampler::Start() {
 
 void Sampler::Stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    platform::MutexLock lock(&stop_mu_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void Sampler::Loop() {
   auto interval = std::chrono::microseconds(absl::ToInt64Microseconds(options_.interval));
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-    lock.unlock();
+  platform::MutexLock lock(&stop_mu_);
+  for (;;) {
+    const auto next = std::chrono::steady_clock::now() + interval;
+    while (!stopping_ && stop_cv_.WaitUntil(&stop_mu_, next)) {
+    }
+    if (stopping_) return;
+    stop_mu_.Unlock();
     SampleNow();
-    lock.lock();
+    stop_mu_.Lock();
   }
 }
 
 void Sampler::SampleNow() {
-  std::lock_guard<std::mutex> sample_lock(sample_mu_);
+  platform::MutexLock sample_lock(&sample_mu_);
   auto observation = std::make_unique<Observation>();
   for (const std::string& url : options_.urls) {
     Scrape scrape;
@@ -111,12 +115,12 @@ void Sampler::SampleNow() {
   history_.Push({figures->sampled_at, figures->lag_messages_total, figures->lag_seconds_max,
                  figures->committed_per_second, figures->accepted_per_second});
   previous_ = std::move(observation);
-  std::lock_guard<std::mutex> lock(latest_mu_);
+  platform::MutexLock lock(&latest_mu_);
   latest_ = std::move(figures);
 }
 
 std::shared_ptr<const Figures> Sampler::Latest() const {
-  std::lock_guard<std::mutex> lock(latest_mu_);
+  platform::MutexLock lock(&latest_mu_);
   return latest_;
 }
 

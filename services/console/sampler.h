@@ -13,16 +13,15 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "services/console/figures.h"
 #include "services/console/history.h"
+#include "services/platform/mutex.h"
 
 namespace crvs::console {
 
@@ -70,15 +69,15 @@ class Sampler {
   MetricsFetcher* fetcher_;
   HistoryRing history_;
 
-  std::mutex sample_mu_;  // one sample at a time; guards previous_
-  std::unique_ptr<Observation> previous_;
+  platform::Mutex sample_mu_;  // one sample at a time
+  std::unique_ptr<Observation> previous_ ABSL_GUARDED_BY(sample_mu_);
 
-  mutable std::mutex latest_mu_;
-  std::shared_ptr<const Figures> latest_;
+  mutable platform::Mutex latest_mu_;
+  std::shared_ptr<const Figures> latest_ ABSL_GUARDED_BY(latest_mu_);
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  platform::Mutex stop_mu_;
+  platform::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread thread_;
 };
 

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -16,6 +15,7 @@
 #include <openssl/sha.h>
 
 #include "services/platform/logging.h"
+#include "services/platform/mutex.h"
 
 namespace crvs::crypto {
 namespace {
@@ -199,9 +199,9 @@ absl::StatusOr<Keyring> Keyring::LoadFile(const std::string& path) {
   if (!ring.ok()) return ring.status();
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 007) != 0) {
-    static std::mutex mu;
+    static platform::Mutex mu;
     static std::set<std::string> warned;
-    std::lock_guard<std::mutex> lock(mu);
+    platform::MutexLock lock(&mu);
     if (warned.insert(path).second) {
       Log()->warn("keyring file {} is readable by any user (mode {:o}): chmod 600 it (or 640 with the "
                   "service's group)",

@@ -1,12 +1,12 @@
 #include "services/gateway/court_ingest_service.h"
 
 #include <chrono>
-#include <mutex>
 #include <set>
 #include <vector>
 
 #include "services/auth/caller.h"
 #include "services/gateway/ingest_calls.h"
+#include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/validation/validators.h"
@@ -56,9 +56,9 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
     // another thread before this one returns (seen in CI: records after a failed one were
     // produced). One reaction at a time: the next waits until this one has settled its record.
     // (gRPC calls OnDone only after every reaction returned, so the lock outlives its use.)
-    std::lock_guard<std::mutex> reading(read_mu_);
+    platform::MutexLock reading(&read_mu_);
     if (!ok) {
-      Settle([&] { reads_done_ = true; });
+      Settle([&] { mu_.AssertHeld(); reads_done_ = true; });
       return;
     }
     {
@@ -66,7 +66,7 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
       // (never produced) and no more reads start. The call finishes once the records in
       // flight are settled; if that already happened, Finish was called and gRPC calls OnDone
       // only after this reaction returns.
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       if (finishing_ || !failed_.ok()) {
         reads_done_ = true;
         return;
@@ -85,6 +85,7 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
         bad.ok() ? service_->Prepare(caller_, request) : absl::StatusOr<records::v1::RecordEnvelope>(bad);
     if (!envelope.ok()) {
       Settle([&] {
+        mu_.AssertHeld();
         failed_ = envelope.status();
         failed_sequence_ = seq;
         reads_done_ = true;
@@ -93,13 +94,13 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
     }
     last_seen_ = seq;
     if (seq <= resume_point_) {  // already accepted earlier: a court restarting a little early
-      Settle([&] { ++duplicates_; });
+      Settle([&] { mu_.AssertHeld(); ++duplicates_; });
       StartRead(&request_);
       return;
     }
     bool read_more;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       submitted_.push_back(seq);
       in_flight_.insert(seq);
       read_more = static_cast<int>(in_flight_.size()) < service_->deps().stream_max_in_flight;
@@ -113,6 +114,7 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
                                      SecondsSince(start));
       bool resume_read = false;
       Settle([&] {
+        mu_.AssertHeld();
         in_flight_.erase(seq);
         if (outcome.ok()) {
           accepted_.insert(seq);
@@ -139,7 +141,7 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
   void Settle(F change, bool* resume_read = nullptr) {
     bool finish = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       change();
       if (!finishing_ && (reads_done_ || !failed_.ok()) && in_flight_.empty()) {
         finishing_ = true;
@@ -154,7 +156,7 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
   }
 
   // The new resume point: the longest prefix of submitted sequences that were all accepted.
-  uint64_t LastAccepted() const {
+  uint64_t LastAccepted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     uint64_t last = resume_point_;
     for (uint64_t seq : submitted_) {
       if (!accepted_.count(seq)) break;
@@ -163,25 +165,40 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
     return last;
   }
 
+  // Called once, after the last change (finishing_ is set): the state read here is final.
   void PublishAndFinish() {
-    const uint64_t last = LastAccepted();
+    uint64_t last;
+    {
+      platform::MutexLock lock(&mu_);
+      last = LastAccepted();
+    }
     service_->deps().resume_points->Advance(caller_.code(), last, [this, last](const absl::Status& st) {
-      absl::Status result = failed_;
+      absl::Status failed;
+      uint64_t failed_sequence;
+      int64_t accepted, duplicates;
+      {
+        platform::MutexLock lock(&mu_);
+        failed = failed_;
+        failed_sequence = failed_sequence_;
+        accepted = static_cast<int64_t>(accepted_.size());
+        duplicates = duplicates_;
+      }
+      absl::Status result = failed;
       if (result.ok() && !st.ok()) result = st;  // everything delivered but the point was not
       if (!result.ok()) {
-        const char* reason = !failed_sequence_ ? "NOT_DELIVERED"
-                             : failed_.code() == absl::StatusCode::kResourceExhausted
+        const char* reason = !failed_sequence ? "NOT_DELIVERED"
+                             : failed.code() == absl::StatusCode::kResourceExhausted
                                  ? "RATE_LIMITED"
                                  : "RECORD_INVALID";
         AddErrorInfo(&result, reason, "crvs-sync",
-                     {{"sequence", std::to_string(failed_sequence_)},
+                     {{"sequence", std::to_string(failed_sequence)},
                       {"last_accepted_sequence", std::to_string(st.ok() ? last : resume_point_)}});
         Finish(ToGrpcStatus(result));
         return;
       }
       response_->set_last_accepted_sequence(last);
-      response_->set_accepted(static_cast<int64_t>(accepted_.size()));
-      response_->set_duplicates(duplicates_);
+      response_->set_accepted(accepted);
+      response_->set_duplicates(duplicates);
       Finish(grpc::Status::OK);
     });
   }
@@ -191,19 +208,19 @@ class DecisionStreamReactor final : public grpc::ServerReadReactor<CourtIngestRe
   common::v1::Principal caller_;
   CourtIngestRequest request_;
   uint64_t resume_point_ = 0;
-  std::mutex read_mu_;       // held through each OnReadDone
-  uint64_t last_seen_ = 0;  // guarded by read_mu_
+  platform::Mutex read_mu_;  // held through each OnReadDone
+  uint64_t last_seen_ ABSL_GUARDED_BY(read_mu_) = 0;
 
-  std::mutex mu_;
-  std::vector<uint64_t> submitted_;  // in the court's order
-  std::set<uint64_t> in_flight_;
-  std::set<uint64_t> accepted_;
-  int64_t duplicates_ = 0;
-  bool reads_done_ = false;
-  bool read_paused_ = false;
-  bool finishing_ = false;
-  absl::Status failed_;
-  uint64_t failed_sequence_ = 0;
+  platform::Mutex mu_;
+  std::vector<uint64_t> submitted_ ABSL_GUARDED_BY(mu_);  // in the court's order
+  std::set<uint64_t> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::set<uint64_t> accepted_ ABSL_GUARDED_BY(mu_);
+  int64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  uint64_t failed_sequence_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

@@ -2,10 +2,10 @@
 
 #include <chrono>
 #include <deque>
-#include <mutex>
 
 #include "services/auth/caller.h"
 #include "services/gateway/ingest_calls.h"
+#include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/validation/validators.h"
@@ -65,7 +65,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
     if (!ok) {
       bool finish;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        platform::MutexLock lock(&mu_);
         reads_done_ = true;
         finish = ShouldFinishLocked();
       }
@@ -74,7 +74,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
     }
     bool read_more;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       ++in_flight_;
       read_more = in_flight_ < service_->deps().stream_max_in_flight;
       read_paused_ = !read_more;
@@ -94,7 +94,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
     bool finish = false;
     bool write_next = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       if (!ok) {
         broken_ = true;
         pending_.clear();
@@ -113,7 +113,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
   }
 
   void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     broken_ = true;
   }
 
@@ -125,7 +125,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
     bool resume_read = false;
     bool finish = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       --in_flight_;
       if (!broken_) {
         if (is_writing_) {
@@ -147,7 +147,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
     if (finish) Finish(grpc::Status::OK);
   }
 
-  bool ShouldFinishLocked() {
+  bool ShouldFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || !reads_done_ || in_flight_ > 0 || is_writing_ || !pending_.empty()) {
       return false;
     }
@@ -158,15 +158,15 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
   HealthIngestService* service_;
   common::v1::Principal caller_;
   IngestRequest request_;
-  std::mutex mu_;
-  int in_flight_ = 0;
-  bool reads_done_ = false;
-  bool read_paused_ = false;
-  bool is_writing_ = false;
-  bool broken_ = false;
-  bool finished_ = false;
-  Receipt writing_;
-  std::deque<Receipt> pending_;
+  platform::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool is_writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  Receipt writing_ ABSL_GUARDED_BY(mu_);
+  std::deque<Receipt> pending_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

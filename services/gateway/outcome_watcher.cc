@@ -12,20 +12,20 @@ OutcomeWatcher::OutcomeWatcher(store::Store* store, absl::Duration poll_interval
 
 OutcomeWatcher::~OutcomeWatcher() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 void OutcomeWatcher::Wait(std::string source, std::string message_id, absl::Time deadline,
                           Callback done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     if (!stop_) {
       waiting_.push_back({std::move(source), std::move(message_id), deadline, std::move(done)});
-      cv_.notify_all();
+      cv_.SignalAll();
       return;
     }
   }
@@ -42,18 +42,20 @@ absl::StatusOr<std::optional<store::MessageOutcome>> OutcomeWatcher::Find(
 
 void OutcomeWatcher::Run() {
   const auto interval = absl::ToChronoMilliseconds(poll_interval_);
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stop_) {
     if (waiting_.empty()) {
-      cv_.wait(lock, [this] { return stop_ || !waiting_.empty(); });
+      cv_.Wait(&mu_);
       continue;
     }
     // Let the sink's batch commit, and more waiters gather, before the next look.
-    cv_.wait_for(lock, interval, [this] { return stop_; });
+    const auto next = std::chrono::steady_clock::now() + interval;
+    while (!stop_ && cv_.WaitUntil(&mu_, next)) {
+    }
     if (stop_) break;
     std::vector<Waiter> batch = std::move(waiting_);
     waiting_.clear();
-    lock.unlock();
+    mu_.Unlock();
 
     std::vector<std::pair<std::string, std::string>> keys;
     keys.reserve(batch.size());
@@ -82,12 +84,12 @@ void OutcomeWatcher::Run() {
       }
     }
     for (auto& [done, outcome] : answers) done(outcome);
-    lock.lock();
+    mu_.Lock();
     for (auto& w : still) waiting_.push_back(std::move(w));
   }
   std::vector<Waiter> left = std::move(waiting_);
   waiting_.clear();
-  lock.unlock();
+  mu_.Unlock();
   for (auto& w : left) {
     w.done(absl::UnavailableError(
         "the gateway stopped before the database had it; send it again with the same "

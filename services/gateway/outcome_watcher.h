@@ -14,14 +14,13 @@
 #include <absl/status/statusor.h>
 #include <absl/time/time.h>
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "services/platform/mutex.h"
 #include "services/store/store.h"
 
 namespace crvs::gateway {
@@ -51,14 +50,14 @@ class OutcomeWatcher {
     absl::Time deadline;
     Callback done;
   };
-  void Run();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
   store::Store* const store_;
   const absl::Duration poll_interval_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Waiter> waiting_;  // guarded by mu_
-  bool stop_ = false;            // guarded by mu_
+  platform::Mutex mu_;
+  platform::CondVar cv_;
+  std::vector<Waiter> waiting_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -21,7 +21,7 @@ absl::Status RateLimiter::Admit(const std::string& principal) {
   Shard& shard = shards_[std::hash<std::string>{}(principal) % kShards];
   double missing = 0;
   {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    platform::MutexLock lock(&shard.mu);
     auto [it, fresh] = shard.buckets.try_emplace(principal, Bucket{burst_, now});
     Bucket& b = it->second;
     if (!fresh) {

@@ -15,11 +15,12 @@
 #include <array>
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include <absl/status/status.h>
+
+#include "services/platform/mutex.h"
 
 namespace crvs::gateway {
 
@@ -42,11 +43,11 @@ class RateLimiter {
     Clock::time_point refilled;
   };
   struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, Bucket> buckets;
+    platform::Mutex mu;
+    std::unordered_map<std::string, Bucket> buckets ABSL_GUARDED_BY(mu);
     // Idle buckets are dropped when the shard grows past this; then it becomes twice what is
     // left (at least kPruneAbove), so the scans cost O(1) per new caller amortised.
-    size_t prune_at = kPruneAbove;
+    size_t prune_at ABSL_GUARDED_BY(mu) = kPruneAbove;
   };
   static constexpr size_t kShards = 16;
   static constexpr size_t kPruneAbove = 4096;

@@ -4,7 +4,7 @@ namespace crvs::gateway {
 
 ReceiptBook::Start ReceiptBook::Begin(const std::string& principal, const std::string& message_id,
                                       const std::string& fingerprint, Waiter waiter) {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   std::string key = Key(principal, message_id);
   auto [it, inserted] = entries_.try_emplace(key);
   Entry& e = it->second;
@@ -13,15 +13,20 @@ ReceiptBook::Start ReceiptBook::Begin(const std::string& principal, const std::s
     e.receipt.set_message_id(message_id);
     e.receipt.set_state(ingest::v1::RECEIPT_STATE_PENDING);
     e.waiters.push_back(std::move(waiter));
+    mu_.Unlock();
     return Start::kProduce;
   }
-  if (e.fingerprint != fingerprint) return Start::kConflict;
+  if (e.fingerprint != fingerprint) {
+    mu_.Unlock();
+    return Start::kConflict;
+  }
   if (!e.done) {
     e.waiters.push_back(std::move(waiter));
+    mu_.Unlock();
     return Start::kWaiting;
   }
   ingest::v1::Receipt receipt = e.receipt;
-  lock.unlock();
+  mu_.Unlock();
   receipt.set_duplicate(true);
   waiter(receipt);
   return Start::kAnswered;
@@ -31,7 +36,7 @@ void ReceiptBook::Finish(const std::string& principal, const std::string& messag
                          const Outcome& outcome) {
   std::vector<Waiter> waiters;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     std::string key = Key(principal, message_id);
     auto it = entries_.find(key);
     if (it == entries_.end()) return;
@@ -58,14 +63,14 @@ void ReceiptBook::Finish(const std::string& principal, const std::string& messag
 
 std::optional<ingest::v1::Receipt> ReceiptBook::Find(const std::string& principal,
                                                      const std::string& message_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   auto it = entries_.find(Key(principal, message_id));
   if (it == entries_.end()) return std::nullopt;
   return it->second.receipt;
 }
 
 size_t ReceiptBook::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   return entries_.size();
 }
 

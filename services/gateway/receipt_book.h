@@ -10,7 +10,6 @@
 
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,6 +18,8 @@
 #include <absl/status/statusor.h>
 
 #include "crvs/ingest/v1/receipt.pb.h"
+
+#include "services/platform/mutex.h"
 
 namespace crvs::gateway {
 
@@ -60,12 +61,12 @@ class ReceiptBook {
   static std::string Key(const std::string& principal, const std::string& message_id) {
     return principal + '\n' + message_id;
   }
-  void EvictLocked();
+  void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_entries_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::deque<std::string> order_;  // insertion order of finished entries, oldest first
+  mutable platform::Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);  // insertion order of finished entries, oldest first
 };
 
 }  // namespace crvs::gateway

@@ -25,7 +25,7 @@ absl::StatusOr<std::unique_ptr<ResendInbox>> ResendInbox::Start(
 ResendInbox::~ResendInbox() { follower_.reset(); }
 
 void ResendInbox::Apply(const std::string& key, const std::string& value, bool is_ack) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   if (is_ack) {
     auto it = by_id_.find(value);
     if (it == by_id_.end()) {
@@ -55,7 +55,7 @@ void ResendInbox::Apply(const std::string& key, const std::string& value, bool i
 
 std::string ResendInbox::OpenRequestId(const std::string& principal,
                                        const std::string& business_key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   auto it = by_key_.find({principal, business_key});
   return it == by_key_.end() ? "" : it->second;
 }
@@ -82,7 +82,7 @@ std::vector<ingest::v1::ResendRequest> ResendInbox::Pull(
   std::vector<std::future<absl::Status>> published;
   for (const auto& id : acknowledged) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       auto it = by_id_.find(id);
       if (it == by_id_.end() || it->second.first != principal) continue;
     }
@@ -101,7 +101,7 @@ std::vector<ingest::v1::ResendRequest> ResendInbox::Pull(
     }
   }
   std::vector<ingest::v1::ResendRequest> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   auto it = open_.find(principal);
   if (it == open_.end()) return out;
   for (const auto& [seq, request] : it->second) {

@@ -15,7 +15,6 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,6 +25,7 @@
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
 #include "connectors/kafka/topic_follower.h"
+#include "services/platform/mutex.h"
 #include "crvs/ingest/v1/receipt.pb.h"
 
 namespace crvs::gateway {
@@ -62,13 +62,16 @@ class ResendInbox {
   kafka::Producer* producer_ = nullptr;
   std::unique_ptr<kafka::TopicFollower> follower_;  // last member: stops before the maps go
 
-  std::mutex mu_;
+  platform::Mutex mu_;
   // principal → (sequence of arrival → request); acked ids are removed.
-  std::map<std::string, std::map<uint64_t, ingest::v1::ResendRequest>> open_;
-  std::map<std::string, std::pair<std::string, uint64_t>> by_id_;  // request_id → (principal, seq)
-  std::map<std::pair<std::string, std::string>, std::string> by_key_;  // (principal, key) → id
-  std::set<std::string> acked_;  // acks seen before their request (ordering across partitions)
-  uint64_t next_seq_ = 0;
+  std::map<std::string, std::map<uint64_t, ingest::v1::ResendRequest>> open_
+      ABSL_GUARDED_BY(mu_);
+  // request_id → (principal, seq)
+  std::map<std::string, std::pair<std::string, uint64_t>> by_id_ ABSL_GUARDED_BY(mu_);
+  // (principal, key) → id
+  std::map<std::pair<std::string, std::string>, std::string> by_key_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> acked_ ABSL_GUARDED_BY(mu_);  // acks seen before their request (ordering across partitions)
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crvs::gateway

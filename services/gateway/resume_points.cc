@@ -28,13 +28,13 @@ absl::StatusOr<std::unique_ptr<ResumePoints>> ResumePoints::Start(
 ResumePoints::~ResumePoints() { follower_.reset(); }
 
 uint64_t ResumePoints::Get(const std::string& court_code) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   auto it = points_.find(court_code);
   return it == points_.end() ? 0 : it->second;
 }
 
 void ResumePoints::Raise(const std::string& court_code, uint64_t sequence) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   uint64_t& p = points_[court_code];
   if (sequence > p) p = sequence;
 }

@@ -9,13 +9,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <absl/status/statusor.h>
 
 #include "connectors/kafka/producer.h"
 #include "connectors/kafka/topic_follower.h"
+#include "services/platform/mutex.h"
 
 namespace crvs::gateway {
 
@@ -39,8 +39,8 @@ class ResumePoints {
 
   std::string topic_;
   kafka::Producer* producer_ = nullptr;
-  std::mutex mu_;
-  std::map<std::string, uint64_t> points_;
+  platform::Mutex mu_;
+  std::map<std::string, uint64_t> points_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<kafka::TopicFollower> follower_;
 };
 

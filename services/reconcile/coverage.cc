@@ -107,8 +107,9 @@ absl::StatusOr<std::vector<v1::CoverageRow>> ComputeCoverage(
   std::vector<v1::CoverageRow> rows;
   CRVS_RETURN_IF_ERROR(store.Read([&](store::sql::Connection& c) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(ManifestGroups groups, LoadManifests(c, query));
-    for (const auto& [group, manifests] : groups) {
-      const auto& [source, kind] = group;
+    for (const auto& entry : groups) {
+      const auto& [source, kind] = entry.first;
+      const auto& manifests = entry.second;  // a plain reference: lambdas below capture it
       std::vector<DeclaredEntry> declared;
       std::vector<StoredRecord> stored;
       CRVS_RETURN_IF_ERROR(LoadDeclared(c, source, manifests, declared));

@@ -43,10 +43,10 @@ std::unique_ptr<IndicatorFeed> IndicatorFeed::Start(Deps deps) {
 
 IndicatorFeed::~IndicatorFeed() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     stop_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -113,8 +113,10 @@ void IndicatorFeed::Run() {
   absl::Duration wait = absl::ZeroDuration();
   for (;;) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(wait), [this] { return stop_; });
+      const auto next = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
+      platform::MutexLock lock(&mu_);
+      while (!stop_ && wake_.WaitUntil(&mu_, next)) {
+      }
       if (stop_) return;
     }
     wait = deps_.interval;

@@ -21,15 +21,14 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "connectors/kafka/producer.h"
 #include "crvs/reconcile/v1/reconciliation.pb.h"
+#include "services/platform/mutex.h"
 #include "services/reconcile/silent_sources.h"
 #include "services/store/store.h"
 
@@ -70,9 +69,9 @@ class IndicatorFeed {
   prometheus::Gauge* silent_ = nullptr;
   absl::Time silent_counted_ = absl::InfinitePast();
   std::atomic<int64_t> published_{0};
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
+  platform::Mutex mu_;
+  platform::CondVar wake_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -393,7 +393,7 @@ absl::StatusOr<std::shared_ptr<const DigestIndex>> ReconcileService::ServerIndex
   const auto key = std::make_tuple(source, static_cast<int>(r.kind()), first, last, r.keys_only());
   const absl::Time now = Now();
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
+    platform::MutexLock lock(&cache_mu_);
     auto it = digest_cache_.find(key);
     if (it != digest_cache_.end() && now - it->second.built_at < kDigestCacheTtl) {
       return it->second.index;
@@ -412,7 +412,7 @@ absl::StatusOr<std::shared_ptr<const DigestIndex>> ReconcileService::ServerIndex
     *e.mutable_issued_at() = TimeUtil::MicrosecondsToTimestamp(s.issued_at_us);
   }
   auto index = std::make_shared<const DigestIndex>(std::move(entries), r.keys_only());
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  platform::MutexLock lock(&cache_mu_);
   if (digest_cache_.size() >= kDigestCacheEntries) {
     auto oldest = std::min_element(digest_cache_.begin(), digest_cache_.end(),
                                    [](const auto& a, const auto& b) {

@@ -22,12 +22,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <tuple>
 
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "services/gateway/resend_inbox.h"
+#include "services/platform/mutex.h"
 #include "services/reconcile/digest.h"
 #include "services/reconcile/reconcile_config.h"
 #include "services/reconcile/silent_sources.h"
@@ -88,13 +88,14 @@ class ReconcileService final : public v1::Reconciliation::Service {
   absl::StatusOr<std::shared_ptr<const DigestIndex>> ServerIndex(const v1::DigestRequest& r);
 
   Deps deps_;
-  std::mutex cache_mu_;
+  platform::Mutex cache_mu_;
   struct CachedIndex {
     absl::Time built_at;
     std::shared_ptr<const DigestIndex> index;
   };
   // (source, kind, first day, last day, keys_only) → index.
-  std::map<std::tuple<std::string, int, int32_t, int32_t, bool>, CachedIndex> digest_cache_;
+  std::map<std::tuple<std::string, int, int32_t, int32_t, bool>, CachedIndex> digest_cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace crvs::reconcile

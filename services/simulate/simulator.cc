@@ -158,7 +158,10 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Start(
   sim->registry_ = registry::v1::Registry::NewStub(registry);
   sim->reconcile_ = reconcile::v1::Reconciliation::NewStub(reconcile);
 
-  sim->live_senders_ = config.senders;
+  {
+    platform::MutexLock lock(&sim->mu_);
+    sim->live_senders_ = config.senders;
+  }
   for (int i = 0; i < config.senders; ++i) sim->senders_.push_back(std::make_unique<Sender>());
   for (auto& sender : sim->senders_) {
     Sender* s = sender.get();
@@ -185,14 +188,14 @@ Simulator::~Simulator() { Stop(); }
 void Simulator::Stop() {
   std::call_once(stopped_, [this] {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      platform::MutexLock lock(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     for (auto& s : senders_) {
-      std::lock_guard<std::mutex> lock(s->mu);
+      platform::MutexLock lock(&s->mu);
       if (s->active != nullptr) s->active->TryCancel();
-      s->cv.notify_all();
+      s->cv.SignalAll();
     }
     if (dispatcher_.joinable()) dispatcher_.join();
     for (auto& s : senders_) {
@@ -204,10 +207,12 @@ void Simulator::Stop() {
 }
 
 bool Simulator::WaitFinished(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, Chrono(timeout), [this] {
-    return dispatch_done_ && live_senders_ == 0;
-  });
+  const auto deadline = std::chrono::steady_clock::now() + Chrono(timeout);
+  platform::MutexLock lock(&mu_);
+  while (!(dispatch_done_ && live_senders_ == 0)) {
+    if (!cv_.WaitUntil(&mu_, deadline)) return dispatch_done_ && live_senders_ == 0;
+  }
+  return true;
 }
 
 Totals Simulator::totals() const {
@@ -220,9 +225,17 @@ Totals Simulator::totals() const {
   return t;
 }
 
+bool Simulator::DispatchDone() {
+  platform::MutexLock lock(&mu_);
+  return dispatch_done_;
+}
+
 bool Simulator::SleepFor(absl::Duration d) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return !cv_.wait_for(lock, Chrono(d), [this] { return stop_.load(); });
+  const auto deadline = std::chrono::steady_clock::now() + Chrono(d);
+  platform::MutexLock lock(&mu_);
+  while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+  }
+  return !stop_;
 }
 
 void Simulator::Dispatch() {
@@ -238,22 +251,22 @@ void Simulator::Dispatch() {
       log->info("facility {} goes quiet now (no records, no manifests)", silent_facility_);
     }
     Sender& sender = *senders_[std::hash<std::string>{}(step.principal) % senders_.size()];
-    std::unique_lock<std::mutex> lock(sender.mu);
+    platform::MutexLock lock(&sender.mu);
     // Back-pressure: when the services fall behind, the plan waits (its timestamps stay in
     // the past, so late steps remain valid).
-    sender.cv.wait(lock, [&] { return stop_ || sender.queue.size() < kMaxQueuedPerSender; });
+    while (!stop_ && sender.queue.size() >= kMaxQueuedPerSender) sender.cv.Wait(&sender.mu);
     if (stop_) break;
     sender.queue.push_back(std::move(step));
-    sender.cv.notify_all();
+    sender.cv.SignalAll();
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     dispatch_done_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& s : senders_) {
-    std::lock_guard<std::mutex> lock(s->mu);
-    s->cv.notify_all();
+    platform::MutexLock lock(&s->mu);
+    s->cv.SignalAll();
   }
   if (!stop_) log->info("simulation reached its duration; sending what is queued");
 }
@@ -262,26 +275,22 @@ void Simulator::Send(Sender& sender) {
   for (;;) {
     Step step;
     {
-      std::unique_lock<std::mutex> lock(sender.mu);
-      sender.cv.wait(lock, [&] {
-        if (stop_ || !sender.queue.empty()) return true;
-        std::lock_guard<std::mutex> done(mu_);
-        return dispatch_done_;
-      });
+      platform::MutexLock lock(&sender.mu);
+      while (!stop_ && sender.queue.empty() && !DispatchDone()) sender.cv.Wait(&sender.mu);
       if (stop_ || sender.queue.empty()) break;
       step = std::move(sender.queue.front());
       sender.queue.pop_front();
-      sender.cv.notify_all();  // room for the dispatcher
+      sender.cv.SignalAll();  // room for the dispatcher
     }
     const grpc::Status status = Call(sender, step);
     if (status.error_code() == grpc::StatusCode::CANCELLED && stop_) break;
     Count(step, status);
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     --live_senders_;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 grpc::Status Simulator::Call(Sender& sender, const Step& step) {
@@ -293,13 +302,13 @@ grpc::Status Simulator::Call(Sender& sender, const Step& step) {
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(config_.call_timeout.count()));
     {
-      std::lock_guard<std::mutex> lock(sender.mu);
+      platform::MutexLock lock(&sender.mu);
       if (stop_) return grpc::Status(grpc::StatusCode::CANCELLED, "simulator stopping");
       sender.active = &context;
     }
     grpc::Status status = CallOnce(context, step);
     {
-      std::lock_guard<std::mutex> lock(sender.mu);
+      platform::MutexLock lock(&sender.mu);
       sender.active = nullptr;
     }
     if (status.ok() || !Retryable(status.error_code()) || attempt == kMaxAttempts) return status;

@@ -22,11 +22,9 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -41,6 +39,7 @@
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "crvs/registry/v1/registry.grpc.pb.h"
+#include "services/platform/mutex.h"
 #include "services/simulate/simulate_config.h"
 #include "services/simulate/traffic_plan.h"
 #include "services/validation/reference_data.h"
@@ -103,10 +102,10 @@ class Simulator {
 
  private:
   struct Sender {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<Step> queue;
-    grpc::ClientContext* active = nullptr;  // the call in flight, for Stop to cancel
+    platform::Mutex mu;
+    platform::CondVar cv;
+    std::deque<Step> queue ABSL_GUARDED_BY(mu);
+    grpc::ClientContext* active ABSL_GUARDED_BY(mu) = nullptr;  // the call in flight, for Stop
     std::thread thread;
   };
   struct AtomicCounts {
@@ -121,6 +120,7 @@ class Simulator {
   grpc::Status Call(Sender& sender, const Step& step);
   grpc::Status CallOnce(grpc::ClientContext& context, const Step& step);
   void Count(const Step& step, const grpc::Status& status);
+  bool DispatchDone() ABSL_LOCKS_EXCLUDED(mu_);
   // Sleeps up to `d`; false if stopping.
   bool SleepFor(absl::Duration d);
 
@@ -136,11 +136,11 @@ class Simulator {
   std::array<AtomicCounts, kChannelCount> counts_;
   std::atomic<int64_t> warnings_{0};
 
-  std::mutex mu_;  // guards stop_ waits, dispatch_done_, live_senders_
-  std::condition_variable cv_;
+  platform::Mutex mu_;  // stop_ is set under it, so a wait on cv_ cannot miss it
+  platform::CondVar cv_;
   std::atomic<bool> stop_{false};
-  bool dispatch_done_ = false;
-  int live_senders_ = 0;
+  bool dispatch_done_ ABSL_GUARDED_BY(mu_) = false;
+  int live_senders_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread dispatcher_;
   std::thread reporter_;
   std::once_flag stopped_;

@@ -177,8 +177,8 @@ std::string_view Store::backend() const {
   return connection_->dialect() == sql::Dialect::kSqlite ? "sqlite" : "postgresql";
 }
 
-template <class F>
-auto Store::InTransaction(F body) -> decltype(body()) {
+template <class F, class R>
+R Store::InTransaction(F body) {
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_RETURN_IF_ERROR(connection_->Begin());
   auto result = body();
@@ -195,7 +195,7 @@ auto Store::InTransaction(F body) -> decltype(body()) {
 }
 
 absl::StatusOr<BatchResult> Store::Apply(const ApplyBatch& batch) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
   auto result = InTransaction(
       [&] { return ApplyInTransaction(*connection_, batch, now, config_.bulk_rows); });
@@ -210,7 +210,7 @@ absl::StatusOr<BatchResult> Store::Apply(const ApplyBatch& batch) {
 
 absl::StatusOr<std::map<Partition, Offset>> Store::LoadOffsets(const ConsumerGroup& group,
                                                                const Topic& topic) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
       sql::Rows rows,
@@ -233,7 +233,7 @@ absl::Status Store::RecordLostRange(const ConsumerGroup& group, const LostRange&
                      group.value(), " ", tp.topic.value(), "/", tp.partition.value(), " [",
                      range.from.value(), ", ", range.to.value(), ")"));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   return InTransaction([&]() -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(
@@ -271,7 +271,7 @@ absl::Status Store::RecordLostRange(const ConsumerGroup& group, const LostRange&
 }
 
 absl::StatusOr<std::vector<LostRange>> Store::ListLostRanges(const ConsumerGroup& group) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
       sql::Rows rows,
@@ -305,7 +305,7 @@ int64_t MessageFingerprint(std::string_view key, std::string_view value) {
 
 absl::StatusOr<std::map<Partition, StoredPosition>> Store::LoadPositions(const ConsumerGroup& group,
                                                                          const Topic& topic) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
       sql::Rows rows,
@@ -332,7 +332,7 @@ absl::Status Store::RecordLogReset(const ConsumerGroup& group, const LogReset& r
         group.value(), " ", tp.topic.value(), "/", tp.partition.value(), " [",
         reset.log_start.value(), ", ", reset.log_end.value(), ") ", reset.reason));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   return InTransaction([&]() -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(
@@ -410,7 +410,7 @@ std::string AlarmQuery(std::string_view where_reset, std::string_view where_lost
 }  // namespace
 
 absl::StatusOr<std::vector<OffsetAlarm>> Store::ListOffsetAlarms(bool include_acknowledged) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   const char* open = include_acknowledged ? "" : "WHERE acknowledged_at_us IS NULL";
   CRVS_ASSIGN_OR_RETURN(sql::Rows rows,
@@ -421,7 +421,7 @@ absl::StatusOr<std::vector<OffsetAlarm>> Store::ListOffsetAlarms(bool include_ac
 }
 
 absl::StatusOr<int64_t> Store::CountUnacknowledgedAlarms(const ConsumerGroup& group) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
       sql::Rows rows,
@@ -450,7 +450,7 @@ absl::StatusOr<OffsetAlarm> Store::AcknowledgeOffsetAlarm(std::string_view alarm
                                                       "' is not reset/<n> or "
                                                       "lost/<topic>/<partition>/<from>/<group>")}});
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   return InTransaction([&]() -> absl::StatusOr<OffsetAlarm> {
     const std::string where =
@@ -506,7 +506,7 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::FindOutcomes(
   if (wanted.empty()) return out;
   std::set<std::pair<std::string, std::string>> want(wanted.begin(), wanted.end());
   std::set<std::pair<std::string, std::string>> committed;
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   constexpr size_t kChunk = 500;  // message ids per statement
   for (size_t first = 0; first < wanted.size(); first += kChunk) {
@@ -567,7 +567,7 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::FindOutcomes(
 
 absl::StatusOr<std::vector<MessageOutcome>> Store::ListOutcomes(
     const std::string& source, int64_t after_us, const std::string& after_message_id, int limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
       sql::Rows rows,
@@ -606,7 +606,7 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::ListOutcomes(
 }
 
 absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   // One statement, so the record and its versions come from one snapshot.
   CRVS_ASSIGN_OR_RETURN(
@@ -671,7 +671,7 @@ absl::StatusOr<RecordPage> Store::ListRecords(const RecordQuery& query) {
       "AND v.version = r.current_version WHERE ",
       where, " ORDER BY r.issued_at_us, r.business_key LIMIT ", limit);
 
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(sql::Rows rows, connection_->Execute(text, p.values()));
   RecordPage page;
@@ -693,7 +693,7 @@ absl::StatusOr<RecordPage> Store::ListRecords(const RecordQuery& query) {
 }
 
 absl::StatusOr<registry::PersonStatus> Store::GetPersonStatus(std::string_view personal_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
       sql::Rows rows,
@@ -717,7 +717,7 @@ absl::StatusOr<registry::PersonStatus> Store::GetPersonStatus(std::string_view p
 }
 
 absl::StatusOr<admin::DeadLetter> Store::GetDeadLetter(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   return GetDeadLetterLocked(id);
 }
@@ -770,7 +770,7 @@ absl::StatusOr<DeadLetterPage> Store::ListDeadLetters(const DeadLetterQuery& que
   std::string text = absl::StrCat("SELECT ", kDeadLetterColumns, " FROM dead_letters WHERE ", where,
                                   " ORDER BY id DESC LIMIT ", limit);
 
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(sql::Rows rows, connection_->Execute(text, p.values()));
   DeadLetterPage page;
@@ -790,9 +790,10 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
     return InvalidArgument({{"state", "must be REPLAYED or DISCARDED"}});
   }
   if (resolved_by.empty()) return InvalidArgument({{"resolved_by", "is required (who resolved it)"}});
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   return InTransaction([&]() -> absl::StatusOr<admin::DeadLetter> {
+    mu_.AssertHeld();  // InTransaction runs its body under the caller's lock
     // Conditional on OPEN in the statement itself, so two operators cannot both resolve it.
     CRVS_ASSIGN_OR_RETURN(
         sql::Rows updated,
@@ -826,19 +827,19 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
 }
 
 absl::Status Store::Transact(const std::function<absl::Status(sql::Connection&)>& body) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   return InTransaction([&] { return body(*connection_); });
 }
 
 absl::Status Store::Audit(const std::vector<AuditEntry>& entries) {
   if (entries.empty()) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   return InTransaction(
       [&] { return AppendAudit(*connection_, entries, absl::Now(), config_.bulk_rows); });
 }
 
 absl::Status Store::Read(const std::function<absl::Status(sql::Connection&)>& body) {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   return body(*connection_);
 }

@@ -33,16 +33,17 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "crvs/admin/v1/admin.pb.h"
 #include "crvs/records/v1/envelope.pb.h"
 #include "crvs/registry/v1/registry.pb.h"
+#include "services/platform/mutex.h"
 #include "services/store/audit.h"
 #include "services/store/database_config.h"
 
@@ -385,13 +386,15 @@ class Store {
  private:
   Store(std::unique_ptr<sql::Connection> connection, const DatabaseConfig& config, int version);
 
-  // Runs `body` in a transaction after re-connecting if needed; rolls back on error.
-  template <class F>
-  auto InTransaction(F body) -> decltype(body());
-  absl::StatusOr<admin::v1::DeadLetter> GetDeadLetterLocked(int64_t id);
+  platform::Mutex mu_;  // one caller at a time on the connection
 
-  std::mutex mu_;
-  std::unique_ptr<sql::Connection> connection_;
+  // Runs `body` in a transaction after re-connecting if needed; rolls back on error.
+  template <class F, class R = std::invoke_result_t<F>>
+  R InTransaction(F body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<admin::v1::DeadLetter> GetDeadLetterLocked(int64_t id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::unique_ptr<sql::Connection> connection_;  // used under mu_ (InTransaction bodies too)
   DatabaseConfig config_;
   int schema_version_;
 };

@@ -356,6 +356,8 @@ std::optional<absl::CivilDay> CheckPerson(const common::Person& person, const Co
                      out);
     CheckProvinceCode(person.residence().province_code(), Join(residence, "province_code"), ctx,
                       out);
+    // Whether the commune lies in that province is not checked: the reference data has no
+    // commune -> province table yet (README.md, "Not checked, and why").
   } else if (role.commune_required) {
     Add(out, Join(residence, "commune_code"), "is required");
   }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds crvs-sync with clang and a sanitizer in its own build directory and runs tests there
+# (tests/sanitizers/README.md). scripts/test.sh runs both variants after the plain suite.
+#
+# usage: scripts/sanitize.sh address|thread [ctest arguments]
+#   address  AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer, in build/asan;
+#            default tests: -L 'unit|integration|e2e'
+#   thread   ThreadSanitizer, in build/tsan; default tests: -L integration
+# Any sanitizer report fails the test that produced it (halt_on_error / exitcode 66) and is
+# printed with ctest's output. JOBS=N overrides the parallelism (default: all cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$(pwd)
+variant=${1:-}
+shift || true
+case "$variant" in
+  address) dir=build/asan; default_labels='unit|integration|e2e' ;;
+  thread) dir=build/tsan; default_labels='integration' ;;
+  *) echo "usage: $0 address|thread [ctest arguments]" >&2; exit 2 ;;
+esac
+jobs=${JOBS:-$(nproc)}
+started=$(date +%s)
+
+if [ ! -f "$dir/CMakeCache.txt" ]; then
+  # -O1 and line tables only: a third of the compile time of RelWithDebInfo, reports still name
+  # file and line.
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+    -DCRVS_SANITIZE="$variant" >/dev/null
+fi
+echo "sanitize($variant): building in $dir (-j$jobs)"
+cmake --build "$dir" -j "$jobs"
+echo "sanitize($variant): built in $(( $(date +%s) - started )) s"
+
+supp="$src/tests/sanitizers"
+common="halt_on_error=1:exitcode=66:print_stacktrace=1"
+export UBSAN_OPTIONS="$common:suppressions=$supp/ubsan.supp"
+export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=0"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+# Processes the tests start (crvs, postgres) inherit these. PostgreSQL is Debian's
+# uninstrumented binary: the options do nothing there.
+if [ $# -eq 0 ]; then
+  set -- -L "$default_labels"
+fi
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
+echo "sanitize($variant): done in $(( $(date +%s) - started )) s"
