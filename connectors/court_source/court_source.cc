@@ -1,9 +1,5 @@
 #include "connectors/court_source/court_source.h"
 
-#include "connectors/kafka/pause.h"
-
-#include <librdkafka/rdkafka.h>
-
 #include <condition_variable>
 #include <mutex>
 
@@ -35,29 +31,27 @@ auto Log() {
   return log;
 }
 
-bool HasHeader(const rd_kafka_message_t* m, const char* name) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
-  const void* value;
-  size_t size;
-  return rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-}
+// How long reading the log's bounds, a seek or the committed offsets may take.
+constexpr std::chrono::milliseconds kKafkaTimeout{5000};
+constexpr std::chrono::milliseconds kCommittedTimeout{10000};
 
-std::vector<std::pair<std::string, std::string>> HeadersOf(const rd_kafka_message_t* m) {
-  std::vector<std::pair<std::string, std::string>> out;
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
-  const char* name;
-  const void* value;
-  size_t size;
-  for (size_t i = 0; !rd_kafka_header_get_all(headers, i, &name, &value, &size); ++i) {
-    out.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
+bool HasHeader(const kafka::ConsumedMessage& m, const char* name) {
+  for (const auto& h : m.headers) {
+    if (h.first == name) return true;
   }
-  return out;
+  return false;
 }
 
-std::string KeyOf(const rd_kafka_message_t* m) {
-  return m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "";
+std::vector<std::pair<std::string, std::string>> ConsumerSettings(const CourtSourceConfig& config) {
+  return {{"group.id", config.group_id},
+          // Offsets are committed by hand, only after the outputs of the inputs are confirmed.
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          // Never jump silently: an out-of-range position is reported to us (see Run).
+          {"auto.offset.reset", "error"},
+          {"session.timeout.ms", std::to_string(config.session_timeout.count())},
+          {"heartbeat.interval.ms",
+           std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))}};
 }
 
 // "divorce/<court>/<decision_no>" with its component escapes undone; false if not that form.
@@ -94,10 +88,8 @@ struct CourtSource::Tracker {
   int in_flight = 0;
 };
 
-absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Start(const CourtSourceConfig& config,
-                                                                const kafka::KafkaConfig& kafka,
-                                                                const std::string& bootstrap,
-                                                                Deps deps) {
+absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Prepare(
+    const CourtSourceConfig& config, const kafka::KafkaConfig& kafka, Deps deps) {
   if (config.input_topic.empty()) {
     return absl::InvalidArgumentError("court_source.input_topic: a topic is required");
   }
@@ -121,47 +113,45 @@ absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Start(const CourtSourc
   source->metrics_ = std::make_shared<CourtSourceMetrics>(*deps.registry);
   source->tracker_ = std::make_shared<Tracker>();
 
-  auto conf = kafka::MakeClientConfig(
-      kafka, bootstrap,
-      {{"group.id", config.group_id},
-       // Offsets are committed by hand, only after the outputs of the inputs are confirmed.
-       {"enable.auto.commit", "false"},
-       {"enable.auto.offset.store", "false"},
-       // Never jump silently: an out-of-range position is reported to us (see Run).
-       {"auto.offset.reset", "error"},
-       {"session.timeout.ms", std::to_string(config.session_timeout.count())},
-       {"heartbeat.interval.ms",
-        std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))}});
-  if (!conf.ok()) return conf.status();
-  auto* c = static_cast<rd_kafka_conf_t*>(conf->get());
-  rd_kafka_conf_set_opaque(c, source.get());
-  rd_kafka_conf_set_rebalance_cb(
-      c, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-            void* opaque) { static_cast<CourtSource*>(opaque)->OnRebalance(err, parts); });
-  char err[512];
-  source->consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
-  if (source->consumer_ == nullptr) return absl::InvalidArgumentError(std::string("kafka: ") + err);
-  conf.value().release();
-  rd_kafka_poll_set_consumer(source->consumer_);
-
-  auto* list = rd_kafka_topic_partition_list_new(2);
-  rd_kafka_topic_partition_list_add(list, config.input_topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_topic_partition_list_add(list, kafka.topic_resync.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t e = rd_kafka_subscribe(source->consumer_, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
-  }
-  source->thread_ = std::thread([s = source.get()] { s->Run(); });
-  Log()->info("court source started group={} input_topic={} output_topic={} resend_source={}",
-              config.group_id, config.input_topic, kafka.topic_divorces,
-              config.resend_source_file.empty() ? "none" : config.resend_source_file);
   return source;
+}
+
+absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Start(const CourtSourceConfig& config,
+                                                                const kafka::KafkaConfig& kafka,
+                                                                const std::string& bootstrap,
+                                                                Deps deps) {
+  auto source = Prepare(config, kafka, deps);
+  if (!source.ok()) return source.status();
+  auto consumer = kafka::KafkaConsumer::Create(kafka, bootstrap, ConsumerSettings(config));
+  if (!consumer.ok()) return consumer.status();
+  absl::Status st = (*source)->Launch(std::move(*consumer));
+  if (!st.ok()) return st;
+  return source;
+}
+
+absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Start(
+    const CourtSourceConfig& config, const kafka::KafkaConfig& kafka,
+    std::unique_ptr<kafka::Consumer> consumer, Deps deps) {
+  auto source = Prepare(config, kafka, deps);
+  if (!source.ok()) return source.status();
+  absl::Status st = (*source)->Launch(std::move(consumer));
+  if (!st.ok()) return st;
+  return source;
+}
+
+absl::Status CourtSource::Launch(std::unique_ptr<kafka::Consumer> consumer) {
+  consumer_ = std::move(consumer);
+  CRVS_RETURN_IF_ERROR(consumer_->Subscribe({config_.input_topic, kafka_.topic_resync}, this));
+  thread_ = std::thread([this] { Run(); });
+  Log()->info("court source started group={} input_topic={} output_topic={} resend_source={}",
+              config_.group_id, config_.input_topic, kafka_.topic_divorces,
+              config_.resend_source_file.empty() ? "none" : config_.resend_source_file);
+  return absl::OkStatus();
 }
 
 CourtSource::~CourtSource() {
   Stop();
-  if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
+  consumer_.reset();  // while the rest of the connector is alive: destroying may call back
 }
 
 void CourtSource::Stop() {
@@ -178,7 +168,7 @@ std::string CourtSource::NotReady() const {
 
 void CourtSource::ApplyPause() {
   const bool want = paused_.load();
-  if (want == fetch_paused_ || !kafka::SetFetchPaused(consumer_, want)) return;
+  if (want == fetch_paused_ || !kafka::SetFetchPaused(*consumer_, want)) return;
   fetch_paused_ = want;
   Log()->info("court source {}", fetch_paused_ ? "paused" : "resumed");
 }
@@ -193,17 +183,22 @@ void CourtSource::Run() {
           batch_started_ + config_.batch_max_wait - Clock::now());
       timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
     }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, timeout_ms);
-    if (m != nullptr) {
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Handle(m);
-      } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
-                 m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-        HandleOffsetOutOfRange(m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition);
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        Log()->warn("consumer error={}", rd_kafka_message_errstr(m));
+    std::optional<kafka::ConsumedMessage> m =
+        consumer_->Poll(std::chrono::milliseconds(timeout_ms));
+    if (m) {
+      switch (m->error) {
+        case kafka::ConsumedMessage::Error::kNone:
+          Handle(*m);
+          break;
+        case kafka::ConsumedMessage::Error::kOffsetOutOfRange:
+          HandleOffsetOutOfRange(m->topic, m->partition);
+          break;
+        case kafka::ConsumedMessage::Error::kPartitionEof:
+          break;
+        case kafka::ConsumedMessage::Error::kOther:
+          Log()->warn("consumer error={}", m->error_message);
+          break;
       }
-      rd_kafka_message_destroy(m);
     }
     if (batch_inputs_ >= config_.batch_max_records ||
         (batch_inputs_ > 0 && Clock::now() >= batch_started_ + config_.batch_max_wait)) {
@@ -211,28 +206,25 @@ void CourtSource::Run() {
     }
   }
   Flush();
-  rd_kafka_consumer_close(consumer_);
+  consumer_->Close();
   Log()->info("court source stopped committed_inputs={}", committed_inputs_.load());
 }
 
-void CourtSource::Handle(rd_kafka_message_t* m) {
+void CourtSource::Handle(const kafka::ConsumedMessage& m) {
   if (batch_inputs_ == 0) batch_started_ = Clock::now();
-  const std::string topic = rd_kafka_topic_name(m->rkt);
-  if (topic == config_.input_topic) {
+  if (m.topic == config_.input_topic) {
     HandleChange(m);
-  } else if (topic == kafka_.topic_resync) {
+  } else if (m.topic == kafka_.topic_resync) {
     HandleResendRequest(m);
   }
-  next_offsets_[{topic, m->partition}] = m->offset + 1;
+  next_offsets_[{m.topic, m.partition}] = m.offset + 1;
   ++batch_inputs_;
 }
 
-void CourtSource::HandleChange(rd_kafka_message_t* m) {
+void CourtSource::HandleChange(const kafka::ConsumedMessage& m) {
   std::optional<std::string> value;
   // Debezium writes a null value (a tombstone) after each delete, for log compaction.
-  if (m->payload != nullptr && m->len > 0) {
-    value.emplace(static_cast<const char*>(m->payload), m->len);
-  }
+  if (!m.value.empty()) value.emplace(m.value);
   Translation t = translator_->FromChangeEvent(value, absl::Now());
   if (std::holds_alternative<Skipped>(t)) {
     metrics_->Event("tombstone", "skipped");
@@ -260,33 +252,32 @@ void CourtSource::HandleChange(rd_kafka_message_t* m) {
   Emit(std::move(out));
 }
 
-void CourtSource::EmitDeadLetter(rd_kafka_message_t* m, const Rejected& rejected) {
+void CourtSource::EmitDeadLetter(const kafka::ConsumedMessage& m, const Rejected& rejected) {
   metrics_->DeadLetter(rejected.error_class);
-  Log()->warn("dead letter topic={} partition={} offset={} class={} error={}",
-              rd_kafka_topic_name(m->rkt), m->partition, m->offset, rejected.error_class,
-              rejected.error_message);
+  Log()->warn("dead letter topic={} partition={} offset={} class={} error={}", m.topic,
+              m.partition, m.offset, rejected.error_class, rejected.error_message);
   Output out;
   out.message.topic = kafka_.topic_dead_letters;
-  out.message.key = KeyOf(m);
-  if (m->payload != nullptr) out.message.value.assign(static_cast<const char*>(m->payload), m->len);
-  out.message.headers = HeadersOf(m);
+  out.message.key = m.key;
+  out.message.value = m.value;
+  out.message.headers = m.headers;
   if (!rejected.source.empty()) out.message.headers.emplace_back("crvs-source", rejected.source);
   out.message.headers.emplace_back("crvs-dlq-error-class", rejected.error_class);
   // The value (the court's raw change event, personal IDs included) is sealed by the producer
   // like every dead letter; headers are not sealed, so the message is masked.
   out.message.headers.emplace_back("crvs-dlq-error-message",
                                    logging::MaskPersonalIds(rejected.error_message));
-  out.message.headers.emplace_back("crvs-dlq-original-topic", rd_kafka_topic_name(m->rkt));
-  out.message.headers.emplace_back("crvs-dlq-original-partition", std::to_string(m->partition));
-  out.message.headers.emplace_back("crvs-dlq-original-offset", std::to_string(m->offset));
+  out.message.headers.emplace_back("crvs-dlq-original-topic", m.topic);
+  out.message.headers.emplace_back("crvs-dlq-original-partition", std::to_string(m.partition));
+  out.message.headers.emplace_back("crvs-dlq-original-offset", std::to_string(m.offset));
   out.message.headers.emplace_back(
       "crvs-dlq-failed-at",
       records::FormatTimestamp(google::protobuf::util::TimeUtil::GetCurrentTime()));
   Emit(std::move(out));
 }
 
-void CourtSource::HandleResendRequest(rd_kafka_message_t* m) {
-  const std::string principal = KeyOf(m);
+void CourtSource::HandleResendRequest(const kafka::ConsumedMessage& m) {
+  const std::string& principal = m.key;
   if (!absl::StartsWith(principal, kCourtPrincipalPrefix) || HasHeader(m, kResendAckHeader)) {
     return;  // addressed to a facility, or an acknowledgement
   }
@@ -298,9 +289,7 @@ void CourtSource::HandleResendRequest(rd_kafka_message_t* m) {
         "resend request left for the court request_id={} court={} key={} reason={} detail={}",
         request.request_id(), court, request.business_key(), reason, detail);
   };
-  if (m->payload == nullptr ||
-      !request.ParseFromArray(m->payload, static_cast<int>(m->len)) ||
-      request.request_id().empty()) {
+  if (!request.ParseFromString(m.value) || request.request_id().empty()) {
     return unserved("undecodable", "not a crvs.ingest.v1.ResendRequest");
   }
   std::string key_court, decision_no;
@@ -423,18 +412,14 @@ bool CourtSource::Flush() {
   }
   consecutive_failures_.store(0);
 
-  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets_.size()));
-  for (const auto& [tp, next] : next_offsets_) {
-    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
+  std::vector<kafka::PartitionOffset> commit;
+  for (const auto& [tp, next] : next_offsets_) commit.push_back({{tp.first, tp.second}, next});
+  absl::Status committed = consumer_->Commit(commit, /*async=*/false);
+  if (!committed.ok()) {
+    // The outputs are delivered; re-reading these inputs later only yields duplicates.
+    Log()->warn("offset commit failed inputs={} error={}", batch_inputs_,
+                std::string(committed.message()));
   }
-  if (list->cnt > 0) {
-    rd_kafka_resp_err_t e = rd_kafka_commit(consumer_, list, /*async=*/0);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      // The outputs are delivered; re-reading these inputs later only yields duplicates.
-      Log()->warn("offset commit failed inputs={} error={}", batch_inputs_, rd_kafka_err2str(e));
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(list);
   committed_inputs_.fetch_add(batch_inputs_);
   outputs_.clear();
   tracker_ = std::make_shared<Tracker>();
@@ -443,79 +428,74 @@ bool CourtSource::Flush() {
   return true;
 }
 
-void CourtSource::OnRebalance(int err, rd_kafka_topic_partition_list_t* partitions) {
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    Assign(partitions);
-  } else {
-    // Confirm and commit what we handled while we still own it; the next owner starts after.
-    Flush();
-    rd_kafka_assign(consumer_, nullptr);
-    Log()->info("partitions revoked count={}", partitions->cnt);
-  }
+void CourtSource::OnRevoked(const std::vector<kafka::TopicPartition>& partitions) {
+  // Confirm and commit what we handled while we still own it; the next owner starts after.
+  Flush();
+  consumer_->Unassign().IgnoreError();
+  Log()->info("partitions revoked count={}", partitions.size());
 }
 
-void CourtSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
+void CourtSource::OnAssigned(const std::vector<kafka::TopicPartition>& partitions) {
   Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
+  std::vector<kafka::PartitionOffset> starts;
   while (true) {
-    rd_kafka_resp_err_t e = rd_kafka_committed(consumer_, partitions, 10000);
-    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    Log()->error("cannot read committed offsets error={}", rd_kafka_err2str(e));
+    auto committed = consumer_->Committed(partitions, kCommittedTimeout);
+    if (committed.ok()) {
+      starts = std::move(*committed);
+      break;
+    }
+    Log()->error("cannot read committed offsets error={}", std::string(committed.status().message()));
     if (stop_.load()) return;
     backoff.Sleep(stop_);
   }
-  for (int i = 0; i < partitions->cnt; ++i) {
-    auto& tp = partitions->elems[i];
-    if (tp.offset < 0) {
-      tp.offset = RD_KAFKA_OFFSET_BEGINNING;  // a new group reads the stream from its start
+  for (auto& start : starts) {
+    const kafka::TopicPartition& tp = start.partition;
+    if (start.offset < 0) {
+      start.offset = kafka::kOffsetBeginning;  // a new group reads the stream from its start
       continue;
     }
-    int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(consumer_, tp.topic, tp.partition, &low, &high, 5000) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        tp.offset < low) {
-      metrics_->BehindLogStart(tp.topic, tp.partition, static_cast<double>(low - tp.offset));
+    auto bounds = consumer_->QueryWatermarks(tp, kKafkaTimeout);
+    if (bounds.ok() && start.offset < bounds->low) {
+      metrics_->BehindLogStart(tp.topic, tp.partition,
+                               static_cast<double>(bounds->low - start.offset));
       Log()->error(
           "ALARM changes expired unread topic={} partition={} lost_offsets=[{},{}): the court "
           "must re-snapshot the decision table (or reconciliation request re-sends)",
-          tp.topic, tp.partition, tp.offset, low);
-      tp.offset = low;
+          tp.topic, tp.partition, start.offset, bounds->low);
+      start.offset = bounds->low;
     }
   }
-  rd_kafka_assign(consumer_, partitions);
-  if (fetch_paused_) rd_kafka_pause_partitions(consumer_, partitions);
-  Log()->info("partitions assigned count={}", partitions->cnt);
+  consumer_->Assign(starts).IgnoreError();
+  if (fetch_paused_) consumer_->Pause(partitions).IgnoreError();
+  Log()->info("partitions assigned count={}", partitions.size());
 }
 
 void CourtSource::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {
   if (topic.empty()) return;
   Flush();  // everything handled before the gap is confirmed and committed first
-  int64_t low = 0, high = 0;
-  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high, 5000) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
+  const kafka::TopicPartition tp{topic, partition};
+  auto bounds = consumer_->QueryWatermarks(tp, kKafkaTimeout);
+  if (!bounds.ok()) {
     Log()->error("offset out of range topic={} partition={}: cannot read the log start", topic,
                  partition);
     return;
   }
-  auto* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
   int64_t committed = -1;
-  if (rd_kafka_committed(consumer_, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    committed = list->elems[0].offset;
+  if (auto c = consumer_->Committed({tp}, kKafkaTimeout); c.ok() && c->size() == 1) {
+    committed = (*c)[0].offset;
   }
+  const int64_t low = bounds->low;
   double lost = committed >= 0 && committed < low ? static_cast<double>(low - committed) : 0;
   metrics_->BehindLogStart(topic, partition, lost);
   Log()->error(
       "ALARM position out of range topic={} partition={} committed={} log_start={}: resuming at "
       "the log start; the court must re-snapshot the decision table",
       topic, partition, committed, low);
-  list->elems[0].offset = low;
-  rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, 5000);
-  if (error != nullptr) {
+  absl::Status st = consumer_->Seek({tp, low}, kKafkaTimeout);
+  if (!st.ok()) {
     Log()->error("seek failed topic={} partition={} error={}", topic, partition,
-                 rd_kafka_error_string(error));
-    rd_kafka_error_destroy(error);
+                 std::string(st.message()));
   }
-  rd_kafka_topic_partition_list_destroy(list);
 }
 
 }  // namespace crvs::court_source

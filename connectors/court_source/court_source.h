@@ -15,6 +15,9 @@
 // metric and logged as an ALARM error; consumption resumes at the log start and the court must
 // re-snapshot (or reconciliation requests re-sends). Never skipped silently.
 //
+// Kafka input is read through kafka::Consumer only (librdkafka in production, a scripted fake in
+// court_source_test.cc); outputs go through kafka::Producer.
+//
 // Lifetime: Start() runs the consumer on its own thread; Stop() confirms what was handled,
 // commits, leaves the group and joins. The producer, reference data and metrics registry must
 // outlive the connector. Thread-safety: Stop and the accessors are thread-safe.
@@ -37,17 +40,14 @@
 #include "connectors/court_source/court_source_metrics.h"
 #include "connectors/court_source/export_file.h"
 #include "connectors/court_source/translate.h"
+#include "connectors/kafka/consumer.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
 #include "services/validation/reference_data.h"
 
-struct rd_kafka_s;
-struct rd_kafka_message_s;
-struct rd_kafka_topic_partition_list_s;
-
 namespace crvs::court_source {
 
-class CourtSource {
+class CourtSource : private kafka::Consumer::RebalanceListener {
  public:
   struct Deps {
     kafka::Producer* producer;                   // divorce topic, dead letters, acknowledgements
@@ -61,7 +61,12 @@ class CourtSource {
                                                             const kafka::KafkaConfig& kafka,
                                                             const std::string& bootstrap_servers,
                                                             Deps deps);
-  ~CourtSource();
+  // The same over `consumer` (not yet subscribed; tests give a kafka::FakeConsumer): the
+  // connector subscribes it to the change stream and the resync topic and owns it.
+  static absl::StatusOr<std::unique_ptr<CourtSource>> Start(
+      const CourtSourceConfig& config, const kafka::KafkaConfig& kafka,
+      std::unique_ptr<kafka::Consumer> consumer, Deps deps);
+  ~CourtSource() override;
   CourtSource(const CourtSource&) = delete;
   CourtSource& operator=(const CourtSource&) = delete;
   void Stop();
@@ -89,18 +94,26 @@ class CourtSource {
   struct Tracker;  // delivery states of a batch's outputs, shared with the callbacks
 
   CourtSource() = default;
+  // Everything but the consumer: configuration checks, mapping, export file, metrics.
+  static absl::StatusOr<std::unique_ptr<CourtSource>> Prepare(const CourtSourceConfig& config,
+                                                              const kafka::KafkaConfig& kafka,
+                                                              Deps deps);
+  // Subscribes `consumer` and starts the consumer thread.
+  absl::Status Launch(std::unique_ptr<kafka::Consumer> consumer);
   void Run();
-  void Handle(rd_kafka_message_s* message);
-  void HandleChange(rd_kafka_message_s* message);
-  void HandleResendRequest(rd_kafka_message_s* message);
+  void Handle(const kafka::ConsumedMessage& message);
+  void HandleChange(const kafka::ConsumedMessage& message);
+  void HandleResendRequest(const kafka::ConsumedMessage& message);
   void Emit(Output output);
   void Produce(size_t index);
-  void EmitDeadLetter(rd_kafka_message_s* message, const Rejected& rejected);
+  void EmitDeadLetter(const kafka::ConsumedMessage& message, const Rejected& rejected);
   // Waits for every output of the batch, producing failed ones again; then commits the inputs'
   // offsets. False (nothing committed) only when stopping.
   bool Flush();
-  void OnRebalance(int err, rd_kafka_topic_partition_list_s* partitions);
-  void Assign(rd_kafka_topic_partition_list_s* partitions);
+  // Rebalances (from inside Poll, on the consumer thread): start each assigned partition at
+  // its committed offset (a new group: the log start); confirm and commit before giving back.
+  void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
   void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
 
   CourtSourceConfig config_;
@@ -110,7 +123,7 @@ class CourtSource {
   std::unique_ptr<DecisionMapping> mapping_;
   std::unique_ptr<ChangeTranslator> translator_;
   std::unique_ptr<ExportFile> export_;  // null when resend_source_file is empty
-  rd_kafka_s* consumer_ = nullptr;
+  std::unique_ptr<kafka::Consumer> consumer_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};

@@ -1,9 +1,5 @@
 #include "connectors/registry_sink/registry_sink.h"
 
-#include "connectors/kafka/pause.h"
-
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -21,8 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long a query of a partition's log bounds may take before we treat them as unknown.
-constexpr int kWatermarkTimeoutMs = 5000;
+// How long a query of a partition's log bounds (or a seek) may take before we treat them as
+// unknown.
+constexpr std::chrono::milliseconds kWatermarkTimeout{5000};
 // Pause before fetching again when the log bounds or the database were unavailable, so that a
 // partition that keeps failing does not spin.
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
@@ -41,29 +38,34 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-store::KafkaMessage ToKafkaMessage(const rd_kafka_message_t* m) {
+store::KafkaMessage ToKafkaMessage(const kafka::ConsumedMessage& m) {
   store::KafkaMessage out;
-  out.topic_partition = {store::Topic(rd_kafka_topic_name(m->rkt)), store::Partition(m->partition)};
-  out.offset = store::Offset(m->offset);
-  if (m->key) out.key.assign(static_cast<const char*>(m->key), m->key_len);
-  if (m->payload) out.value.assign(static_cast<const char*>(m->payload), m->len);
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name;
-    const void* value;
-    size_t size;
-    for (size_t i = 0; !rd_kafka_header_get_all(headers, i, &name, &value, &size); ++i) {
-      out.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
-    }
-  }
+  out.topic_partition = {store::Topic(m.topic), store::Partition(m.partition)};
+  out.offset = store::Offset(m.offset);
+  out.key = m.key;
+  out.value = m.value;
+  for (const auto& [name, value] : m.headers) out.headers.push_back({name, value});
   return out;
+}
+
+// The consumer settings of the sink's group.
+std::vector<std::pair<std::string, std::string>> ConsumerSettings(const SinkConfig& config) {
+  return {{"group.id", config.group_id},
+          // Positions live in the database; Kafka-committed offsets are informational only.
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          // Never jump silently: an out-of-range position is reported to us (see Run).
+          {"auto.offset.reset", "error"},
+          {"session.timeout.ms", std::to_string(config.session_timeout.count())},
+          {"heartbeat.interval.ms",
+           std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))},
+          {"fetch.wait.max.ms", std::to_string(config.fetch_max_wait.count())}};
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Start(
-    const SinkConfig& config, const kafka::KafkaConfig& kafka, const std::string& bootstrap,
-    Deps deps) {
+absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Prepare(
+    const SinkConfig& config, const kafka::KafkaConfig& kafka, Deps deps) {
   std::unique_ptr<RegistrySink> sink(new RegistrySink());
   sink->config_ = config;
   sink->kafka_ = kafka;
@@ -72,49 +74,46 @@ absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Start(
   if (!cipher.ok()) return cipher.status();
   sink->cipher_ = std::move(*cipher);
   sink->metrics_ = std::make_unique<SinkMetrics>(*deps.registry);
-
-  auto conf = kafka::MakeClientConfig(
-      kafka, bootstrap,
-      {{"group.id", config.group_id},
-       // Positions live in the database; Kafka-committed offsets are informational only.
-       {"enable.auto.commit", "false"},
-       {"enable.auto.offset.store", "false"},
-       // Never jump silently: an out-of-range position is reported to us (see Run).
-       {"auto.offset.reset", "error"},
-       {"session.timeout.ms", std::to_string(config.session_timeout.count())},
-       {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))},
-       {"fetch.wait.max.ms", std::to_string(config.fetch_max_wait.count())}});
-  if (!conf.ok()) return conf.status();
-  auto* c = static_cast<rd_kafka_conf_t*>(conf->get());
-  rd_kafka_conf_set_opaque(c, sink.get());
-  rd_kafka_conf_set_rebalance_cb(
-      c, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-            void* opaque) { static_cast<RegistrySink*>(opaque)->OnRebalance(err, parts); });
-  char err[512];
-  sink->consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
-  if (sink->consumer_ == nullptr) return absl::InvalidArgumentError(std::string("kafka: ") + err);
-  conf.value().release();
-  rd_kafka_poll_set_consumer(sink->consumer_);
-
-  std::vector<std::string> topics = {kafka.topic_births, kafka.topic_deaths, kafka.topic_divorces,
-                                     kafka.topic_registrations};
-  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
-  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t e = rd_kafka_subscribe(sink->consumer_, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
-  }
-  sink->batch_.group = store::ConsumerGroup(config.group_id);
-  sink->thread_ = std::thread([s = sink.get()] { s->Run(); });
-  Log()->info("sink started group={} database={} topics={}", config.group_id,
-              deps.store->backend(), topics.size());
   return sink;
+}
+
+absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Start(
+    const SinkConfig& config, const kafka::KafkaConfig& kafka, const std::string& bootstrap,
+    Deps deps) {
+  auto sink = Prepare(config, kafka, deps);
+  if (!sink.ok()) return sink.status();
+  auto consumer = kafka::KafkaConsumer::Create(kafka, bootstrap, ConsumerSettings(config));
+  if (!consumer.ok()) return consumer.status();
+  absl::Status st = (*sink)->Launch(std::move(*consumer));
+  if (!st.ok()) return st;
+  return sink;
+}
+
+absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Start(
+    const SinkConfig& config, const kafka::KafkaConfig& kafka,
+    std::unique_ptr<kafka::Consumer> consumer, Deps deps) {
+  auto sink = Prepare(config, kafka, deps);
+  if (!sink.ok()) return sink.status();
+  absl::Status st = (*sink)->Launch(std::move(consumer));
+  if (!st.ok()) return st;
+  return sink;
+}
+
+absl::Status RegistrySink::Launch(std::unique_ptr<kafka::Consumer> consumer) {
+  consumer_ = std::move(consumer);
+  std::vector<std::string> topics = {kafka_.topic_births, kafka_.topic_deaths,
+                                     kafka_.topic_divorces, kafka_.topic_registrations};
+  CRVS_RETURN_IF_ERROR(consumer_->Subscribe(topics, this));
+  batch_.group = store::ConsumerGroup(config_.group_id);
+  thread_ = std::thread([this] { Run(); });
+  Log()->info("sink started group={} database={} topics={}", config_.group_id,
+              deps_.store->backend(), topics.size());
+  return absl::OkStatus();
 }
 
 RegistrySink::~RegistrySink() {
   Stop();
-  if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
+  consumer_.reset();  // while the rest of the sink is alive: destroying may still call back
 }
 
 void RegistrySink::Stop() {
@@ -150,7 +149,7 @@ void RegistrySink::Run() {
   while (!stop_.load()) {
     if (Clock::now() >= alarms_read_ + kAlarmRefresh) RefreshAlarms();
     const bool want_paused = paused_.load();
-    if (want_paused != fetch_paused_ && kafka::SetFetchPaused(consumer_, want_paused)) {
+    if (want_paused != fetch_paused_ && kafka::SetFetchPaused(*consumer_, want_paused)) {
       fetch_paused_ = want_paused;
       Log()->info("sink {}", fetch_paused_ ? "paused" : "resumed");
     }
@@ -160,17 +159,22 @@ void RegistrySink::Run() {
           batch_started_ + config_.batch_max_wait - Clock::now());
       timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
     }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, timeout_ms);
-    if (m != nullptr) {
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Add(m);
-      } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
-                 m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-        HandleOffsetOutOfRange(m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition);
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        Log()->warn("consumer error={}", rd_kafka_message_errstr(m));
+    std::optional<kafka::ConsumedMessage> m =
+        consumer_->Poll(std::chrono::milliseconds(timeout_ms));
+    if (m) {
+      switch (m->error) {
+        case kafka::ConsumedMessage::Error::kNone:
+          Add(*m);
+          break;
+        case kafka::ConsumedMessage::Error::kOffsetOutOfRange:
+          HandleOffsetOutOfRange(m->topic, m->partition);
+          break;
+        case kafka::ConsumedMessage::Error::kPartitionEof:
+          break;
+        case kafka::ConsumedMessage::Error::kOther:
+          Log()->warn("consumer error={}", m->error_message);
+          break;
       }
-      rd_kafka_message_destroy(m);
     }
     size_t pending = batch_.records.size() + batch_.failures.size();
     if (pending >= static_cast<size_t>(config_.batch_max_records) ||
@@ -179,11 +183,11 @@ void RegistrySink::Run() {
     }
   }
   Flush();
-  rd_kafka_consumer_close(consumer_);  // revokes (flushing nothing more) and leaves the group
+  consumer_->Close();  // revokes (flushing nothing more) and leaves the group
   Log()->info("sink stopped committed={}", committed_.load());
 }
 
-void RegistrySink::Add(rd_kafka_message_t* m) {
+void RegistrySink::Add(const kafka::ConsumedMessage& m) {
   store::KafkaMessage message = ToKafkaMessage(m);
   store::TopicPartition tp = message.topic_partition;
   const int64_t fingerprint = store::MessageFingerprint(message.key, message.value);
@@ -272,14 +276,12 @@ bool RegistrySink::Flush() {
 
   // Informational copy of the positions for Kafka tools (kafka-consumer-groups); the
   // database's offsets are the ones the sink resumes from.
-  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(batch_.offsets.size()));
+  std::vector<kafka::PartitionOffset> commit;
   for (const auto& o : batch_.offsets) {
-    rd_kafka_topic_partition_list_add(list, o.topic_partition.topic.value().c_str(),
-                                      o.topic_partition.partition.value())
-        ->offset = o.next_offset.value();
+    commit.push_back({{o.topic_partition.topic.value(), o.topic_partition.partition.value()},
+                      o.next_offset.value()});
   }
-  rd_kafka_commit(consumer_, list, /*async=*/1);
-  rd_kafka_topic_partition_list_destroy(list);
+  consumer_->Commit(commit, /*async=*/true).IgnoreError();
 
   batch_ = store::ApplyBatch{batch_.group, {}, {}, {}};
   batch_positions_.clear();
@@ -395,14 +397,12 @@ void RegistrySink::PublishDeadLetters(const store::ApplyBatch& batch,
 
 void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committed_at) {
   for (const auto& o : batch.offsets) {
-    int64_t low = 0, high = 0;
     const std::string& topic = o.topic_partition.topic.value();
     int32_t partition = o.topic_partition.partition.value();
     double messages = 0;
-    if (rd_kafka_get_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        high >= o.next_offset.value()) {
-      messages = static_cast<double>(high - o.next_offset.value());
+    auto bounds = consumer_->CachedWatermarks({topic, partition});
+    if (bounds.ok() && bounds->high >= o.next_offset.value()) {
+      messages = static_cast<double>(bounds->high - o.next_offset.value());
     }
     double seconds = -1;
     auto it = batch_positions_.find(o.topic_partition);
@@ -415,28 +415,21 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
   }
 }
 
-void RegistrySink::OnRebalance(int err, rd_kafka_topic_partition_list_t* partitions) {
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    Assign(partitions);
-  } else {
-    // Apply what we consumed while we still own it; the next owner starts after it.
-    Flush();
-    rd_kafka_assign(consumer_, nullptr);
-    for (int i = 0; i < partitions->cnt; ++i) {
-      metrics_->ForgetPartition(partitions->elems[i].topic, partitions->elems[i].partition);
-    }
-    Log()->info("partitions revoked count={}", partitions->cnt);
-  }
+void RegistrySink::OnRevoked(const std::vector<kafka::TopicPartition>& partitions) {
+  // Apply what we consumed while we still own it; the next owner starts after it.
+  Flush();
+  consumer_->Unassign().IgnoreError();
+  for (const auto& tp : partitions) metrics_->ForgetPartition(tp.topic, tp.partition);
+  Log()->info("partitions revoked count={}", partitions.size());
 }
 
-void RegistrySink::Assign(rd_kafka_topic_partition_list_t* partitions) {
-  for (int i = 0; i < partitions->cnt; ++i) {
-    auto& tp = partitions->elems[i];
-    tp.offset = StartPosition(tp.topic, tp.partition);
-  }
-  rd_kafka_assign(consumer_, partitions);
-  if (fetch_paused_) rd_kafka_pause_partitions(consumer_, partitions);
-  Log()->info("partitions assigned count={}", partitions->cnt);
+void RegistrySink::OnAssigned(const std::vector<kafka::TopicPartition>& partitions) {
+  std::vector<kafka::PartitionOffset> starts;
+  starts.reserve(partitions.size());
+  for (const auto& tp : partitions) starts.push_back({tp, StartPosition(tp.topic, tp.partition)});
+  consumer_->Assign(starts).IgnoreError();
+  if (fetch_paused_) consumer_->Pause(partitions).IgnoreError();
+  Log()->info("partitions assigned count={}", partitions.size());
 }
 
 int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition) {
@@ -458,9 +451,8 @@ int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition)
   }
   // None stored: from the very first offset (out of range if it expired: handled below).
   const int64_t position = stored ? stored->next_offset.value() : 0;
-  int64_t low = 0, high = 0;
-  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high,
-                                       kWatermarkTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  auto bounds = consumer_->QueryWatermarks({topic, partition}, kWatermarkTimeout);
+  if (!bounds.ok()) {
     // Leader unknown for now: fetch from the stored position; if it is out of range the error
     // comes back and this runs again.
     Log()->warn("log bounds unavailable topic={} partition={}: fetching from the stored "
@@ -469,6 +461,7 @@ int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition)
     std::this_thread::sleep_for(kRetryPause);
     return Verified(tp, position, stored);
   }
+  const int64_t low = bounds->low, high = bounds->high;
   if (position > high) {
     // The log ends before what we already applied: the topic was re-created, the in-memory
     // broker restarted, or a leader lost records. Re-read the new log from its start.
@@ -528,11 +521,9 @@ void RegistrySink::LogReplaced(const store::TopicPartition& tp, int64_t stored, 
   Log()->error("log replaced topic={} partition={}: offset {} holds another message than the one "
                "applied there (first offset fetched: {})",
                topic, partition, stored - 1, found);
-  int64_t low = 0, high = 0;
-  if (rd_kafka_query_watermark_offsets(consumer_, topic.c_str(), partition, &low, &high,
-                                       kWatermarkTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      RecordReset(tp, stored, low, high, "LOG_REPLACED")) {
-    Seek(topic, partition, low);
+  auto bounds = consumer_->QueryWatermarks({topic, partition}, kWatermarkTimeout);
+  if (bounds.ok() && RecordReset(tp, stored, bounds->low, bounds->high, "LOG_REPLACED")) {
+    Seek(topic, partition, bounds->low);
     return;
   }
   // Not recorded: check the same message again later.
@@ -541,15 +532,11 @@ void RegistrySink::LogReplaced(const store::TopicPartition& tp, int64_t stored, 
 }
 
 void RegistrySink::Seek(const std::string& topic, int32_t partition, int64_t offset) {
-  auto* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = offset;
-  rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, kWatermarkTimeoutMs);
-  if (error != nullptr) {
+  absl::Status st = consumer_->Seek({{topic, partition}, offset}, kWatermarkTimeout);
+  if (!st.ok()) {
     Log()->warn("seek topic={} partition={} offset={} failed: {}", topic, partition, offset,
-                rd_kafka_error_string(error));
-    rd_kafka_error_destroy(error);
+                std::string(st.message()));
   }
-  rd_kafka_topic_partition_list_destroy(list);
 }
 
 void RegistrySink::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {

@@ -18,6 +18,10 @@
 // recorded, the stored position moved down, and the new log read from its start (message ids
 // make that safe). Both are alarms: the sink is not ready until an operator acknowledges them.
 //
+// Kafka is reached through kafka::Consumer only: librdkafka in production, a scripted fake in
+// the unit tests (registry_sink_test.cc), which drive every rebalance and offset branch against
+// a real database.
+//
 // Lifetime: Start() runs the consumer on its own thread; Stop() applies what was consumed,
 // leaves the group and joins. Thread-safety: Stop, Pause, Resume and the accessors are
 // thread-safe.
@@ -34,6 +38,7 @@
 #include <absl/status/statusor.h>
 #include <prometheus/registry.h>
 
+#include "connectors/kafka/consumer.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/producer.h"
 #include "connectors/registry_sink/sink_config.h"
@@ -41,13 +46,9 @@
 #include "services/store/store.h"
 #include "services/validation/reference_data.h"
 
-struct rd_kafka_s;
-struct rd_kafka_topic_partition_list_s;
-struct rd_kafka_message_s;
-
 namespace crvs::sink {
 
-class RegistrySink {
+class RegistrySink : private kafka::Consumer::RebalanceListener {
  public:
   struct Deps {
     store::Store* store;                          // the civil-status database
@@ -61,7 +62,14 @@ class RegistrySink {
                                                              const kafka::KafkaConfig& kafka,
                                                              const std::string& bootstrap_servers,
                                                              Deps deps);
-  ~RegistrySink();
+  // The same over `consumer` (not yet subscribed; tests give a kafka::FakeConsumer): the sink
+  // subscribes it to the record topics and owns it.
+  static absl::StatusOr<std::unique_ptr<RegistrySink>> Start(
+      const SinkConfig& config, const kafka::KafkaConfig& kafka,
+      std::unique_ptr<kafka::Consumer> consumer, Deps deps);
+  ~RegistrySink() override;
+  RegistrySink(const RegistrySink&) = delete;
+  RegistrySink& operator=(const RegistrySink&) = delete;
   void Stop();
 
   // Stops / restarts fetching; what was consumed is still applied.
@@ -76,10 +84,18 @@ class RegistrySink {
 
  private:
   RegistrySink() = default;
+  // Everything but Kafka: the cipher (errors name crypto.keyring_file) and the metrics.
+  static absl::StatusOr<std::unique_ptr<RegistrySink>> Prepare(const SinkConfig& config,
+                                                               const kafka::KafkaConfig& kafka,
+                                                               Deps deps);
+  // Subscribes `consumer` and starts the loop thread.
+  absl::Status Launch(std::unique_ptr<kafka::Consumer> consumer);
   void Run();
-  void OnRebalance(int err, rd_kafka_topic_partition_list_s* partitions);
-  void Assign(rd_kafka_topic_partition_list_s* partitions);
-  void Add(rd_kafka_message_s* message);
+  // Rebalances (from inside Poll, on the loop thread): seek each assigned partition to its
+  // stored position; apply what was consumed before giving partitions back.
+  void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  void Add(const kafka::ConsumedMessage& message);
   void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
   // Where to fetch (topic, partition) from: the stored position checked against the log. Below
   // the log start: a lost range is recorded. Beyond the log end: a log reset is recorded and the
@@ -108,7 +124,7 @@ class RegistrySink {
   Deps deps_{};
   std::shared_ptr<const crypto::PayloadCipher> cipher_;  // opens the record values
   std::unique_ptr<SinkMetrics> metrics_;
-  rd_kafka_s* consumer_ = nullptr;
+  std::unique_ptr<kafka::Consumer> consumer_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};

@@ -1,0 +1,256 @@
+#include "connectors/kafka/fake_consumer.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace crvs::kafka {
+
+int64_t FakeConsumer::Produce(const TopicPartition& partition, std::string key, std::string value,
+                              Headers headers) {
+  Log& log = logs_[partition];
+  ConsumedMessage m;
+  m.topic = partition.topic;
+  m.partition = partition.partition;
+  m.offset = log.high;
+  m.key = std::move(key);
+  m.value = std::move(value);
+  m.headers = std::move(headers);
+  m.timestamp_ms = 1'790'000'000'000 + m.offset;
+  log.messages.emplace(log.high, std::move(m));
+  return log.high++;
+}
+
+void FakeConsumer::Truncate(const TopicPartition& partition, int64_t low) {
+  Log& log = logs_[partition];
+  log.low = std::min(low, log.high);
+  log.messages.erase(log.messages.begin(), log.messages.lower_bound(log.low));
+}
+
+void FakeConsumer::ReplaceLog(const TopicPartition& partition, int64_t low) {
+  logs_[partition] = Log{low, low, {}};
+}
+
+Watermarks FakeConsumer::LogBounds(const TopicPartition& partition) const {
+  auto it = logs_.find(partition);
+  if (it == logs_.end()) return {};
+  return {it->second.low, it->second.high};
+}
+
+void FakeConsumer::SetCommitted(const TopicPartition& partition, int64_t offset) {
+  committed_[partition] = offset;
+}
+
+void FakeConsumer::At(int poll, std::function<void(FakeConsumer&)> action) {
+  script_.emplace(poll, std::move(action));
+}
+
+void FakeConsumer::AssignAt(int poll, std::vector<TopicPartition> partitions) {
+  At(poll, [partitions = std::move(partitions)](FakeConsumer& c) {
+    c.Revoke();
+    if (c.listener_ != nullptr) c.listener_->OnAssigned(partitions);
+  });
+}
+
+void FakeConsumer::RevokeAt(int poll) {
+  At(poll, [](FakeConsumer& c) { c.Revoke(); });
+}
+
+void FakeConsumer::ErrorAt(int poll, const TopicPartition& partition, ConsumedMessage::Error error,
+                           std::string message) {
+  At(poll, [partition, error, message = std::move(message)](FakeConsumer& c) {
+    ConsumedMessage m;
+    m.topic = partition.topic;
+    m.partition = partition.partition;
+    m.error = error;
+    m.error_message = message;
+    auto it = c.fetch_.find(partition);
+    m.offset = it != c.fetch_.end() ? it->second.position : -1;
+    if (error == ConsumedMessage::Error::kOffsetOutOfRange && it != c.fetch_.end()) {
+      it->second.stalled = true;  // as librdkafka: not fetched until sought
+    }
+    c.pending_error_ = std::move(m);
+  });
+}
+
+void FakeConsumer::FailWatermarks(const TopicPartition& partition, int times) {
+  failing_watermarks_[partition] = times;
+}
+
+std::vector<int64_t> FakeConsumer::DeliveredOffsets(const TopicPartition& partition) const {
+  std::vector<int64_t> out;
+  for (const auto& m : delivered_) {
+    if (m.ok() && m.topic == partition.topic && m.partition == partition.partition) {
+      out.push_back(m.offset);
+    }
+  }
+  return out;
+}
+
+int64_t FakeConsumer::CommittedOffset(const TopicPartition& partition) const {
+  auto it = committed_.find(partition);
+  return it == committed_.end() ? kOffsetInvalid : it->second;
+}
+
+void FakeConsumer::Revoke() {
+  if (fetch_.empty() || listener_ == nullptr) return;
+  std::vector<TopicPartition> revoked;
+  for (const auto& [tp, fetch] : fetch_) revoked.push_back(tp);
+  listener_->OnRevoked(revoked);
+}
+
+int64_t FakeConsumer::Resolve(const TopicPartition& partition, int64_t offset) const {
+  const Watermarks w = LogBounds(partition);
+  switch (offset) {
+    case kOffsetBeginning: return w.low;
+    case kOffsetEnd: return w.high;
+    case kOffsetStored:
+    case kOffsetInvalid: {
+      auto it = committed_.find(partition);
+      return it != committed_.end() ? it->second : -1;  // none: out of range (reset = error)
+    }
+    default: return offset;
+  }
+}
+
+std::optional<ConsumedMessage> FakeConsumer::Next() {
+  if (fetch_.empty()) return std::nullopt;
+  const size_t n = fetch_.size();
+  for (size_t i = 0; i < n; ++i) {
+    auto it = std::next(fetch_.begin(), static_cast<long>((next_partition_ + i) % n));
+    const TopicPartition& tp = it->first;
+    Fetch& fetch = it->second;
+    if (fetch.stalled || paused_.count(tp) > 0) continue;
+    const Watermarks w = LogBounds(tp);
+    if (fetch.position < w.low || fetch.position > w.high) {
+      fetch.stalled = true;
+      next_partition_ = (next_partition_ + i + 1) % n;
+      ConsumedMessage error;
+      error.topic = tp.topic;
+      error.partition = tp.partition;
+      error.offset = fetch.position;
+      error.error = ConsumedMessage::Error::kOffsetOutOfRange;
+      error.error_message = "Broker: Offset out of range";
+      return error;
+    }
+    if (fetch.position == w.high) continue;
+    next_partition_ = (next_partition_ + i + 1) % n;
+    return logs_.at(tp).messages.at(fetch.position++);
+  }
+  return std::nullopt;
+}
+
+absl::Status FakeConsumer::Subscribe(const std::vector<std::string>& topics,
+                                     RebalanceListener* listener) {
+  topics_ = topics;
+  listener_ = listener;
+  return absl::OkStatus();
+}
+
+std::optional<ConsumedMessage> FakeConsumer::Poll(std::chrono::milliseconds timeout) {
+  if (closed_) return std::nullopt;
+  const int poll = polls_.fetch_add(1) + 1;
+  while (!script_.empty() && script_.begin()->first <= poll) {
+    auto action = std::move(script_.begin()->second);
+    script_.erase(script_.begin());
+    action(*this);
+  }
+  std::optional<ConsumedMessage> out;
+  if (pending_error_) {
+    out = std::move(pending_error_);
+    pending_error_.reset();
+  } else {
+    out = Next();
+  }
+  if (!out) {
+    idle_polls_.fetch_add(1);
+    std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(1)));
+    return std::nullopt;
+  }
+  idle_polls_.store(0);
+  delivered_.push_back(*out);
+  return out;
+}
+
+absl::Status FakeConsumer::Assign(const std::vector<PartitionOffset>& partitions) {
+  fetch_.clear();
+  paused_.clear();
+  next_partition_ = 0;
+  for (const auto& p : partitions) fetch_[p.partition] = {Resolve(p.partition, p.offset), false};
+  assigns_.push_back(partitions);
+  return absl::OkStatus();
+}
+
+absl::Status FakeConsumer::Unassign() {
+  fetch_.clear();
+  paused_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TopicPartition>> FakeConsumer::Assignment() {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, fetch] : fetch_) out.push_back(tp);
+  return out;
+}
+
+absl::Status FakeConsumer::Seek(const PartitionOffset& partition, std::chrono::milliseconds) {
+  seeks_.push_back(partition);
+  auto it = fetch_.find(partition.partition);
+  if (it == fetch_.end()) {
+    return absl::FailedPreconditionError("kafka seek: " + partition.partition.topic + "/" +
+                                         std::to_string(partition.partition.partition) +
+                                         " is not assigned");
+  }
+  it->second = {Resolve(partition.partition, partition.offset), false};
+  return absl::OkStatus();
+}
+
+absl::Status FakeConsumer::Pause(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions) paused_.insert(tp);
+  return absl::OkStatus();
+}
+
+absl::Status FakeConsumer::Resume(const std::vector<TopicPartition>& partitions) {
+  for (const auto& tp : partitions) paused_.erase(tp);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Watermarks> FakeConsumer::QueryWatermarks(const TopicPartition& partition,
+                                                         std::chrono::milliseconds) {
+  if (auto it = failing_watermarks_.find(partition);
+      it != failing_watermarks_.end() && it->second > 0) {
+    --it->second;
+    return absl::UnavailableError("kafka watermarks: Local: Timed out");
+  }
+  if (logs_.count(partition) == 0) {
+    return absl::UnavailableError("kafka watermarks: Broker: Unknown topic or partition");
+  }
+  return LogBounds(partition);
+}
+
+absl::StatusOr<Watermarks> FakeConsumer::CachedWatermarks(const TopicPartition& partition) {
+  if (logs_.count(partition) == 0) return absl::UnavailableError("kafka watermarks: unknown");
+  return LogBounds(partition);
+}
+
+absl::StatusOr<std::vector<PartitionOffset>> FakeConsumer::Committed(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds) {
+  std::vector<PartitionOffset> out;
+  for (const auto& tp : partitions) out.push_back({tp, CommittedOffset(tp)});
+  return out;
+}
+
+absl::Status FakeConsumer::Commit(const std::vector<PartitionOffset>& offsets, bool) {
+  for (const auto& o : offsets) {
+    commits_.push_back(o);
+    committed_[o.partition] = o.offset;
+  }
+  return absl::OkStatus();
+}
+
+void FakeConsumer::Close() {
+  if (closed_) return;
+  Revoke();
+  closed_ = true;
+}
+
+}  // namespace crvs::kafka
