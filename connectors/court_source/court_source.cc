@@ -1,8 +1,5 @@
 #include "connectors/court_source/court_source.h"
 
-#include <condition_variable>
-#include <mutex>
-
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
@@ -12,6 +9,7 @@
 #include "crvs/ingest/v1/receipt.pb.h"
 #include "services/platform/backoff.h"
 #include "services/platform/logging.h"
+#include "services/platform/mutex.h"
 #include "services/records/records.h"
 
 namespace crvs::court_source {
@@ -82,10 +80,10 @@ bool ParseDivorceKey(const std::string& key, std::string* court, std::string* de
 
 struct CourtSource::Tracker {
   enum State : char { kInFlight, kDelivered, kFailed };
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<State> states;
-  int in_flight = 0;
+  platform::Mutex mu;
+  platform::CondVar cv;
+  std::vector<State> states ABSL_GUARDED_BY(mu);
+  int in_flight ABSL_GUARDED_BY(mu) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Prepare(
@@ -335,7 +333,7 @@ void CourtSource::HandleResendRequest(const kafka::ConsumedMessage& m) {
 void CourtSource::Emit(Output output) {
   outputs_.push_back(std::move(output));
   {
-    std::lock_guard<std::mutex> lock(tracker_->mu);
+    platform::MutexLock lock(&tracker_->mu);
     tracker_->states.push_back(Tracker::kInFlight);
   }
   Produce(outputs_.size() - 1);
@@ -345,7 +343,7 @@ void CourtSource::Produce(size_t index) {
   std::shared_ptr<Tracker> tracker = tracker_;
   std::shared_ptr<CourtSourceMetrics> metrics = metrics_;
   {
-    std::lock_guard<std::mutex> lock(tracker->mu);
+    platform::MutexLock lock(&tracker->mu);
     tracker->states[index] = Tracker::kInFlight;
     ++tracker->in_flight;
   }
@@ -358,10 +356,10 @@ void CourtSource::Produce(size_t index) {
     } else {
       Log()->warn("output not delivered topic={} error={}", d.topic, std::string(d.status.message()));
     }
-    std::lock_guard<std::mutex> lock(tracker->mu);
+    platform::MutexLock lock(&tracker->mu);
     tracker->states[index] = d.status.ok() ? Tracker::kDelivered : Tracker::kFailed;
     --tracker->in_flight;
-    tracker->cv.notify_all();
+    tracker->cv.SignalAll();
   };
   absl::Status st;
   while (true) {
@@ -373,7 +371,7 @@ void CourtSource::Produce(size_t index) {
   if (!st.ok()) {
     Log()->warn("output not enqueued topic={} error={}", output.message.topic,
                 std::string(st.message()));
-    std::lock_guard<std::mutex> lock(tracker->mu);
+    platform::MutexLock lock(&tracker->mu);
     tracker->states[index] = Tracker::kFailed;
     --tracker->in_flight;
   }
@@ -385,9 +383,9 @@ bool CourtSource::Flush() {
   while (true) {
     std::vector<size_t> failed;
     {
-      std::unique_lock<std::mutex> lock(tracker_->mu);
+      platform::MutexLock lock(&tracker_->mu);
       // Every output gets an outcome within the producer's delivery timeout.
-      tracker_->cv.wait(lock, [&] { return tracker_->in_flight == 0; });
+      while (tracker_->in_flight != 0) tracker_->cv.Wait(&tracker_->mu);
       for (size_t i = 0; i < tracker_->states.size(); ++i) {
         if (tracker_->states[i] == Tracker::kFailed) failed.push_back(i);
       }

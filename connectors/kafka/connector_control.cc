@@ -48,7 +48,10 @@ absl::StatusOr<std::unique_ptr<ConnectorControl>> ConnectorControl::Start(
   c->producer_ = producer;
   c->hooks_ = std::move(hooks);
   c->heartbeat_ = heartbeat;
-  c->status_.set_name(name);
+  {
+    platform::MutexLock lock(&c->mu_);
+    c->status_.set_name(name);
+  }
   auto follower = TopicFollower::Start(
       kafka, bootstrap, kafka.topic_control, [raw = c.get()](const FollowedMessage& m) {
         auto header = m.headers.find(kControlHeader);
@@ -71,10 +74,10 @@ absl::StatusOr<std::unique_ptr<ConnectorControl>> ConnectorControl::Start(
 ConnectorControl::~ConnectorControl() {
   follower_.reset();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     stop_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (heartbeats_.joinable()) heartbeats_.join();
   Report(admin::v1::CONNECTOR_STATE_STOPPED, "", true);
 }
@@ -89,7 +92,7 @@ void ConnectorControl::Refresh(bool always) {
 void ConnectorControl::Report(ConnectorState state, const std::string& last_error, bool always) {
   std::string value;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     const bool changed = status_.state() != state || status_.last_error() != last_error;
     if (!changed && !always) return;
     if (changed) {
@@ -109,18 +112,20 @@ void ConnectorControl::Report(ConnectorState state, const std::string& last_erro
 }
 
 void ConnectorControl::Heartbeats() {
-  std::unique_lock<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   while (!stop_) {
-    lock.unlock();
+    mu_.Unlock();
     Refresh(true);
-    lock.lock();
+    mu_.Lock();
     // A state change shows within a second; the heartbeat says "alive" every `heartbeat_`.
     for (absl::Duration waited; !stop_ && waited < heartbeat_; waited += absl::Seconds(1)) {
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+      const auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (!stop_ && wake_.WaitUntil(&mu_, next)) {
+      }
       if (stop_) break;
-      lock.unlock();
+      mu_.Unlock();
       Refresh(false);
-      lock.lock();
+      mu_.Lock();
     }
   }
 }
@@ -147,10 +152,10 @@ void ControlView::Apply(const FollowedMessage& m) {
   const size_t slash = m.key.find('/');
   if (!status.ParseFromString(m.value) || slash == std::string::npos) return;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     reports_[m.key.substr(0, slash)][m.key.substr(slash + 1)] = {status, absl::Now()};
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 namespace {
@@ -195,7 +200,7 @@ ConnectorStatus Combine(
 }  // namespace
 
 std::vector<ConnectorStatus> ControlView::Connectors(absl::Time now) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   std::vector<ConnectorStatus> out;
   for (const auto& [name, instances] : reports_) out.push_back(Combine(name, instances, now));
   return out;
@@ -204,7 +209,7 @@ std::vector<ConnectorStatus> ControlView::Connectors(absl::Time now) const {
 absl::StatusOr<ConnectorStatus> ControlView::Command(const std::string& name, bool pause,
                                                      absl::Duration wait) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    platform::MutexLock lock(&mu_);
     if (reports_.count(name) == 0) {
       return absl::NotFoundError(absl::StrCat("connector '", name, "' has never reported"));
     }
@@ -215,11 +220,11 @@ absl::StatusOr<ConnectorStatus> ControlView::Command(const std::string& name, bo
   const ConnectorState want =
       pause ? admin::v1::CONNECTOR_STATE_PAUSED : admin::v1::CONNECTOR_STATE_RUNNING;
   const absl::Time deadline = absl::Now() + wait;
-  std::unique_lock<std::mutex> lock(mu_);
+  platform::MutexLock lock(&mu_);
   for (;;) {
     ConnectorStatus now = Combine(name, reports_[name], absl::Now());
     if (now.state() == want || absl::Now() >= deadline) return now;
-    changed_.wait_for(lock, std::chrono::milliseconds(100));
+    changed_.WaitUntil(&mu_, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
   }
 }
 

@@ -16,11 +16,9 @@
 #include <absl/time/time.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +27,7 @@
 #include "connectors/kafka/producer.h"
 #include "connectors/kafka/topic_follower.h"
 #include "crvs/admin/v1/admin.pb.h"
+#include "services/platform/mutex.h"
 
 namespace crvs::kafka {
 
@@ -62,10 +61,10 @@ class ConnectorControl {
   Producer* producer_ = nullptr;
   Hooks hooks_;
   absl::Duration heartbeat_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  admin::v1::ConnectorStatus status_;
+  platform::Mutex mu_;
+  platform::CondVar wake_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  admin::v1::ConnectorStatus status_ ABSL_GUARDED_BY(mu_);
   std::thread heartbeats_;
   std::unique_ptr<TopicFollower> follower_;  // last: stops first
 };
@@ -94,11 +93,12 @@ class ControlView {
 
   std::string topic_;
   Producer* producer_ = nullptr;
-  mutable std::mutex mu_;
-  std::condition_variable changed_;
+  mutable platform::Mutex mu_;
+  platform::CondVar changed_;
   // name → instance → (report, received)
   std::map<std::string, std::map<std::string, std::pair<admin::v1::ConnectorStatus, absl::Time>>>
-      reports_;
+      reports_
+      ABSL_GUARDED_BY(mu_);
   std::unique_ptr<TopicFollower> follower_;  // last: stops first
 };
 

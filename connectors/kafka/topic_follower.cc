@@ -43,7 +43,10 @@ absl::StatusOr<std::unique_ptr<TopicFollower>> TopicFollower::Start(
   }
   rd_kafka_assign(f->consumer_, list);
   rd_kafka_topic_partition_list_destroy(list);
-  f->partitions_behind_ = partitions;
+  {
+    platform::MutexLock lock(&f->mu_);
+    f->partitions_behind_ = partitions;
+  }
   f->thread_ = std::thread([raw = f.get()] { raw->Run(); });
   return f;
 }
@@ -58,8 +61,12 @@ TopicFollower::~TopicFollower() {
 }
 
 bool TopicFollower::WaitCaughtUp(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return caught_up_cv_.wait_for(lock, timeout, [this] { return partitions_behind_ <= 0; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  platform::MutexLock lock(&mu_);
+  while (partitions_behind_ > 0) {
+    if (!caught_up_cv_.WaitUntil(&mu_, deadline)) return partitions_behind_ <= 0;
+  }
+  return true;
 }
 
 void TopicFollower::Run() {
@@ -82,8 +89,8 @@ void TopicFollower::Run() {
       }
       handler_(msg);
     } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--partitions_behind_ == 0) caught_up_cv_.notify_all();
+      platform::MutexLock lock(&mu_);
+      if (--partitions_behind_ == 0) caught_up_cv_.SignalAll();
     } else {
       log->warn("following topic={} error={}", topic_, rd_kafka_message_errstr(m));
     }

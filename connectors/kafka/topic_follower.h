@@ -7,17 +7,16 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include <absl/status/statusor.h>
 
 #include "connectors/kafka/kafka_config.h"
+#include "services/platform/mutex.h"
 
 struct rd_kafka_s;
 
@@ -51,9 +50,9 @@ class TopicFollower {
   rd_kafka_s* consumer_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable caught_up_cv_;
-  int partitions_behind_ = 0;
+  platform::Mutex mu_;
+  platform::CondVar caught_up_cv_;
+  int partitions_behind_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crvs::kafka
