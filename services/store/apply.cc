@@ -66,27 +66,43 @@ struct PendingDeadLetter {
   std::string error_class;
 };
 
-std::string KafkaPosition(const KafkaMessage& m) {
+// One record to decide: consumed from Kafka, or written through the API (no message).
+struct Input {
+  const v1::RecordEnvelope& envelope;
+  const KafkaMessage* message;  // nullptr: written through the API, no Kafka copy
+};
+
+// Where a record came from, for its audit rows.
+std::string Origin(const Input& r) {
+  if (r.message == nullptr) return "origin=api";
+  const KafkaMessage& m = *r.message;
   return absl::StrCat("topic=", m.topic_partition.topic.value(),
                       " partition=", m.topic_partition.partition.value(),
                       " offset=", m.offset.value());
 }
 
+// Decides and writes `inputs` in order. `batch` supplies what only consumed batches have
+// (group, failures, offsets): an empty batch for an API write. Both outlive the applier.
 class BatchApplier {
  public:
-  BatchApplier(sql::Connection& c, const ApplyBatch& batch, absl::Time now, int bulk_rows)
-      : c_(c), batch_(batch), now_us_(absl::ToUnixMicros(now)), bulk_rows_(bulk_rows) {}
+  BatchApplier(sql::Connection& c, const ApplyBatch& batch, std::vector<Input> inputs,
+               absl::Time now, int bulk_rows)
+      : c_(c),
+        batch_(batch),
+        inputs_(std::move(inputs)),
+        now_us_(absl::ToUnixMicros(now)),
+        bulk_rows_(bulk_rows) {}
 
   absl::StatusOr<BatchResult> Run() {
     CRVS_RETURN_IF_ERROR(CheckOffsets());
     std::vector<absl::Status> checks;
-    checks.reserve(batch_.records.size());
-    for (const auto& r : batch_.records) checks.push_back(rules::CheckEnvelope(r.envelope));
+    checks.reserve(inputs_.size());
+    for (const auto& r : inputs_) checks.push_back(rules::CheckEnvelope(r.envelope));
     CRVS_RETURN_IF_ERROR(LoadState(checks));
 
     BatchResult result;
-    for (size_t i = 0; i < batch_.records.size(); ++i) {
-      const InboundRecord& r = batch_.records[i];
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const Input& r = inputs_[i];
       RecordResult outcome = checks[i].ok() ? Decide(r) : Invalid(r, checks[i]);
       v1::RecordKind kind = v1::RecordKind_IsValid(r.envelope.kind()) ? r.envelope.kind()
                                                                       : v1::RECORD_KIND_UNSPECIFIED;
@@ -161,9 +177,9 @@ class BatchApplier {
   absl::Status LoadState(const std::vector<absl::Status>& checks) {
     std::vector<Value> keys, message_ids;
     std::set<std::string> seen_keys, seen_messages, sources;
-    for (size_t i = 0; i < batch_.records.size(); ++i) {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
       if (!checks[i].ok()) continue;
-      const auto& e = batch_.records[i].envelope;
+      const auto& e = inputs_[i].envelope;
       if (seen_keys.insert(e.business_key()).second) keys.push_back(Value::Text(e.business_key()));
       if (seen_messages.insert(e.message_id()).second) {
         message_ids.push_back(Value::Text(e.message_id()));
@@ -208,7 +224,7 @@ class BatchApplier {
     return absl::OkStatus();
   }
 
-  RecordResult Decide(const InboundRecord& r) {
+  RecordResult Decide(const Input& r) {
     const v1::RecordEnvelope& e = r.envelope;
     const std::string& key = e.business_key();
     KeyState& s = keys_[key];
@@ -220,7 +236,7 @@ class BatchApplier {
       if (m.business_key == key && m.action == e.action() && m.content_hash == e.content_hash()) {
         return {ApplyOutcome::kDuplicate, m.version, "", ""};
       }
-      return Conflict(r, s,
+      return Conflict(r, s, Refusal::kMessageIdReused,
                       absl::StrCat("message_id \"", e.message_id(), "\" of ", mk.first,
                                    " was already applied to ", m.business_key, " (",
                                    rules::ActionName(m.action), ") with other content"));
@@ -236,17 +252,17 @@ class BatchApplier {
     switch (e.action()) {
       case v1::ACTION_SUBMIT:
         if (!s.exists) return AddVersion(r, s, ApplyOutcome::kAppliedNew);
-        if (voided) return Conflict(r, s, VoidedMessage(key));
+        if (voided) return Conflict(r, s, Refusal::kKeyVoided, VoidedMessage(key));
         if (std::find(s.hashes.begin(), s.hashes.end(), e.content_hash()) != s.hashes.end()) {
           return Unchanged(e, ApplyOutcome::kDuplicate, s.version);
         }
-        return Conflict(r, s,
+        return Conflict(r, s, Refusal::kSubmitOfOtherContent,
                         absl::StrCat("SUBMIT with different content for existing business key ",
                                      key, " (version ", s.version,
                                      "); a change must be sent as an AMEND with its reason"));
       case v1::ACTION_AMEND:
         if (!s.exists) return AddVersion(r, s, ApplyOutcome::kAppliedNew);
-        if (voided) return Conflict(r, s, VoidedMessage(key));
+        if (voided) return Conflict(r, s, Refusal::kKeyVoided, VoidedMessage(key));
         if (e.content_hash() == s.current_hash) {
           return Unchanged(e, ApplyOutcome::kDuplicate, s.version);
         }
@@ -282,7 +298,7 @@ class BatchApplier {
                         " is voided; a voided record cannot be submitted or amended again");
   }
 
-  RecordResult AddVersion(const InboundRecord& r, KeyState& s, ApplyOutcome outcome) {
+  RecordResult AddVersion(const Input& r, KeyState& s, ApplyOutcome outcome) {
     const v1::RecordEnvelope& e = r.envelope;
     const std::string source = records::FormatPrincipal(e.source());
     if (!s.exists) {
@@ -306,15 +322,16 @@ class BatchApplier {
       s.content = &e;
     }
 
-    const KafkaMessage& m = r.message;
-    std::string envelope = m.value.empty() ? e.SerializeAsString() : m.value;
+    // An API write has no Kafka coordinates: topic "", partition and offset -1.
+    const KafkaMessage* m = r.message;
+    std::string envelope = m == nullptr || m->value.empty() ? e.SerializeAsString() : m->value;
     for (Value v : {Value::Text(e.business_key()), Value::Int(s.version),
                     Value::Text(rules::ActionName(e.action())), Value::Text(e.reason()),
                     Value::Blob(e.content_hash()), Value::Text(e.message_id()), Value::Text(source),
                     Value::Int(Micros(e.issued_at())), Value::Int(Micros(e.received_at())),
-                    Value::Int(now_us_), Value::Text(m.topic_partition.topic.value()),
-                    Value::Int(m.topic_partition.partition.value()), Value::Int(m.offset.value()),
-                    Value::Blob(std::move(envelope))}) {
+                    Value::Int(now_us_), Value::Text(m ? m->topic_partition.topic.value() : ""),
+                    Value::Int(m ? m->topic_partition.partition.value() : -1),
+                    Value::Int(m ? m->offset.value() : -1), Value::Blob(std::move(envelope))}) {
       versions_.push_back(std::move(v));
     }
     for (Value v : {Value::Text(e.message_id()), Value::Text(source), Value::Text(e.business_key()),
@@ -330,24 +347,44 @@ class BatchApplier {
                       std::string(ApplyOutcomeName(outcome)), " version=", s.version,
                       " message_id=",
                       absl::Utf8SafeCEscape(e.message_id()), " content_hash=",
-                      absl::BytesToHexString(e.content_hash()), " ", KafkaPosition(m))});
+                      absl::BytesToHexString(e.content_hash()), " ", Origin(r))});
     return {outcome, s.version, "", ""};
   }
 
-  RecordResult Conflict(const InboundRecord& r, const KeyState& s, std::string message) {
+  RecordResult Conflict(const Input& r, const KeyState& s, Refusal refusal, std::string message) {
     const std::string source = records::FormatPrincipal(r.envelope.source());
-    AddDeadLetter(r.message, r.envelope.business_key(), "CONFLICT", message, 1, source, source,
-                  r.envelope.message_id());
-    return {ApplyOutcome::kConflict, s.version, "CONFLICT", std::move(message)};
+    Refuse(r, source, "CONFLICT", message, refusal);
+    return {ApplyOutcome::kConflict, s.version, "CONFLICT", std::move(message), refusal};
   }
 
-  RecordResult Invalid(const InboundRecord& r, const absl::Status& status) {
+  RecordResult Invalid(const Input& r, const absl::Status& status) {
     std::string message(status.message());
     const std::string source =
         r.envelope.has_source() ? records::FormatPrincipal(r.envelope.source()) : "";
-    AddDeadLetter(r.message, r.envelope.business_key(), "VALIDATION", message, 1, source, source,
-                  r.envelope.message_id());
-    return {ApplyOutcome::kInvalid, 0, "VALIDATION", std::move(message)};
+    Refuse(r, source, "VALIDATION", message, Refusal::kInvalidEnvelope);
+    return {ApplyOutcome::kInvalid, 0, "VALIDATION", std::move(message),
+            Refusal::kInvalidEnvelope};
+  }
+
+  // A consumed record refused becomes a dead letter (an operator can replay it once its cause
+  // is fixed). A record written through the API does not: its client was told and resends; the
+  // refusal is audited.
+  void Refuse(const Input& r, const std::string& source, const std::string& error_class,
+              const std::string& message, Refusal refusal) {
+    const v1::RecordEnvelope& e = r.envelope;
+    if (r.message != nullptr) {
+      AddDeadLetter(*r.message, e.business_key(), error_class, message, 1, source, source,
+                    e.message_id());
+      return;
+    }
+    audit_.push_back(
+        {source.empty() ? "system:store" : source, "record.refused",
+         text::Printable(e.business_key()),
+         absl::StrCat("action=", rules::ActionName(e.action()),
+                      " refusal=", std::string(RefusalName(refusal)),
+                      " error_class=", error_class, " message_id=",
+                      absl::Utf8SafeCEscape(e.message_id()), " content_hash=",
+                      absl::BytesToHexString(e.content_hash()), " ", Origin(r))});
   }
 
   // `actor`: the record's source when known, else the consumer group is named.
@@ -663,6 +700,7 @@ class BatchApplier {
 
   sql::Connection& c_;
   const ApplyBatch& batch_;
+  const std::vector<Input> inputs_;
   const int64_t now_us_;
   const int bulk_rows_;
 
@@ -678,7 +716,34 @@ class BatchApplier {
 
 absl::StatusOr<BatchResult> ApplyInTransaction(sql::Connection& connection, const ApplyBatch& batch,
                                                absl::Time now, int bulk_rows) {
-  return BatchApplier(connection, batch, now, bulk_rows).Run();
+  std::vector<Input> inputs;
+  inputs.reserve(batch.records.size());
+  for (const InboundRecord& r : batch.records) inputs.push_back({r.envelope, &r.message});
+  return BatchApplier(connection, batch, std::move(inputs), now, bulk_rows).Run();
+}
+
+absl::StatusOr<WriteResult> WriteInTransaction(sql::Connection& connection,
+                                               const v1::RecordEnvelope& envelope, absl::Time now,
+                                               int bulk_rows) {
+  static const ApplyBatch kNothingConsumed;
+  CRVS_ASSIGN_OR_RETURN(
+      BatchResult applied,
+      BatchApplier(connection, kNothingConsumed, {{envelope, nullptr}}, now, bulk_rows).Run());
+  WriteResult result{std::move(applied.records.at(0)), applied.committed_at};
+  if (result.record.outcome != ApplyOutcome::kDuplicate) return result;
+  // The answer the first submission got: when the version it matches was committed.
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      connection.Execute("SELECT committed_at_us FROM record_versions "
+                         "WHERE business_key = $1 AND version = $2",
+                         {Value::Text(envelope.business_key()), Value::Int(result.record.version)}));
+  if (rows.empty()) {
+    return absl::InternalError(absl::StrCat("duplicate of version ", result.record.version, " of ",
+                                            envelope.business_key(),
+                                            ", which the database does not hold"));
+  }
+  result.committed_at = absl::FromUnixMicros(rows[0][0].AsInt());
+  return result;
 }
 
 }  // namespace crvs::store

@@ -23,9 +23,11 @@ struct DatabaseConfig {
   config::Duration connect_timeout = std::chrono::seconds(5);
   // PostgreSQL: statement_timeout; a statement running longer fails with DEADLINE_EXCEEDED.
   config::Duration statement_timeout = std::chrono::seconds(30);
-  // SQLite durability: "normal" (WAL + synchronous=NORMAL: a commit survives a process crash;
-  // the last commits may roll back on power loss, together with their consumed offsets, so
-  // the sink re-reads them from Kafka) or "full" (fsync at every commit).
+  // SQLite durability of the sink's batches (Store::Apply): "normal" (WAL +
+  // synchronous=NORMAL: a commit survives a process crash; the last commits may roll back on
+  // power loss, together with their consumed offsets, so the sink re-reads them from Kafka) or
+  // "full" (fsync at every commit). Writes that have no Kafka copy — registrations through the
+  // registry API (Store::WriteRecord) — are fsynced at commit whatever this says.
   std::string sqlite_synchronous = "normal";
   // Rows per multi-row statement (INSERT ... VALUES (...),(...) and IN lists), 1..1000.
   int bulk_rows = 256;
@@ -40,8 +42,9 @@ struct DatabaseConfig {
     v("connect_timeout", connect_timeout, "PostgreSQL connect timeout");
     v("statement_timeout", statement_timeout, "PostgreSQL statement_timeout");
     v("sqlite_synchronous", sqlite_synchronous,
-      "SQLite durability: normal (survives process crashes; power loss may roll back the last "
-      "commits, which Kafka still holds) or full (fsync every commit)");
+      "SQLite durability of consumed batches: normal (survives process crashes; power loss may "
+      "roll back the last commits, which Kafka still holds) or full (fsync every commit); "
+      "registry API writes, which Kafka does not hold, are fsynced either way");
     v("bulk_rows", bulk_rows, "rows per multi-row SQL statement, 1..1000");
   }
 };

@@ -3,7 +3,8 @@
 // Durability: journal_mode=WAL with synchronous=NORMAL (default) makes a commit durable
 // against a crash of the process; on power loss or an OS crash the last commits may roll
 // back, and with them the consumed offsets stored in the same transactions, so the sink
-// consumes those records from Kafka again. "full" fsyncs every commit.
+// consumes those records from Kafka again. "full" fsyncs every commit. Store::WriteRecord
+// (no Kafka copy) raises its own transaction to FULL on the connection and puts it back.
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>

@@ -1,5 +1,6 @@
 #include "services/store/store.h"
 
+#include <absl/strings/ascii.h>
 #include <absl/strings/escaping.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
@@ -143,6 +144,22 @@ std::string_view ApplyOutcomeName(ApplyOutcome outcome) {
   return "UNKNOWN";
 }
 
+std::string_view RefusalName(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kNone:
+      return "NONE";
+    case Refusal::kInvalidEnvelope:
+      return "INVALID_ENVELOPE";
+    case Refusal::kMessageIdReused:
+      return "MESSAGE_ID_REUSED";
+    case Refusal::kKeyVoided:
+      return "KEY_VOIDED";
+    case Refusal::kSubmitOfOtherContent:
+      return "SUBMIT_OF_OTHER_CONTENT";
+  }
+  return "UNKNOWN";
+}
+
 Store::Store(std::unique_ptr<sql::Connection> connection, const DatabaseConfig& config, int version)
     : connection_(std::move(connection)), config_(config), schema_version_(version) {}
 
@@ -204,6 +221,35 @@ absl::StatusOr<BatchResult> Store::Apply(const ApplyBatch& batch) {
         "event=apply_failed records={} failures={} retryable={} error=\"{}\"", batch.records.size(),
         batch.failures.size(), IsRetryable(result.status()),
         std::string(result.status().message()));
+  }
+  return result;
+}
+
+absl::StatusOr<WriteResult> Store::WriteRecord(const v1::RecordEnvelope& envelope) {
+  platform::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
+  // The record has no Kafka copy to re-apply after a power loss: its commit is synced. SQLite's
+  // synchronous level belongs to the connection and cannot change inside a transaction, so it
+  // is raised around this one and put back after.
+  const bool raise = connection_->dialect() == sql::Dialect::kSqlite &&
+                     absl::AsciiStrToLower(config_.sqlite_synchronous) != "full";
+  if (raise) CRVS_RETURN_IF_ERROR(connection_->ExecScript("PRAGMA synchronous=FULL"));
+  auto result = InTransaction(
+      [&] { return WriteInTransaction(*connection_, envelope, now, config_.bulk_rows); });
+  if (raise) {
+    // If this fails the connection stays at FULL: slower, never less durable.
+    absl::Status restored = connection_->ExecScript(
+        absl::StrCat("PRAGMA synchronous=", absl::AsciiStrToLower(config_.sqlite_synchronous)));
+    if (!restored.ok()) {
+      logging::Get("store")->warn("event=synchronous_not_restored error=\"{}\"",
+                                  std::string(restored.message()));
+    }
+  }
+  if (!result.ok()) {
+    logging::Get("store")->warn("event=write_failed retryable={} error=\"{}\"",
+                                IsRetryable(result.status()),
+                                std::string(result.status().message()));
   }
   return result;
 }

@@ -7,7 +7,8 @@
 // Exactly once: the registry sink applies each batch of consumed records with Apply(), which
 // writes the records, their dead letters and the consumed offsets in ONE transaction. Apply
 // is idempotent (message ids, content hashes and dead-letter source offsets are checked), so
-// a batch retried after a crash or an UNAVAILABLE error is applied at most once.
+// a batch retried after a crash or an UNAVAILABLE error is applied at most once. The registry
+// API writes its registrations with WriteRecord(): the same rules, no Kafka.
 //
 // Errors: UNAVAILABLE / ABORTED / DEADLINE_EXCEEDED are transient (crvs::IsRetryable): the
 // transaction was rolled back — or, if the connection broke during COMMIT, may have
@@ -164,14 +165,36 @@ enum class ApplyOutcome {
 };
 std::string_view ApplyOutcomeName(ApplyOutcome outcome);  // "APPLIED_NEW", ...
 
+// The rule that refused a record (outcome CONFLICT or INVALID), so that a caller answers
+// without reading the record back.
+enum class Refusal {
+  kNone,                  // not refused
+  kInvalidEnvelope,       // INVALID: an envelope the store cannot apply (see Store::Apply)
+  kMessageIdReused,       // CONFLICT: (source, message_id) already applied to another key,
+                          // action or content
+  kKeyVoided,             // CONFLICT: SUBMIT or AMEND of a voided key
+  kSubmitOfOtherContent,  // CONFLICT: SUBMIT with content none of the key's versions holds (a
+                          // change must be an AMEND)
+};
+std::string_view RefusalName(Refusal refusal);  // "KEY_VOIDED", ...
+
 struct RecordResult {
   ApplyOutcome outcome = ApplyOutcome::kInvalid;
   // The version created (APPLIED_*, VOIDED) or current (DUPLICATE, CONFLICT); 0 if none.
   int32_t version = 0;
-  // For CONFLICT and INVALID: the dead letter's error class and message (for the DLQ topic
-  // headers crvs-dlq-error-class / crvs-dlq-error-message).
+  // For CONFLICT and INVALID: the error class and message of the refusal — of its dead letter
+  // for Apply (the DLQ topic headers crvs-dlq-error-class / crvs-dlq-error-message).
   std::string error_class;
   std::string error_message;
+  Refusal refusal = Refusal::kNone;  // set with CONFLICT and INVALID
+};
+
+// What became of a record written with Store::WriteRecord.
+struct WriteResult {
+  RecordResult record;
+  // APPLIED_NEW, APPLIED_VERSION, VOIDED: this commit. DUPLICATE: when record.version was
+  // committed (the answer the first submission got). CONFLICT, INVALID: this refusal's commit.
+  absl::Time committed_at;
 };
 
 struct BatchResult {
@@ -257,6 +280,11 @@ struct RecordPage {
   std::vector<registry::v1::RecordView> records;  // each with only its current version
   std::string next_page_token;                    // "" on the last page
 };
+
+// The topic that versions and dead letters of registrations written through the registry API
+// were stored with before Store::WriteRecord existed. Not a Kafka topic — nothing consumes it —
+// so such a dead letter cannot be replayed (services/admin refuses to); its office must resend.
+inline constexpr std::string_view kLegacyRegistryApiTopic = "registry-api";
 
 // ListDeadLetters filters. Newest first.
 struct DeadLetterQuery {
@@ -348,6 +376,22 @@ class Store {
                                                            int64_t after_us,
                                                            const std::string& after_message_id,
                                                            int limit);
+
+  // --- writers answering their client synchronously (the registry API) ---
+
+  // Writes one record in a transaction of its own, with the rules and the audit of Apply (one
+  // piece of code), for a record that did not come from Kafka and has no copy there:
+  // * no Kafka coordinates (its version is stored with topic "", partition and offset -1) and
+  //   no consumed offsets;
+  // * a refused record (CONFLICT, INVALID) is not a dead letter — the caller tells its client,
+  //   who must resend, and nothing is left that an operator could replay into Kafka — but a
+  //   `record.refused` audit row naming the rule (RecordResult::refusal);
+  // * on SQLite the commit is synced to disk before the call returns (synchronous=FULL for
+  //   this transaction, whatever database.sqlite_synchronous says), so a write answered
+  //   survives power loss. On PostgreSQL the server's synchronous_commit decides, as for
+  //   every commit.
+  // Retrying after a transient error is safe: a write that did commit is then a DUPLICATE.
+  absl::StatusOr<WriteResult> WriteRecord(const records::v1::RecordEnvelope& envelope);
 
   // --- reads for the registry and admin services ---
 

@@ -2,9 +2,11 @@
 // SQLite has (WAL journal, configuration errors, refusing a newer schema).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -12,6 +14,7 @@
 #include "services/store/sql.h"
 #include "services/store/store.h"
 #include "services/store/store_semantics_test.h"
+#include "services/store/store_test_util.h"
 #include "tests/support/status_matchers.h"
 
 namespace crvs::store::testing {
@@ -131,6 +134,101 @@ TEST(SqliteStoreTest, RefusesADatabaseWithANewerSchema) {
                                std::to_string(LatestSchemaVersion() + 1) + ", 'future', 0)")
                   .ok());
   EXPECT_THAT(Store::Open(db.config()), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// A method table of the real VFS and its copy whose xSync counts.
+struct CountedMethods {
+  const sqlite3_io_methods* real = nullptr;
+  sqlite3_io_methods counting = {};
+};
+
+// The default VFS, counting the fsyncs (xSync) of every file opened while it is registered.
+// Registered as the default for its lifetime; files stay counted until they are closed.
+class CountingVfs {
+ public:
+  CountingVfs() {
+    real_ = sqlite3_vfs_find(nullptr);
+    vfs_ = *real_;
+    vfs_.zName = "crvs-counting";
+    vfs_.xOpen = &Open;
+    sqlite3_vfs_register(&vfs_, 1);
+  }
+  ~CountingVfs() { sqlite3_vfs_unregister(&vfs_); }
+  CountingVfs(const CountingVfs&) = delete;
+  CountingVfs& operator=(const CountingVfs&) = delete;
+
+  static int syncs() { return syncs_.load(); }
+  static void Reset() { syncs_ = 0; }
+
+ private:
+  // The unix VFS has several method tables (database files, journals and WAL files differ):
+  // each gets its counting copy.
+  static int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out) {
+    const int rc = real_->xOpen(real_, name, file, flags, out);
+    if (rc != SQLITE_OK || file->pMethods == nullptr) return rc;
+    for (CountedMethods& m : methods_) {
+      if (m.real == nullptr) {
+        m.real = file->pMethods;
+        m.counting = *file->pMethods;
+        m.counting.xSync = &Sync;
+      }
+      if (m.real == file->pMethods) {
+        file->pMethods = &m.counting;
+        break;
+      }
+    }
+    return rc;
+  }
+  static int Sync(sqlite3_file* file, int flags) {
+    ++syncs_;
+    for (const CountedMethods& m : methods_) {
+      if (file->pMethods == &m.counting) return m.real->xSync(file, flags);
+    }
+    return SQLITE_IOERR_FSYNC;
+  }
+
+  sqlite3_vfs vfs_;
+  static inline sqlite3_vfs* real_ = nullptr;
+  static inline CountedMethods methods_[8] = {};  // filled once, by the test's single thread
+  static inline std::atomic<int> syncs_{0};
+};
+
+// A registration written through the API has no Kafka copy: with the default
+// sqlite_synchronous = normal its commit used to stay in the WAL unsynced, and a power loss
+// after the answer could roll it back. Consumed batches keep NORMAL (Kafka holds them).
+TEST(SqliteStoreTest, AnApiWriteIsSyncedToDiskBeforeItIsAnswered) {
+  SqliteDatabase db;
+  CountingVfs vfs;
+  auto store = Store::Open(db.config());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto registration = [](const std::string& no, const std::string& message_id) {
+    return Envelope(DeathRegistration(no, crvs::testing::Date(2026, 10, 27)), v1::ACTION_SUBMIT,
+                    message_id);
+  };
+  auto consume = [&](const std::string& no, int64_t offset) {
+    ApplyBatch batch;
+    batch.group = ConsumerGroup("registry-sink");
+    batch.records.push_back(
+        Inbound(registration(no, "k-" + no), "crvs.registrations.v1", 0, offset));
+    batch.offsets.push_back({{Topic("crvs.registrations.v1"), Partition(0)}, Offset(offset + 1)});
+    CountingVfs::Reset();
+    auto applied = (*store)->Apply(batch);
+    ASSERT_TRUE(applied.ok()) << applied.status();
+  };
+
+  ASSERT_NO_FATAL_FAILURE(consume("1", 0));
+  EXPECT_EQ(CountingVfs::syncs(), 0) << "a consumed batch at synchronous=NORMAL";
+
+  CountingVfs::Reset();
+  auto written = (*store)->WriteRecord(registration("2", "r-2"));
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_EQ(written->record.outcome, ApplyOutcome::kAppliedNew);
+  EXPECT_GT(CountingVfs::syncs(), 0) << "the API write was answered before it was on disk";
+
+  // The connection is back at the configured level.
+  ASSERT_NO_FATAL_FAILURE(consume("3", 1));
+  EXPECT_EQ(CountingVfs::syncs(), 0) << "a consumed batch after the API write";
+  store->reset();
 }
 
 }  // namespace
