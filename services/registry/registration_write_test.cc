@@ -1,9 +1,14 @@
-// The pure part of writing a registration through the API: synthetic Kafka coordinates and
-// the status of each CONFLICT rule of Store::Apply.
+// The answer to each rule by which the store refuses a registration written through the API
+// (Store::WriteRecord on a real SQLite file, then RefusalStatus).
 #include "services/registry/registration_write.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
 
 #include "services/records/records.h"
 #include "tests/support/fixtures.h"
@@ -38,51 +43,44 @@ rv1::RecordEnvelope Envelope(rv1::Action action, const std::string& message_id,
   return e;
 }
 
-// The record as the store would show it after `envelopes` were applied, in order.
-registry::v1::RecordView View(const std::vector<rv1::RecordEnvelope>& envelopes) {
-  registry::v1::RecordView view;
-  view.set_business_key(envelopes.front().business_key());
-  view.set_kind(rv1::RECORD_KIND_REGISTRATION);
-  for (const auto& e : envelopes) {
-    auto* v = view.add_versions();
-    v->set_version(view.versions_size());
-    v->set_action(e.action());
-    v->set_content_hash(e.content_hash());
-    v->set_message_id(e.message_id());
-    *v->mutable_envelope() = e;
-    view.set_current_version(v->version());
-    view.set_state(e.action() == rv1::ACTION_VOID ? registry::v1::RECORD_STATE_VOIDED
-                                                  : registry::v1::RECORD_STATE_ACTIVE);
+// A SQLite store for one test: the refusals come from the store's own rules, not from a
+// hand-made result.
+class RefusalStatusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("crvs_registration_write_test_" + std::to_string(::getpid()) + "_" +
+            std::to_string(++counter));
+    std::filesystem::create_directories(dir_);
+    store::DatabaseConfig config;
+    config.url = "sqlite:" + (dir_ / "crvs.db").string();
+    auto opened = store::Store::Open(config);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(*opened);
   }
-  return view;
-}
-
-TEST(ApiOffsetTest, IsDeterministicNonNegativeAndDiffersBySourceAndMessageId) {
-  const store::Offset a = ApiOffset(Office(), "26734-1");
-  EXPECT_EQ(a, ApiOffset(Office(), "26734-1"));
-  EXPECT_GE(a.value(), 0);
-  EXPECT_NE(a, ApiOffset(Office(), "26734-2"));
-  EXPECT_NE(a, ApiOffset(Office("26735"), "26734-1"));
-  for (int i = 0; i < 1000; ++i) {
-    EXPECT_GE(ApiOffset(Office(), std::to_string(i)).value(), 0);
+  void TearDown() override {
+    store_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
-}
 
-TEST(ApiRecordTest, CarriesTheEnvelopeAtTheApiTopicWithItsHeaders) {
-  const rv1::RecordEnvelope e = Envelope(rv1::ACTION_SUBMIT, "26734-1");
-  const store::InboundRecord r = ApiRecord(e);
-  EXPECT_EQ(r.message.topic_partition.topic.value(), "registry-api");
-  EXPECT_EQ(r.message.topic_partition.partition.value(), 0);
-  EXPECT_EQ(r.message.offset, ApiOffset(Office(), "26734-1"));
-  EXPECT_EQ(r.message.key, "registration/26734/01%2F2026/123");
-  EXPECT_EQ(r.message.value, e.SerializeAsString());
-  std::vector<std::string> header_keys;
-  for (const auto& h : r.message.headers) header_keys.push_back(h.key);
-  EXPECT_THAT(header_keys, ElementsAre("crvs-schema", "crvs-source", "crvs-message-id",
-                                       "crvs-trace-id", "crvs-issued-at", "crvs-received-at"));
-  EXPECT_EQ(r.message.headers[1].value, "registry_office:26734");
-  EXPECT_EQ(r.envelope.SerializeAsString(), e.SerializeAsString());
-}
+  void Written(const rv1::RecordEnvelope& e) {
+    auto w = store_->WriteRecord(e);
+    ASSERT_TRUE(w.ok()) << w.status();
+    ASSERT_EQ(w->record.refusal, store::Refusal::kNone) << w->record.error_message;
+  }
+  // The status of `e`, which the store must refuse.
+  absl::Status Refused(const rv1::RecordEnvelope& e) {
+    auto w = store_->WriteRecord(e);
+    if (!w.ok()) return w.status();
+    EXPECT_NE(w->record.refusal, store::Refusal::kNone);
+    return RefusalStatus(e, w->record);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
 
 rv1::Registration Renumbered(const std::string& no) { return t::BirthRegistration(no); }
 
@@ -92,60 +90,63 @@ rv1::Registration Changed() {
   return r;
 }
 
-TEST(ConflictStatusTest, SubmitOfAVoidedKeyIsFailedPrecondition) {
-  const auto submit = Envelope(rv1::ACTION_SUBMIT, "m-3");
-  const auto view = View({Envelope(rv1::ACTION_SUBMIT, "m-1"), Envelope(rv1::ACTION_VOID, "m-2")});
-  const absl::Status s = ConflictStatus(submit, view);
+TEST_F(RefusalStatusTest, SubmitOfAVoidedKeyIsFailedPrecondition) {
+  Written(Envelope(rv1::ACTION_SUBMIT, "m-1"));
+  Written(Envelope(rv1::ACTION_VOID, "m-2"));
+  const absl::Status s = Refused(Envelope(rv1::ACTION_SUBMIT, "m-3"));
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(s.message()), HasSubstr("is voided"));
 }
 
-TEST(ConflictStatusTest, AmendOfAVoidedKeyIsFailedPrecondition) {
-  const auto view = View({Envelope(rv1::ACTION_VOID, "m-1")});
-  EXPECT_THAT(ConflictStatus(Envelope(rv1::ACTION_AMEND, "m-2", Changed()), view),
+TEST_F(RefusalStatusTest, AmendOfAVoidedKeyIsFailedPrecondition) {
+  Written(Envelope(rv1::ACTION_VOID, "m-1"));
+  EXPECT_THAT(Refused(Envelope(rv1::ACTION_AMEND, "m-2", Changed())),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
-TEST(ConflictStatusTest, SubmitWithOtherContentForARecordedKeyIsAlreadyExists) {
-  const auto view = View({Envelope(rv1::ACTION_SUBMIT, "m-1")});
-  const absl::Status s = ConflictStatus(Envelope(rv1::ACTION_SUBMIT, "m-2", Changed()), view);
+TEST_F(RefusalStatusTest, SubmitWithOtherContentForARecordedKeyIsAlreadyExists) {
+  Written(Envelope(rv1::ACTION_SUBMIT, "m-1"));
+  const absl::Status s = Refused(Envelope(rv1::ACTION_SUBMIT, "m-2", Changed()));
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("version 1"));
   EXPECT_THAT(std::string(s.message()), HasSubstr("ACTION_AMEND"));
 }
 
-TEST(ConflictStatusTest, MessageIdReusedForAnotherKeyNamesMessageId) {
-  // m-1 made registration 124; a SUBMIT of the unknown key 123 under m-1 is refused.
-  const absl::Status s = ConflictStatus(Envelope(rv1::ACTION_SUBMIT, "m-1"),
-                                        absl::NotFoundError("no record"));
+TEST_F(RefusalStatusTest, MessageIdReusedForAnotherKeyNamesMessageId) {
+  Written(Envelope(rv1::ACTION_SUBMIT, "m-1", Renumbered("124")));
+  const absl::Status s = Refused(Envelope(rv1::ACTION_SUBMIT, "m-1"));
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(t::ViolatedFields(s), ElementsAre("message_id"));
 }
 
-TEST(ConflictStatusTest, MessageIdReusedOnTheSameKeyWithOtherContentNamesMessageId) {
-  const auto view = View({Envelope(rv1::ACTION_SUBMIT, "m-1")});
-  EXPECT_THAT(t::ViolatedFields(ConflictStatus(Envelope(rv1::ACTION_SUBMIT, "m-1", Changed()), view)),
+TEST_F(RefusalStatusTest, MessageIdReusedOnTheSameKeyWithOtherContentNamesMessageId) {
+  Written(Envelope(rv1::ACTION_SUBMIT, "m-1"));
+  EXPECT_THAT(t::ViolatedFields(Refused(Envelope(rv1::ACTION_SUBMIT, "m-1", Changed()))),
               ElementsAre("message_id"));
 }
 
-TEST(ConflictStatusTest, SubmitOfHeldContentUnderAReusedMessageIdNamesMessageId) {
-  // Content the key holds would be a DUPLICATE; CONFLICT means the message id was reused.
-  const auto view = View({Envelope(rv1::ACTION_SUBMIT, "m-1")});
-  EXPECT_THAT(t::ViolatedFields(ConflictStatus(Envelope(rv1::ACTION_SUBMIT, "m-9"), view)),
+TEST_F(RefusalStatusTest, AmendOrVoidOfAKeyInForceConflictsOnlyOnTheirMessageId) {
+  Written(Envelope(rv1::ACTION_SUBMIT, "m-1"));
+  EXPECT_THAT(t::ViolatedFields(Refused(Envelope(rv1::ACTION_AMEND, "m-1", Changed()))),
+              ElementsAre("message_id"));
+  EXPECT_THAT(t::ViolatedFields(Refused(Envelope(rv1::ACTION_VOID, "m-1"))),
               ElementsAre("message_id"));
 }
 
-TEST(ConflictStatusTest, AmendOrVoidOfAKeyInForceConflictsOnlyOnTheirMessageId) {
-  const auto view = View({Envelope(rv1::ACTION_SUBMIT, "m-1")});
-  EXPECT_THAT(t::ViolatedFields(ConflictStatus(Envelope(rv1::ACTION_AMEND, "m-1", Changed()), view)),
-              ElementsAre("message_id"));
-  EXPECT_THAT(t::ViolatedFields(ConflictStatus(Envelope(rv1::ACTION_VOID, "m-1"), view)),
+TEST_F(RefusalStatusTest, AMessageIdReusedOnAVoidedKeyNamesMessageIdNotTheVoid) {
+  // The store checks the message id first: the office reused an id, whatever the key's state.
+  Written(Envelope(rv1::ACTION_SUBMIT, "m-1"));
+  Written(Envelope(rv1::ACTION_VOID, "m-2"));
+  EXPECT_THAT(t::ViolatedFields(Refused(Envelope(rv1::ACTION_AMEND, "m-1", Changed()))),
               ElementsAre("message_id"));
 }
 
-TEST(ConflictStatusTest, VoidOfAVoidedKeyConflictsOnlyOnItsMessageId) {
-  const auto view = View({Envelope(rv1::ACTION_VOID, "m-1")});
-  EXPECT_THAT(t::ViolatedFields(ConflictStatus(Envelope(rv1::ACTION_VOID, "m-7", Renumbered("123")), view)),
-              ElementsAre("message_id"));
+TEST_F(RefusalStatusTest, AnEnvelopeTheStoreCannotApplyIsInternalNotTheCallersFault) {
+  rv1::RecordEnvelope e = Envelope(rv1::ACTION_SUBMIT, "m-1");
+  e.clear_content_hash();
+  const absl::Status s = Refused(e);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("content_hash"));
 }
 
 }  // namespace

@@ -259,16 +259,15 @@ absl::StatusOr<v1::RecordRegistrationResponse> RegistryService::Record(
   }
   records::CompleteEnvelope(&envelope, ToProto(now));
 
-  store::ApplyBatch batch;
-  batch.records.push_back(ApiRecord(envelope));
-  auto applied = deps_.store->Apply(batch);
-  if (!applied.ok()) return FromStore(applied.status(), " with the same message_id");
-  const store::RecordResult& result = applied->records.at(0);
+  auto written = deps_.store->WriteRecord(envelope);
+  if (!written.ok()) return FromStore(written.status(), " with the same message_id");
+  const store::RecordResult& result = written->record;
   const std::string outcome(store::ApplyOutcomeName(result.outcome));
   deps_.metrics->Registration(ActionName(request.action()), outcome);
-  Log()->debug("registration key={} source={} message_id={} action={} outcome={} version={}",
-              envelope.business_key(), records::FormatPrincipal(caller), envelope.message_id(),
-              ActionName(request.action()), outcome, result.version);
+  Log()->debug(
+      "registration key={} source={} message_id={} action={} outcome={} refusal={} version={}",
+      envelope.business_key(), records::FormatPrincipal(caller), envelope.message_id(),
+      ActionName(request.action()), outcome, store::RefusalName(result.refusal), result.version);
 
   v1::RecordRegistrationResponse response;
   response.set_business_key(envelope.business_key());
@@ -277,35 +276,12 @@ absl::StatusOr<v1::RecordRegistrationResponse> RegistryService::Record(
     case store::ApplyOutcome::kAppliedNew:
     case store::ApplyOutcome::kAppliedVersion:
     case store::ApplyOutcome::kVoided:
-      *response.mutable_committed_at() = ToProto(applied->committed_at);
+    case store::ApplyOutcome::kDuplicate:  // the original answer: its version's commit time
+      *response.mutable_committed_at() = ToProto(written->committed_at);
       break;
-    case store::ApplyOutcome::kDuplicate: {
-      // The original response: the version the first submission made, committed back then.
-      auto view = deps_.store->GetRecord(store::BusinessKey(envelope.business_key()));
-      if (!view.ok()) return FromStore(view.status(), " with the same message_id");
-      const v1::RecordVersion* original = nullptr;
-      for (const auto& v : view->versions()) {
-        if (v.version() == result.version) original = &v;
-      }
-      if (original == nullptr) {
-        return absl::InternalError(absl::StrCat("duplicate of version ", result.version, " of ",
-                                                envelope.business_key(),
-                                                ", which the database does not hold"));
-      }
-      *response.mutable_committed_at() = original->committed_at();
-      break;
-    }
-    case store::ApplyOutcome::kConflict: {
-      auto current = deps_.store->GetRecord(store::BusinessKey(envelope.business_key()));
-      if (!current.ok() && current.status().code() != absl::StatusCode::kNotFound) {
-        return FromStore(current.status(), " with the same message_id");
-      }
-      return ConflictStatus(envelope, current);
-    }
+    case store::ApplyOutcome::kConflict:
     case store::ApplyOutcome::kInvalid:
-      // Validation accepted what the store cannot apply: a bug, not the caller's fault.
-      return absl::InternalError(
-          absl::StrCat("the database refused the registration envelope: ", result.error_message));
+      return RefusalStatus(envelope, result);
     case store::ApplyOutcome::kStale:
       // Only envelopes with a source_sequence can be stale; the registry sets none.
       return absl::InternalError(absl::StrCat("the database took registration ",

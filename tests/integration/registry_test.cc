@@ -19,8 +19,9 @@
 #include "crvs/registry/v1/registry.grpc.pb.h"
 #include "services/platform/metrics_server.h"
 #include "services/records/records.h"
-#include "services/registry/registration_write.h"
 #include "services/registry/registry.h"
+#include "services/store/audit.h"
+#include "services/store/sql.h"
 #include "services/store/store.h"
 #include "services/validation/reference_data.h"
 #include "tests/support/fixtures.h"
@@ -331,6 +332,33 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
     auto page = store_->ListDeadLetters({});
     EXPECT_TRUE(page.ok()) << page.status();
     return page.ok() ? page->dead_letters : std::vector<admin::v1::DeadLetter>{};
+  }
+
+  // The audit rows of refused writes, oldest first.
+  std::vector<store::AuditRow> RefusedRows() {
+    std::vector<store::AuditRow> refused;
+    EXPECT_TRUE(store_
+                    ->Read([&](store::sql::Connection& c) -> absl::Status {
+                      auto rows = store::ListAudit(c, 0, 10000);
+                      if (!rows.ok()) return rows.status();
+                      for (auto& row : *rows) {
+                        if (row.action == "record.refused") refused.push_back(std::move(row));
+                      }
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return refused;
+  }
+  // The rule of each refused write ("KEY_VOIDED", ...), oldest first.
+  std::vector<std::string> Refusals() {
+    std::vector<std::string> rules;
+    for (const auto& row : RefusedRows()) {
+      const size_t at = row.detail.find("refusal=");
+      rules.push_back(at == std::string::npos
+                          ? ""
+                          : row.detail.substr(at + 8, row.detail.find(' ', at) - at - 8));
+    }
+    return rules;
   }
 
   // The value of crvs_registry_calls_total{method, code}; 0 when absent.
@@ -672,18 +700,9 @@ TEST_P(RegistryTest, VoidThenSubmitIsFailedPreconditionAndTheRecordStaysVoided) 
   EXPECT_EQ(stored->versions(1).action(), rv1::ACTION_VOID);
   EXPECT_EQ(stored->versions(1).reason(), "ghi nhầm sổ");
 
-  // The store holds each refused write as a CONFLICT dead letter at the API's own topic.
-  auto dead = DeadLetters();
-  ASSERT_EQ(dead.size(), 2u);
-  for (const auto& d : dead) {
-    EXPECT_EQ(d.original_topic(), registry::kApiTopic);
-    EXPECT_EQ(d.error_class(), "CONFLICT");
-    EXPECT_EQ(d.business_key(), kRegistrationKey);
-  }
-  // A retry of a refused write keeps its one dead letter.
-  EXPECT_EQ(Record(Submit("26734-3"), &response).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(DeadLetters().size(), 2u);
+  // Each refusal is audited with its rule; none is a dead letter.
+  EXPECT_THAT(Refusals(), ElementsAre("KEY_VOIDED", "KEY_VOIDED"));
+  EXPECT_THAT(DeadLetters(), IsEmpty());
 }
 
 TEST_P(RegistryTest, ASubmitWithOtherContentForARecordedKeyIsAlreadyExists) {
@@ -699,6 +718,7 @@ TEST_P(RegistryTest, ASubmitWithOtherContentForARecordedKeyIsAlreadyExists) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->versions_size(), 1);
   EXPECT_EQ(stored->versions(0).envelope().registration().registrar().full_name(), "Ngô Thị Hạnh");
+  EXPECT_THAT(Refusals(), ElementsAre("SUBMIT_OF_OTHER_CONTENT"));
 }
 
 TEST_P(RegistryTest, AMessageIdReusedForOtherContentNamesMessageId) {
@@ -708,6 +728,27 @@ TEST_P(RegistryTest, AMessageIdReusedForOtherContentNamesMessageId) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(fx::ViolatedFields(s), ElementsAre("message_id"));
   EXPECT_THAT(Stored("registration/26734/01%2F2026/124"), fx::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Refusals(), ElementsAre("MESSAGE_ID_REUSED"));
+}
+
+// A refused registration used to become a dead letter at a made-up Kafka topic
+// ("registry-api"): an operator's ReplayDeadLetter produced it to a topic nobody reads, and
+// the registration was lost. The office is told why at once and must resend; the refusal is an
+// audit row naming the rule, and nothing waits in the dead letters to be replayed.
+TEST_P(RegistryTest, RefusedRegistrationIsNotReplayedIntoAKafkaTopicNobodyReads) {
+  reg::RecordRegistrationResponse response;
+  ASSERT_TRUE(Record(Submit("26734-1"), &response).ok());
+  reg::RecordRegistrationRequest changed = Submit("26734-2");
+  changed.mutable_registration()->mutable_registrar()->set_full_name("Lê Văn Tám");
+  ASSERT_EQ(Record(changed, &response).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  EXPECT_THAT(DeadLetters(), IsEmpty());
+  const std::vector<store::AuditRow> refused = RefusedRows();
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].actor, kOffice);
+  EXPECT_EQ(refused[0].subject, kRegistrationKey);
+  EXPECT_THAT(refused[0].detail, HasSubstr("refusal=SUBMIT_OF_OTHER_CONTENT"));
+  EXPECT_THAT(refused[0].detail, HasSubstr("message_id=26734-2"));
 }
 
 TEST_P(RegistryTest, DatabaseUnavailableIsUnavailableAndARetryAppliesOnce) {
