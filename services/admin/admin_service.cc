@@ -159,6 +159,14 @@ absl::StatusOr<v1::DeadLetter> AdminService::Replay(const std::string& by,
         "dead letter ", r.id(), " is ", v1::DeadLetterState_Name(letter.state()),
         ", not OPEN: it was already resolved by ", letter.resolved_by()));
   }
+  if (letter.original_topic() == store::kLegacyRegistryApiTopic) {
+    // Not a Kafka record: a registration an office wrote through the registry API and was told
+    // was refused. Producing it to this topic would lose it (nothing consumes it).
+    return absl::FailedPreconditionError(absl::StrCat(
+        "dead letter ", r.id(),
+        " was written through the registry API; the office must resend it (it is not a Kafka "
+        "record and cannot be replayed; discard it once the office has resent it)"));
+  }
   kafka::OutgoingMessage message{letter.original_topic(), letter.key(), letter.payload(), {}};
   for (const auto& h : letter.headers()) message.headers.push_back({h.key(), h.value()});
   message.headers.push_back({"crvs-replay-of", std::to_string(r.id())});

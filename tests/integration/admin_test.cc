@@ -333,5 +333,42 @@ TEST_F(AdminTest, ReplayAfterTheCauseIsFixedLandsOnce) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM dead_letters WHERE state = 'OPEN'"), 0);
 }
 
+// Before registry writes had their own path through the store, a refused registration became
+// a CONFLICT dead letter at "registry-api", a topic nobody consumes: replaying it produced the
+// registration there and marked the letter REPLAYED, and the registration was lost. Such
+// letters, still in databases written by those versions, are refused: the office must resend.
+TEST_F(AdminTest, ADeadLetterOfARegistrationWrittenThroughTheApiIsNotReplayed) {
+  store::ApplyBatch batch;
+  store::FailedMessage refused;
+  refused.message.topic_partition = {store::Topic("registry-api"), store::Partition(0)};
+  refused.message.offset = store::Offset(4242424242);
+  refused.message.key = "registration/26734/01%2F2026/123";
+  refused.message.value = "an envelope";
+  refused.error_class = "CONFLICT";
+  refused.error_message = "SUBMIT with different content for existing business key";
+  refused.business_key = refused.message.key;
+  refused.source = "registry_office:26734";
+  refused.message_id = "26734-2";
+  batch.failures.push_back(refused);
+  ASSERT_TRUE(store_->Apply(batch).ok());
+  const int64_t id = Count("SELECT MAX(id) FROM dead_letters");
+
+  av1::ReplayDeadLetterRequest replay;
+  replay.set_id(id);
+  av1::DeadLetter letter;
+  grpc::Status st = stub_->ReplayDeadLetter(As(kOperator).get(), replay, &letter);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("written through the registry API"));
+  EXPECT_THAT(st.error_message(), HasSubstr("the office must resend"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM dead_letters WHERE state = 'OPEN'"), 1);
+
+  // It can still be discarded, with the operator's reason.
+  av1::DiscardDeadLetterRequest discard;
+  discard.set_id(id);
+  discard.set_reason("refused registration; the office was told and resent it");
+  ASSERT_TRUE(stub_->DiscardDeadLetter(As(kOperator).get(), discard, &letter).ok());
+  EXPECT_EQ(letter.state(), av1::DEAD_LETTER_STATE_DISCARDED);
+}
+
 }  // namespace
 }  // namespace crvs
