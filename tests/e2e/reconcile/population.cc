@@ -651,8 +651,8 @@ class Generator {
                            : v1::DECISION_KIND_ANNULMENT);
     const absl::CivilDay decided = effect - (draw < 30 ? Between(15, 45) : Between(0, 7));
     v.mutable_key()->set_court_code(court.code);
-    v.mutable_key()->set_decision_no(absl::StrFormat(
-        draw < 30 ? "%d/%d/HNGĐ-ST" : "%d/%d/QĐST-HNGĐ", ++record_serial_, decided.year()));
+    v.mutable_key()->set_decision_no(absl::StrFormat("%d/%d/%s", ++record_serial_, decided.year(),
+                                                     draw < 30 ? "HNGĐ-ST" : "QĐST-HNGĐ"));
     *v.mutable_decision_date() = ToDate(decided);
     *v.mutable_legal_effect_date() = ToDate(effect);
     const std::string home = AnyCommune();
