@@ -3,7 +3,7 @@
 # the sanitizer variants (scripts/sanitize.sh: clang with ASan+UBSan over the unit, integration
 # and e2e tests, and with TSan over the integration tests).
 # Pass ctest arguments through, e.g. `scripts/test.sh -L unit`: then only the g++ build's tests
-# run. CRVS_SANITIZERS="address" (or "none") limits the variants of a full run.
+# run. SANITIZERS="address" (or "none") limits the variants of a full run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,7 +11,7 @@ scripts/build.sh
 jobs=${JOBS:-$(nproc)}
 ctest --test-dir build --output-on-failure -j "$jobs" "$@"
 if [ $# -eq 0 ]; then
-  for variant in ${CRVS_SANITIZERS-address thread}; do
+  for variant in ${SANITIZERS-address thread}; do
     [ "$variant" = none ] && continue
     scripts/sanitize.sh "$variant"
   done

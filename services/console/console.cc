@@ -585,7 +585,9 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
                               {"X-Content-Type-Options", "nosniff"},
                               {"Cache-Control", "no-store"}});
   server.set_payload_max_length(64 * 1024);
-  server.set_logger([api](const httplib::Request& req, const httplib::Response& res) {
+  // Counted before the response is written (httplib's logger runs after, so a client could
+  // read /metrics before its previous request was counted).
+  server.set_post_routing_handler([api](const httplib::Request& req, httplib::Response& res) {
     api->http_requests
         ->Add({{"route", RouteOf(req.path)},
                {"method", req.method},
