@@ -8,7 +8,7 @@
 
 set(CRVS_WARNINGS -Wall -Wextra -Wpedantic -Werror -Wno-unused-parameter)
 
-# Sanitizer builds (clang only; scripts/sanitize.sh configures and runs them, .ci/run calls it).
+# Sanitizer builds (clang only; scripts/sanitize.sh configures and runs them: tests/sanitizers).
 #
 #   CRVS_SANITIZE=address  AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included)
 #   CRVS_SANITIZE=thread   ThreadSanitizer
