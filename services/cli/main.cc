@@ -123,7 +123,16 @@ struct Process {
   // producers' last delivery reports arrive during the stops).
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   Lifecycle lifecycle;
+  // Where the admin and reconciliation services listen once started (their configured address
+  // with port 0 replaced by the port they bound): what the console of `crvs dev` dials.
+  std::string admin_address;
+  std::string reconcile_address;
 };
+
+// "host:0" with the port a server bound.
+std::string BoundAddress(const std::string& listen, int port) {
+  return listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
+}
 
 // Kafka's bootstrap address: the configured cluster, or an embedded broker started here.
 absl::StatusOr<std::string> Bootstrap(const RootConfig& root, Process& process) {
@@ -260,6 +269,7 @@ absl::Status StartReconcile(const RootConfig& root, const std::string& bootstrap
   if (!reconciler.ok()) return reconciler.status();
   reconcile::Reconciler* raw = reconciler->release();
   process.lifecycle.OnStop("reconcile", [raw] { delete raw; });
+  process.reconcile_address = BoundAddress(root.reconcile.listen, raw->port());
   metrics.AddReadinessCheck("reconcile", [raw] { return raw->NotReady(); });
   return absl::OkStatus();
 }
@@ -277,6 +287,7 @@ absl::Status StartAdmin(const RootConfig& root, const std::string& bootstrap, Pr
   if (!admin.ok()) return admin.status();
   admin::Admin* raw = admin->release();
   process.lifecycle.OnStop("admin", [raw] { delete raw; });
+  process.admin_address = BoundAddress(root.admin.listen, raw->port());
   metrics.AddReadinessCheck("admin", [raw] { return raw->NotReady(); });
   return absl::OkStatus();
 }
@@ -302,17 +313,16 @@ absl::Status StartConsole(const RootConfig& root, const console::ConsoleConfig& 
 
 // In `crvs dev` the console watches this very process (its /metrics, admin and reconciliation
 // services) unless [console] points elsewhere.
-console::ConsoleConfig DevConsoleConfig(const RootConfig& root, const std::string& metrics_listen,
-                                        int metrics_port) {
+console::ConsoleConfig DevConsoleConfig(const RootConfig& root, const Process& process,
+                                        const std::string& metrics_listen, int metrics_port) {
   console::ConsoleConfig config = root.console;
   const console::ConsoleConfig defaults;
   if (config.metrics_urls == defaults.metrics_urls) {
-    config.metrics_urls = {"http://" + metrics_listen.substr(0, metrics_listen.rfind(':')) + ":" +
-                           std::to_string(metrics_port) + "/metrics"};
+    config.metrics_urls = {"http://" + BoundAddress(metrics_listen, metrics_port) + "/metrics"};
   }
-  if (config.admin_address == defaults.admin_address) config.admin_address = root.admin.listen;
+  if (config.admin_address == defaults.admin_address) config.admin_address = process.admin_address;
   if (config.reconcile_address == defaults.reconcile_address) {
-    config.reconcile_address = root.reconcile.listen;
+    config.reconcile_address = process.reconcile_address;
   }
   return config;
 }
@@ -380,7 +390,7 @@ int Serve(const RootConfig& root, const char* name, Components components,
   if (st.ok() && components.gateway) st = StartGateway(root, *bootstrap, process, metrics);
   if (st.ok()) st = metrics.Start(metrics_listen);
   if (st.ok() && components.console) {
-    st = StartConsole(root, DevConsoleConfig(root, metrics_listen, metrics.port()), process);
+    st = StartConsole(root, DevConsoleConfig(root, process, metrics_listen, metrics.port()), process);
   }
   if (st.ok() && components.simulate) st = StartSimulator(root, **ref, process);
   if (!st.ok()) return Fail(st, kExitFailed);

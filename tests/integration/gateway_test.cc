@@ -36,7 +36,6 @@ using ingest::v1::Receipt;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr const char* kFacility = "BV01002";  // the facility of testing::DeathNotice()
 
 IngestRequest Notice(int i) {
   IngestRequest r;

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "crvs/registry/v1/registry.grpc.pb.h"
@@ -109,14 +110,18 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
   char dir_template[] = "/tmp/crvs-simulate-XXXXXX";
   const std::string dir = mkdtemp(dir_template);
   const int gateway = FreePort(), registry = FreePort(), reconcile = FreePort(),
-            metrics = FreePort();
+            metrics = FreePort(), console = FreePort();
   testing::Subprocess dev({CRVS_BINARY,
                            "--set", "database.url=sqlite:" + dir + "/crvs.db",
                            "--set", "gateway.listen=" + Local(gateway),
                            "--set", "registry.listen=" + Local(registry),
                            "--set", "reconcile.listen=" + Local(reconcile),
                            "--set", "gateway.metrics_listen=" + Local(metrics),
+                           // Port 0: the console of `crvs dev` must dial the port the admin
+                           // service bound, not the configured 0.
                            "--set", "admin.listen=127.0.0.1:0",
+                           "--set", "console.listen=" + Local(console),
+                           "--set", "console.sample_interval=1s",
                            "--set", "log.level=warn",
                            // A simulated day per second: registrations, legal effects, amends
                            // and voids all come within the test.
@@ -156,8 +161,9 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
            coverage.total().missing() > 0 && silent_listed && rejected > 0;
   };
   // Typically all there after 15-20 s (the silent facility needs 10 s to go quiet, then a few
-  // times its cadence); 60 s leaves room for a loaded machine.
-  while (std::chrono::steady_clock::now() - started < std::chrono::seconds(60)) {
+  // times its cadence); 120 s leaves room for a loaded machine and a sanitizer build (the loop
+  // ends as soon as everything is seen).
+  while (std::chrono::steady_clock::now() - started < std::chrono::seconds(120)) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     landed = ListEverything(*registry_stub);
     {
@@ -206,6 +212,13 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
               silent_sources.end())
       << silent << " went quiet after 10 s";
   EXPECT_GT(rejected, 0) << "the gateway rejects the planted invalid records";
+
+  // The console reaches this process's admin service (it listens on a port it picked).
+  httplib::Client console_client("127.0.0.1", console);
+  auto status = console_client.Get("/api/status");
+  ASSERT_TRUE(status) << "console on port " << console << " did not answer";
+  const auto admin = nlohmann::json::parse(status->body, nullptr, false)["admin"];
+  EXPECT_EQ(admin["ok"], true) << admin.dump();
 
   EXPECT_EQ(dev.Stop(SIGINT, 15000), 0) << "crvs dev --simulate must shut down cleanly";
   testing::RunProgram({"rm", "-rf", dir});
