@@ -45,7 +45,21 @@ if(CRVS_SANITIZE)
     list(APPEND CRVS_WARNINGS -fsanitize=fuzzer-no-link)
   endif()
   add_link_options(${sanitize})  # every executable links the sanitizer runtimes
+  if(CRVS_SANITIZE STREQUAL "thread")
+    # C11 threads through TSan's pthread interceptors (librdkafka's threads and locks): the
+    # file says why. Every executable gets the objects (crvs_executable).
+    add_library(crvs_tsan_c11_threads OBJECT ${PROJECT_SOURCE_DIR}/tests/sanitizers/c11_threads_tsan.c)
+    target_compile_options(crvs_tsan_c11_threads PRIVATE ${sanitize})
+  endif()
 endif()
+
+# What every executable of ours gets besides its sources: today, in a TSan build, the C11
+# threads shim above.
+function(crvs_executable target)
+  if(TARGET crvs_tsan_c11_threads)
+    target_sources(${target} PRIVATE $<TARGET_OBJECTS:crvs_tsan_c11_threads>)
+  endif()
+endfunction()
 
 function(crvs_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
@@ -64,6 +78,7 @@ function(crvs_test name)
     set(ARG_TIMEOUT 300)
   endif()
   add_executable(${name} ${ARG_SOURCES})
+  crvs_executable(${name})
   target_compile_options(${name} PRIVATE ${CRVS_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} crvs_testing GTest::gmock GTest::gtest_main)
@@ -92,6 +107,7 @@ function(crvs_fuzzer name)
       COMMAND ${target} ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
     set_tests_properties(${name}_corpus PROPERTIES LABELS unit TIMEOUT 120)
   endif()
+  crvs_executable(${target})
   target_compile_options(${target} PRIVATE ${CRVS_WARNINGS})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS})

@@ -47,7 +47,9 @@ common="halt_on_error=1:exitcode=66:print_stacktrace=1"
 export UBSAN_OPTIONS="$common:suppressions=$supp/ubsan.supp"
 export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=0"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
-export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+# ignore_noninstrumented_modules: memcpy, malloc... called from uninstrumented libraries (gRPC,
+# abseil, librdkafka) are not accesses TSan can order; tsan.supp says more.
+export TSAN_OPTIONS="$common:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$supp/tsan.supp"
 # Processes the tests start (crvs, postgres) inherit these. PostgreSQL is Debian's
 # uninstrumented binary: the options do nothing there.
 ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
