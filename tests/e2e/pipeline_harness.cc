@@ -18,6 +18,7 @@
 
 #include "connectors/kafka/embedded_broker.h"
 #include "connectors/kafka/kafka_config.h"
+#include "tests/support/slowdown.h"
 
 namespace crvs::e2e {
 
@@ -249,7 +250,8 @@ int64_t Pipeline::Count(const std::string& sql) const {
 }
 
 int64_t Pipeline::WaitForCount(const std::string& sql, int64_t n, int timeout_s) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s * testing::kSlowdown);
   int64_t count = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     try {
