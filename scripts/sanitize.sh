@@ -40,9 +40,14 @@ if [ $# -eq 0 ]; then
 fi
 # Build only what the chosen tests run: their executables, and crvs, which many of them start.
 # A whole-tree build would add the benchmarks and the fuzzer to CI's clock for nothing.
-# A test made by crvs_test (cmake/CrvsTargets.cmake) is named after its executable's target.
+# A test made by crvs_test (cmake/CrvsTargets.cmake) is named after its executable's target; a
+# fuzzer's corpus test NAME_corpus runs NAME_replay.
 targets=$(ctest --test-dir "$dir" -N "$@" | sed -n 's/^ *Test *#[0-9]*: //p' |
-  while read -r name; do ninja -C "$dir" -t query "$name" >/dev/null 2>&1 && echo "$name"; done)
+  while read -r name; do
+    for target in "$name" "${name%_corpus}_replay"; do
+      ninja -C "$dir" -t query "$target" >/dev/null 2>&1 && echo "$target" && break
+    done
+  done)
 echo "sanitize($variant): building $(echo $targets | wc -w) test executables and crvs in $dir (-j$jobs)"
 cmake --build "$dir" -j "$jobs" --target crvs $targets
 echo "sanitize($variant): built in $(( $(date +%s) - started )) s"
