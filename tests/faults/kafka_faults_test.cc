@@ -91,7 +91,17 @@ TEST_P(KafkaFaults, EveryBrokerDownForSecondsNoAcceptedRecordLostNoneTwice) {
 TEST_P(KafkaFaults, PartitionLeadersMoveWhileStreamingAndConsuming) {
   constexpr int kRecords = 12000;
   Pipeline p(GetParam(), kPartitions, kBrokers);
-  p.StartGateway();
+  // One produce request in flight per connection, for the mock's sake (as in the injected-errors
+  // test below). Leaders cycle over the three brokers, so a broker can answer request R1
+  // NOT_LEADER and, leader again a moment later, append R2 that followed it on the same
+  // connection. The mock checks idempotent sequence numbers only for transactional producers
+  // (rd_kafka_mock_validate_records, librdkafka 2.0.2 and later), so it writes R2; a real broker
+  // answers it OUT_OF_ORDER_SEQUENCE_NUMBER. librdkafka then applies the real broker's rule: a
+  // later batch acked means the earlier ones were written (rd_kafka_dr_implicit_ack), and
+  // reports R1's messages delivered at offset -1001 although the mock never wrote them (seen:
+  // 48 ACCEPTED receipts at -1001 missing from the topic, about one run in five). On a real
+  // cluster the suite runs with the default (issue 15).
+  p.StartGateway({"kafka.properties=max.in.flight.requests.per.connection=1"});
   p.StartSink();
   FaultSource source("leaders", kRecords);
   BackgroundSend sender(source, p, /*per_second=*/3000);
