@@ -26,12 +26,16 @@ packages=(
   python3-yaml
   # fuzz test: clang and libFuzzer's runtime (tests/fuzz/README.md)
   clang libclang-rt-14-dev
+  # the real Kafka cluster, Kafka Connect and Debezium of the tests and scripts/kafka.sh: Java 17
+  # runs them, Maven fetches their pinned jars (scripts/java/*/pom.xml)
+  openjdk-17-jre-headless maven
 )
 
 # --build-only: what configuring and building needs, without the servers and tools only the
 # tests run (the container image's build stage uses this).
 if [ "${1:-}" = "--build-only" ]; then
-  test_only=" kcat sqlite3 postgresql prometheus chromium python3-yaml clang libclang-rt-14-dev "
+  test_only=" kcat sqlite3 postgresql prometheus chromium python3-yaml clang libclang-rt-14-dev
+    openjdk-17-jre-headless maven "
   build=()
   for p in "${packages[@]}"; do
     [[ "$test_only" == *" $p "* ]] || build+=("$p")
@@ -47,12 +51,32 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+[ "${1:-}" = "--build-only" ] && exit 0
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Java peers Debian does not package (Apache Kafka, Kafka Connect, Debezium), at the versions
+# pinned in scripts/java/*/pom.xml, copied with their dependencies into a cache outside git:
+# ${XDG_CACHE_HOME:-~/.cache}/crvs-sync/java/<name>/. Fetched again only when a pom changes.
+java_cache="${XDG_CACHE_HOME:-$HOME/.cache}/crvs-sync/java"
+fetch_jars() {  # fetch_jars NAME OUTPUT_SUBDIR [mvn args...]
+  local name=$1 out="$java_cache/$1/$2" pom="scripts/java/$1/pom.xml"; shift 2
+  local stamp="$java_cache/$name/.pom.sha256" sum
+  sum=$(sha256sum "$pom" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
+  echo "install-deps: fetching the jars of $pom into $out"
+  rm -rf "$java_cache/$name" && mkdir -p "$out"
+  mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$out" "$@"
+  echo "$sum" > "$stamp"
+}
+fetch_jars kafka lib
+# Kafka Connect provides Kafka's own classes to its plugins.
+fetch_jars debezium debezium-connector-postgres -DexcludeGroupIds=org.apache.kafka
+echo "install-deps: Kafka and Debezium jars in $java_cache"

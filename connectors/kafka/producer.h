@@ -73,7 +73,9 @@ struct OutgoingMessage {
 
 // The final outcome of one message.
 struct Delivery {
-  absl::Status status;  // OK: durably written; UNAVAILABLE: not delivered (safe to retry)
+  // OK: durably written at `offset` (>= 0); UNAVAILABLE: not delivered, or delivered without
+  // a known offset (safe to retry either way: consumers drop a second copy by message id).
+  absl::Status status;
   std::string topic;
   Partition partition;
   Offset offset;

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "connectors/kafka/embedded_broker.h"
+#include "connectors/kafka/topics_command.h"
 #include "connectors/registry_sink/registry_sink.h"
 #include "connectors/court_source/court_source.h"
 #include "connectors/kafka/connector_control.h"
@@ -365,36 +366,54 @@ struct Components {
   bool admin = false;
   bool console = false;  // the web console, watching this process
   bool simulate = false;  // `crvs dev --simulate`: started last, stopped first
+  // `crvs dev` only: with no kafka.bootstrap_servers, run the embedded broker in-process. A
+  // standalone service must never quietly run a broker of its own that nothing else reads.
+  bool embedded_broker = false;
 };
 
 // Runs `components` with one metrics endpoint until SIGINT/SIGTERM.
 int Serve(const RootConfig& root, const char* name, Components components,
           const std::string& metrics_listen) {
   auto log = logging::Get(name);
+  const bool needs_kafka = components.gateway || components.sink || components.court_source ||
+                           components.reconcile || components.admin;
+  if (needs_kafka && root.kafka.bootstrap_servers.empty() && !components.embedded_broker) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+                    "kafka.bootstrap_servers: is empty; `crvs ", name,
+                    "` connects to the cluster the other services use (set it in [kafka], with "
+                    "CRVS_KAFKA_BOOTSTRAP_SERVERS or --set kafka.bootstrap_servers=host:port). "
+                    "Only `crvs dev` runs an embedded broker; `crvs devbroker` prints the "
+                    "address of one for development")),
+                kExitConfig);
+  }
   Process process;
-  auto bootstrap = Bootstrap(root, process);
-  if (!bootstrap.ok()) return Fail(bootstrap.status(), kExitFailed);
+  std::string bootstrap;
+  if (needs_kafka) {
+    auto started = Bootstrap(root, process);
+    if (!started.ok()) return Fail(started.status(), kExitFailed);
+    bootstrap = *started;
+  }
   // Its readiness checks point at the components, so it stops first: after `process` in
   // declaration order, destroyed before it.
   MetricsServer metrics(process.registry);
   auto ref = LoadReference(root, process);
   if (!ref.ok()) return Fail(ref.status(), kExitFailed);
   absl::Status st;
-  if (st.ok() && components.sink) st = StartSink(root, *bootstrap, *ref, process, metrics);
+  if (st.ok() && components.sink) st = StartSink(root, bootstrap, *ref, process, metrics);
   if (st.ok() && components.court_source) {
-    st = StartCourtSource(root, *bootstrap, *ref, process, metrics);
+    st = StartCourtSource(root, bootstrap, *ref, process, metrics);
   }
   if (st.ok() && components.registry) st = StartRegistry(root, *ref, process, metrics);
-  if (st.ok() && components.reconcile) st = StartReconcile(root, *bootstrap, process, metrics);
-  if (st.ok() && components.admin) st = StartAdmin(root, *bootstrap, process, metrics);
-  if (st.ok() && components.gateway) st = StartGateway(root, *bootstrap, process, metrics);
+  if (st.ok() && components.reconcile) st = StartReconcile(root, bootstrap, process, metrics);
+  if (st.ok() && components.admin) st = StartAdmin(root, bootstrap, process, metrics);
+  if (st.ok() && components.gateway) st = StartGateway(root, bootstrap, process, metrics);
   if (st.ok()) st = metrics.Start(metrics_listen);
   if (st.ok() && components.console) {
     st = StartConsole(root, DevConsoleConfig(root, process, metrics_listen, metrics.port()), process);
   }
   if (st.ok() && components.simulate) st = StartSimulator(root, **ref, process);
   if (!st.ok()) return Fail(st, kExitFailed);
-  log->info("crvs {} running kafka={} metrics=http://{}/metrics; Ctrl-C stops", name, *bootstrap,
+  log->info("crvs {} running kafka={} metrics=http://{}/metrics; Ctrl-C stops", name, bootstrap,
             metrics_listen);
   int sig = Lifecycle::WaitForSignal();
   log->info("signal={} received, shutting down", sig);
@@ -772,6 +791,7 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "print the version of crvs and its libraries");
   crvs::auth::CertsCommand certs(app);
+  crvs::kafka::TopicsCommand topics(app);
   auto* dev = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
@@ -1065,6 +1085,7 @@ int main(int argc, char** argv) {
   absl::Status loaded = LoadConfig(sources, environ, &root, &config);
   if (!loaded.ok()) return Fail(loaded, kExitConfig);
 
+  if (topics.parsed()) return topics.Run(root.kafka);
   if (describe->parsed()) {
     std::cout << config.Describe();
     return 0;
@@ -1102,6 +1123,7 @@ int main(int argc, char** argv) {
     all.gateway = all.sink = all.registry = all.court_source = all.reconcile = all.admin = true;
     all.simulate = dev_simulate;
     all.console = true;
+    all.embedded_broker = true;
     return Serve(root, "dev", all, root.gateway.metrics_listen);
   }
   if (gateway_cmd->parsed()) {

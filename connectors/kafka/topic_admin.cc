@@ -1,0 +1,147 @@
+#include "connectors/kafka/topic_admin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+
+#include "connectors/kafka/producer.h"
+
+namespace crvs::kafka {
+namespace {
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
+using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using Event = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
+
+absl::StatusOr<Handle> AdminHandle(const KafkaConfig& kafka, const std::string& bootstrap) {
+  auto conf = MakeClientConfig(kafka, bootstrap, {});
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  Handle rk(rd_kafka_new(RD_KAFKA_PRODUCER, static_cast<rd_kafka_conf_t*>(conf->get()), err,
+                         sizeof err));
+  if (!rk) return absl::InvalidArgumentError(std::string("kafka: ") + err);
+  conf->release();  // rd_kafka_new took ownership
+  return rk;
+}
+
+// Waits for the Admin API's answer on `queue`: an event of `type`, or an error naming `what`.
+absl::StatusOr<Event> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
+                                  absl::Duration timeout, const std::string& what) {
+  Event event(rd_kafka_queue_poll(queue, static_cast<int>(absl::ToInt64Milliseconds(timeout))));
+  if (!event) {
+    return absl::DeadlineExceededError(what + ": no answer from Kafka within " +
+                                       absl::FormatDuration(timeout));
+  }
+  if (rd_kafka_event_type(event.get()) != type || rd_kafka_event_error(event.get())) {
+    return absl::UnavailableError(what + ": " + rd_kafka_event_error_string(event.get()));
+  }
+  return event;
+}
+
+std::unique_ptr<rd_kafka_AdminOptions_t, void (*)(rd_kafka_AdminOptions_t*)> Options(
+    rd_kafka_t* rk, rd_kafka_admin_op_t op, absl::Duration timeout) {
+  std::unique_ptr<rd_kafka_AdminOptions_t, void (*)(rd_kafka_AdminOptions_t*)> options(
+      rd_kafka_AdminOptions_new(rk, op), rd_kafka_AdminOptions_destroy);
+  char err[256];
+  const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), ms, err, sizeof err);
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, err, sizeof err);
+  return options;
+}
+
+}  // namespace
+
+std::vector<TopicSpec> ProductTopics(const KafkaConfig& kafka, int partitions,
+                                     int replication_factor) {
+  std::vector<TopicSpec> topics;
+  for (const auto& name : kafka.AllTopics()) {
+    TopicSpec spec{name, partitions, replication_factor, {}};
+    if (replication_factor >= 3) spec.configs.emplace_back("min.insync.replicas", "2");
+    if (name == kafka.topic_court_positions) spec.configs.emplace_back("cleanup.policy", "compact");
+    topics.push_back(std::move(spec));
+  }
+  return topics;
+}
+
+absl::StatusOr<CreatedTopics> CreateTopics(const KafkaConfig& kafka, const std::string& bootstrap,
+                                           const std::vector<TopicSpec>& topics,
+                                           absl::Duration timeout) {
+  auto rk = AdminHandle(kafka, bootstrap);
+  if (!rk.ok()) return rk.status();
+  std::vector<rd_kafka_NewTopic_t*> requests;
+  auto free_requests = [&] { rd_kafka_NewTopic_destroy_array(requests.data(), requests.size()); };
+  char err[512];
+  for (const auto& t : topics) {
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, err, sizeof err);
+    if (nt == nullptr) {
+      free_requests();
+      return absl::InvalidArgumentError("topic " + t.name + ": " + err);
+    }
+    requests.push_back(nt);
+    for (const auto& [name, value] : t.configs) {
+      rd_kafka_NewTopic_set_config(nt, name.c_str(), value.c_str());
+    }
+  }
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(rk->get()));
+  auto options = Options(rk->get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout);
+  rd_kafka_CreateTopics(rk->get(), requests.data(), requests.size(), options.get(), queue.get());
+  free_requests();
+  auto event = AwaitResult(queue.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT,
+                           timeout + absl::Seconds(5), "creating topics");
+  if (!event.ok()) return event.status();
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(event->get()), &n);
+  CreatedTopics out;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string name = rd_kafka_topic_result_name(results[i]);
+    rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      out.created.push_back(name);
+    } else if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      out.existing.push_back(name);
+    } else {
+      const char* why = rd_kafka_topic_result_error_string(results[i]);
+      return absl::FailedPreconditionError("topic " + name + ": " +
+                                           (why != nullptr ? why : rd_kafka_err2str(e)));
+    }
+  }
+  return out;
+}
+
+absl::Status DeleteTopics(const KafkaConfig& kafka, const std::string& bootstrap,
+                          const std::vector<std::string>& names, absl::Duration timeout) {
+  auto rk = AdminHandle(kafka, bootstrap);
+  if (!rk.ok()) return rk.status();
+  std::vector<rd_kafka_DeleteTopic_t*> requests;
+  for (const auto& name : names) requests.push_back(rd_kafka_DeleteTopic_new(name.c_str()));
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(rk->get()));
+  auto options = Options(rk->get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout);
+  rd_kafka_DeleteTopics(rk->get(), requests.data(), requests.size(), options.get(), queue.get());
+  rd_kafka_DeleteTopic_destroy_array(requests.data(), requests.size());
+  auto event = AwaitResult(queue.get(), RD_KAFKA_EVENT_DELETETOPICS_RESULT,
+                           timeout + absl::Seconds(5), "deleting topics");
+  if (!event.ok()) return event.status();
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
+      rd_kafka_event_DeleteTopics_result(event->get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::FailedPreconditionError(std::string("topic ") +
+                                           rd_kafka_topic_result_name(results[i]) + ": " +
+                                           rd_kafka_topic_result_error_string(results[i]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace crvs::kafka

@@ -1,0 +1,47 @@
+// Creating and deleting topics on a real Kafka cluster through librdkafka's Admin API: what
+// `crvs topics create` runs for an operator (the product's topics, replicated), and what the
+// tests use to make and break topics on the real cluster (tests/faults/README.md). The embedded
+// broker creates its topics itself (embedded_broker.h).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "connectors/kafka/kafka_config.h"
+
+namespace crvs::kafka {
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 6;
+  int replication_factor = 3;
+  std::vector<std::pair<std::string, std::string>> configs;  // e.g. {"retention.bytes", "..."}
+};
+
+// The product's topics as a deployment needs them: every topic of `kafka` with `partitions`
+// partitions and `replication_factor` replicas (min.insync.replicas 2 when there are 3 or more
+// replicas, so an ACCEPTED receipt means two brokers hold the record), the court-position topic
+// compacted.
+std::vector<TopicSpec> ProductTopics(const KafkaConfig& kafka, int partitions,
+                                     int replication_factor);
+
+struct CreatedTopics {
+  std::vector<std::string> created;
+  std::vector<std::string> existing;  // already there: left as they are
+};
+
+// Creates each topic; one that exists already is reported and left alone. Any other refusal
+// fails the call naming the topic and the broker's reason.
+absl::StatusOr<CreatedTopics> CreateTopics(const KafkaConfig& kafka, const std::string& bootstrap,
+                                           const std::vector<TopicSpec>& topics,
+                                           absl::Duration timeout = absl::Seconds(30));
+
+// Deletes the topics (one that does not exist is an error naming it).
+absl::Status DeleteTopics(const KafkaConfig& kafka, const std::string& bootstrap,
+                          const std::vector<std::string>& names,
+                          absl::Duration timeout = absl::Seconds(30));
+
+}  // namespace crvs::kafka
