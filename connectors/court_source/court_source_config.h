@@ -114,7 +114,9 @@ struct CourtSourceConfig {
       "first wait before producing an undelivered output again (doubles each time)");
     v("retry_max_backoff", retry_max_backoff, "longest wait between delivery retries");
     v("session_timeout", session_timeout,
-      "how soon a dead connector's partitions move to the others (Kafka session.timeout.ms)");
+      "how soon a dead connector's partitions move to the others (Kafka session.timeout.ms; at "
+      "least the brokers' group.min.session.timeout.ms, 6 s unless changed, or joining the "
+      "group fails)");
     v("resend_source_file", resend_source_file,
       "NDJSON export of the court's decision table (one row per line, the change events' column "
       "names) from which re-send requests are served; empty: requests are left for the court");

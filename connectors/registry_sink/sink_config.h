@@ -32,7 +32,9 @@ struct SinkConfig {
       "first wait before retrying a batch after a transient database error (doubles each time)");
     v("retry_max_backoff", retry_max_backoff, "longest wait between retries of a batch");
     v("session_timeout", session_timeout,
-      "how soon a dead sink's partitions move to the others (Kafka session.timeout.ms)");
+      "how soon a dead sink's partitions move to the others (Kafka session.timeout.ms; at "
+      "least the brokers' group.min.session.timeout.ms, 6 s unless changed, or joining the "
+      "group fails)");
     v("metrics_listen", metrics_listen,
       "host:port serving /metrics, /healthz and /readyz when the sink runs alone");
   }

@@ -802,6 +802,12 @@ int main(int argc, char** argv) {
   dev->add_flag("--simulate", dev_simulate,
                 "also run the traffic simulator against this process's services once they are "
                 "up (settings: [simulate], see `crvs simulate --help`): a living pipeline");
+  std::string dev_kafka;
+  dev->add_option("--kafka", dev_kafka,
+                  "run on this Kafka cluster (host:port,...) instead of the embedded broker; "
+                  "same as --set kafka.bootstrap_servers=... The product's topics must exist: "
+                  "`scripts/kafka.sh up` starts a real 3-node cluster and creates them, `crvs "
+                  "topics create` creates them on any cluster");
   std::vector<std::string> simulate_sets;
   auto* simulate_cmd = app.add_subcommand(
       "simulate",
@@ -1068,6 +1074,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   // `crvs simulate`'s flags override every other configuration source.
   sources.sets.insert(sources.sets.end(), simulate_sets.begin(), simulate_sets.end());
+  if (!dev_kafka.empty()) sources.sets.push_back("kafka.bootstrap_servers=" + dev_kafka);
 
   if (version->parsed()) {
     PrintVersion();

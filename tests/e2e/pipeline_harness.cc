@@ -37,10 +37,15 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers) : backend_(backend) {
+Pipeline::Pipeline(Backend backend, ExternalKafka kafka) : backend_(backend) {
+  OpenDatabase();
+  bootstrap_ = std::move(kafka.bootstrap);
+}
+
+void Pipeline::OpenDatabase() {
   char tmpl[] = "/tmp/crvs-e2e-XXXXXX";
   dir_ = mkdtemp(tmpl);
-  if (backend == Backend::kSqlite) {
+  if (backend_ == Backend::kSqlite) {
     database_url_ = "sqlite:" + dir_ + "/civil-status.db";
   } else {
     auto pg = testing::PostgresServer::Start();
@@ -50,6 +55,10 @@ Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers) : ba
     if (!uri.ok()) throw std::runtime_error(std::string(uri.status().message()));
     database_url_ = *uri;
   }
+}
+
+Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers) : backend_(backend) {
+  OpenDatabase();
   if (in_process_brokers > 0) {
     // The product's topics (as `crvs devbroker` creates them, bar the court's input topic,
     // which the mock cluster creates when first used).

@@ -26,6 +26,12 @@ std::string BackendName(Backend b);
 // A TCP port that was free a moment ago on 127.0.0.1.
 int FreePort();
 
+// A Kafka cluster the test started itself (a real one: tests/support/kafka_cluster.h), with the
+// product's topics already there; the test keeps it running while the Pipeline lives.
+struct ExternalKafka {
+  std::string bootstrap;
+};
+
 class Pipeline {
  public:
   // Starts the broker (with `partitions` per topic) and the database; no services yet.
@@ -33,6 +39,8 @@ class Pipeline {
   // mock cluster of N brokers inside the test process, reachable through broker() for fault
   // injection (brokers down, request errors, leader moves).
   explicit Pipeline(Backend backend, int partitions = 6, int in_process_brokers = 0);
+  // The database as above; the broker is `kafka`.
+  Pipeline(Backend backend, ExternalKafka kafka);
   ~Pipeline();
 
   // Replaces the `crvs devbroker` process by a new, empty one (a new address): what a sink
@@ -98,6 +106,7 @@ class Pipeline {
 
  private:
   std::vector<std::string> CrvsArgs(const std::vector<std::string>& extra) const;
+  void OpenDatabase();
 
   Backend backend_;
   std::string dir_;

@@ -25,30 +25,39 @@ int FailuresSoFar() {
 
 }  // namespace
 
-std::map<int32_t, int64_t> PartitionEnds(const std::string& bootstrap, const std::string& topic) {
+std::map<int32_t, std::pair<int64_t, int64_t>> Watermarks(const std::string& bootstrap,
+                                                         const std::string& topic) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (rk == nullptr) throw std::runtime_error(err);
-  std::map<int32_t, int64_t> ends;
+  std::map<int32_t, std::pair<int64_t, int64_t>> bounds;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
   rd_kafka_topic_destroy(rkt);
   if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
-    for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+    e = md->topics[0].err;
+    for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < md->topics[0].partition_cnt; ++i) {
       int32_t partition = md->topics[0].partitions[i].id;
       int64_t low = 0, high = 0;
       e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 10000);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) break;
-      ends[partition] = high;
+      bounds[partition] = {low, high};
     }
   }
   if (md != nullptr) rd_kafka_metadata_destroy(md);
   rd_kafka_destroy(rk);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error("watermarks of " + topic + ": " + rd_kafka_err2str(e));
+  }
+  return bounds;
+}
+
+std::map<int32_t, int64_t> PartitionEnds(const std::string& bootstrap, const std::string& topic) {
+  std::map<int32_t, int64_t> ends;
+  for (const auto& [partition, bounds] : Watermarks(bootstrap, topic)) {
+    ends[partition] = bounds.second;
   }
   return ends;
 }
@@ -131,6 +140,16 @@ bool CheckOnce(e2e::Pipeline& pipeline, const std::vector<const FaultSource*>& s
       auto it = rows.find(s->MessageId(i));
       if (it != rows.end() && it->second.size() > 1) twice.push_back(s->MessageId(i));
     }
+    std::vector<std::string> unplaced;  // ACCEPTED without a place in Kafka (partition, offset)
+    for (const auto& [id, receipt] : accepted) {
+      if (receipt.partition() < 0 || receipt.offset() < 0) {
+        unplaced.push_back(id + " (partition " + std::to_string(receipt.partition()) +
+                           " offset " + std::to_string(receipt.offset()) + ")");
+      }
+    }
+    EXPECT_TRUE(unplaced.empty())
+        << s->prefix() << ": " << unplaced.size()
+        << " ACCEPTED receipts without a Kafka position >= 0, e.g. " << Some(unplaced);
     for (const auto& [id, receipt] : accepted) {
       auto it = rows.find(id);
       if (it == rows.end() || it->second.size() != 1) continue;  // counted above
@@ -172,6 +191,57 @@ bool ExpectReceiptsLandedOnce(e2e::Pipeline& pipeline,
 bool ExpectEachRecordOnce(e2e::Pipeline& pipeline, const std::vector<const FaultSource*>& sources,
                           int timeout_s) {
   return CheckOnce(pipeline, sources, timeout_s, /*all=*/true);
+}
+
+int ExpectLandedOnceOrLost(e2e::Pipeline& pipeline, const FaultSource& source, int timeout_s) {
+  struct Lost {
+    int32_t partition;
+    int64_t from, to;
+  };
+  const auto accepted = source.Accepted();
+  std::vector<Lost> ranges;
+  RowsById rows;
+  std::vector<std::string> missing;
+  int in_lost_ranges = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (true) {  // until every receipt is a row or inside a recorded lost range
+    const std::string sql = std::string("SELECT kafka_partition, from_offset, to_offset FROM "
+                                        "lost_offset_ranges WHERE topic = '") +
+                            kDeathTopic + "'";
+    ranges.clear();
+    for (auto& r : pipeline.Query(sql, sql)) {
+      ranges.push_back({std::stoi(r[0]), std::stoll(r[1]), std::stoll(r[2])});
+    }
+    rows = RecordVersions(pipeline);
+    missing.clear();
+    in_lost_ranges = 0;
+    for (const auto& [id, receipt] : accepted) {
+      if (rows.count(id)) continue;
+      bool lost = std::any_of(ranges.begin(), ranges.end(), [&](const Lost& l) {
+        return l.partition == receipt.partition() && receipt.offset() >= l.from &&
+               receipt.offset() < l.to;
+      });
+      if (lost) {
+        ++in_lost_ranges;
+      } else {
+        missing.push_back(id + " (partition " + std::to_string(receipt.partition()) +
+                          " offset " + std::to_string(receipt.offset()) + ")");
+      }
+    }
+    if (missing.empty() || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::vector<std::string> twice;
+  for (const auto& [id, versions] : rows) {
+    if (versions.size() > 1) twice.push_back(id);
+  }
+  EXPECT_TRUE(missing.empty()) << source.prefix() << ": " << missing.size()
+                               << " ACCEPTED receipts neither in the database nor in a recorded "
+                                  "lost range (a silent skip), e.g. "
+                               << Some(missing);
+  EXPECT_TRUE(twice.empty()) << twice.size() << " message ids applied more than once, e.g. "
+                             << Some(twice);
+  return in_lost_ranges;
 }
 
 bool ExpectCaughtUp(e2e::Pipeline& pipeline, const std::string& topic, int timeout_s) {
