@@ -11,7 +11,8 @@
 #       writes DIR/worker.properties and DIR/connector.properties, starts the worker, waits
 #       until the connector and its task run (60 s), with --wait-topic also until the change
 #       topic exists (Connect creates it with the first change or snapshot row), and prints the
-#       change topic (PREFIX.SCHEMA.TABLE) alone on its last line. --set adds a connector
+#       change topic (PREFIX.SCHEMA.TABLE) alone on its last line. --slot names the
+#       replication slot and the publication. --set adds a connector
 #       setting, --worker-set a worker setting (both override the defaults). --owner stops the
 #       worker when process PID ends (the tests' safety net).
 #   scripts/kafka-connect.sh stop [--dir DIR]    SIGTERM: Connect commits its offsets and leaves
@@ -32,7 +33,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/crvs-sync/java"
 lib="$cache/kafka/lib"
 plugins="$cache/debezium"
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "kafka-connect.sh: $*" >&2; exit 1; }
 
 cmd=${1:-}; [ -n "$cmd" ] || usage 2; shift
