@@ -70,7 +70,7 @@ function(crvs_library name)
 endfunction()
 
 function(crvs_test name)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "LABEL;SOURCES;DEPS" ${ARGN})
   if(NOT ARG_LABEL)
     message(FATAL_ERROR "crvs_test(${name}): LABEL unit|integration|e2e|faults is required")
   endif()

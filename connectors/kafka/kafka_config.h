@@ -11,7 +11,8 @@
 namespace crvs::kafka {
 
 struct KafkaConfig {
-  // Empty: run the embedded Kafka-protocol broker (librdkafka's mock cluster) in-process.
+  // Empty: `crvs dev` and the benches run the embedded Kafka-protocol broker (librdkafka's mock
+  // cluster) in-process; a standalone service refuses to start.
   std::string bootstrap_servers;
   // librdkafka properties passed through unchanged, "name=value" each: security.protocol,
   // ssl.ca.location, ssl.certificate.location, sasl.mechanism, sasl.username, ...
@@ -65,7 +66,8 @@ struct KafkaConfig {
   template <class V>
   void Visit(V& v) {
     v("bootstrap_servers", bootstrap_servers,
-      "host:port list of the Kafka cluster; empty runs the embedded broker in-process");
+      "host:port list of the Kafka cluster; every standalone service needs it (empty: `crvs "
+      "dev` and `crvs bench` run the embedded broker in-process)");
     v("properties", properties,
       "librdkafka properties passed through, name=value each (TLS/SASL: security.protocol, "
       "ssl.*, sasl.*)");

@@ -2,7 +2,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "connectors/kafka/producer.h"
 
@@ -142,6 +145,29 @@ absl::Status DeleteTopics(const KafkaConfig& kafka, const std::string& bootstrap
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, absl::Duration wait) {
+  const absl::Time deadline = absl::Now() + wait;
+  std::string reason;
+  while (true) {
+    const int timeout_ms = static_cast<int>(
+        std::clamp<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 100, 5000));
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) e = md->topics[0].err;
+    const int partitions = e == RD_KAFKA_RESP_ERR_NO_ERROR ? md->topics[0].partition_cnt : 0;
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    if (partitions > 0) return partitions;
+    reason = e != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(e) : "no partitions";
+    if (absl::Now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return absl::UnavailableError("kafka: no metadata for topic " + topic + " within " +
+                                absl::FormatDuration(wait) + " (" + reason +
+                                "); does it exist? `crvs topics create` makes the product's topics");
 }
 
 }  // namespace crvs::kafka

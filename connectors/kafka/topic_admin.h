@@ -12,6 +12,8 @@
 #include "absl/time/time.h"
 #include "connectors/kafka/kafka_config.h"
 
+struct rd_kafka_s;
+
 namespace crvs::kafka {
 
 struct TopicSpec {
@@ -43,5 +45,11 @@ absl::StatusOr<CreatedTopics> CreateTopics(const KafkaConfig& kafka, const std::
 absl::Status DeleteTopics(const KafkaConfig& kafka, const std::string& bootstrap,
                           const std::vector<std::string>& names,
                           absl::Duration timeout = absl::Seconds(30));
+
+// Partitions of `topic` from the cluster's metadata, asked through client `rk`. A topic just
+// created can be unknown to a broker for a moment (KRaft propagates metadata to each broker
+// after the controller commits), so this asks again until `wait` has passed; then the error
+// names the topic and librdkafka's reason.
+absl::StatusOr<int> PartitionCount(rd_kafka_s* rk, const std::string& topic, absl::Duration wait);
 
 }  // namespace crvs::kafka

@@ -3,9 +3,17 @@
 #include <librdkafka/rdkafka.h>
 
 #include "connectors/kafka/producer.h"
+#include "connectors/kafka/topic_admin.h"
 #include "services/platform/logging.h"
 
 namespace crvs::kafka {
+namespace {
+
+// How long a start-up waits for the followed topic's metadata: a topic created a moment ago may
+// not have reached every broker yet.
+constexpr absl::Duration kMetadataWait = absl::Seconds(30);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<TopicFollower>> TopicFollower::Start(
     const KafkaConfig& kafka, const std::string& bootstrap_servers, const std::string& topic,
@@ -27,16 +35,9 @@ absl::StatusOr<std::unique_ptr<TopicFollower>> TopicFollower::Start(
   rd_kafka_poll_set_consumer(f->consumer_);
 
   // Every follower reads every partition from the start: no group assignment, no commits.
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(f->consumer_, topic.c_str(), nullptr);
-  rd_kafka_resp_err_t e = rd_kafka_metadata(f->consumer_, 0, rkt, &md, 10000);
-  rd_kafka_topic_destroy(rkt);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 || md->topics[0].err) {
-    if (md) rd_kafka_metadata_destroy(md);
-    return absl::UnavailableError("no metadata for topic " + topic);
-  }
-  int partitions = md->topics[0].partition_cnt;
-  rd_kafka_metadata_destroy(md);
+  auto counted = PartitionCount(f->consumer_, topic, kMetadataWait);
+  if (!counted.ok()) return counted.status();
+  const int partitions = *counted;
   auto* list = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) {
     rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;

@@ -11,8 +11,9 @@ TopicsCommand::TopicsCommand(CLI::App& app) {
   topics_->require_subcommand(1);
   create_ = topics_->add_subcommand(
       "create",
-      "create every topic of the [kafka] section on the cluster of kafka.bootstrap_servers "
-      "(Admin API; existing topics are left as they are). With 3 or more replicas the topics get "
+      "create every topic of the [kafka] section, and the court change stream's "
+      "court_source.input_topic, on the cluster of kafka.bootstrap_servers (Admin API; existing "
+      "topics are left as they are). With 3 or more replicas the topics get "
       "min.insync.replicas=2, so an ACCEPTED receipt means two brokers hold the record; the "
       "court-position topic is compacted");
   create_->add_option("--partitions", partitions_, "partitions per topic")
@@ -27,15 +28,20 @@ TopicsCommand::TopicsCommand(CLI::App& app) {
 
 bool TopicsCommand::parsed() const { return create_->parsed(); }
 
-int TopicsCommand::Run(const KafkaConfig& kafka) const {
+int TopicsCommand::Run(const KafkaConfig& kafka, const std::vector<std::string>& more) const {
   if (kafka.bootstrap_servers.empty()) {
     std::fprintf(stderr,
                  "crvs topics: kafka.bootstrap_servers is empty: name the cluster "
                  "(--set kafka.bootstrap_servers=host:port or CRVS_KAFKA_BOOTSTRAP_SERVERS)\n");
     return 2;
   }
-  auto done = CreateTopics(kafka, kafka.bootstrap_servers,
-                           ProductTopics(kafka, partitions_, replication_factor_));
+  std::vector<TopicSpec> topics = ProductTopics(kafka, partitions_, replication_factor_);
+  for (const auto& name : more) {
+    TopicSpec spec{name, partitions_, replication_factor_, {}};
+    if (replication_factor_ >= 3) spec.configs.emplace_back("min.insync.replicas", "2");
+    topics.push_back(std::move(spec));
+  }
+  auto done = CreateTopics(kafka, kafka.bootstrap_servers, topics);
   if (!done.ok()) {
     std::fprintf(stderr, "crvs topics: %s\n", std::string(done.status().message()).c_str());
     return 1;

@@ -3,6 +3,9 @@
 // `scripts/kafka.sh up` needs no tool of Kafka's own. Topics that exist are left as they are.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "connectors/kafka/kafka_config.h"
@@ -13,9 +16,11 @@ class TopicsCommand {
  public:
   explicit TopicsCommand(CLI::App& app);
   bool parsed() const;
-  // Prints each topic created or found (stdout) or the error (stderr). Exit 0 done, 2 no
-  // cluster configured or bad flags, 1 the cluster refused.
-  int Run(const KafkaConfig& kafka) const;
+  // Creates the topics of `kafka` and `more` (e.g. the court change stream's input topic, which
+  // Debezium writes and `crvs court-source` reads). Prints each topic created or found (stdout)
+  // or the error (stderr). Exit 0 done, 2 no cluster configured or bad flags, 1 the cluster
+  // refused.
+  int Run(const KafkaConfig& kafka, const std::vector<std::string>& more) const;
 
  private:
   CLI::App* topics_;

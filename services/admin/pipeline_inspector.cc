@@ -8,6 +8,7 @@
 #include <map>
 
 #include "connectors/kafka/producer.h"
+#include "connectors/kafka/topic_admin.h"
 #include "services/platform/status.h"
 #include "services/store/sql.h"
 
@@ -29,20 +30,6 @@ absl::StatusOr<rd_kafka_t*> NewConsumer(const kafka::KafkaConfig& kafka,
   conf.value().release();
   rd_kafka_poll_set_consumer(rk);
   return rk;
-}
-
-absl::StatusOr<int> PartitionCount(rd_kafka_t* rk, const std::string& topic) {
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
-  rd_kafka_topic_destroy(rkt);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 || md->topics[0].err) {
-    if (md) rd_kafka_metadata_destroy(md);
-    return absl::UnavailableError(absl::StrCat("kafka: no metadata for topic ", topic));
-  }
-  int n = md->topics[0].partition_cnt;
-  rd_kafka_metadata_destroy(md);
-  return n;
 }
 
 }  // namespace
@@ -114,7 +101,7 @@ absl::StatusOr<std::vector<v1::PartitionStatus>> PipelineInspector::Inspect(
     if (kind != records::v1::RECORD_KIND_UNSPECIFIED && t.kind != kind) continue;
     rd_kafka_t* rk = HandleFor(t.group);
     if (rk == nullptr) return absl::UnavailableError("kafka: cannot create a client");
-    CRVS_ASSIGN_OR_RETURN(int partitions, PartitionCount(rk, t.topic));
+    CRVS_ASSIGN_OR_RETURN(int partitions, kafka::PartitionCount(rk, t.topic, absl::Seconds(5)));
     std::map<int32_t, int64_t> committed;
     if (t.offsets_in_database) {
       CRVS_ASSIGN_OR_RETURN(auto stored, store_->LoadOffsets(store::ConsumerGroup(t.group),

@@ -1092,7 +1092,7 @@ int main(int argc, char** argv) {
   absl::Status loaded = LoadConfig(sources, environ, &root, &config);
   if (!loaded.ok()) return Fail(loaded, kExitConfig);
 
-  if (topics.parsed()) return topics.Run(root.kafka);
+  if (topics.parsed()) return topics.Run(root.kafka, {root.court_source.input_topic});
   if (describe->parsed()) {
     std::cout << config.Describe();
     return 0;

@@ -198,16 +198,7 @@ class CourtSourceE2e : public ::testing::TestWithParam<Backend> {
  protected:
   // Marital status of `id` through the registry service, as an operator.
   reg::PersonStatus Status(const std::string& id) {
-    auto stub = reg::Registry::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(registry_port_), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("crvs-principal", "operator:e2e");
-    reg::GetPersonStatusRequest request;
-    request.mutable_personal_id()->set_number(id);
-    reg::PersonStatus status;
-    grpc::Status st = stub->GetPersonStatus(&ctx, request, &status);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return status;
+    return e2e::PersonStatusOf(registry_port_, id);
   }
 
   void ExpectMarital(const Spouse& a, const Spouse& b, reg::MaritalStatus status,
@@ -303,7 +294,8 @@ TEST_P(CourtSourceE2e, DebeziumEventsFromKcatLeaveEveryDecisionAndSpouseInTheRig
   EXPECT_EQ(p.CourtSourceMetric(cs, R"(crvs_court_source_events_total{op="tombstone",outcome="skipped"})"), 1);
   EXPECT_EQ(p.CourtSourceMetric(cs, R"(crvs_court_source_events_total{op="c",outcome="dead_lettered"})"), 1);
   EXPECT_EQ(p.CourtSourceMetric(cs, R"(crvs_court_source_dead_letters_total{error_class="MAPPING"})"), 1);
-  EXPECT_EQ(p.SinkMetric(0, R"(crvs_sink_records_total\{kind="divorce_decision",outcome="stale"\})"), 2)
+  EXPECT_EQ(
+      p.SinkMetric(0, R"(crvs_sink_records_total{kind="divorce_decision",outcome="stale"})"), 2)
       << "E's older update and A's late snapshot row";
   // Became effective: A's update, B's create, E's effective update (confirmed, though stale).
   EXPECT_EQ(p.CourtSourceMetric(cs, "crvs_court_source_effective_to_recorded_seconds_count"), 3);

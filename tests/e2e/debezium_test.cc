@@ -47,6 +47,9 @@ namespace crvs::e2e {
 namespace {
 
 namespace reg = ::crvs::registry::v1;
+
+const char* const kTombstonesSkipped =
+    R"(crvs_court_source_events_total{op="tombstone",outcome="skipped"})";
 using Clock = std::chrono::steady_clock;
 
 const std::string kKafkaScript = std::string(CRVS_SOURCE_DIR) + "/scripts/kafka.sh";
@@ -74,26 +77,6 @@ bool WaitFor(F condition, int timeout_s) {
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// Sum of the series of a /metrics page that match `series`: a metric name (every label set)
-// or a name with its complete label set (0 if unreachable).
-double Metric(int port, const std::string& series) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1);
-  auto res = client.Get("/metrics");
-  if (!res || res->status != 200) return 0;
-  const bool labelled = series.find('{') != std::string::npos;
-  double total = 0;
-  std::istringstream lines(res->body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.compare(0, series.size(), series) != 0 || line.size() <= series.size()) continue;
-    char next = line[series.size()];
-    if (next != ' ' && (labelled || next != '{')) continue;
-    total += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
 }
 
 struct Spouse {
@@ -156,7 +139,8 @@ class DebeziumE2e : public ::testing::Test {
     const std::string cache = std::getenv("XDG_CACHE_HOME") != nullptr
                                   ? std::getenv("XDG_CACHE_HOME")
                                   : std::string(std::getenv("HOME")) + "/.cache";
-    ASSERT_TRUE(std::filesystem::exists(cache + "/crvs-sync/java/debezium/debezium-connector-postgres"))
+    ASSERT_TRUE(
+        std::filesystem::exists(cache + "/crvs-sync/java/debezium/debezium-connector-postgres"))
         << "no Debezium jars under " << cache << "/crvs-sync/java: run scripts/install-deps.sh";
     started_ = Clock::now();
 
@@ -201,7 +185,8 @@ class DebeziumE2e : public ::testing::Test {
     ASSERT_EQ(kafka.exit_code, 0) << kafka.err;
     bootstrap_ = LastLine(kafka.out);
     ASSERT_EQ(bootstrap_.rfind("127.0.0.1:", 0), 0u) << kafka.out << kafka.err;
-    std::cout << "[ figures  ] kafka up after " << Seconds(started_) << " s at " << bootstrap_ << "\n";
+    std::cout << "[ figures  ] kafka up after " << Seconds(started_) << " s at " << bootstrap_
+              << "\n";
   }
 
   void TearDown() override {
@@ -301,16 +286,7 @@ class DebeziumE2e : public ::testing::Test {
 
   // Marital status of `id` through the registry service, as an operator.
   reg::PersonStatus Status(const std::string& id) {
-    auto stub = reg::Registry::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(registry_port_), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("crvs-principal", "operator:e2e");
-    reg::GetPersonStatusRequest request;
-    request.mutable_personal_id()->set_number(id);
-    reg::PersonStatus status;
-    grpc::Status st = stub->GetPersonStatus(&ctx, request, &status);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return status;
+    return e2e::PersonStatusOf(registry_port_, id);
   }
   // Both spouses: through gRPC, and the persons table by SQL.
   void ExpectMarital(const Spouse& a, const Spouse& b, reg::MaritalStatus status,
@@ -327,7 +303,8 @@ class DebeziumE2e : public ::testing::Test {
         sql_since = rows[0][1];
       }
       const std::string name = reg::MaritalStatus_Name(status);
-      EXPECT_EQ(sql_status == "(no row)" ? "MARITAL_STATUS_UNKNOWN" : "MARITAL_STATUS_" + sql_status,
+      EXPECT_EQ(sql_status == "(no row)" ? "MARITAL_STATUS_UNKNOWN"
+                                         : "MARITAL_STATUS_" + sql_status,
                 name)
           << s.name << " in the persons table";
       if (!since.empty()) {
@@ -355,9 +332,9 @@ class DebeziumE2e : public ::testing::Test {
     return std::count(r.out.begin(), r.out.end(), '\n');
   }
   double CourtSourceMetric(const std::string& series) {
-    return Metric(court_source_metrics_, series);
+    return e2e::ScrapeMetric(court_source_metrics_, series);
   }
-  double SinkMetric(const std::string& series) { return Metric(sink_metrics_, series); }
+  double SinkMetric(const std::string& series) { return e2e::ScrapeMetric(sink_metrics_, series); }
 
   testing::ScratchDir dir_{"crvs-debezium"};
   Clock::time_point started_;
@@ -407,7 +384,7 @@ TEST_F(DebeziumE2e, SnapshotInsertsUpdatesSetAsideDeletesAndRestartsLandExactlyO
   ASSERT_TRUE(WaitForCount("SELECT count(*) FROM record_versions", 10, 60))
       << Count("SELECT count(*) FROM record_versions");
   EXPECT_TRUE(WaitFor([&] {
-    return CourtSourceMetric(R"(crvs_court_source_events_total{op="tombstone",outcome="skipped"})") == 1;
+    return CourtSourceMetric(kTombstonesSkipped) == 1;
   }, 10));
   EXPECT_EQ(State(kA), "EFFECTIVE");
   EXPECT_EQ(Versions(kA), 2);
@@ -476,7 +453,7 @@ TEST_F(DebeziumE2e, SnapshotInsertsUpdatesSetAsideDeletesAndRestartsLandExactlyO
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 8);
   EXPECT_EQ(Count("SELECT count(*) FROM dead_letters"), 0);
   EXPECT_EQ(CourtSourceMetric("crvs_court_source_dead_letters_total"), 0);
-  EXPECT_EQ(CourtSourceMetric(R"(crvs_court_source_events_total{op="tombstone",outcome="skipped"})"), 3);
+  EXPECT_EQ(CourtSourceMetric(kTombstonesSkipped), 3);
 
   const std::map<std::string, std::pair<std::string, int>> expected = {
       {kA, {"EFFECTIVE", 2}}, {kB, {"VOIDED", 2}},    {kC, {"VOIDED", 2}},

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +16,7 @@
 #include <httplib.h>
 
 #include "connectors/kafka/embedded_broker.h"
+#include "crvs/registry/v1/registry.grpc.pb.h"
 #include "connectors/kafka/kafka_config.h"
 #include "tests/support/slowdown.h"
 
@@ -35,6 +35,37 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+double ScrapeMetric(int port, const std::string& series) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return 0;
+  const bool labelled = series.find('{') != std::string::npos;
+  double total = 0;
+  std::istringstream lines(res->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.compare(0, series.size(), series) != 0 || line.size() <= series.size()) continue;
+    char next = line[series.size()];
+    if (next != ' ' && (labelled || next != '{')) continue;
+    total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+registry::v1::PersonStatus PersonStatusOf(int registry_port, const std::string& personal_id) {
+  auto stub = registry::v1::Registry::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(registry_port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("crvs-principal", "operator:e2e");
+  registry::v1::GetPersonStatusRequest request;
+  request.mutable_personal_id()->set_number(personal_id);
+  registry::v1::PersonStatus status;
+  grpc::Status st = stub->GetPersonStatus(&ctx, request, &status);
+  EXPECT_TRUE(st.ok()) << "GetPersonStatus(" << personal_id << "): " << st.error_message();
+  return status;
 }
 
 Pipeline::Pipeline(Backend backend, ExternalKafka kafka) : backend_(backend) {
@@ -157,21 +188,7 @@ void Pipeline::StopCourtSource(int index) { court_sources_.at(index)->Stop(SIGTE
 void Pipeline::KillCourtSource(int index) { court_sources_.at(index)->Stop(SIGKILL); }
 
 double Pipeline::CourtSourceMetric(int index, const std::string& series) {
-  httplib::Client client("127.0.0.1", court_source_metrics_ports_.at(index));
-  client.set_connection_timeout(1);
-  auto res = client.Get("/metrics");
-  if (!res || res->status != 200) return 0;
-  const bool labelled = series.find('{') != std::string::npos;
-  double total = 0;
-  std::istringstream lines(res->body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.compare(0, series.size(), series) != 0 || line.size() <= series.size()) continue;
-    char next = line[series.size()];
-    if (next != ' ' && (labelled || next != '{')) continue;
-    total += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
+  return ScrapeMetric(court_source_metrics_ports_.at(index), series);
 }
 
 int Pipeline::StartRegistry() {
@@ -209,17 +226,7 @@ void Pipeline::KillSink(int index) { sinks_.at(index)->Stop(SIGKILL); }
 void Pipeline::StopSink(int index) { sinks_.at(index)->Stop(SIGTERM); }
 
 double Pipeline::SinkMetric(int index, const std::string& name) {
-  httplib::Client client("127.0.0.1", sink_metrics_ports_.at(index));
-  client.set_connection_timeout(1);
-  auto res = client.Get("/metrics");
-  if (!res || res->status != 200) return 0;
-  const std::regex line(name + R"((\{[^}]*\})? ([0-9.e+]+))");
-  double total = 0;
-  for (auto it = std::sregex_iterator(res->body.begin(), res->body.end(), line);
-       it != std::sregex_iterator(); ++it) {
-    total += std::stod((*it)[2]);
-  }
-  return total;
+  return ScrapeMetric(sink_metrics_ports_.at(index), name);
 }
 
 std::vector<std::vector<std::string>> Pipeline::Query(const std::string& sqlite_sql,

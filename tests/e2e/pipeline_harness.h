@@ -11,6 +11,7 @@
 
 #include "crvs/ingest/v1/court_ingest.grpc.pb.h"
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include "crvs/registry/v1/registry.pb.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/subprocess.h"
 
@@ -25,6 +26,15 @@ std::string BackendName(Backend b);
 
 // A TCP port that was free a moment ago on 127.0.0.1.
 int FreePort();
+
+// Sum of the series of the /metrics page on 127.0.0.1:`port` that match `series`: a metric name
+// (every label set) or a name with its complete label set, e.g.
+// crvs_court_source_events_total{op="c",outcome="produced"} (0 if unreachable).
+double ScrapeMetric(int port, const std::string& series);
+
+// A person's status through the registry service on 127.0.0.1:`registry_port`, asked as an
+// operator (plaintext, crvs-principal metadata); a failed call is a test failure.
+registry::v1::PersonStatus PersonStatusOf(int registry_port, const std::string& personal_id);
 
 // A Kafka cluster the test started itself (a real one: tests/support/kafka_cluster.h), with the
 // product's topics already there; the test keeps it running while the Pipeline lives.
@@ -80,8 +90,8 @@ class Pipeline {
 
   // Records committed by sink `index` so far, from its /metrics (0 if unreachable).
   double SinkCommitted(int index) { return SinkMetric(index, "crvs_sink_records_total"); }
-  // Sum of every series of metric `name` on sink `index`'s /metrics (0 if unreachable).
-  double SinkMetric(int index, const std::string& name);
+  // Sum of the series of sink `index`'s /metrics that match `series` (as ScrapeMetric).
+  double SinkMetric(int index, const std::string& series);
 
   // Rows of a query on the civil-status database; each cell as text.
   std::vector<std::vector<std::string>> Query(const std::string& sqlite_sql,

@@ -268,6 +268,18 @@ bool ExpectCaughtUp(e2e::Pipeline& pipeline, const std::string& topic, int timeo
   return behind.empty();
 }
 
+bool ExpectOutageAnswers(const std::vector<grpc::Status>& during) {
+  const int failures_before = FailuresSoFar();
+  EXPECT_FALSE(during.empty()) << "no call was made during the outage";
+  for (const auto& s : during) {
+    EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+        << "a Submit while every broker was down answered " << s.error_code() << " "
+        << s.error_message();
+  }
+  return FailuresSoFar() == failures_before;
+}
+
 bool ExpectNewRecordsFlow(e2e::Pipeline& pipeline, const std::string& prefix, int records,
                           int timeout_s) {
   FaultSource fresh(prefix, records);

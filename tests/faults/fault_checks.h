@@ -60,6 +60,10 @@ int ExpectLandedOnceOrLost(e2e::Pipeline& pipeline, const FaultSource& source,
 // partitions' high watermarks.
 bool ExpectCaughtUp(e2e::Pipeline& pipeline, const std::string& topic, int timeout_s = 60);
 
+// The answers to calls made while every broker was down: at least one, and each UNAVAILABLE or
+// DEADLINE_EXCEEDED — never OK, since nothing could be durably written.
+bool ExpectOutageAnswers(const std::vector<grpc::Status>& during);
+
 // Streams `records` new records of a source named `prefix`: every one must be ACCEPTED on the
 // first attempt and be in the database within `timeout_s`.
 bool ExpectNewRecordsFlow(e2e::Pipeline& pipeline, const std::string& prefix,

@@ -87,6 +87,15 @@ grpc::Status FaultSource::Submit(ingest::v1::HealthIngest::Stub& stub, int i, in
   return status;
 }
 
+std::vector<grpc::Status> FaultSource::SubmitEachUntil(
+    ingest::v1::HealthIngest::Stub& stub, std::chrono::steady_clock::time_point until) {
+  std::vector<grpc::Status> answers;
+  while (std::chrono::steady_clock::now() < until && static_cast<int>(answers.size()) < records_) {
+    answers.push_back(Submit(stub, static_cast<int>(answers.size()), 2000));
+  }
+  return answers;
+}
+
 bool FaultSource::SendAll(const e2e::Pipeline& pipeline, int per_second, int timeout_s) {
   std::vector<int> all(records_);
   for (int i = 0; i < records_; ++i) all[i] = i;

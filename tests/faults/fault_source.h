@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -42,6 +43,10 @@ class FaultSource {
                       int per_second = 0);
   // One unary Submit of record i with a deadline; records an ACCEPTED receipt.
   grpc::Status Submit(ingest::v1::HealthIngest::Stub& stub, int i, int deadline_ms);
+  // Unary Submits of records 0, 1, ... one after another (2 s deadline each) until `until` or
+  // every record was tried: what a source calling during an outage is answered.
+  std::vector<grpc::Status> SubmitEachUntil(ingest::v1::HealthIngest::Stub& stub,
+                                            std::chrono::steady_clock::time_point until);
 
   // Streams every record (paced at `per_second`), then re-sends those without an ACCEPTED
   // receipt, on a fresh connection each round, until none is left or `timeout_s` passed.

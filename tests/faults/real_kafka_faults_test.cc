@@ -44,7 +44,8 @@ bool WaitForAccepted(const FaultSource& source, int n) {
 }
 
 void PrintFigures(const std::string& what, const FaultSource& source, const Pipeline& p) {
-  std::cout << "[ figures  ] " << what << " FAILED receipts=" << source.ReceiptsIn(RECEIPT_STATE_FAILED)
+  std::cout << "[ figures  ] " << what
+            << " FAILED receipts=" << source.ReceiptsIn(RECEIPT_STATE_FAILED)
             << " re-sent=" << source.resent()
             << " messages on the topic=" << TopicEnd(p.bootstrap(), kDeathTopic) << std::endl;
 }
@@ -111,23 +112,13 @@ TEST_P(RealKafkaFaults, EveryBrokerDownThenUp) {
   EXPECT_TRUE(WaitForAccepted(source, 1500));
   ASSERT_TRUE(cluster->KillAll().ok());
   auto down_at = std::chrono::steady_clock::now();
-  std::vector<grpc::Status> during;
-  auto stub = p.Stub();
-  while (std::chrono::steady_clock::now() < down_at + std::chrono::seconds(4) &&
-         during.size() < static_cast<size_t>(probe.size())) {
-    during.push_back(probe.Submit(*stub, static_cast<int>(during.size()), 2000));
-  }
+  const std::vector<grpc::Status> during =
+      probe.SubmitEachUntil(*p.Stub(), down_at + std::chrono::seconds(4));
   std::this_thread::sleep_until(down_at + std::chrono::seconds(8));
   ASSERT_TRUE(cluster->RestartAll().ok());
   EXPECT_TRUE(sender.Join());
   EXPECT_TRUE(probe.ResendUnaccepted(p, 90));
-  ASSERT_FALSE(during.empty());
-  for (const auto& s : during) {
-    EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
-        << "a Submit while every broker was down answered " << s.error_code() << " "
-        << s.error_message();
-  }
+  ExpectOutageAnswers(during);
   EXPECT_GT(source.ReceiptsIn(RECEIPT_STATE_FAILED), 0)
       << "no stream record failed: the outage never reached the gateway's producer";
   EXPECT_EQ(source.ReceiptsIn(RECEIPT_STATE_REJECTED), 0);

@@ -101,6 +101,20 @@ TEST(Cli, DevbrokerServesKafkaProtocolToKcat) {
 namespace crvs {
 namespace {
 
+// Only `crvs dev` may run the embedded broker: a standalone service with no cluster configured
+// stops at once naming the key, instead of serving a broker of its own that nothing else reads.
+TEST(Cli, StandaloneServicesRefuseAnEmptyBootstrapNamingTheKey) {
+  for (const char* service : {"gateway", "sink", "court-source", "reconcile", "admin"}) {
+    RunResult r = RunProgram({"timeout", "20", kCrvs, service});
+    EXPECT_EQ(r.exit_code, 2) << service << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("kafka.bootstrap_servers: is empty")) << service;
+    EXPECT_THAT(r.err, HasSubstr(std::string("`crvs ") + service + "`")) << service;
+  }
+  RunResult topics = RunProgram({kCrvs, "topics", "create"});
+  EXPECT_EQ(topics.exit_code, 2) << topics.err;
+  EXPECT_THAT(topics.err, HasSubstr("kafka.bootstrap_servers is empty"));
+}
+
 // deploy/crvs.example.toml must stay loadable and complete: a key removed or renamed in code
 // makes it fail here, and a key added in code shows up as a difference.
 TEST(Cli, ExampleConfigInDeployLoadsAndListsEveryKey) {
