@@ -62,5 +62,6 @@ export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export TSAN_OPTIONS="$common:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$supp/tsan.supp"
 # Processes the tests start (crvs, postgres) inherit these. PostgreSQL is Debian's
 # uninstrumented binary: the options do nothing there.
-ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" ||
+  { scripts/ctest-failures.sh "$dir"; exit 1; }
 echo "sanitize($variant): done in $(( $(date +%s) - started )) s"

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 jobs=${JOBS:-$(nproc)}
-ctest --test-dir build --output-on-failure -j "$jobs" "$@"
+ctest --test-dir build --output-on-failure -j "$jobs" "$@" ||
+  { scripts/ctest-failures.sh build; exit 1; }
 default_sanitizers="address thread"
 [ $# -eq 0 ] || default_sanitizers=""
 for variant in ${SANITIZERS-$default_sanitizers}; do

@@ -63,12 +63,16 @@ TEST_P(RealKafkaFaults, BrokerKilledAndRestartedWhileStreaming) {
   const int accepted_before = source.accepted();
   // Node 1 leads a third of the partitions and is, on a fresh cluster, usually the active
   // controller too: leader elections, and under-replicated partitions until it is back.
+  // It stays down at least 4 s, and until 100 more records were accepted: how soon the
+  // survivors take over depends on the machine (under a loaded CI run, seconds), not on us.
   ASSERT_TRUE(cluster->Kill(1).ok());
   std::this_thread::sleep_for(std::chrono::seconds(4));
+  WaitUntil([&] { return source.accepted() - accepted_before >= 100; }, 60);
   const int accepted_while_down = source.accepted() - accepted_before;
   ASSERT_TRUE(cluster->Restart(1).ok());
   EXPECT_TRUE(sender.Join());
-  EXPECT_GT(accepted_while_down, 0) << "nothing was accepted while one broker of three was down";
+  EXPECT_GE(accepted_while_down, 100)
+      << "one broker of three was down for a minute and fewer than 100 records were accepted";
   EXPECT_EQ(source.ReceiptsIn(RECEIPT_STATE_REJECTED), 0);
   EXPECT_TRUE(ExpectEachRecordOnce(p, {&source}));
   EXPECT_TRUE(ExpectCaughtUp(p, kDeathTopic));
@@ -263,13 +267,17 @@ TEST_P(RealKafkaFaults, TopicDeletedAndRecreatedWhileTheSinkIsStopped) {
       60))
       << (created.ok() ? "the topic still exists" : created.status().message());
 
-  // The gateway was never restarted: its producer must find the new topic by itself.
-  FaultSource after("recreated", 3000);
+  // The gateway was never restarted: its producer must find the new topic by itself. A fifth
+  // of what was there before: every partition's new end is below the stored position (with as
+  // many as before, about half the partitions would reach past it, and the sink would find
+  // other messages at its stored offsets instead: LOG_REPLACED, the other reset).
+  FaultSource after("recreated", 600);
   EXPECT_TRUE(after.SendAll(p, 0, 120));
   int second = p.StartSink(kSink);
   EXPECT_TRUE(ExpectEachRecordOnce(p, {&before, &after}));
-  EXPECT_GT(p.Count("SELECT count(*) FROM log_resets WHERE reason = 'BEYOND_LOG_END'"), 0)
-      << "the sink did not record the log reset";
+  EXPECT_EQ(p.Count("SELECT count(*) FROM log_resets WHERE reason = 'BEYOND_LOG_END'"),
+            kPartitions)
+      << "the sink did not record one beyond-log-end reset per partition";
   EXPECT_TRUE(ExpectCaughtUp(p, kDeathTopic));
   EXPECT_TRUE(ExpectNewRecordsFlow(p, "after"));
   std::cout << "[ figures  ] log resets="
