@@ -57,10 +57,12 @@ constexpr char kRegistrationsSql[] =
     " OR x.linked_key IN (SELECT g.linked_key FROM registrations g"
     " WHERE g.registration_kind = $$4 AND g.event_date BETWEEN $$2 AND $$3))";
 
-// Notices issued in [$2, $3) (microseconds); $0 = kKnownJoin.
+// Notices of deaths in a health facility dated (died_on, the local date of death) in
+// [$2, $3]; $0 = kKnownJoin. When the notice was issued does not matter: a death on 30 December
+// certified on 3 January belongs to the year it happened in.
 constexpr char kNoticesSql[] =
     "SELECT x.facility_code, x.death_commune_code, x.underlying_icd10 FROM death_notices x$0"
-    " AND x.issued_at_us >= $$2 AND x.issued_at_us < $$3";
+    " AND x.in_facility = 1 AND x.died_on BETWEEN $$2 AND $$3";
 
 std::string Sql(const char* pattern, const EvidenceTables& t) {
   return absl::Substitute(pattern, t.date_column, t.commune_column, t.table, kKnownJoin);
@@ -166,10 +168,9 @@ absl::StatusOr<std::vector<Notice>> LoadNotices(store::Store& store, const Perio
                                                 absl::CivilDay as_of) {
   const Period window{period.first, std::min(period.last, as_of)};
   if (window.last < window.first) return std::vector<Notice>{};
-  const std::vector<Value> params = {
-      Value::Int(CutOffMicros(as_of)),
-      Value::Int(absl::ToUnixMicros(StartOfVietnamDay(window.first))),
-      Value::Int(absl::ToUnixMicros(StartOfVietnamDay(window.last + 1)))};
+  const std::vector<Value> params = {Value::Int(CutOffMicros(as_of)),
+                                     Value::Text(FormatDay(window.first)),
+                                     Value::Text(FormatDay(window.last))};
   Rows rows;
   CRVS_RETURN_IF_ERROR(store.Read([&](store::sql::Connection& c) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(rows, c.Execute(absl::Substitute(kNoticesSql, kKnownJoin), params));

@@ -72,8 +72,8 @@ struct Notice {
   bool certified = false;    // underlying cause a valid ICD-10 code outside chapter R
 };
 
-// Non-voided death notices issued (local date of issued_at) in [period.first, min(period.last,
-// as_of)] and first committed before the end of `as_of`.
+// Non-voided notices of deaths in a health facility (in_facility) whose local date of death is
+// in [period.first, min(period.last, as_of)], first committed before the end of `as_of`.
 absl::StatusOr<std::vector<Notice>> LoadNotices(store::Store& store, const Period& period,
                                                 absl::CivilDay as_of);
 

@@ -89,8 +89,9 @@ const std::vector<Spec>& Catalog() {
     d5.target_2028 = 75;
     d5.target_2030 = 80;
     d5.definition =
-        "death notices issued in P with a valid ICD-10 underlying cause outside chapter R / "
-        "death notices issued in P";
+        "deaths in a health facility in P (death notices with in_facility, by date of death) "
+        "with a valid ICD-10 underlying cause outside chapter R / deaths in a health facility "
+        "in P";
     Spec v1 = CoverageSpec("V1", records::v1::RECORD_KIND_DIVORCE_DECISION, false, false,
                            rv1::BREAKDOWN_COURT, 100, 100,
                            "divorce decisions effective in P (from 2026-01-01) recorded in the "

@@ -323,17 +323,19 @@ TEST_F(EventIndicatorsTest, DeathIsMatureOnDay15) {
   EXPECT_EQ(CountsOf(Report("2026-01", "2026-01-20", {"D1"}), "D1"), (Counts{1, 1, 1}));
 }
 
-// Period 2026-Q1, as of 2026-12-31. Death notices by underlying cause and issued_at (UTC):
-//   N1 I21.9, 01-10                               ✓
-//   N2 R99 (chapter R, ill-defined)               ✗
-//   N3 no underlying cause                        ✗
-//   N4 "I21.999" (not an ICD-10 code)             ✗
-//   N5 C34, death at home, facility BV01003       ✓ (every notice counts)
-//   N6 I21.9, voided                              nowhere
-//   N7 I21.9, 2026-03-31T17:30Z = 04-01 local     not in Q1
-//   N8 I21.9, 2025-12-31T17:30Z = 01-01 local     ✓
-// D5 = 3/6 = 50 %; BV01002: 2/5, BV01003: 1/1. No maturity: open 0.
-TEST_F(EventIndicatorsTest, D5CountsNoticesWithAValidUnderlyingCauseOutsideChapterR) {
+// Period 2026-Q1, as of 2026-12-31. Death notices by underlying cause and date of death
+// (local; each issued the same day unless said):
+//   N1 I21.9, 01-10                                              ✓
+//   N2 R99 (chapter R, ill-defined)                              ✗
+//   N3 no underlying cause                                       ✗
+//   N4 "I21.999" (not an ICD-10 code)                            ✗
+//   N5 C34, death at home (in_facility false), facility BV01003  nowhere
+//   N6 I21.9, voided                                             nowhere
+//   N7 I21.9, died 03-31, issued 04-02, facility BV01003         ✓ (the death is in Q1)
+//   N8 I21.9, died 2025-12-30, issued 2026-01-03                 not in Q1: in 2025
+//   N9 I21.9, died 04-01 00:30 local = 03-31 17:30 UTC           not in Q1
+// D5 = 2/5 = 40 %; BV01002: 1/4, BV01003: 1/1. No maturity: open 0.
+TEST_F(EventIndicatorsTest, D5CountsFacilityDeathsByDateOfDeathWithACauseOutsideChapterR) {
   Submit(Death("N1", "2026-01-10"));
   Submit(Death("N2", "2026-01-11", "00004", "BV01002", true, "R99"));
   Submit(Death("N3", "2026-01-12", "00004", "BV01002", true, ""));
@@ -342,21 +344,32 @@ TEST_F(EventIndicatorsTest, D5CountsNoticesWithAValidUnderlyingCauseOutsideChapt
   auto n6 = Death("N6", "2026-01-15");
   Submit(n6);
   Void(n6);
-  auto n7 = Death("N7", "2026-03-31");
-  *n7.mutable_issued_at() = crvs::testing::At("2026-03-31T17:30:00Z");
+  auto n7 = Death("N7", "2026-03-31", "00004", "BV01003");
+  *n7.mutable_issued_at() = crvs::testing::At("2026-04-02T05:00:00Z");
   Submit(n7);
-  auto n8 = Death("N8", "2025-12-31");
-  *n8.mutable_issued_at() = crvs::testing::At("2025-12-31T17:30:00Z");
+  auto n8 = Death("N8", "2025-12-30");
+  *n8.mutable_issued_at() = crvs::testing::At("2026-01-03T02:00:00Z");
   Submit(n8);
+  auto n9 = Death("N9", "2026-04-01");
+  *n9.mutable_died_at() = crvs::testing::LocalTime("2026-03-31T17:30:00Z");
+  Submit(n9);
 
   auto report = Report("2026-Q1", "2026-12-31", {"D5"}, rv1::BREAKDOWN_FACILITY);
   EXPECT_THAT(RowKeys(report), ElementsAre("D5:", "D5:BV01002", "D5:BV01003"));
-  EXPECT_EQ(CountsOf(report, "D5"), (Counts{3, 6, 0}));
-  EXPECT_EQ(CountsOf(report, "D5", "BV01002"), (Counts{2, 5, 0}));
+  EXPECT_EQ(CountsOf(report, "D5"), (Counts{2, 5, 0}));
+  EXPECT_EQ(CountsOf(report, "D5", "BV01002"), (Counts{1, 4, 0}));
   EXPECT_EQ(CountsOf(report, "D5", "BV01003"), (Counts{1, 1, 0}));
-  EXPECT_DOUBLE_EQ(Find(report, "D5")->percent(), 50.0);
+  EXPECT_DOUBLE_EQ(Find(report, "D5")->percent(), 40.0);
   // Regression: without a breakdown, only the total row (facility rows once leaked in).
   EXPECT_THAT(RowKeys(Report("2026-Q1", "2026-12-31", {"D5"})), ElementsAre("D5:"));
+
+  // The death of 30 December counts in 2025, once its notice is known (committed an hour after
+  // issue, 3 January local): a report as of 2 January does not have it yet.
+  EXPECT_EQ(CountsOf(Report("2025", "2026-12-31", {"D5"}), "D5"), (Counts{1, 1, 0}));
+  EXPECT_EQ(CountsOf(Report("2025", "2026-01-02", {"D5"}), "D5"), (Counts{0, 0, 0}));
+  EXPECT_EQ(CountsOf(Report("2025", "2026-01-03", {"D5"}), "D5"), (Counts{1, 1, 0}));
+  // The home death is still a death for D1: N1-N5 and N7.
+  EXPECT_EQ(CountsOf(Report("2026-Q1", "2026-12-31", {"D1"}), "D1").denominator, 6);
 }
 
 // 20 home births on 2026-01-05, as of 2027-06-30 (mature for 60 and 365 days); 19 registered

@@ -284,8 +284,9 @@ void NoticeIndicators(const Database& db, const Calendar& cal, const Areas& area
   for (const auto& [key, s] : db) {
     if (s.voided || !s.content->has_death_notice()) continue;
     const v1::DeathNotice& d = s.content->death_notice();
-    const absl::CivilDay issued = LocalDay(d.issued_at());
-    if (issued < cal.first_day || issued > cal.today) continue;
+    if (!d.place_of_death().in_facility()) continue;  // D5 counts deaths in a facility
+    const absl::CivilDay died = LocalDay(d.died_at());  // by the date of death, not of the paper
+    if (died < cal.first_day || died > cal.today) continue;
     Add(table, "D5", areas.Province(d.place_of_death().commune_code()),
         IndicatorCounts{Certified(d) ? 1 : 0, 1, 0});
   }

@@ -66,6 +66,8 @@ constexpr Delay kBirthDelays[] = {{850, 0, 59}, {20, 60, 60}, {60, 61, 240}, {70
 constexpr Delay kDeathDelays[] = {{800, 0, 14}, {30, 15, 15}, {70, 16, 200}, {100, -1, -1}};
 // Share of records issued at least kLateAge ago (when P is old enough to hold them).
 constexpr int kLatePermille = 60;
+// Of the late death notices, those of deaths in the year before P (indicator D5's year boundary).
+constexpr int kAcrossNewYearPermille = 100;
 
 struct CommuneSpec {
   const char* code;
@@ -303,6 +305,10 @@ class Generator {
   // --- time ----------------------------------------------------------------------------------
   bool LateWindowOpen() const {
     return cal().now - kLateAge >= cal().period_start + absl::Hours(1);
+  }
+  // Room for a late record issued in P's first three days.
+  bool NewYearWindowOpen() const {
+    return cal().now - kLateAge >= cal().period_start + absl::Hours(72);
   }
   // issued_at of a new record: within kOnTimeWindow of now, or (kLatePermille of them, when P
   // is old enough) between 1 January and kLateAge ago.
@@ -555,8 +561,14 @@ class Generator {
     const Source& f = PickWeighted(facilities_, kFacilities);
     const Fate fate = Draw(kFacilityFates);
     bool late = false;
-    const absl::Time issued = Issued(&late);
-    const absl::Time died = EventBefore(issued, late);
+    absl::Time issued = Issued(&late);
+    absl::Time died = EventBefore(issued, late);
+    if (late && NewYearWindowOpen() && Permille(kAcrossNewYearPermille)) {
+      // Died in the last days of the year before P, certified in P's first days: D5 counts it
+      // in its own year (not in P), D4 in P (docs/indicators.md, "Notices").
+      died = cal().period_start - absl::Minutes(Between(30, 3 * 1440));
+      issued = cal().period_start + absl::Minutes(Between(30, 3 * 1440));
+    }
     const absl::CivilDay died_day = LocalDay(died);
     const bool in_facility = Permille(880);
     const std::string home = Permille(700) ? f.commune : AnyCommune();

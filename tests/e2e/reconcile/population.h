@@ -9,7 +9,8 @@
 // declared-but-never-sent, sent-but-undeclared, declared hashes that differ from what was sent,
 // amendments and voids, a key declared twice in one manifest, registrations on time, exactly at
 // the deadline, late, never, twice, voided and replaced, linked to certificates that never
-// arrived, and home events without a certificate.
+// arrived, home events without a certificate, and deaths in the last days of the year before P
+// certified in P's first days (in a facility and not).
 //
 // Sync timeliness is planted so that it cannot depend on how fast the test pushes: a record is
 // issued either within the last two hours (kOnTimeWindow; it reaches the database within

@@ -157,20 +157,35 @@ TEST(Population, NoIssuedAtLeavesTheSlaOutcomeInDoubt) {
   EXPECT_GT(late, 0);
 }
 
-TEST(Population, EventsAreDatedInTheYearUpToToday) {
+// Events are dated in P up to today, but for the planted deaths of the year's last days before
+// P, certified in P's first three days (D5's year boundary), and their registrations.
+TEST(Population, EventsAreDatedInTheYearUpToTodayButDeathsAcrossTheNewYear) {
   const Population p = Make(Small());
+  const absl::CivilDay eve = p.calendar.first_day - 3;  // the earliest planted death
   const auto in_p = [&](absl::CivilDay d) {
     return d >= p.calendar.first_day && d <= p.calendar.today;
   };
   const absl::TimeZone vn = VietnamTime();
+  int across = 0, across_at_home = 0;
   for (const auto& e : p.submits) {
     if (e.has_registration()) {
       const auto& d = e.registration().registration_date();
-      EXPECT_TRUE(in_p(absl::CivilDay(d.year(), d.month(), d.day())));
+      const absl::CivilDay day(d.year(), d.month(), d.day());
+      EXPECT_TRUE(day >= eve && day <= p.calendar.today) << day;
     } else if (e.has_death_notice()) {
-      EXPECT_TRUE(in_p(absl::ToCivilDay(Instant(e.death_notice().died_at().instant()), vn)));
+      const auto& d = e.death_notice();
+      const absl::CivilDay died = absl::ToCivilDay(Instant(d.died_at().instant()), vn);
+      if (in_p(died)) continue;
+      EXPECT_GE(died, eve);
+      EXPECT_LT(died, p.calendar.first_day);
+      const absl::CivilDay issued = absl::ToCivilDay(Instant(d.issued_at()), vn);
+      EXPECT_TRUE(issued >= p.calendar.first_day && issued < p.calendar.first_day + 4) << issued;
+      ++across;
+      if (!d.place_of_death().in_facility()) ++across_at_home;
     }
   }
+  EXPECT_GT(across, across_at_home);
+  EXPECT_GT(across_at_home, 0) << "no notice of a death outside a facility across the new year";
 }
 
 TEST(Population, EarlyInTheYearThereIsNoRoomForLateRecords) {
