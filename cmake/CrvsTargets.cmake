@@ -61,6 +61,27 @@ function(crvs_executable target)
   endif()
 endfunction()
 
+# crvs_embed_text(OUT FILE NAMESPACE FUNCTION)  data compiled in, from a file kept as data
+#
+# Generates into the build tree a .cc defining `std::string_view NAMESPACE::FUNCTION()`, which
+# returns FILE's text as it was at build time, and sets OUT to that .cc (add it to a library's
+# SOURCES). Editing FILE re-runs CMake (CMAKE_CONFIGURE_DEPENDS); nothing generated goes into
+# git. Used for the reference data under deploy/reference, which a configuration can replace.
+function(crvs_embed_text out file namespace function)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+  file(READ ${file} CRVS_EMBED_TEXT)
+  string(FIND "${CRVS_EMBED_TEXT}" ")crvs_text\"" delimiter_at)
+  if(NOT delimiter_at EQUAL -1)
+    message(FATAL_ERROR "${file} contains the raw-string delimiter )crvs_text\"")
+  endif()
+  file(RELATIVE_PATH CRVS_EMBED_SOURCE ${PROJECT_SOURCE_DIR} ${file})
+  set(CRVS_EMBED_NAMESPACE ${namespace})
+  set(CRVS_EMBED_FUNCTION ${function})
+  set(generated ${CMAKE_CURRENT_BINARY_DIR}/embedded_${function}.cc)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/embedded_text.cc.in ${generated} @ONLY)
+  set(${out} ${generated} PARENT_SCOPE)
+endfunction()
+
 function(crvs_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})

@@ -91,6 +91,15 @@ int CheckConfiguration(const RootConfig& root, bool read_files) {
     auto loaded = validation::ReferenceData::Load(file);
     if (!loaded.ok()) errors.push_back(key + ": " + std::string(loaded.status().message()));
   }
+  if (read_files) {  // the register, the pre-2025 mapping and source locations, read together
+    auto areas = reconcile::indicators::Areas::Load(
+        {root.reconcile.reference_communes_file,
+         root.reconcile.reference_communes_before_2025_file,
+         root.reconcile.reference_sources_file});
+    if (!areas.ok()) {
+      errors.push_back("reconcile.reference_*: " + std::string(areas.status().message()));
+    }
+  }
   if (read_files && !root.kafka.crypto.keyring_file.empty()) {
     auto cipher = crypto::LoadPayloadCipher(root.kafka.crypto);
     if (!cipher.ok()) errors.push_back(std::string(cipher.status().message()));  // names the key
@@ -700,8 +709,9 @@ int RunReport(const RootConfig& root, const reconcile::indicators::ReportFlags& 
   namespace indicators = reconcile::indicators;
   auto job = indicators::ParseReportFlags(flags);
   if (!job.ok()) return ReportUsageError(job.status());
-  auto areas = indicators::Areas::Load(root.reconcile.reference_communes_file,
-                                       root.reconcile.reference_sources_file);
+  auto areas = indicators::Areas::Load({root.reconcile.reference_communes_file,
+                                        root.reconcile.reference_communes_before_2025_file,
+                                        root.reconcile.reference_sources_file});
   if (!areas.ok()) return Fail(areas.status(), kExitConfig);
   indicators::IndicatorOptions options;
   options.sync_sla = absl::Milliseconds(root.reconcile.sync_sla.count());
@@ -986,13 +996,19 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--as-of", report_flags.as_of,
                          "count what was known on this date, YYYY-MM-DD (default: today in "
                          "Vietnam; not in the future)");
+  report_cmd->add_option("--known", report_flags.known,
+                         "what a back-dated report counts: as-of = only records committed by "
+                         "the --as-of date (reproduces a figure published then), now = also "
+                         "records that arrived later, still judged at --as-of")
+      ->capture_default_str();
   report_cmd->add_option("--province", report_flags.province,
-                         "only this province, 2 digits (needs reconcile.reference_communes_file)");
+                         "only this province, 2 digits (of the register in "
+                         "reconcile.reference_communes_file, built in by default)");
   report_cmd->add_option("--commune", report_flags.commune, "only this commune, 5 digits");
   report_cmd->add_option("--breakdown", report_flags.breakdown,
-                         "rows per group: none, province (needs "
-                         "reconcile.reference_communes_file), commune, facility (B3, D3, D4, "
-                         "D5) or court (V1, V2)")
+                         "rows per group: none, province, commune (today's units: codes "
+                         "written before 2025-07-01 count where they merged), facility (B3, "
+                         "D3, D4, D5) or court (V1, V2)")
       ->capture_default_str();
   report_cmd->add_option("--indicators", report_flags.indicators,
                          "comma-separated ids, e.g. B1,D5 (default: all ten)");

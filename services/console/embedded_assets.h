@@ -1,6 +1,6 @@
 // The dashboard's static files (services/console/web/), compiled into the binary so the
 // console serves them with no file on disk and no other origin: it works offline.
-// embedded_assets.cc is generated into the build tree by this directory's CMakeLists.txt.
+// The files' text is generated into the build tree by this directory's CMakeLists.txt.
 #pragma once
 
 #include <string_view>

@@ -18,9 +18,11 @@ struct ReconcileConfig {
   int max_threads = 32;
   // Issued-at to first committed: the on-time limit of sync coverage (B3, D4).
   config::Duration sync_sla{24 * 3600 * 1000};
-  // Commune → province (commune_code,province_code,name) and source locations
-  // (principal,commune_code,name). Empty: none (see docs/indicators.md, "Areas").
+  // Commune → province (commune_code,province_code,name), pre-2025 communes → today's, and
+  // source locations (principal,commune_code,name). Empty communes files: the built-in copies
+  // under deploy/reference; empty sources: none (docs/indicators.md, "Areas").
   std::string reference_communes_file;
+  std::string reference_communes_before_2025_file;
   std::string reference_sources_file;
   // Live indicator feed: how often the reconciler checks for newly landed records and, when
   // there are some, publishes a snapshot of the current year's indicators. 0 disables.
@@ -45,8 +47,12 @@ struct ReconcileConfig {
     v("sync_sla", sync_sla,
       "on-time limit from a certificate's issued_at to its first commit in the database (B3, D4)");
     v("reference_communes_file", reference_communes_file,
-      "CSV commune_code,province_code,name mapping communes to provinces; empty: province "
-      "filters and breakdowns are refused");
+      "CSV commune_code,province_code,name: the register of communes and their provinces; "
+      "empty: the built-in register since 2025-07-01 (34 provinces, 3,321 communes)");
+    v("reference_communes_before_2025_file", reference_communes_before_2025_file,
+      "CSV old_commune_code,old_province_code,old_name,commune_code,province_code,counted_here,"
+      "note: where records with a commune code written before 2025-07-01 count; empty: the "
+      "built-in mapping of the statistics office's conversion table");
     v("reference_sources_file", reference_sources_file,
       "CSV principal,commune_code,name locating facilities and courts; empty: facilities are "
       "located by their in-facility events, courts count nationally only");

@@ -36,8 +36,10 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
   std::unique_ptr<Reconciler> r(new Reconciler());
   r->config_ = config;
   r->deps_ = deps;
-  CRVS_ASSIGN_OR_RETURN(r->areas_, indicators::Areas::Load(config.reference_communes_file,
-                                                           config.reference_sources_file));
+  CRVS_ASSIGN_OR_RETURN(r->areas_, indicators::Areas::Load(
+                                       {config.reference_communes_file,
+                                        config.reference_communes_before_2025_file,
+                                        config.reference_sources_file}));
   CRVS_ASSIGN_OR_RETURN(r->producer_, kafka::Producer::Create(kafka, producer, bootstrap));
   CRVS_ASSIGN_OR_RETURN(r->resend_,
                         gateway::ResendInbox::Start(kafka, bootstrap, r->producer_.get()));

@@ -2,6 +2,9 @@
 // notice over gRPC and shows it, committed, through the registry service and in the
 // reconciler's indicators.
 #include <chrono>
+#include <fstream>
+#include <set>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -76,7 +79,7 @@ TEST(DevCommand, RunsGatewaySinkAndRegistryEndToEnd) {
   ASSERT_TRUE(stub->GetPersonStatus(&status, who, &person).ok());
   EXPECT_EQ(person.vital_status(), registry::v1::VITAL_STATUS_DECEASED);
 
-  // The reconciler counts the notice in D5 (death notices issued in 2026).
+  // The reconciler counts the notice in D5 (deaths in a facility in 2026).
   auto rec = reconcile::v1::Reconciliation::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string(reconcile), grpc::InsecureChannelCredentials()));
   grpc::ClientContext indicators;
@@ -91,6 +94,52 @@ TEST(DevCommand, RunsGatewaySinkAndRegistryEndToEnd) {
   EXPECT_EQ(report.values(0).id(), "D5");
   EXPECT_EQ(report.values(0).denominator(), 1);
   EXPECT_EQ(report.values(0).numerator(), 1);  // I21.9 is a certified cause
+
+  // With no reference file configured, the register since 2025-07-01 is built in: a province
+  // breakdown places the death (commune 00004) in Hà Nội (01), and a filter on any of the 34
+  // provinces and any of the 3,321 communes of deploy/reference/communes.csv is answered.
+  auto ask_for = [&](const std::string& province, const std::string& commune,
+                     reconcile::v1::Breakdown breakdown, reconcile::v1::IndicatorReport* out) {
+    grpc::ClientContext call;
+    call.AddMetadata("crvs-principal", "operator:ops-1");
+    reconcile::v1::IndicatorsRequest r = ask;
+    r.set_province_code(province);
+    r.set_commune_code(commune);
+    r.set_breakdown(breakdown);
+    return rec->GetIndicators(&call, r, out);
+  };
+  reconcile::v1::IndicatorReport by_province;
+  grpc::Status s2 = ask_for("", "", reconcile::v1::BREAKDOWN_PROVINCE, &by_province);
+  ASSERT_TRUE(s2.ok()) << s2.error_message();
+  ASSERT_EQ(by_province.values_size(), 2) << by_province.ShortDebugString();
+  EXPECT_EQ(by_province.values(1).breakdown_key(), "01");
+  EXPECT_EQ(by_province.values(1).denominator(), 1);
+  std::set<std::string> provinces;
+  int communes = 0, commune_errors = 0, hanoi_deaths = 0;
+  std::ifstream register_csv(std::string(CRVS_SOURCE_DIR) + "/deploy/reference/communes.csv");
+  std::string line;
+  std::getline(register_csv, line);  // the header
+  while (std::getline(register_csv, line)) {
+    const std::string commune = line.substr(0, 5), province = line.substr(6, 2);
+    provinces.insert(province);
+    ++communes;
+    reconcile::v1::IndicatorReport one;
+    grpc::Status st = ask_for("", commune, reconcile::v1::BREAKDOWN_NONE, &one);
+    if (!st.ok() || one.values_size() != 1 || one.values(0).area() != commune) ++commune_errors;
+    if (st.ok() && one.values_size() == 1) hanoi_deaths += one.values(0).denominator();
+  }
+  EXPECT_EQ(communes, 3321);
+  EXPECT_EQ(commune_errors, 0) << "commune filters not answered";
+  EXPECT_EQ(hanoi_deaths, 1) << "the death counts in exactly one commune";
+  ASSERT_EQ(provinces.size(), 34u);
+  for (const std::string& province : provinces) {
+    reconcile::v1::IndicatorReport one;
+    grpc::Status st = ask_for(province, "", reconcile::v1::BREAKDOWN_COMMUNE, &one);
+    ASSERT_TRUE(st.ok()) << province << ": " << st.error_message();
+    ASSERT_GE(one.values_size(), 1);
+    EXPECT_EQ(one.values(0).area(), province);
+    EXPECT_EQ(one.values(0).denominator(), province == "01" ? 1 : 0) << province;
+  }
 
   // Components stop in reverse order; the registry gives in-flight calls 2 s. 15 s leaves room
   // for a loaded CI machine without accepting a hang.

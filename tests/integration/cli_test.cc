@@ -63,6 +63,40 @@ TEST(Cli, ConfigCheckRefusesWhatAComponentWouldRefuseNamingTheKey) {
   EXPECT_EQ(r.out, "configuration OK\n");
 }
 
+// Regression: `crvs config check` said OK for a communes file `crvs dev` then refused. Every
+// reconciliation reference file is read: missing or malformed, the error names file and line.
+TEST(Cli, ConfigCheckReadsTheReconciliationReferenceFilesNamingFileAndLine) {
+  const std::string dir = ::testing::TempDir();
+  const std::string communes = dir + "/communes-bad.csv";
+  ASSERT_EQ(RunProgram({"sh", "-c", "cat > " + communes},
+                       "commune_code,province_code,name\n00004,01,Ba Đình\n0008,01,Ngọc Hà\n")
+                .exit_code,
+            0);
+  RunResult r = RunProgram(
+      {kCrvs, "--set", "reconcile.reference_communes_file=" + communes, "config", "check"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr(communes + ":3: commune_code: expected 5 digits, got \"0008\""));
+
+  // A register of today replaced, the built-in pre-2025 mapping no longer fits it.
+  const std::string small = dir + "/communes-small.csv";
+  ASSERT_EQ(RunProgram({"sh", "-c", "cat > " + small},
+                       "commune_code,province_code,name\n00004,01,Ba Đình\n")
+                .exit_code,
+            0);
+  r = RunProgram({kCrvs, "--set", "reconcile.reference_communes_file=" + small, "config", "check"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("deploy/reference/communes-before-2025.csv (built in):"));
+  EXPECT_THAT(r.err, HasSubstr("is not in the register of communes"));
+
+  for (const char* key : {"reconcile.reference_communes_file",
+                          "reconcile.reference_communes_before_2025_file",
+                          "reconcile.reference_sources_file"}) {
+    r = RunProgram({kCrvs, "--set", std::string(key) + "=/nonexistent/x.csv", "config", "check"});
+    EXPECT_EQ(r.exit_code, 2) << key;
+    EXPECT_THAT(r.err, HasSubstr("/nonexistent/x.csv: cannot be read")) << key;
+  }
+}
+
 TEST(Cli, ConfigDumpIsAValidConfigFile) {
   RunResult dump = RunProgram({kCrvs, "--set", "kafka.embedded_partitions=3", "config", "dump"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;

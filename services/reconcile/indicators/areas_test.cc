@@ -1,5 +1,5 @@
-// Areas: the communes and sources files (and their errors), and facility locations derived
-// from the database.
+// Areas: the built-in register and pre-2025 mapping, the communes, mapping and sources files
+// (and their errors), and facility locations derived from the database.
 #include "services/reconcile/indicators/areas.h"
 
 #include <gmock/gmock.h>
@@ -15,25 +15,90 @@ using ::crvs::testing::StatusIs;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
+constexpr char kBeforeHeader[] =
+    "old_commune_code,old_province_code,old_name,commune_code,province_code,counted_here,note\n";
+
 class AreasTest : public IndicatorsDb {
  protected:
-  // The error message of loading `communes` (and `sources`) text.
-  std::string LoadError(const std::string& communes, const std::string& sources = "") {
-    auto areas = Areas::Load(communes.empty() ? "" : WriteFile("communes.csv", communes),
-                             sources.empty() ? "" : WriteFile("sources.csv", sources));
+  // The error message of loading `communes` (and `sources`, `before` the pre-2025 mapping)
+  // text; "" for the built-in register and mapping, and no sources.
+  std::string LoadError(const std::string& communes, const std::string& sources = "",
+                        const std::string& before = "") {
+    Areas::Files files;
+    if (!communes.empty()) files.communes = WriteFile("communes.csv", communes);
+    if (!communes.empty() || !before.empty()) {
+      files.communes_before_2025 =
+          WriteFile("communes-before-2025.csv", before.empty() ? kBeforeHeader : before);
+    }
+    if (!sources.empty()) files.sources = WriteFile("sources.csv", sources);
+    auto areas = Areas::Load(files);
     EXPECT_THAT(areas, StatusIs(absl::StatusCode::kInvalidArgument));
     return std::string(areas.status().message());
   }
 };
 
+// With nothing configured: Vietnam's register since 2025-07-01, built in.
+TEST_F(AreasTest, TheBuiltInRegisterHasThe34ProvincesAndTheir3321Communes) {
+  auto areas = Areas::Load({});
+  ASSERT_TRUE(areas.ok()) << areas.status();
+  EXPECT_TRUE(areas->has_communes());
+  EXPECT_EQ(areas->province_count(), 34u);
+  EXPECT_EQ(areas->commune_count(), 3321u);
+  EXPECT_EQ(areas->ProvinceOf("00004"), "01");  // Phường Ba Đình, Hà Nội
+  EXPECT_EQ(areas->ProvinceOf("26740"), "79");  // Phường Sài Gòn, TP Hồ Chí Minh
+  EXPECT_EQ(areas->ProvinceOf("00691"), "08");  // Phường Hà Giang 2, Tuyên Quang
+}
+
+// Old codes count where communes-before-2025.csv marks counted_here, when written before
+// 2025-07-01: 00688 Phường Quang Trung of Hà Giang (old province 02), split between 00691 and
+// 00694 of Tuyên Quang (08), counts in 00691; 00016 Phường Ngọc Hà, split between 00004 and
+// 00008 of Hà Nội, counts in 00008, which carries its name. The same digits written on or
+// after 2025-07-01 are a code of today's register.
+TEST_F(AreasTest, CodesWrittenBeforeTheReorganisationCountInTodaysCommune) {
+  auto areas = Areas::Load({});
+  ASSERT_TRUE(areas.ok()) << areas.status();
+  const absl::CivilDay before(2024, 3, 5), eve(2025, 6, 30), since(2025, 7, 1);
+  EXPECT_EQ(areas->CurrentCommune("00688", before), "00691");
+  EXPECT_EQ(areas->ProvinceOf(areas->CurrentCommune("00688", eve)), "08");
+  EXPECT_EQ(areas->CurrentCommune("00016", before), "00008");
+  EXPECT_EQ(areas->CurrentCommune("00004", before), "00004");  // Trúc Bạch → Ba Đình
+  EXPECT_EQ(areas->CurrentCommune("00016", since), "00016");
+  EXPECT_EQ(areas->CurrentCommune("00688", std::nullopt), "00688");
+  EXPECT_EQ(areas->CurrentCommune("99999", before), "99999");  // unknown: itself ("??")
+}
+
+TEST_F(AreasTest, MappingBefore2025ErrorsNameTheFileAndLine) {
+  const std::string communes = "commune_code,province_code,name\n00004,01,A\n00008,01,B\n";
+  const std::string file = WriteFile("communes-before-2025.csv", "");
+  const std::string h = kBeforeHeader;
+  EXPECT_EQ(LoadError(communes, "", h + "00016,01,Ngọc Hà,00012,01,1,x\n"),
+            file + ":2: commune_code: 00012 is not in the register of communes");
+  EXPECT_EQ(LoadError(communes, "", h + "00016,01,Ngọc Hà,00008,79,1,x\n"),
+            file + ":2: province_code: commune 00008 is in province 01 in the register, not 79");
+  EXPECT_EQ(LoadError(communes, "", h + "00016,01,Ngọc Hà,00008,01,yes,x\n"),
+            file + ":2: counted_here: expected 0 or 1, got \"yes\"");
+  EXPECT_EQ(LoadError(communes, "", h + "0016,01,Ngọc Hà,00008,01,1,x\n"),
+            file + ":2: old_commune_code: expected 5 digits, got \"0016\"");
+  EXPECT_EQ(LoadError(communes, "",
+                      h + "00016,01,Ngọc Hà,00004,01,1,x\n00016,01,Ngọc Hà,00008,01,1,x\n"),
+            file + ":3: counted_here: old commune 00016 is already counted in another commune "
+                   "(line 2)");
+  EXPECT_EQ(LoadError(communes, "", h + "00016,01,Ngọc Hà,00004,01,0,x\n"),
+            file + ": counted_here: old commune 00016 has no row with counted_here 1");
+  EXPECT_EQ(LoadError(communes, "", "old,new\n"),
+            file + ":1: expected the header line \"" + h.substr(0, h.size() - 1) + "\"");
+}
+
 TEST_F(AreasTest, MapsCommunesToProvincesAndUnlistedOnesToQuestionMarks) {
-  auto areas = Areas::Load(WriteFile("communes.csv",
-                                     "\xEF\xBB\xBF"
-                                     "commune_code,province_code,name\r\n"
-                                     "26734,79,\"Phường Sài Gòn, TP HCM\"\r\n"
-                                     "\r\n"
-                                     "00004, 01 ,Ba Đình\r\n"),
-                           "");
+  Areas::Files files;
+  files.communes = WriteFile("communes.csv",
+                             "\xEF\xBB\xBF"
+                             "commune_code,province_code,name\r\n"
+                             "26734,79,\"Phường Sài Gòn, TP HCM\"\r\n"
+                             "\r\n"
+                             "00004, 01 ,Ba Đình\r\n");
+  files.communes_before_2025 = WriteFile("communes-before-2025.csv", kBeforeHeader);
+  auto areas = Areas::Load(files);
   ASSERT_TRUE(areas.ok()) << areas.status();
   EXPECT_TRUE(areas->has_communes());
   EXPECT_EQ(areas->ProvinceOf("26734"), "79");
@@ -75,8 +140,11 @@ TEST_F(AreasTest, SourcesFileErrorsNameTheFileAndLine) {
 }
 
 TEST_F(AreasTest, MissingFileIsNotFound) {
-  EXPECT_THAT(Areas::Load("/nonexistent/communes.csv", ""), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(Areas::Load("", "/nonexistent/sources.csv"), StatusIs(absl::StatusCode::kNotFound));
+  for (auto files : {Areas::Files{"/nonexistent/communes.csv", "", ""},
+                     Areas::Files{"", "/nonexistent/communes-before-2025.csv", ""},
+                     Areas::Files{"", "", "/nonexistent/sources.csv"}}) {
+    EXPECT_THAT(Areas::Load(files), StatusIs(absl::StatusCode::kNotFound));
+  }
 }
 
 // Facility BV79001 has no configured location. Its in-facility events: births in 26734 (1)
@@ -101,9 +169,11 @@ TEST_F(AreasTest, LocatesFacilitiesByTheirConfiguredLocationElseTheirInFacilityE
   Submit(Birth("T2", "2026-01-10", "26739", "BV79009"));
   Submit(Birth("B2", "2026-01-10", "26734", "BV79002"));
 
-  auto areas = Areas::Load("", WriteFile("sources.csv",
-                                         "principal,commune_code,name\n"
-                                         "facility:BV79002,00004,B\ncourt:TAND79,26734,C\n"));
+  Areas::Files files;
+  files.sources = WriteFile("sources.csv",
+                            "principal,commune_code,name\n"
+                            "facility:BV79002,00004,B\ncourt:TAND79,26734,C\n");
+  auto areas = Areas::Load(files);
   ASSERT_TRUE(areas.ok()) << areas.status();
   auto located = areas->LocateSources(store(), Utc("2026-02-01T00:00:00Z"));
   ASSERT_TRUE(located.ok()) << located.status();

@@ -38,15 +38,10 @@ recv1::DivorceDecision Decision(const std::string& no, const std::string& court)
 class CoverageIndicatorsTest : public IndicatorsDb {
  protected:
   void SetUp() override {
-    auto areas = Areas::Load(WriteFile("communes.csv",
-                                       "commune_code,province_code,name\n26734,79,Sài Gòn\n"
-                                       "00004,01,Ba Đình\n"),
-                             WriteFile("sources.csv",
-                                       "principal,commune_code,name\n"
-                                       "facility:BV79002,00004,Bệnh viện B\n"
-                                       "court:TAND79,26734,TAND TP HCM\n"));
-    ASSERT_TRUE(areas.ok()) << areas.status();
-    areas_ = *areas;
+    areas_ = LoadAreas("commune_code,province_code,name\n26734,79,Sài Gòn\n00004,01,Ba Đình\n",
+                       "principal,commune_code,name\n"
+                       "facility:BV79002,00004,Bệnh viện B\n"
+                       "court:TAND79,26734,TAND TP HCM\n");
     DeclareBirths();
   }
 

@@ -43,7 +43,8 @@ constexpr char kKnownJoin[] =
 // Certificates dated in the window, and those that registrations dated in the window link
 // (they decide whether such a registration registers a present certificate).
 constexpr char kRecordsSql[] =
-    "SELECT x.business_key, x.facility_code, x.$0, x.$1, x.in_facility FROM $2 x$3"
+    "SELECT x.business_key, x.facility_code, x.$0, x.$1, x.in_facility, x.issued_at_us"
+    " FROM $2 x$3"
     " AND (x.$0 BETWEEN $$2 AND $$3 OR x.business_key IN (SELECT g.linked_key FROM registrations g"
     " WHERE g.registration_kind = $$4 AND g.event_date BETWEEN $$2 AND $$3))";
 
@@ -61,34 +62,45 @@ constexpr char kRegistrationsSql[] =
 // [$2, $3]; $0 = kKnownJoin. When the notice was issued does not matter: a death on 30 December
 // certified on 3 January belongs to the year it happened in.
 constexpr char kNoticesSql[] =
-    "SELECT x.facility_code, x.death_commune_code, x.underlying_icd10 FROM death_notices x$0"
+    "SELECT x.facility_code, x.death_commune_code, x.underlying_icd10, x.issued_at_us"
+    " FROM death_notices x$0"
     " AND x.in_facility = 1 AND x.died_on BETWEEN $$2 AND $$3";
 
 std::string Sql(const char* pattern, const EvidenceTables& t) {
   return absl::Substitute(pattern, t.date_column, t.commune_column, t.table, kKnownJoin);
 }
 
-int64_t CutOffMicros(absl::CivilDay as_of) {
-  return absl::ToUnixMicros(StartOfVietnamDay(as_of + 1));
+int64_t CutOffMicros(absl::CivilDay known_by) {
+  return absl::ToUnixMicros(StartOfVietnamDay(known_by + 1));
 }
 
-std::vector<FacilityRecord> ToRecords(const Rows& rows) {
+// A certificate's or notice's commune, as counted today: its code was written when it was
+// issued (docs/indicators.md, "Records from before the 2025 reorganisation").
+std::string CommuneAsOfToday(const Areas& areas, const std::string& code, int64_t issued_at_us) {
+  return areas.CurrentCommune(code, VietnamDayOfMicros(issued_at_us));
+}
+
+std::vector<FacilityRecord> ToRecords(const Rows& rows, const Areas& areas) {
   std::vector<FacilityRecord> records;
   records.reserve(rows.size());
   for (const auto& row : rows) {
     records.push_back({row[0].AsString(), row[1].AsString(), ParseStoredDate(row[2].AsString()),
-                       row[3].AsString(), row[4].AsInt() != 0});
+                       CommuneAsOfToday(areas, row[3].AsString(), row[5].AsInt()),
+                       row[4].AsInt() != 0});
   }
   return records;
 }
 
 // Registrations dated <= as_of (an undated one registers nothing).
-std::vector<RegistrationRecord> ToRegistrations(const Rows& rows, absl::CivilDay as_of) {
+// Their registry office counts in today's commune: a code written on a registration dated
+// before 2025-07-01 is one of the old register (the digitised books).
+std::vector<RegistrationRecord> ToRegistrations(const Rows& rows, absl::CivilDay as_of,
+                                                const Areas& areas) {
   std::vector<RegistrationRecord> registrations;
   for (const auto& row : rows) {
     std::optional<absl::CivilDay> registered = ParseStoredDate(row[3].AsString());
     if (!registered || *registered > as_of) continue;
-    registrations.push_back({row[0].AsString(), row[1].AsString(),
+    registrations.push_back({row[0].AsString(), areas.CurrentCommune(row[1].AsString(), registered),
                              ParseStoredDate(row[2].AsString()), *registered,
                              row[4].AsString()});
   }
@@ -142,11 +154,12 @@ std::vector<Event> MergeEvidence(const std::vector<FacilityRecord>& records,
 }
 
 absl::StatusOr<std::vector<Event>> LoadEvents(store::Store& store, EventKind kind,
-                                              const Period& period, absl::CivilDay as_of) {
-  const Period window{period.first, std::min(period.last, as_of)};
+                                              const Period& period, AsOf as_of,
+                                              const Areas& areas) {
+  const Period window{period.first, std::min(period.last, as_of.day)};
   if (window.last < window.first) return std::vector<Event>{};
   const EvidenceTables& t = kind == EventKind::kBirth ? kBirths : kDeaths;
-  const std::vector<Value> params = {Value::Int(CutOffMicros(as_of)),
+  const std::vector<Value> params = {Value::Int(CutOffMicros(as_of.known_by)),
                                      Value::Text(FormatDay(window.first)),
                                      Value::Text(FormatDay(window.last)),
                                      Value::Text(t.registration_kind)};
@@ -157,7 +170,7 @@ absl::StatusOr<std::vector<Event>> LoadEvents(store::Store& store, EventKind kin
     return absl::OkStatus();
   }));
   std::vector<Event> events =
-      MergeEvidence(ToRecords(records), ToRegistrations(registrations, as_of));
+      MergeEvidence(ToRecords(records, areas), ToRegistrations(registrations, as_of.day, areas));
   events.erase(std::remove_if(events.begin(), events.end(),
                               [&](const Event& e) { return !window.Contains(e.date); }),
                events.end());
@@ -165,10 +178,10 @@ absl::StatusOr<std::vector<Event>> LoadEvents(store::Store& store, EventKind kin
 }
 
 absl::StatusOr<std::vector<Notice>> LoadNotices(store::Store& store, const Period& period,
-                                                absl::CivilDay as_of) {
-  const Period window{period.first, std::min(period.last, as_of)};
+                                                AsOf as_of, const Areas& areas) {
+  const Period window{period.first, std::min(period.last, as_of.day)};
   if (window.last < window.first) return std::vector<Notice>{};
-  const std::vector<Value> params = {Value::Int(CutOffMicros(as_of)),
+  const std::vector<Value> params = {Value::Int(CutOffMicros(as_of.known_by)),
                                      Value::Text(FormatDay(window.first)),
                                      Value::Text(FormatDay(window.last))};
   Rows rows;
@@ -179,7 +192,7 @@ absl::StatusOr<std::vector<Notice>> LoadNotices(store::Store& store, const Perio
   std::vector<Notice> notices;
   notices.reserve(rows.size());
   for (const auto& row : rows) {
-    notices.push_back({row[0].AsString(), row[1].AsString(),
+    notices.push_back({row[0].AsString(), CommuneAsOfToday(areas, row[1].AsString(), row[3].AsInt()),
                        validation::IsCertifiedCauseCode(row[2].AsString())});
   }
   return notices;

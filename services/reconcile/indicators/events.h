@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "services/reconcile/indicators/areas.h"
 #include "services/reconcile/indicators/period.h"
 #include "services/store/store.h"
 
@@ -59,11 +60,20 @@ struct Event {
 std::vector<Event> MergeEvidence(const std::vector<FacilityRecord>& records,
                                  std::vector<RegistrationRecord> registrations);
 
-// The events dated in [period.first, min(period.last, as_of)], from the records and
-// registrations known on `as_of`: not voided, first committed before the end of `as_of`
-// (Vietnam), registrations dated <= as_of.
+// When a report is as of: the day deadlines are judged at, and the last day whose commits
+// count (`day` for "as known on A", today for "everything known now").
+struct AsOf {
+  absl::CivilDay day;
+  absl::CivilDay known_by;
+};
+
+// The events dated in [period.first, min(period.last, as_of.day)], from the records and
+// registrations known: not voided, first committed before the end of `as_of.known_by`
+// (Vietnam), registrations dated <= as_of.day. Communes are today's: codes written before
+// 2025-07-01 map through `areas`.
 absl::StatusOr<std::vector<Event>> LoadEvents(store::Store& store, EventKind kind,
-                                              const Period& period, absl::CivilDay as_of);
+                                              const Period& period, AsOf as_of,
+                                              const Areas& areas);
 
 // A death notice for D5.
 struct Notice {
@@ -73,8 +83,9 @@ struct Notice {
 };
 
 // Non-voided notices of deaths in a health facility (in_facility) whose local date of death is
-// in [period.first, min(period.last, as_of)], first committed before the end of `as_of`.
+// in [period.first, min(period.last, as_of.day)], first committed before the end of
+// `as_of.known_by`.
 absl::StatusOr<std::vector<Notice>> LoadNotices(store::Store& store, const Period& period,
-                                                absl::CivilDay as_of);
+                                                AsOf as_of, const Areas& areas);
 
 }  // namespace crvs::reconcile::indicators

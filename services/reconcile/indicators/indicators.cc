@@ -156,6 +156,10 @@ struct Scope {
 struct Plan {
   Period period;
   absl::CivilDay as_of;
+  // Records first committed by the end of this day count: as_of, or today for "everything known
+  // now" (rv1::Knowledge).
+  absl::CivilDay known_by;
+  rv1::Knowledge knowledge = rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF;
   std::vector<const Spec*> specs;  // catalogue order
   Scope scope;
 };
@@ -182,7 +186,13 @@ void CheckDates(const rv1::IndicatorsRequest& r, absl::CivilDay today, Plan& pla
     bad.push_back({"period", absl::StrCat("expected a year (2026), a quarter (2026-Q1..2026-Q4) "
                                           "or a month (2026-03), got \"", r.period(), "\"")});
   }
-  plan.as_of = today;
+  plan.as_of = plan.known_by = today;
+  if (r.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW) {
+    plan.knowledge = rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW;
+  } else if (r.knowledge() != rv1::KNOWLEDGE_UNSPECIFIED &&
+             r.knowledge() != rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF) {
+    bad.push_back({"knowledge", absl::StrCat("unknown reading ", r.knowledge())});
+  }
   if (!r.has_as_of()) return;
   std::optional<absl::CivilDay> as_of = ToCivilDay(r.as_of());
   if (!as_of) {
@@ -191,6 +201,7 @@ void CheckDates(const rv1::IndicatorsRequest& r, absl::CivilDay today, Plan& pla
     bad.push_back({"as_of", absl::StrCat("in the future: today in Vietnam is ", FormatDay(today))});
   } else {
     plan.as_of = *as_of;
+    if (plan.knowledge == rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF) plan.known_by = *as_of;
   }
 }
 
@@ -286,7 +297,7 @@ std::optional<CoverageQuery> QueryOf(const Spec& spec, const Plan& plan,
   q.period_start = plan.period.first;
   q.period_end = plan.period.last;
   q.backlog = q.any_period = spec.backlog;
-  q.committed_by = StartOfVietnamDay(plan.as_of + 1) - absl::Microseconds(1);
+  q.committed_by = StartOfVietnamDay(plan.known_by + 1) - absl::Microseconds(1);
   q.sla = options.sync_sla;
   if (spec.from_2026) {
     q.period_start = std::max(q.period_start, absl::CivilDay(2026, 1, 1));
@@ -393,12 +404,14 @@ class Evidence {
         auto& events = events_[spec.event_kind];
         if (!events) {
           CRVS_ASSIGN_OR_RETURN(events,
-                                LoadEvents(store_, spec.event_kind, plan_.period, plan_.as_of));
+                                LoadEvents(store_, spec.event_kind, plan_.period,
+                                           {plan_.as_of, plan_.known_by}, areas_));
         }
         return FromEvents(spec, *events, plan_.as_of);
       }
       case Basis::kNotices: {
-        CRVS_ASSIGN_OR_RETURN(auto notices, LoadNotices(store_, plan_.period, plan_.as_of));
+        CRVS_ASSIGN_OR_RETURN(auto notices, LoadNotices(store_, plan_.period,
+                                                          {plan_.as_of, plan_.known_by}, areas_));
         return FromNotices(notices);
       }
       case Basis::kCoverage:
@@ -413,7 +426,7 @@ class Evidence {
   absl::Status LocateSourcesOnce() {
     if (located_ || !(plan_.scope.filtered() || plan_.scope.by_place())) return absl::OkStatus();
     CRVS_ASSIGN_OR_RETURN(locations_,
-                          areas_.LocateSources(store_, StartOfVietnamDay(plan_.as_of + 1)));
+                          areas_.LocateSources(store_, StartOfVietnamDay(plan_.known_by + 1)));
     located_ = true;
     return absl::OkStatus();
   }
@@ -449,6 +462,7 @@ absl::StatusOr<rv1::IndicatorReport> ComputeIndicators(store::Store& store, cons
   rv1::IndicatorReport report;
   report.set_period(request.period());
   *report.mutable_as_of() = ToLocalDate(plan.as_of);
+  report.set_knowledge(plan.knowledge);
   *report.mutable_computed_at() = ToTimestamp(options.now);
   Evidence evidence(store, areas, plan, options);
   for (const Spec* spec : plan.specs) {

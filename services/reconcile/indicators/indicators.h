@@ -7,7 +7,8 @@
 // Errors: INVALID_ARGUMENT with field violations (crvs::FieldViolations) naming "period",
 // "as_of", "province_code", "commune_code", "breakdown" or "indicator_ids[i]";
 // FAILED_PRECONDITION naming reconcile.reference_communes_file for a province filter or
-// breakdown without a communes file; the store's errors otherwise (retryable ones per
+// breakdown with an Areas that holds no register (a default-constructed one; Areas::Load always
+// has one); the store's errors otherwise (retryable ones per
 // crvs::IsRetryable).
 //
 // Thread-safety: a free function; the Store serializes its own calls, Areas is immutable.

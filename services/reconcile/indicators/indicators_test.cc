@@ -164,21 +164,57 @@ TEST_F(EventIndicatorsTest, LateAmendOfARegistrationOrBirthDateIsTakenAsTheTruth
 // As of 03-19: C2 mature, R2 not yet committed → late → 1/2.
 // As of 03-31: C2 registered; H4 mature (01-25 + 60 = 03-26), on time; C3 unknown → 3/3.
 // As of 12-31: C3 known, never registered → 3/4.
-TEST_F(EventIndicatorsTest, AsOfInThePastRecomputesWhatWasKnownThen) {
-  auto c1 = Birth("C1", "2026-01-10");
-  Submit(c1);
-  Submit(Linked(BirthRegistration("R1", "2026-01-10", "2026-02-01"), c1));
-  auto c2 = Birth("C2", "2026-01-15");
-  Submit(c2);
-  Submit(Linked(BirthRegistration("R2", "2026-01-15", "2026-03-01"), c2),
-         Utc("2026-03-20T05:00:00Z"));
-  Submit(Birth("C3", "2026-01-20"), Utc("2026-04-05T05:00:00Z"));
-  Submit(BirthRegistration("H4", "2026-01-25", "2026-03-25"));
+class LateArrivalsTest : public EventIndicatorsTest {
+ protected:
+  void SubmitLateArrivals() {
+    auto c1 = Birth("C1", "2026-01-10");
+    Submit(c1);
+    Submit(Linked(BirthRegistration("R1", "2026-01-10", "2026-02-01"), c1));
+    auto c2 = Birth("C2", "2026-01-15");
+    Submit(c2);
+    Submit(Linked(BirthRegistration("R2", "2026-01-15", "2026-03-01"), c2),
+           Utc("2026-03-20T05:00:00Z"));
+    Submit(Birth("C3", "2026-01-20"), Utc("2026-04-05T05:00:00Z"));
+    Submit(BirthRegistration("H4", "2026-01-25", "2026-03-25"));
+  }
+};
+
+TEST_F(LateArrivalsTest, AsOfInThePastRecomputesWhatWasKnownThen) {
+  SubmitLateArrivals();
 
   EXPECT_EQ(CountsOf(Report("2026-Q1", "2026-03-15", {"B1"}), "B1"), (Counts{1, 1, 1}));
   EXPECT_EQ(CountsOf(Report("2026-Q1", "2026-03-19", {"B1"}), "B1"), (Counts{1, 2, 0}));
   EXPECT_EQ(CountsOf(Report("2026-Q1", "2026-03-31", {"B1"}), "B1"), (Counts{3, 3, 0}));
   EXPECT_EQ(CountsOf(Report("2026-Q1", "2026-12-31", {"B1"}), "B1"), (Counts{3, 4, 0}));
+}
+
+// The same records read "as of A with everything known now": late arrivals count, still judged
+// at A (maturity at A; registrations dated after A do not register).
+// As of 03-15: C1 on time; C2 open (mature 03-16); C3 known now, open (01-20 + 60 = 03-21);
+//   H4's only evidence is its registration, dated after A: no event → 1/1, open 2.
+// As of 03-19: C2 registered 03-01 (R2 committed 03-20, known now) → on time; C3 open → 2/2,
+//   open 1 (as known on 03-19: 1/2, open 0).
+TEST_F(LateArrivalsTest, EverythingKnownNowCountsLateArrivalsStillJudgedAtTheAsOfDate) {
+  SubmitLateArrivals();
+
+  auto ask = [&](const std::string& as_of, rv1::Knowledge knowledge) {
+    rv1::IndicatorsRequest r;
+    r.set_period("2026-Q1");
+    *r.mutable_as_of() = Day(as_of);
+    r.add_indicator_ids("B1");
+    r.set_knowledge(knowledge);
+    auto report = Compute(r);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : rv1::IndicatorReport();
+  };
+  auto now = ask("2026-03-15", rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW);
+  EXPECT_EQ(now.knowledge(), rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW);
+  EXPECT_EQ(CountsOf(now, "B1"), (Counts{1, 1, 2}));
+  EXPECT_EQ(CountsOf(ask("2026-03-19", rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW), "B1"),
+            (Counts{2, 2, 1}));
+  auto then = ask("2026-03-19", rv1::KNOWLEDGE_UNSPECIFIED);
+  EXPECT_EQ(then.knowledge(), rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF) << "the default, echoed";
+  EXPECT_EQ(CountsOf(then, "B1"), (Counts{1, 2, 0}));
 }
 
 // The end of the as-of day is local midnight, 17:00 UTC. Both certificates are born 01-01, so
@@ -211,13 +247,9 @@ class AreaTest : public IndicatorsDb {
         Submit(Linked(BirthRegistration("R" + no, "2026-01-10", "2026-01-11"), cert));
       }
     }
-    auto areas = Areas::Load(WriteFile("communes.csv",
-                                       "commune_code,province_code,name\n"
-                                       "26734,79,Phường Sài Gòn\n26737,79,Phường Tân Định\n"
-                                       "00004,01,Phường Ba Đình\n"),
-                             "");
-    ASSERT_TRUE(areas.ok()) << areas.status();
-    areas_ = *areas;
+    areas_ = LoadAreas(
+        "commune_code,province_code,name\n"
+        "26734,79,Phường Sài Gòn\n26737,79,Phường Tân Định\n00004,01,Phường Ba Đình\n");
   }
   Areas areas_;
 };

@@ -22,8 +22,9 @@ constexpr std::pair<const char*, rv1::Breakdown> kBreakdowns[] = {
 
 // Request field (prefix) → the flag that sets it.
 constexpr std::pair<const char*, const char*> kFlagOfField[] = {
-    {"period", "--period"},        {"as_of", "--as-of"},     {"province_code", "--province"},
-    {"commune_code", "--commune"}, {"breakdown", "--breakdown"}, {"indicator_ids", "--indicators"}};
+    {"period", "--period"},        {"as_of", "--as-of"},         {"province_code", "--province"},
+    {"commune_code", "--commune"}, {"breakdown", "--breakdown"}, {"indicator_ids", "--indicators"},
+    {"knowledge", "--known"}};
 
 void SetBreakdown(const std::string& name, rv1::IndicatorsRequest& request,
                   std::vector<FieldViolation>& bad) {
@@ -66,6 +67,15 @@ absl::StatusOr<ReportJob> ParseReportFlags(const ReportFlags& flags) {
   }
   job.request.set_period(flags.period);
   SetAsOf(flags.as_of, job.request, bad);
+  if (flags.known == "as-of") {
+    job.request.set_knowledge(rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF);
+  } else if (flags.known == "now") {
+    job.request.set_knowledge(rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW);
+  } else {
+    bad.push_back({"--known", absl::StrCat("expected as-of (only what was committed by the as-of "
+                                           "date) or now (everything known today), got \"",
+                                           flags.known, "\"")});
+  }
   job.request.set_province_code(flags.province);
   job.request.set_commune_code(flags.commune);
   SetBreakdown(flags.breakdown, job.request, bad);

@@ -25,6 +25,7 @@ struct ReportFlags {
   std::string indicators;          // --indicators B1,D5 (case-insensitive); "" = all
   std::string format = "table";    // --format table|json|csv
   std::string output;              // --output FILE; "" = standard output
+  std::string known = "as-of";     // --known as-of|now (rv1::Knowledge)
 };
 
 struct ReportJob {

@@ -24,11 +24,12 @@ TEST(ReportFlagsTest, DefaultsAreAllIndicatorsNoBreakdownTodayAndATable) {
   EXPECT_TRUE(job->request.indicator_ids().empty());
   EXPECT_EQ(job->format, ReportFormat::kTable);
   EXPECT_EQ(job->output, "");
+  EXPECT_EQ(job->request.knowledge(), rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF);
 }
 
 TEST(ReportFlagsTest, EveryFlagReachesTheRequest) {
   ReportFlags flags{"2026-Q1", "2026-03-31", "79", "26734", "facility", " b1, D5 ,,",
-                    "csv",     "out.csv"};
+                    "csv",     "out.csv",    "now"};
   auto job = ParseReportFlags(flags);
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->request.as_of().year(), 2026);
@@ -40,14 +41,15 @@ TEST(ReportFlagsTest, EveryFlagReachesTheRequest) {
   EXPECT_THAT(job->request.indicator_ids(), ElementsAre("B1", "D5"));
   EXPECT_EQ(job->format, ReportFormat::kCsv);
   EXPECT_EQ(job->output, "out.csv");
+  EXPECT_EQ(job->request.knowledge(), rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW);
 }
 
 TEST(ReportFlagsTest, BadFlagsAreNamedAllAtOnce) {
-  ReportFlags flags{"", "2026-02-30", "", "", "district", "", "xml", ""};
+  ReportFlags flags{"", "2026-02-30", "", "", "district", "", "xml", "", "later"};
   auto job = ParseReportFlags(flags);
   EXPECT_THAT(job, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ViolatedFields(job.status()),
-              ElementsAre("--period", "--as-of", "--breakdown", "--format"));
+              ElementsAre("--period", "--as-of", "--known", "--breakdown", "--format"));
 }
 
 TEST(ReportFlagsTest, RequestFieldErrorsAreNamedByTheirFlag) {

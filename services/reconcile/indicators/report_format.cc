@@ -8,7 +8,6 @@
 #include <absl/strings/strip.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -40,10 +39,16 @@ std::string Day(const common::v1::LocalDate& d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 
-double Round2(double percent) { return std::round(percent * 100) / 100; }
-
+// For people (the table): two decimals.
 std::string Percent(const rv1::IndicatorValue& v) {
   return v.has_percent() ? absl::StrFormat("%.2f", v.percent()) : "";
+}
+
+// For publication and machines (CSV; JSON carries the number itself): the value the API
+// returns, in the shortest text that reads back to the same double (as JSON writes numbers),
+// so that figures computed from the file match the API's to the last digit.
+std::string ExactPercent(const rv1::IndicatorValue& v) {
+  return v.has_percent() ? ordered_json(v.percent()).dump() : "";
 }
 
 // 95 → "95", 98.5 → "98.5"; "" when absent.
@@ -81,6 +86,9 @@ ordered_json Metadata(const rv1::IndicatorReport& r) {
           {"note", kNote},
           {"period", r.period()},
           {"as_of", Day(r.as_of())},
+          {"known", r.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW
+                        ? "everything known at computed_at, judged as of as_of"
+                        : "only what was committed by the end of as_of"},
           {"computed_at", records::FormatTimestamp(r.computed_at())},
           {"area", Area(r)},
           {"definitions", definitions},
@@ -94,7 +102,7 @@ ordered_json ValueJson(const rv1::IndicatorValue& v) {
           {"numerator", v.numerator()},
           {"denominator", v.denominator()},
           {"open_not_mature", v.open_not_mature()},
-          {"percent", Optional(v.has_percent(), Round2(v.percent()))},
+          {"percent", Optional(v.has_percent(), v.percent())},
           {"target_2028", Optional(v.has_target_2028(), v.target_2028())},
           {"target_2030", Optional(v.has_target_2030(), v.target_2030())},
           {"met_2028", Optional(v.has_met_2028(), v.met_2028())},
@@ -178,8 +186,12 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
 
 std::string FormatTable(const rv1::IndicatorReport& report) {
   std::string out = absl::StrCat("CRVS indicators: period ", report.period(), ", area ",
-                                 Area(report), ", as of ", Day(report.as_of()), ", computed ",
-                                 records::FormatTimestamp(report.computed_at()), "\n\n");
+                                 Area(report), ", as of ", Day(report.as_of()),
+                                 report.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW
+                                     ? " with everything known now"
+                                     : "",
+                                 ", computed ", records::FormatTimestamp(report.computed_at()),
+                                 "\n\n");
   std::vector<std::vector<std::string>> rows = {
       {"id", "group", "numerator", "denominator", "open", "percent", "target 2028",
        "target 2030", "met 2028", "met 2030"}};
@@ -210,7 +222,7 @@ std::string FormatCsv(const rv1::IndicatorReport& report) {
         absl::StrCat(v.numerator()),
         absl::StrCat(v.denominator()),
         absl::StrCat(v.open_not_mature()),
-        Percent(v),
+        ExactPercent(v),
         Target(v.has_target_2028(), v.target_2028()),
         Target(v.has_target_2030(), v.target_2030()),
         v.has_met_2028() ? (v.met_2028() ? "true" : "false") : "",

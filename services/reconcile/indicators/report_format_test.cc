@@ -78,16 +78,16 @@ TEST(ReportFormatTest, CsvHasAHeaderLineAndEmptyFieldsForAbsentValues) {
   EXPECT_EQ(FormatCsv(SmallReport()),
             "id,area,breakdown_key,numerator,denominator,open_not_mature,percent,target_2028,"
             "target_2030,met_2028,met_2030\r\n"
-            "B1,VN,,3,4,1,75.00,95,98.5,false,false\r\n"
-            "B1,VN,79,2,3,0,66.67,95,98.5,false,false\r\n"
+            "B1,VN,,3,4,1,75.0,95,98.5,false,false\r\n"
+            "B1,VN,79,2,3,0,66.66666666666667,95,98.5,false,false\r\n"
             "B3,VN,,0,0,0,,95,,,\r\n"
-            "D5,VN,,4,4,0,100.00,75,80,true,true\r\n");
+            "D5,VN,,4,4,0,100.0,75,80,true,true\r\n");
 }
 
 TEST(ReportFormatTest, CsvQuotesFieldsPerRfc4180) {
   rv1::IndicatorReport r;
   *r.add_values() = Value("V2", "court \"A\", B", 1, 2, 0, std::nullopt, std::nullopt);
-  EXPECT_THAT(FormatCsv(r), HasSubstr("\r\nV2,VN,\"court \"\"A\"\", B\",1,2,0,50.00,,,,\r\n"));
+  EXPECT_THAT(FormatCsv(r), HasSubstr("\r\nV2,VN,\"court \"\"A\"\", B\",1,2,0,50.0,,,,\r\n"));
 }
 
 TEST(ReportFormatTest, JsonCarriesThePublicationMetadataAndTheValues) {
@@ -103,7 +103,7 @@ TEST(ReportFormatTest, JsonCarriesThePublicationMetadataAndTheValues) {
   EXPECT_TRUE(json["targets"]["B3"]["2030"].is_null());
   ASSERT_EQ(json["values"].size(), 4u);
   EXPECT_EQ(json["values"][1]["breakdown_key"], "79");
-  EXPECT_EQ(json["values"][1]["percent"], 66.67);
+  EXPECT_EQ(json["values"][1]["percent"], 200.0 / 3);  // full precision, as the API gives it
   EXPECT_EQ(json["values"][1]["met_2028"], false);
   EXPECT_TRUE(json["values"][2]["percent"].is_null());
   EXPECT_TRUE(json["values"][2]["met_2028"].is_null());

@@ -192,6 +192,18 @@ std::string IndicatorsDb::WriteFile(const std::string& name, const std::string& 
   return path;
 }
 
+Areas IndicatorsDb::LoadAreas(const std::string& communes_csv, const std::string& sources_csv) {
+  Areas::Files files;
+  files.communes = WriteFile("communes.csv", communes_csv);
+  files.communes_before_2025 = WriteFile(
+      "communes-before-2025.csv",
+      "old_commune_code,old_province_code,old_name,commune_code,province_code,counted_here,note\n");
+  if (!sources_csv.empty()) files.sources = WriteFile("sources.csv", sources_csv);
+  auto areas = Areas::Load(files);
+  EXPECT_TRUE(areas.ok()) << areas.status();
+  return areas.ok() ? *std::move(areas) : Areas();
+}
+
 absl::StatusOr<rv1::IndicatorReport> IndicatorsDb::Compute(const rv1::IndicatorsRequest& request,
                                                            const Areas& areas,
                                                            absl::Duration sla) {

@@ -107,6 +107,9 @@ class IndicatorsDb : public ::testing::Test {
 
   // Writes `text` to a file in the test's temp dir and returns its path.
   std::string WriteFile(const std::string& name, const std::string& text);
+  // Areas from a communes CSV text (with no pre-2025 mapping, whose targets a small register
+  // would lack) and a sources CSV text ("": none); expected to load.
+  Areas LoadAreas(const std::string& communes_csv, const std::string& sources_csv = "");
 
   absl::StatusOr<rv1::IndicatorReport> Compute(const rv1::IndicatorsRequest& request,
                                                const Areas& areas = Areas(),

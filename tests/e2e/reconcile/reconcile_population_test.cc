@@ -392,6 +392,11 @@ TEST(ReconcilePopulation, EveryCoverageFigureAndIndicatorEqualsTheGeneratorsOwn)
   const int reconcile_port =
       p.StartReconcile({"reconcile.reference_communes_file=" +
                             dir.Write("communes.csv", pop::CommunesCsv(population)),
+                        // Its own small register: no pre-2025 mapping (every code is today's).
+                        "reconcile.reference_communes_before_2025_file=" +
+                            dir.Write("communes-before-2025.csv",
+                                      "old_commune_code,old_province_code,old_name,commune_code,"
+                                      "province_code,counted_here,note\n"),
                         "reconcile.reference_sources_file=" +
                             dir.Write("sources.csv", pop::SourcesCsv(population))});
 
