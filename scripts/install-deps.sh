@@ -27,15 +27,19 @@ packages=(
   # fuzz test: clang and libFuzzer's runtime (tests/fuzz/README.md)
   clang libclang-rt-14-dev
   # the real Kafka cluster, Kafka Connect and Debezium of the tests and scripts/kafka.sh: Java 17
-  # runs them, Maven fetches their pinned jars (scripts/java/*/pom.xml)
-  openjdk-17-jre-headless maven
+  # runs them, Maven fetches their pinned jars (scripts/java/*/pom.xml); the JDK compiles the
+  # API guide's Java client (examples/clients/java)
+  openjdk-17-jre-headless openjdk-17-jdk-headless maven
+  # the API guide's Python client (examples/clients/python): a virtual environment for its
+  # pinned packages
+  python3-venv
 )
 
 # --build-only: what configuring and building needs, without the servers and tools only the
 # tests run (the container image's build stage uses this).
 if [ "${1:-}" = "--build-only" ]; then
   test_only=" kcat sqlite3 postgresql prometheus chromium python3-yaml clang libclang-rt-14-dev
-    openjdk-17-jre-headless maven "
+    openjdk-17-jre-headless openjdk-17-jdk-headless maven python3-venv "
   build=()
   for p in "${packages[@]}"; do
     [[ "$test_only" == *" $p "* ]] || build+=("$p")
@@ -80,3 +84,31 @@ fetch_jars kafka lib
 # Kafka Connect provides Kafka's own classes to its plugins.
 fetch_jars debezium debezium-connector-postgres -DexcludeGroupIds=org.apache.kafka
 echo "install-deps: Kafka and Debezium jars in $java_cache"
+
+# The API guide's example clients (examples/clients/, tests/e2e/clients/): the Python client's
+# pinned packages in a virtual environment, ${XDG_CACHE_HOME:-~/.cache}/crvs-sync/python/venv;
+# the Java client's (grpc-java, protoc and its grpc plugin as Maven artifacts) in Maven's
+# repository, by building it once into the cache. Again only when requirements.txt / pom.xml
+# change; the test then builds offline.
+client_cache="${XDG_CACHE_HOME:-$HOME/.cache}/crvs-sync"
+requirements=examples/clients/python/requirements.txt
+stamp="$client_cache/python/.requirements.sha256"
+sum=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+  echo "install-deps: the Python client's packages ($requirements) into $client_cache/python/venv"
+  rm -rf "$client_cache/python" && mkdir -p "$client_cache/python"
+  python3 -m venv "$client_cache/python/venv"
+  "$client_cache/python/venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  echo "$sum" > "$stamp"
+fi
+pom=examples/clients/java/pom.xml
+stamp="$client_cache/java/.example-client.pom.sha256"
+sum=$(sha256sum "$pom" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+  echo "install-deps: the Java client's packages ($pom) into Maven's repository"
+  mkdir -p "$client_cache/java"
+  mvn -q -B -Dstyle.color=never -f "$pom" \
+    -Dcrvs.build.directory="$client_cache/java/example-client" package
+  echo "$sum" > "$stamp"
+fi
+echo "install-deps: example clients' packages in $client_cache"
