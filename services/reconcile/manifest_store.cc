@@ -124,6 +124,51 @@ absl::StatusOr<std::string> OverlappingManifest(store::sql::Connection& c,
                       rows[0][2].AsString(), ")");
 }
 
+// For an append: whether the manifest `id` exists (false: the append creates it), and
+// FAILED_PRECONDITION when it does with another kind, backlog flag or period_start, or a later
+// period_end than `end`.
+absl::StatusOr<bool> CheckAppend(store::sql::Connection& c, const std::string& source,
+                                 const std::string& id, const std::string& kind, bool backlog,
+                                 const std::string& start, const std::string& end) {
+  CRVS_ASSIGN_OR_RETURN(
+      auto rows, c.Execute("SELECT kind, backlog, period_start, period_end FROM manifests "
+                           "WHERE source = $1 AND manifest_id = $2",
+                           {Value::Text(source), Value::Text(id)}));
+  if (rows.empty()) return false;
+  const std::string had_kind = rows[0][0].AsString(), had_start = rows[0][2].AsString(),
+                    had_end = rows[0][3].AsString();
+  const bool had_backlog = rows[0][1].AsInt() != 0;
+  if (had_kind != kind || had_backlog != backlog || had_start != start) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "append: manifest ", id, " is ", had_kind, had_backlog ? " (backlog)" : "", " from ",
+        had_start, "; an append keeps its kind, backlog_inventory and period_start (declare it "
+        "without append to replace it whole)"));
+  }
+  if (end < had_end) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("append: period_end ", end, " is before the manifest's ", had_end,
+                     "; an append may only extend the period"));
+  }
+  return true;
+}
+
+// Every entry of manifest `id`.
+absl::StatusOr<std::vector<DeclaredEntry>> LoadDeclared(store::sql::Connection& c,
+                                                        const std::string& source,
+                                                        const std::string& id) {
+  CRVS_ASSIGN_OR_RETURN(
+      auto rows,
+      c.Execute("SELECT business_key, content_hash, issued_at_us FROM manifest_entries "
+                "WHERE source = $1 AND manifest_id = $2",
+                {Value::Text(source), Value::Text(id)}));
+  std::vector<DeclaredEntry> out;
+  out.reserve(rows.size());
+  for (auto& row : rows) {
+    out.push_back({row[0].AsString(), row[1].AsString(), row[2].AsInt(), 0});
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status ValidateManifest(const v1::Manifest& header,
@@ -166,6 +211,12 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
   *ack.mutable_declared_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
 
   CRVS_RETURN_IF_ERROR(store.Transact([&](store::sql::Connection& c) -> absl::Status {
+    bool extending = false;
+    if (header.append()) {
+      CRVS_ASSIGN_OR_RETURN(bool exists, CheckAppend(c, source, header.manifest_id(), kind,
+                                                     backlog, start, end));
+      extending = exists;
+    }
     CRVS_ASSIGN_OR_RETURN(std::string overlap,
                           OverlappingManifest(c, source, kind, backlog, header.manifest_id(),
                                               start, end));
@@ -183,6 +234,7 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
                   {Value::Text(source), Value::Text(header.manifest_id()), Value::Text(kind),
                    Value::Int(backlog ? 1 : 0), Value::Text(start), Value::Text(end)}));
     for (const auto& row : replaced) {
+      if (extending && row[0].AsString() == header.manifest_id()) continue;  // extended below
       for (const char* table : {"manifest_entries", "manifests"}) {
         CRVS_RETURN_IF_ERROR(
             c.Execute(absl::StrCat("DELETE FROM ", table,
@@ -191,11 +243,15 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
                 .status());
       }
     }
-    ack.set_replaced(!replaced.empty());
+    ack.set_replaced(static_cast<int>(replaced.size()) > (extending ? 1 : 0));
+    ack.set_extended(extending);
+    // One statement for a new manifest and an extended one: the row is (re)written whole.
     CRVS_RETURN_IF_ERROR(
         c.Execute("INSERT INTO manifests (source, manifest_id, kind, period_start, period_end, "
                   "backlog, entries, declared_at_us, declared_by) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source, manifest_id) "
+                  "DO UPDATE SET period_end = excluded.period_end, "
+                  "declared_at_us = excluded.declared_at_us, declared_by = excluded.declared_by",
                   {Value::Text(source), Value::Text(header.manifest_id()), Value::Text(kind),
                    Value::Text(start), Value::Text(end), Value::Int(backlog ? 1 : 0),
                    Value::Int(ack.entries()), Value::Int(absl::ToUnixMicros(now)),
@@ -215,8 +271,20 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
           store::sql::ExecuteBulk(c,
                                   {"INSERT INTO manifest_entries (source, manifest_id, "
                                    "business_key, content_hash, issued_at_us) VALUES ",
-                                   5, ""},
+                                   5,
+                                   " ON CONFLICT (source, manifest_id, business_key) DO UPDATE "
+                                   "SET content_hash = excluded.content_hash, "
+                                   "issued_at_us = excluded.issued_at_us"},
                                   values, 1024)
+              .status());
+    }
+    if (extending) {  // the whole manifest now: its entries, for the count and the summary
+      CRVS_ASSIGN_OR_RETURN(declared, LoadDeclared(c, source, header.manifest_id()));
+      ack.set_entries(static_cast<int64_t>(declared.size()));
+      CRVS_RETURN_IF_ERROR(
+          c.Execute("UPDATE manifests SET entries = $3 WHERE source = $1 AND manifest_id = $2",
+                    {Value::Text(source), Value::Text(header.manifest_id()),
+                     Value::Int(ack.entries())})
               .status());
     }
     // The acknowledgement's summary: this manifest alone against the database now.
@@ -235,7 +303,8 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
         {{declared_by, "manifest.declared", absl::StrCat("manifest/", source, "/", header.manifest_id()),
           absl::StrCat("kind=", kind, " period=", start, "..", end,
                        " backlog=", backlog ? "true" : "false", " entries=", ack.entries(),
-                       " replaced=", ack.replaced() ? "true" : "false")}},
+                       " replaced=", ack.replaced() ? "true" : "false",
+                       extending ? " extended=true" : "")}},
         now);
   }));
   return ack;

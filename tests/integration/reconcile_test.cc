@@ -241,6 +241,68 @@ TEST_F(ReconcileTest, ManifestCoverageAndGaps) {
   EXPECT_EQ(report.rows(0).extra(), 3);  // C2, C3, C5
 }
 
+// A current-month manifest grown day by day: declared for its first days with C1, then
+// extended (append) to today with C2 and a corrected C1; a third append may not move the
+// period's start or shrink it. C5, in the database and never declared, is extra once the
+// extended period covers its day.
+TEST_F(ReconcileTest, AnAppendExtendsAManifestWithoutRedeclaringIt) {
+  const absl::Time now = absl::Now();
+  std::map<std::string, std::string> hash;
+  std::vector<rv1::RecordEnvelope> envelopes;
+  for (const std::string no : {"C1", "C2", "C5"}) {
+    auto e = store::testing::Envelope(Birth(no, now - absl::Hours(2)), rv1::ACTION_SUBMIT, "m-" + no);
+    hash[no] = e.content_hash();
+    envelopes.push_back(e);
+  }
+  Apply(envelopes);
+
+  rc::Manifest first = BirthManifest("births-month");
+  *first.mutable_period_end() = Local(Today() - 1);  // the days so far, not today's
+  AddEntry(first, "C1", std::string(32, 'x'), now - absl::Hours(2));
+  rc::ManifestAck ack;
+  grpc::Status st = stub_->DeclareManifest(As(kFacility).get(), first, &ack);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(ack.entries(), 1);
+  EXPECT_FALSE(ack.extended());
+
+  rc::Manifest more = BirthManifest("births-month");  // period_end: today
+  more.set_append(true);
+  AddEntry(more, "C2", hash["C2"], now - absl::Hours(2));
+  AddEntry(more, "C1", hash["C1"], now - absl::Hours(2));  // corrects C1's hash
+  st = stub_->DeclareManifest(As(kFacility).get(), more, &ack);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(ack.extended());
+  EXPECT_FALSE(ack.replaced());
+  EXPECT_EQ(ack.entries(), 2) << "the whole manifest: C1 and C2";
+  EXPECT_EQ(ack.summary().present(), 2);
+  EXPECT_EQ(ack.summary().content_mismatch(), 0) << "the appended C1 replaced the first";
+
+  rc::CoverageRequest request;
+  *request.mutable_period_start() = Local(Today() - 30);
+  *request.mutable_period_end() = Local(Today());
+  rc::CoverageReport report;
+  st = stub_->GetCoverage(As(kFacility).get(), request, &report);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).declared(), 2);
+  EXPECT_EQ(report.rows(0).present(), 2);
+  EXPECT_EQ(report.rows(0).extra(), 1);  // C5: its day is covered now
+
+  rc::Manifest shrink = BirthManifest("births-month");
+  shrink.set_append(true);
+  *shrink.mutable_period_end() = Local(Today() - 2);
+  st = stub_->DeclareManifest(As(kFacility).get(), shrink, &ack);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("an append may only extend the period"));
+  rc::Manifest moved = BirthManifest("births-month");
+  moved.set_append(true);
+  *moved.mutable_period_start() = Local(Today() - 2);
+  st = stub_->DeclareManifest(As(kFacility).get(), moved, &ack);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("an append keeps its kind, backlog_inventory and "
+                                            "period_start"));
+}
+
 TEST_F(ReconcileTest, BadManifestsNameTheField) {
   rc::Manifest m = BirthManifest("bad one!");
   AddEntry(m, "C1", "", absl::Now());
