@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -267,7 +268,8 @@ bool RowClassifier::MapDivorce(const RawRow& row, v1::RecordEnvelope* envelope,
            "must be BAN_AN, THUAN_TINH or HUY_KET_HON, got " + Echo(kind));
   }
 
-  if (auto day = m.Date(kDecisionDate, true)) SetDate(*day, d->mutable_decision_date());
+  const auto decided = m.Date(kDecisionDate, true);
+  if (decided) SetDate(*decided, d->mutable_decision_date());
   const auto effect = m.Date(kEffectDate, true);
   if (effect) SetDate(*effect, d->mutable_legal_effect_date());
   m.Person(kNameA, kIdA, kSexA, kBirthA, d->mutable_spouse_a());
@@ -286,8 +288,11 @@ bool RowClassifier::MapDivorce(const RawRow& row, v1::RecordEnvelope* envelope,
     set_aside->set_by_decision_no(std::string(m.Get(kSetAsideBy)));
     set_aside->set_reason(std::string(m.Get(kSetAsideReason)));
   }
+  // Without an update time the file was issued no earlier than its dates: the later of the
+  // two (an effect date before the decision is then reported once, on ngay_hieu_luc).
   if (!m.Timestamp(kUpdatedAt, d->mutable_issued_at()) && effect) {
-    SetStartOfDayInVietnam(*effect, d->mutable_issued_at());
+    SetStartOfDayInVietnam(decided ? std::max(*effect, *decided) : *effect,
+                           d->mutable_issued_at());
   }
   if (m.failed()) return false;
 

@@ -275,7 +275,7 @@ std::string TrafficPlan::PlantHealthError(absl::Duration at, IngestRequest* r) {
         return "birth_certificate.place_of_birth.commune_code";
       default:
         *b->mutable_child()->mutable_born_at() = LocalDateTime(At(at) + 3 * kDay);
-        return "birth_certificate.child.born_at.instant";
+        return "birth_certificate.child.born_at";
     }
   }
   v1::DeathNotice* d = r->mutable_death_notice();
@@ -291,10 +291,10 @@ std::string TrafficPlan::PlantHealthError(absl::Duration at, IngestRequest* r) {
       (*id)[5] = (*id)[5] == '9' ? '0' : static_cast<char>((*id)[5] + 1);
       return "death_notice.deceased.personal_id.number";
     }
-    default: {
+    default: {  // issued before the death: the hand-entered death time is the one named
       const absl::Time died = absl::FromUnixSeconds(d->died_at().instant().seconds());
       *d->mutable_issued_at() = ToProto(died - absl::Hours(1));
-      return "death_notice.issued_at";
+      return "death_notice.died_at";
     }
   }
 }

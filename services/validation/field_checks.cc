@@ -2,6 +2,7 @@
 
 #include "services/platform/text.h"
 
+#include <cstdlib>
 #include <utility>
 
 #include <absl/strings/ascii.h>
@@ -256,6 +257,11 @@ std::string FormatDay(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
+std::string FormatUtcOffset(int minutes) {
+  return absl::StrFormat("%c%02d:%02d", minutes < 0 ? '-' : '+', std::abs(minutes) / 60,
+                         std::abs(minutes) % 60);
+}
+
 std::string FormatInstant(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
@@ -313,16 +319,19 @@ std::optional<EventTime> CheckEventTime(bool present, const common::DateTime& dt
     Add(out, field, "is required");
     return std::nullopt;
   }
-  auto instant =
-      CheckTimestamp(dt.has_instant(), dt.instant(), Join(field, "instant"), true, ctx, out);
+  // A client sets born_at / died_at as one value: its violations name that field, and the
+  // description says which part is wrong ("instant is required"), as a form would show it.
+  Violations parts;
+  auto instant = CheckTimestamp(dt.has_instant(), dt.instant(), "instant", true, ctx, &parts);
   const int offset = dt.utc_offset_minutes();
   if (offset < -720 || offset > 840) {
-    Add(out, Join(field, "utc_offset_minutes"),
-        absl::StrCat("must be -720..840 minutes (Vietnam is 420), got ", offset));
-    return std::nullopt;
+    Add(&parts, "utc_offset_minutes",
+        absl::StrCat("must be -720..840 minutes (Vietnam is ", kVietnamUtcOffset, "), got ", offset));
   }
+  for (const FieldViolation& v : parts) Add(out, field, absl::StrCat(v.field, " ", v.description));
+  if (!parts.empty()) return std::nullopt;
   if (!instant) return std::nullopt;
-  return EventTime{*instant, absl::ToCivilDay(*instant, absl::FixedTimeZone(offset * 60))};
+  return EventTime{*instant, absl::ToCivilDay(*instant, absl::FixedTimeZone(offset * 60)), offset};
 }
 
 std::optional<absl::CivilDay> CheckPerson(const common::Person& person, const Context& ctx,

@@ -84,9 +84,15 @@ std::optional<absl::Time> CheckTimestamp(bool present, const google::protobuf::T
                                          const Context& ctx, Violations* out);
 
 // The instant of an event and its local calendar date.
+// Vietnam's offset from UTC, in minutes (UTC+07:00, no daylight saving).
+inline constexpr int kVietnamUtcOffset = 420;
+// "+07:00", "-03:30".
+std::string FormatUtcOffset(int minutes);
+
 struct EventTime {
   absl::Time instant;
   absl::CivilDay local_day;
+  int utc_offset_minutes = 0;
 };
 // A REQUIRED DateTime: instant (valid, not in the future) and utc_offset_minutes -720..840.
 std::optional<EventTime> CheckEventTime(bool present, const crvs::common::v1::DateTime& dt,

@@ -5,6 +5,7 @@
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
+#include <absl/time/time.h>
 
 #include "services/platform/text.h"
 #include "services/validation/field_checks.h"
@@ -28,6 +29,7 @@ using internal::CheckText;
 using internal::CheckTimestamp;
 using internal::FormatDay;
 using internal::FormatInstant;
+using internal::FormatUtcOffset;
 using internal::Join;
 using internal::kMaxFreeTextBytes;
 using internal::kMaxNameBytes;
@@ -126,6 +128,32 @@ std::optional<internal::EventTime> CheckChild(const v1::Child& child, const Cont
             : absl::StrCat("must be 1..9, got ", order));
   }
   return born;
+}
+
+// When two dates disagree, the violation names the one more likely wrong (docs/api-guide.md,
+// "When two dates disagree"): a document's own stamp (issued_at, a registration date), set by
+// the issuing system or the book, is trusted over the event it certifies, which is entered by
+// hand; and the event over a date its writer was told (a person's date of birth).
+
+// The event certified must not come after the document certifying it. The commonest cause is a
+// local wall-clock time sent as if it were UTC, which puts the event hours later than it was:
+// when reading the instant as local time removes the conflict, the description says so.
+void CheckEventBeforeIssue(const std::optional<internal::EventTime>& event,
+                           std::optional<absl::Time> issued, const char* event_name,
+                           const std::string& event_field, Violations* out) {
+  if (!event || !issued || *issued >= event->instant) return;
+  std::string description = absl::StrCat(event_name, " at ", FormatInstant(event->instant),
+                                          " is after issued_at ", FormatInstant(*issued));
+  const int offset =
+      event->utc_offset_minutes != 0 ? event->utc_offset_minutes : internal::kVietnamUtcOffset;
+  const absl::Time if_local = event->instant - absl::Minutes(offset);
+  if (if_local <= *issued) {
+    absl::StrAppend(&description, "; the instant must be UTC: if ",
+                    absl::FormatTime("%H:%M", event->instant, absl::UTCTimeZone()),
+                    " was the local time (UTC", FormatUtcOffset(offset), "), send ",
+                    FormatInstant(if_local));
+  }
+  Add(out, event_field, std::move(description));
 }
 
 // A parent's date of birth must come before the child's.
@@ -331,11 +359,7 @@ std::vector<FieldViolation> ValidateBirthCertificate(const v1::BirthCertificate&
 
   const std::string issued_field = Join(path, "issued_at");
   auto issued = CheckTimestamp(b.has_issued_at(), b.issued_at(), issued_field, true, ctx, &out);
-  if (issued && born && *issued < born->instant) {
-    Add(&out, issued_field,
-        absl::StrCat("issued at ", FormatInstant(*issued), ", before the birth at ",
-                     FormatInstant(born->instant)));
-  }
+  CheckEventBeforeIssue(born, issued, "birth", Join(child, "born_at"), &out);
   // Last: a field a specific check already named is not named twice.
   internal::CheckTextAndKnownFields(b, path, &out);
   return out;
@@ -361,9 +385,9 @@ std::vector<FieldViolation> ValidateDeathNotice(const v1::DeathNotice& d, const 
   const std::string died_field = Join(path, "died_at");
   auto died = CheckEventTime(d.has_died_at(), d.died_at(), died_field, ctx, &out);
   if (died && dob && died->local_day < *dob) {
-    Add(&out, died_field,
-        absl::StrCat("date of death ", FormatDay(died->local_day), " is before date of birth ",
-                     FormatDay(*dob)));
+    Add(&out, Join(deceased, "date_of_birth"),
+        absl::StrCat("date of birth ", FormatDay(*dob), " is after the death on ",
+                     FormatDay(died->local_day)));
   }
 
   const std::string place = Join(path, "place_of_death");
@@ -392,11 +416,7 @@ std::vector<FieldViolation> ValidateDeathNotice(const v1::DeathNotice& d, const 
 
   const std::string issued_field = Join(path, "issued_at");
   auto issued = CheckTimestamp(d.has_issued_at(), d.issued_at(), issued_field, true, ctx, &out);
-  if (issued && died && *issued < died->instant) {
-    Add(&out, issued_field,
-        absl::StrCat("issued at ", FormatInstant(*issued), ", before the death at ",
-                     FormatInstant(died->instant)));
-  }
+  CheckEventBeforeIssue(died, issued, "death", died_field, &out);
   // Last: a field a specific check already named is not named twice.
   internal::CheckTextAndKnownFields(d, path, &out);
   return out;
@@ -478,9 +498,9 @@ std::vector<FieldViolation> ValidateDivorceDecision(const v1::DivorceDecision& v
   const std::string issued_field = Join(path, "issued_at");
   auto issued = CheckTimestamp(v.has_issued_at(), v.issued_at(), issued_field, true, ctx, &out);
   if (issued && decided && internal::VietnamDay(*issued) < *decided) {
-    Add(&out, issued_field,
-        absl::StrCat("issued on ", FormatDay(internal::VietnamDay(*issued)),
-                     " (Vietnam), before decision date ", FormatDay(*decided)));
+    Add(&out, Join(path, "decision_date"),
+        absl::StrCat("decision date ", FormatDay(*decided), " is after the day of issued_at ",
+                     FormatDay(internal::VietnamDay(*issued)), " (Vietnam)"));
   }
   // Last: a field a specific check already named is not named twice.
   internal::CheckTextAndKnownFields(v, path, &out);
@@ -493,15 +513,14 @@ std::vector<FieldViolation> ValidateRegistration(const v1::Registration& r, cons
   CheckKey(r.has_key(), r.key(), Join(path, "key"), &out);
   CheckEnum(r.kind(), v1::RegistrationKind_IsValid, Join(path, "kind"), true, &out);
 
-  auto event = CheckDate(r.has_event_date(), r.event_date(), Join(path, "event_date"), true, ctx,
-                         &out);
-  const std::string registered_field = Join(path, "registration_date");
-  auto registered = CheckDate(r.has_registration_date(), r.registration_date(), registered_field,
-                              true, ctx, &out);
+  const std::string event_field = Join(path, "event_date");
+  auto event = CheckDate(r.has_event_date(), r.event_date(), event_field, true, ctx, &out);
+  auto registered = CheckDate(r.has_registration_date(), r.registration_date(),
+                              Join(path, "registration_date"), true, ctx, &out);
   if (registered && event && *registered < *event) {
-    Add(&out, registered_field,
-        absl::StrCat("registration date ", FormatDay(*registered), " is before event date ",
-                     FormatDay(*event)));
+    Add(&out, event_field,
+        absl::StrCat("event date ", FormatDay(*event), " is after registration date ",
+                     FormatDay(*registered)));
   }
 
   // A person's date of birth cannot be after the registered event.

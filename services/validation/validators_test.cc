@@ -148,15 +148,15 @@ INSTANTIATE_TEST_SUITE_P(Validation, BirthCertificateTest, ::testing::ValuesIn(s
     {"born_at_missing", [](auto& b) { b.mutable_child()->clear_born_at(); },
      {kBc + "child.born_at"}, "is required"},
     {"born_at_instant_missing", [](auto& b) { b.mutable_child()->mutable_born_at()->clear_instant(); },
-     {kBc + "child.born_at.instant"}, "is required"},
+     {kBc + "child.born_at"}, "instant is required"},
     {"born_at_instant_bad_nanos", [](auto& b) { b.mutable_child()->mutable_born_at()->mutable_instant()->set_nanos(-1); },
-     {kBc + "child.born_at.instant"}, "is not a valid timestamp"},
+     {kBc + "child.born_at"}, "instant is not a valid timestamp"},
     {"born_at_in_the_future",
      [](auto& b) {
        *b.mutable_child()->mutable_born_at()->mutable_instant() = t::At("2026-11-01T00:06:00Z");
        *b.mutable_issued_at() = t::At("2026-11-01T00:06:00Z");
      },
-     {kBc + "child.born_at.instant", kBc + "issued_at"}, "2026-11-01T00:06:00Z is in the future"},
+     {kBc + "child.born_at", kBc + "issued_at"}, "instant 2026-11-01T00:06:00Z is in the future"},
     {"born_at_within_clock_skew_is_valid",
      [](auto& b) {
        *b.mutable_child()->mutable_born_at()->mutable_instant() = t::At("2026-11-01T00:04:00Z");
@@ -164,9 +164,9 @@ INSTANTIATE_TEST_SUITE_P(Validation, BirthCertificateTest, ::testing::ValuesIn(s
      },
      {}},
     {"utc_offset_too_large", [](auto& b) { b.mutable_child()->mutable_born_at()->set_utc_offset_minutes(841); },
-     {kBc + "child.born_at.utc_offset_minutes"}, "must be -720..840 minutes (Vietnam is 420), got 841"},
+     {kBc + "child.born_at"}, "utc_offset_minutes must be -720..840 minutes (Vietnam is 420), got 841"},
     {"utc_offset_too_small", [](auto& b) { b.mutable_child()->mutable_born_at()->set_utc_offset_minutes(-721); },
-     {kBc + "child.born_at.utc_offset_minutes"}},
+     {kBc + "child.born_at"}},
     {"utc_offset_zero_is_valid", [](auto& b) { b.mutable_child()->mutable_born_at()->set_utc_offset_minutes(0); },
      {}},
     {"weight_missing", [](auto& b) { b.mutable_child()->clear_weight_grams(); },
@@ -345,8 +345,27 @@ INSTANTIATE_TEST_SUITE_P(Validation, BirthCertificateTest, ::testing::ValuesIn(s
      {kBc + "issuing_officer.full_name"}},
     // issued_at
     {"issued_at_missing", [](auto& b) { b.clear_issued_at(); }, {kBc + "issued_at"}, "is required"},
-    {"issued_at_before_birth", [](auto& b) { *b.mutable_issued_at() = t::At("2026-10-20T01:29:59Z"); },
-     {kBc + "issued_at"}, "issued at 2026-10-20T01:29:59Z, before the birth at 2026-10-20T01:30:00Z"},
+    // Two dates disagree: the event entered by hand is named, not the issuer's own stamp.
+    {"issued_at_before_birth_names_born_at", [](auto& b) { *b.mutable_issued_at() = t::At("2026-10-19T01:29:59Z"); },
+     {kBc + "child.born_at"}, "birth at 2026-10-20T01:30:00Z is after issued_at 2026-10-19T01:29:59Z"},
+    {"born_at_sent_as_local_time_is_named_with_a_hint",
+     [](auto& b) {
+       // Born 08:30 in Hanoi (01:30Z), certified 10:00 (03:00Z); the client sent 08:30 as UTC.
+       *b.mutable_child()->mutable_born_at()->mutable_instant() = t::At("2026-10-20T08:30:00Z");
+       *b.mutable_issued_at() = t::At("2026-10-20T03:00:00Z");
+     },
+     {kBc + "child.born_at"},
+     "birth at 2026-10-20T08:30:00Z is after issued_at 2026-10-20T03:00:00Z; the instant must be "
+     "UTC: if 08:30 was the local time (UTC+07:00), send 2026-10-20T01:30:00Z"},
+    {"born_at_sent_as_local_time_with_offset_zero",
+     [](auto& b) {
+       *b.mutable_child()->mutable_born_at() = t::LocalTime("2026-10-20T08:30:00Z");
+       b.mutable_child()->mutable_born_at()->set_utc_offset_minutes(0);
+       *b.mutable_issued_at() = t::At("2026-10-20T03:00:00Z");
+     },
+     {kBc + "child.born_at"},
+     "birth at 2026-10-20T08:30:00Z is after issued_at 2026-10-20T03:00:00Z; the instant must be "
+     "UTC: if 08:30 was the local time (UTC+07:00), send 2026-10-20T01:30:00Z"},
     {"issued_at_equal_to_birth_is_valid", [](auto& b) { *b.mutable_issued_at() = t::At("2026-10-20T01:30:00Z"); },
      {}},
     {"issued_at_in_the_future", [](auto& b) { *b.mutable_issued_at() = t::At("2026-11-02T00:00:00Z"); },
@@ -425,11 +444,11 @@ INSTANTIATE_TEST_SUITE_P(Validation, DeathNoticeTest, ::testing::ValuesIn(std::v
        *d.mutable_died_at()->mutable_instant() = t::At("2026-11-01T01:00:00Z");
        *d.mutable_issued_at() = t::At("2026-11-01T00:00:00Z");
      },
-     {kDn + "died_at.instant"}, "2026-11-01T01:00:00Z is in the future"},
+     {kDn + "died_at"}, "instant 2026-11-01T01:00:00Z is in the future"},
     {"died_at_offset_bad", [](auto& d) { d.mutable_died_at()->set_utc_offset_minutes(-721); },
-     {kDn + "died_at.utc_offset_minutes"}},
+     {kDn + "died_at"}, "utc_offset_minutes must be -720..840 minutes (Vietnam is 420), got -721"},
     {"death_before_birth", [](auto& d) { MakeNewborn(d, t::Date(2026, 11, 1)); },
-     {kDn + "died_at"}, "date of death 2026-10-25 is before date of birth 2026-11-01"},
+     {kDn + "deceased.date_of_birth"}, "date of birth 2026-11-01 is after the death on 2026-10-25"},
     {"death_on_birth_day_is_valid", [](auto& d) { MakeNewborn(d, t::Date(2026, 10, 25)); }, {}},
     {"death_compared_by_local_date",
      [](auto& d) {
@@ -500,8 +519,13 @@ INSTANTIATE_TEST_SUITE_P(Validation, DeathNoticeTest, ::testing::ValuesIn(std::v
     {"certifier_name_201_bytes", [](auto& d) { d.mutable_certifier()->set_full_name(k201); },
      {kDn + "certifier.full_name"}},
     {"issued_at_missing", [](auto& d) { d.clear_issued_at(); }, {kDn + "issued_at"}},
-    {"issued_at_before_death", [](auto& d) { *d.mutable_issued_at() = t::At("2026-10-25T14:00:00Z"); },
-     {kDn + "issued_at"}, "issued at 2026-10-25T14:00:00Z, before the death at 2026-10-25T14:10:00Z"},
+    {"issued_at_before_death_names_died_at", [](auto& d) { *d.mutable_issued_at() = t::At("2026-10-25T14:00:00Z"); },
+     {kDn + "died_at"},
+     "death at 2026-10-25T14:10:00Z is after issued_at 2026-10-25T14:00:00Z; the instant must be UTC: "
+     "if 14:10 was the local time (UTC+07:00), send 2026-10-25T07:10:00Z"},
+    {"issued_at_a_day_before_death_names_died_at_without_a_hint",
+     [](auto& d) { *d.mutable_issued_at() = t::At("2026-10-24T14:00:00Z"); },
+     {kDn + "died_at"}, "death at 2026-10-25T14:10:00Z is after issued_at 2026-10-24T14:00:00Z"},
     {"issued_at_in_the_future", [](auto& d) { *d.mutable_issued_at() = t::At("2027-01-01T00:00:00Z"); },
      {kDn + "issued_at"}},
 }), RowName<v1::DeathNotice>);
@@ -637,8 +661,8 @@ INSTANTIATE_TEST_SUITE_P(Validation, DivorceDecisionTest, ::testing::ValuesIn(st
      {kDd + "set_aside.reason"}},
     // issued_at
     {"issued_at_missing", [](auto& v) { v.clear_issued_at(); }, {kDd + "issued_at"}},
-    {"issued_at_before_decision_day", [](auto& v) { *v.mutable_issued_at() = t::At("2026-09-14T16:59:59Z"); },
-     {kDd + "issued_at"}, "issued on 2026-09-14 (Vietnam), before decision date 2026-09-15"},
+    {"issued_at_before_decision_day_names_decision_date", [](auto& v) { *v.mutable_issued_at() = t::At("2026-09-14T16:59:59Z"); },
+     {kDd + "decision_date"}, "decision date 2026-09-15 is after the day of issued_at 2026-09-14 (Vietnam)"},
     {"issued_at_on_decision_day_in_vietnam_is_valid",
      [](auto& v) { *v.mutable_issued_at() = t::At("2026-09-14T17:00:00Z"); }, {}},
     {"issued_at_in_the_future", [](auto& v) { *v.mutable_issued_at() = t::At("2026-11-01T00:05:01Z"); },
@@ -699,8 +723,8 @@ INSTANTIATE_TEST_SUITE_P(Validation, RegistrationTest, ::testing::ValuesIn(std::
     {"kind_unspecified", [](auto& r) { r.clear_kind(); }, {kRg + "kind"}},
     {"kind_unknown_number", [](auto& r) { r.set_kind(static_cast<v1::RegistrationKind>(5)); }, {kRg + "kind"}},
     {"registration_date_missing", [](auto& r) { r.clear_registration_date(); }, {kRg + "registration_date"}},
-    {"registration_before_event", [](auto& r) { *r.mutable_registration_date() = t::Date(2026, 10, 19); },
-     {kRg + "registration_date"}, "registration date 2026-10-19 is before event date 2026-10-20"},
+    {"registration_before_event_names_event_date", [](auto& r) { *r.mutable_registration_date() = t::Date(2026, 10, 19); },
+     {kRg + "event_date"}, "event date 2026-10-20 is after registration date 2026-10-19"},
     {"registration_date_in_the_future", [](auto& r) { *r.mutable_registration_date() = t::Date(2026, 11, 2); },
      {kRg + "registration_date"}},
     {"event_date_missing", [](auto& r) { r.clear_event_date(); }, {kRg + "event_date"}},
@@ -799,7 +823,7 @@ TEST(ValidatorsTest, ReportsEveryFaultOfARecordNotJustTheFirst) {
               ElementsAre("birth_certificate.key.facility_code",
                           "birth_certificate.child.weight_grams",
                           "birth_certificate.mother.personal_id.number",
-                          "birth_certificate.father.full_name", "birth_certificate.issued_at"));
+                          "birth_certificate.father.full_name", "birth_certificate.child.born_at"));
 }
 
 TEST(ValidatorsTest, EmptyPathGivesFieldsRelativeToTheRecord) {

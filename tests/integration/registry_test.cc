@@ -667,7 +667,7 @@ TEST_P(RegistryTest, AnInvalidRegistrationNamesEveryBadFieldAndWritesNothing) {
   grpc::Status s = Record(request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(fx::ViolatedFields(s),
-              ElementsAre("message_id", "reason", "registration.registration_date",
+              ElementsAre("message_id", "reason", "registration.event_date",
                           "registration.subject.personal_id.number",
                           "registration.death_notice", "registration.registrar.full_name"));
   EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("079225001111")));
