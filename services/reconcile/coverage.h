@@ -49,9 +49,13 @@ absl::StatusOr<std::vector<v1::CoverageRow>> ComputeCoverage(
 
 // Appends every record of (source, kind) in the database (kind as stored: "DEATH_NOTICE") with
 // its first commit time and period date (issued_at's local date; a divorce decision's legal
-// effect date). Used by coverage and by the digest protocol's server side.
+// effect date). Used by coverage and by the digest protocol's server side. With `as_of_us`, a
+// record changed after that instant is described by its last version committed by then
+// (voided or not, its content hash, issued_at and legal effect date then), so that a report
+// as known on a past day is computed again the same.
 absl::Status LoadStoredRecords(store::sql::Connection& connection, const std::string& source,
-                               const std::string& kind, std::vector<StoredRecord>& out);
+                               const std::string& kind, std::vector<StoredRecord>& out,
+                               std::optional<int64_t> as_of_us = std::nullopt);
 
 // The sum of `rows` (source unset, kind UNSPECIFIED unless all rows share one) with the
 // percentages recomputed from the sums.

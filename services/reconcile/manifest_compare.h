@@ -21,6 +21,7 @@ struct DeclaredEntry {
   std::string content_hash;   // 32 bytes, or empty: not compared
   int64_t issued_at_us = 0;   // 0: not declared (backlog inventories): no SLA applies
   int32_t manifest = 0;       // index into the caller's manifest ids (for gaps)
+  int64_t declared_at_us = 0;  // when it was declared (manifest_store's bookkeeping)
 };
 
 // One record of the database.

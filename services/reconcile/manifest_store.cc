@@ -3,6 +3,9 @@
 #include <absl/strings/str_cat.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <map>
+#include <string_view>
+
 #include "services/platform/status.h"
 #include "services/reconcile/calendar.h"
 #include "services/reconcile/coverage.h"
@@ -158,15 +161,75 @@ absl::StatusOr<std::vector<DeclaredEntry>> LoadDeclared(store::sql::Connection& 
                                                         const std::string& id) {
   CRVS_ASSIGN_OR_RETURN(
       auto rows,
-      c.Execute("SELECT business_key, content_hash, issued_at_us FROM manifest_entries "
-                "WHERE source = $1 AND manifest_id = $2",
+      c.Execute("SELECT business_key, content_hash, issued_at_us, declared_at_us "
+                "FROM manifest_entries WHERE source = $1 AND manifest_id = $2",
                 {Value::Text(source), Value::Text(id)}));
   std::vector<DeclaredEntry> out;
   out.reserve(rows.size());
   for (auto& row : rows) {
-    out.push_back({row[0].AsString(), row[1].AsString(), row[2].AsInt(), 0});
+    DeclaredEntry d{row[0].AsString(), row[1].AsString(), row[2].AsInt(), 0};
+    d.declared_at_us = row[3].AsInt();
+    out.push_back(std::move(d));
   }
   return out;
+}
+
+// The columns of manifests, in table order; superseded_manifests has them and then
+// superseded_at_us.
+constexpr char kManifestColumns[] =
+    "source, manifest_id, kind, period_start, period_end, backlog, entries, declared_at_us, "
+    "declared_by";
+
+// Keeps manifest `id` of `source` as superseded at `now_us`: its header, and with
+// `with_entries` its entries (before a re-declaration deletes them).
+absl::Status KeepSuperseded(store::sql::Connection& c, const std::string& source,
+                            const std::string& id, const Value& now_us, bool with_entries) {
+  const std::vector<Value> params = {Value::Text(source), Value::Text(id), now_us};
+  CRVS_RETURN_IF_ERROR(c.Execute(absl::StrCat("INSERT INTO superseded_manifests (",
+                                              kManifestColumns, ", superseded_at_us) SELECT ",
+                                              kManifestColumns, ", $3 FROM manifests ",
+                                              "WHERE source = $1 AND manifest_id = $2"),
+                                 params)
+                           .status());
+  if (!with_entries) return absl::OkStatus();
+  return c
+      .Execute("INSERT INTO superseded_manifest_entries (source, manifest_id, business_key, "
+               "content_hash, issued_at_us, declared_at_us, superseded_at_us) SELECT source, "
+               "manifest_id, business_key, content_hash, issued_at_us, declared_at_us, $3 "
+               "FROM manifest_entries WHERE source = $1 AND manifest_id = $2",
+               params)
+      .status();
+}
+
+// Keeps, as superseded at `now_us`, each entry of `before` that `after` declares again with
+// other content or issue time.
+absl::Status SupersedeChangedEntries(store::sql::Connection& c, const std::string& source,
+                                     const std::string& id,
+                                     const std::vector<DeclaredEntry>& before,
+                                     const std::vector<DeclaredEntry>& after,
+                                     const Value& now_us) {
+  std::map<std::string_view, const DeclaredEntry*> by_key;
+  for (const DeclaredEntry& d : before) by_key.emplace(d.business_key, &d);
+  std::vector<Value> values;
+  for (const DeclaredEntry& d : after) {
+    auto it = by_key.find(d.business_key);
+    if (it == by_key.end()) continue;
+    const DeclaredEntry& old = *it->second;
+    if (old.content_hash == d.content_hash && old.issued_at_us == d.issued_at_us) continue;
+    for (Value v : {Value::Text(source), Value::Text(id), Value::Text(old.business_key),
+                    Value::Blob(old.content_hash), Value::Int(old.issued_at_us),
+                    Value::Int(old.declared_at_us), now_us}) {
+      values.push_back(std::move(v));
+    }
+  }
+  if (values.empty()) return absl::OkStatus();
+  return store::sql::ExecuteBulk(c,
+                                 {"INSERT INTO superseded_manifest_entries (source, manifest_id, "
+                                  "business_key, content_hash, issued_at_us, declared_at_us, "
+                                  "superseded_at_us) VALUES ",
+                                  7, ""},
+                                 values, 1024)
+      .status();
 }
 
 }  // namespace
@@ -233,8 +296,10 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
                   "(kind = $3 AND backlog = $4 AND period_start = $5 AND period_end = $6))",
                   {Value::Text(source), Value::Text(header.manifest_id()), Value::Text(kind),
                    Value::Int(backlog ? 1 : 0), Value::Text(start), Value::Text(end)}));
+    const Value now_us = Value::Int(absl::ToUnixMicros(now));
     for (const auto& row : replaced) {
       if (extending && row[0].AsString() == header.manifest_id()) continue;  // extended below
+      CRVS_RETURN_IF_ERROR(KeepSuperseded(c, source, row[0].AsString(), now_us, true));
       for (const char* table : {"manifest_entries", "manifests"}) {
         CRVS_RETURN_IF_ERROR(
             c.Execute(absl::StrCat("DELETE FROM ", table,
@@ -245,6 +310,15 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
     }
     ack.set_replaced(static_cast<int>(replaced.size()) > (extending ? 1 : 0));
     ack.set_extended(extending);
+    if (extending) {
+      // The header as it was, and the entries this append changes; entries it repeats
+      // unchanged keep their first declaration.
+      CRVS_RETURN_IF_ERROR(KeepSuperseded(c, source, header.manifest_id(), now_us, false));
+      CRVS_ASSIGN_OR_RETURN(std::vector<DeclaredEntry> before,
+                            LoadDeclared(c, source, header.manifest_id()));
+      CRVS_RETURN_IF_ERROR(SupersedeChangedEntries(c, source, header.manifest_id(), before,
+                                                   declared, now_us));
+    }
     // One statement for a new manifest and an extended one: the row is (re)written whole.
     CRVS_RETURN_IF_ERROR(
         c.Execute("INSERT INTO manifests (source, manifest_id, kind, period_start, period_end, "
@@ -254,27 +328,32 @@ absl::StatusOr<v1::ManifestAck> StoreManifest(store::Store& store, const v1::Man
                   "declared_at_us = excluded.declared_at_us, declared_by = excluded.declared_by",
                   {Value::Text(source), Value::Text(header.manifest_id()), Value::Text(kind),
                    Value::Text(start), Value::Text(end), Value::Int(backlog ? 1 : 0),
-                   Value::Int(ack.entries()), Value::Int(absl::ToUnixMicros(now)),
-                   Value::Text(declared_by)})
+                   Value::Int(ack.entries()), now_us, Value::Text(declared_by)})
             .status());
     std::vector<Value> values;
-    values.reserve(declared.size() * 5);
+    values.reserve(declared.size() * 6);
     for (const DeclaredEntry& d : declared) {
       values.push_back(Value::Text(source));
       values.push_back(Value::Text(header.manifest_id()));
       values.push_back(Value::Text(d.business_key));
       values.push_back(Value::Blob(d.content_hash));
       values.push_back(Value::Int(d.issued_at_us));
+      values.push_back(now_us);
     }
     if (!values.empty()) {
+      // An entry an append repeats unchanged is left as it was (with its declaration time).
       CRVS_RETURN_IF_ERROR(
           store::sql::ExecuteBulk(c,
                                   {"INSERT INTO manifest_entries (source, manifest_id, "
-                                   "business_key, content_hash, issued_at_us) VALUES ",
-                                   5,
+                                   "business_key, content_hash, issued_at_us, declared_at_us) "
+                                   "VALUES ",
+                                   6,
                                    " ON CONFLICT (source, manifest_id, business_key) DO UPDATE "
                                    "SET content_hash = excluded.content_hash, "
-                                   "issued_at_us = excluded.issued_at_us"},
+                                   "issued_at_us = excluded.issued_at_us, "
+                                   "declared_at_us = excluded.declared_at_us "
+                                   "WHERE manifest_entries.content_hash <> excluded.content_hash "
+                                   "OR manifest_entries.issued_at_us <> excluded.issued_at_us"},
                                   values, 1024)
               .status());
     }

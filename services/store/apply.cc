@@ -7,6 +7,7 @@
 #include <absl/strings/str_join.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -15,6 +16,7 @@
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/audit.h"
+#include "services/store/record_columns.h"
 #include "services/store/record_rules.h"
 
 namespace crvs::store {
@@ -22,11 +24,8 @@ namespace {
 
 namespace v1 = ::crvs::records::v1;
 namespace registry = ::crvs::registry::v1;
+using rules::Micros;
 using sql::Value;
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
 
 // Current state of one business key: as read from the database, then as changed by the
 // batch's earlier records.
@@ -443,122 +442,23 @@ class BatchApplier {
 
   // The per-kind row of every key whose content this batch changed.
   absl::Status WriteDetails() {
-    std::vector<Value> births, deaths, divorces, registrations;
-    auto push = [](std::vector<Value>& rows, std::initializer_list<Value> values) {
-      for (const Value& v : values) rows.push_back(v);
-    };
-    auto id = [](const common::v1::Person& p) {
-      return Value::TextOrNull(p.personal_id().number());
-    };
-    auto date = [](const common::v1::LocalDate& d) {
-      return Value::TextOrNull(rules::FormatDate(d));
-    };
+    const DetailTable* tables[] = {&BirthCertificatesTable(), &DeathNoticesTable(),
+                                   &DivorceDecisionsTable(), &RegistrationsTable()};
+    std::vector<Value> rows[std::size(tables)];
     for (const auto& [key, s] : keys_) {
       if (s.content == nullptr) continue;
-      const v1::RecordEnvelope& e = *s.content;
-      switch (e.record_case()) {
-        case v1::RecordEnvelope::kBirthCertificate: {
-          const auto& b = e.birth_certificate();
-          push(births, {Value::Text(key), Value::Text(b.key().facility_code()),
-                        Value::Text(b.key().certificate_no()),
-                        Value::TextOrNull(rules::LocalDateOf(b.child().born_at())),
-                        b.child().born_at().has_instant()
-                            ? Value::Int(Micros(b.child().born_at().instant()))
-                            : Value::Null(),
-                        Value::TextOrNull(b.place_of_birth().commune_code()),
-                        Value::Int(b.place_of_birth().in_facility() ? 1 : 0), id(b.mother()),
-                        Value::Int(Micros(b.issued_at()))});
-          break;
-        }
-        case v1::RecordEnvelope::kDeathNotice: {
-          const auto& d = e.death_notice();
-          std::string underlying;
-          for (const auto& line : d.cause_of_death().chain()) {
-            if (line.role() == v1::CAUSE_ROLE_UNDERLYING) underlying = line.icd10_code();
-          }
-          push(deaths, {Value::Text(key), Value::Text(d.key().facility_code()),
-                        Value::Text(d.key().notice_no()), id(d.deceased()),
-                        Value::TextOrNull(rules::LocalDateOf(d.died_at())),
-                        d.died_at().has_instant() ? Value::Int(Micros(d.died_at().instant()))
-                                                  : Value::Null(),
-                        Value::TextOrNull(d.place_of_death().commune_code()),
-                        Value::Int(d.place_of_death().in_facility() ? 1 : 0),
-                        Value::TextOrNull(underlying), Value::Int(Micros(d.issued_at()))});
-          break;
-        }
-        case v1::RecordEnvelope::kDivorceDecision: {
-          const auto& d = e.divorce_decision();
-          std::string kind =
-              rules::StripEnumPrefix(v1::DecisionKind_Name(d.kind()), "DECISION_KIND_");
-          push(divorces,
-               {Value::Text(key), Value::Text(d.key().court_code()),
-                Value::Text(d.key().decision_no()), Value::Text(kind), date(d.decision_date()),
-                date(d.legal_effect_date()), id(d.spouse_a()), id(d.spouse_b()),
-                d.has_set_aside() ? date(d.set_aside().set_aside_on()) : Value::Null(),
-                d.has_set_aside() ? Value::TextOrNull(d.set_aside().by_decision_no())
-                                  : Value::Null(),
-                Value::Int(Micros(d.issued_at()))});
-          break;
-        }
-        case v1::RecordEnvelope::kRegistration: {
-          const auto& r = e.registration();
-          std::string kind =
-              rules::StripEnumPrefix(v1::RegistrationKind_Name(r.kind()), "REGISTRATION_KIND_");
-          push(registrations, {Value::Text(key), Value::Text(r.key().registry_office_code()),
-                               Value::Text(r.key().book()), Value::Text(r.key().registration_no()),
-                               Value::Text(kind), date(r.registration_date()), date(r.event_date()),
-                               id(r.subject()), Value::TextOrNull(rules::LinkedKey(r)),
-                               Value::Int(Micros(r.recorded_at()))});
-          break;
-        }
-        case v1::RecordEnvelope::RECORD_NOT_SET:
-          break;
+      DetailRow d = DetailRowOf(key, *s.content);
+      for (size_t t = 0; t < std::size(tables); ++t) {
+        if (d.table != tables[t]) continue;
+        std::move(d.values.begin(), d.values.end(), std::back_inserter(rows[t]));
       }
     }
-    CRVS_RETURN_IF_ERROR(Bulk(
-        "INSERT INTO birth_certificates (business_key, facility_code, certificate_no, born_on, "
-        "born_at_us, birth_commune_code, in_facility, mother_personal_id, issued_at_us) VALUES ",
-        9,
-        " ON CONFLICT (business_key) DO UPDATE SET born_on = excluded.born_on, "
-        "born_at_us = excluded.born_at_us, birth_commune_code = excluded.birth_commune_code, "
-        "in_facility = excluded.in_facility, mother_personal_id = excluded.mother_personal_id, "
-        "issued_at_us = excluded.issued_at_us",
-        births));
-    CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO death_notices (business_key, facility_code, notice_no, "
-             "deceased_personal_id, died_on, died_at_us, death_commune_code, in_facility, "
-             "underlying_icd10, issued_at_us) VALUES ",
-             10,
-             " ON CONFLICT (business_key) DO UPDATE SET "
-             "deceased_personal_id = excluded.deceased_personal_id, died_on = excluded.died_on, "
-             "died_at_us = excluded.died_at_us, death_commune_code = excluded.death_commune_code, "
-             "in_facility = excluded.in_facility, underlying_icd10 = excluded.underlying_icd10, "
-             "issued_at_us = excluded.issued_at_us",
-             deaths));
-    CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO divorce_decisions (business_key, court_code, decision_no, decision_kind, "
-             "decision_date, legal_effect_date, spouse_a_personal_id, spouse_b_personal_id, "
-             "set_aside_on, set_aside_by, issued_at_us) VALUES ",
-             11,
-             " ON CONFLICT (business_key) DO UPDATE SET decision_kind = excluded.decision_kind, "
-             "decision_date = excluded.decision_date, "
-             "legal_effect_date = excluded.legal_effect_date, "
-             "spouse_a_personal_id = excluded.spouse_a_personal_id, "
-             "spouse_b_personal_id = excluded.spouse_b_personal_id, "
-             "set_aside_on = excluded.set_aside_on, set_aside_by = excluded.set_aside_by, "
-             "issued_at_us = excluded.issued_at_us",
-             divorces));
-    return Bulk(
-        "INSERT INTO registrations (business_key, registry_office_code, book, registration_no, "
-        "registration_kind, registration_date, event_date, subject_personal_id, linked_key, "
-        "recorded_at_us) VALUES ",
-        10,
-        " ON CONFLICT (business_key) DO UPDATE SET "
-        "registration_kind = excluded.registration_kind, "
-        "registration_date = excluded.registration_date, event_date = excluded.event_date, "
-        "subject_personal_id = excluded.subject_personal_id, linked_key = excluded.linked_key, "
-        "recorded_at_us = excluded.recorded_at_us",
-        registrations);
+    for (size_t t = 0; t < std::size(tables); ++t) {
+      CRVS_RETURN_IF_ERROR(Bulk(tables[t]->UpsertHead(),
+                                static_cast<int>(tables[t]->columns.size()),
+                                tables[t]->UpsertTail(), rows[t]));
+    }
+    return absl::OkStatus();
   }
 
   // Replaces the person facts of every changed key, then re-derives each person whose facts

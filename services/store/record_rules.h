@@ -7,9 +7,12 @@
 
 #include <absl/status/status.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <google/protobuf/timestamp.pb.h>
 
 #include "crvs/records/v1/envelope.pb.h"
 #include "crvs/registry/v1/registry.pb.h"
@@ -43,6 +46,11 @@ std::string VitalName(registry::v1::VitalStatus status);
 std::string MaritalName(registry::v1::MaritalStatus status);
 registry::v1::VitalStatus ParseVital(std::string_view name);
 registry::v1::MaritalStatus ParseMarital(std::string_view name);
+
+// A Timestamp as stored: microseconds since the epoch (the *_us columns).
+inline int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
 
 // Calendar dates as stored: "2026-10-25"; "" for an absent date.
 std::string FormatDate(const common::v1::LocalDate& date);

@@ -295,6 +295,38 @@ CREATE INDEX dead_letters_by_message ON dead_letters (message_id);
 CREATE INDEX message_ids_by_source ON message_ids (source, committed_at_us, message_id);
 CREATE INDEX dead_letters_by_source ON dead_letters (source, failed_at_us, message_id);
 )sql"},
+    {9, "manifests as declared on any day: entries dated, replaced declarations kept", R"sql(
+-- When each entry was declared (an append that changes an entry declares it again); 0 for
+-- entries declared before this migration.
+ALTER TABLE manifest_entries ADD COLUMN declared_at_us {INT} NOT NULL DEFAULT 0;
+
+-- A manifest header, and entries, as they were before a re-declaration or an extension
+-- replaced them (superseded_at_us): a report "as known on" a past day counts what was declared
+-- then (docs/indicators.md, "Common rules"). Only ever inserted.
+CREATE TABLE superseded_manifests (
+  source           TEXT NOT NULL,
+  manifest_id      TEXT NOT NULL,
+  kind             TEXT NOT NULL,
+  period_start     TEXT NOT NULL,
+  period_end       TEXT NOT NULL,
+  backlog          {INT} NOT NULL,
+  entries          {INT} NOT NULL,
+  declared_at_us   {INT} NOT NULL,
+  declared_by      TEXT NOT NULL,
+  superseded_at_us {INT} NOT NULL,
+  PRIMARY KEY (source, manifest_id, declared_at_us)
+){STRICT};
+CREATE TABLE superseded_manifest_entries (
+  source           TEXT NOT NULL,
+  manifest_id      TEXT NOT NULL,
+  business_key     TEXT NOT NULL,
+  content_hash     {BYTES} NOT NULL,
+  issued_at_us     {INT} NOT NULL,
+  declared_at_us   {INT} NOT NULL,
+  superseded_at_us {INT} NOT NULL,
+  PRIMARY KEY (source, manifest_id, business_key, declared_at_us)
+){STRICT};
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

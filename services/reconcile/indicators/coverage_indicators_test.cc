@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "services/records/records.h"
+#include "services/reconcile/manifest_store.h"
 #include "services/reconcile/indicators/test_fixture.h"
 #include "tests/support/fixtures.h"
 
@@ -177,6 +178,78 @@ TEST_F(CoverageIndicatorsTest, V2CountsEveryBacklogInventory) {
   EXPECT_EQ(CountsOf(in_79, "V2"), (Counts{2, 3, 0}));
   EXPECT_DOUBLE_EQ(Find(by_court, "V2")->percent(), 75);
   EXPECT_FALSE(Find(by_court, "V2")->met_2028());  // 75 < 85
+}
+
+// B3 as known on a past day counts the manifests and records as they were then: later
+// voids, appends and re-declarations do not move it. Births of 2026-01 (issued 05:00 UTC on
+// the birth date, committed an hour later unless said):
+//   facility BV79001: C1 (01-10), C2 (01-11), C7 (01-12, voided 02-05); C4, C6 never arrive
+//   facility BV79002: C5 (01-15)
+// Declarations (through StoreManifest, as the service makes them):
+//   01-31 10:00Z  m1 BV79001 2026-01: C1, C2, C7
+//   02-10         m1 appended: C2 again, declared issued 01-01 (so committed 10 days late), C4
+//   02-12         m2 BV79002 2026-01: C5
+//   02-20         m1 declared again, whole: C1, C6
+// B3 for 2026-01 as known on 01-31: m1 as first declared → 3/3.
+//   on 02-15: m1 as appended (C1 ✓, C2 late, C7 voided, C4 missing) and m2 (C5 ✓) → 2/5.
+//   on 12-31: m1 re-declared (C1 ✓, C6 missing) and m2 (C5 ✓) → 2/3.
+class ManifestHistoryTest : public IndicatorsDb {
+ protected:
+  void DeclareAt(const std::string& facility, const std::string& id, bool append,
+                 const std::vector<std::pair<std::string, std::string>>& entries,
+                 const std::string& at) {
+    rv1::Manifest header;
+    header.set_manifest_id(id);
+    *header.mutable_source() = *records::ParsePrincipal("facility:" + facility);
+    header.set_kind(recv1::RECORD_KIND_BIRTH_CERTIFICATE);
+    *header.mutable_period_start() = Day("2026-01-01");
+    *header.mutable_period_end() = Day("2026-01-31");
+    header.set_append(append);
+    std::vector<rv1::ManifestEntry> list;
+    for (const auto& [key, issued] : entries) {
+      rv1::ManifestEntry e;
+      e.set_business_key(key);
+      *e.mutable_issued_at() = crvs::testing::At(issued);
+      list.push_back(std::move(e));
+    }
+    auto ack = StoreManifest(store(), header, std::move(list), "facility:" + facility, Utc(at),
+                             absl::Hours(24));
+    ASSERT_TRUE(ack.ok()) << ack.status();
+  }
+};
+
+TEST_F(ManifestHistoryTest, AsKnownOnAPastDayCountsTheManifestsAndRecordsOfThatDay) {
+  auto c1 = Birth("C1", "2026-01-10"), c2 = Birth("C2", "2026-01-11"),
+       c7 = Birth("C7", "2026-01-12"), c4 = Birth("C4", "2026-01-20"),
+       c6 = Birth("C6", "2026-01-21"), c5 = Birth("C5", "2026-01-15", "26734", "BV79002");
+  Submit(c1);
+  Submit(c2);
+  Submit(c7);
+  Submit(c5);
+  const std::string k1 = KeyOf(c1.key()), k2 = KeyOf(c2.key()), k7 = KeyOf(c7.key()),
+                    k4 = KeyOf(c4.key()), k6 = KeyOf(c6.key()), k5 = KeyOf(c5.key());
+  DeclareAt("BV79001", "m1", false,
+            {{k1, "2026-01-10T05:00:00Z"}, {k2, "2026-01-11T05:00:00Z"},
+             {k7, "2026-01-12T05:00:00Z"}},
+            "2026-01-31T10:00:00Z");
+  const rv1::IndicatorReport published = Report("2026-01", "2026-01-31", {"B3"});
+  EXPECT_EQ(CountsOf(published, "B3"), (Counts{3, 3, 0}));
+
+  Void(c7, Utc("2026-02-05T00:00:00Z"));
+  DeclareAt("BV79001", "m1", true, {{k2, "2026-01-01T05:00:00Z"}, {k4, "2026-01-20T05:00:00Z"}},
+            "2026-02-10T00:00:00Z");
+  DeclareAt("BV79002", "m2", false, {{k5, "2026-01-15T05:00:00Z"}}, "2026-02-12T00:00:00Z");
+  DeclareAt("BV79001", "m1", false, {{k1, "2026-01-10T05:00:00Z"}, {k6, "2026-01-21T05:00:00Z"}},
+            "2026-02-20T00:00:00Z");
+
+  const rv1::IndicatorReport again = Report("2026-01", "2026-01-31", {"B3"});
+  ASSERT_EQ(again.values_size(), published.values_size());
+  for (int i = 0; i < published.values_size(); ++i) {
+    EXPECT_EQ(again.values(i).SerializeAsString(), published.values(i).SerializeAsString())
+        << again.values(i).ShortDebugString();
+  }
+  EXPECT_EQ(CountsOf(Report("2026-01", "2026-02-15", {"B3"}), "B3"), (Counts{2, 5, 0}));
+  EXPECT_EQ(CountsOf(Report("2026-01", "2026-12-31", {"B3"}), "B3"), (Counts{2, 3, 0}));
 }
 
 }  // namespace

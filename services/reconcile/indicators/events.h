@@ -65,11 +65,16 @@ std::vector<Event> MergeEvidence(const std::vector<FacilityRecord>& records,
 struct AsOf {
   absl::CivilDay day;
   absl::CivilDay known_by;
+  // known_by is before today, so records may have changed after its end: each such record is
+  // read as it was then (record_versions). False skips that search (nothing can have changed
+  // after the end of today).
+  bool known_by_is_past = true;
 };
 
 // The events dated in [period.first, min(period.last, as_of.day)], from the records and
-// registrations known: not voided, first committed before the end of `as_of.known_by`
-// (Vietnam), registrations dated <= as_of.day. Communes are today's: codes written before
+// registrations known: first committed before the end of `as_of.known_by` (Vietnam), as they
+// were then (a record amended or voided since counts by its version then), not voided,
+// registrations dated <= as_of.day. Communes are today's: codes written before
 // 2025-07-01 map through `areas`.
 absl::StatusOr<std::vector<Event>> LoadEvents(store::Store& store, EventKind kind,
                                               const Period& period, AsOf as_of,
@@ -82,9 +87,9 @@ struct Notice {
   bool certified = false;    // underlying cause a valid ICD-10 code outside chapter R
 };
 
-// Non-voided notices of deaths in a health facility (in_facility) whose local date of death is
-// in [period.first, min(period.last, as_of.day)], first committed before the end of
-// `as_of.known_by`.
+// Notices of deaths in a health facility (in_facility) whose local date of death is in
+// [period.first, min(period.last, as_of.day)], first committed before the end of
+// `as_of.known_by`, as they were then, not voided.
 absl::StatusOr<std::vector<Notice>> LoadNotices(store::Store& store, const Period& period,
                                                 AsOf as_of, const Areas& areas);
 

@@ -159,6 +159,8 @@ struct Plan {
   // Records first committed by the end of this day count: as_of, or today for "everything known
   // now" (rv1::Knowledge).
   absl::CivilDay known_by;
+  // known_by is before today: records may have changed since its end.
+  bool known_by_is_past = false;
   rv1::Knowledge knowledge = rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF;
   std::vector<const Spec*> specs;  // catalogue order
   Scope scope;
@@ -202,6 +204,7 @@ void CheckDates(const rv1::IndicatorsRequest& r, absl::CivilDay today, Plan& pla
   } else {
     plan.as_of = *as_of;
     if (plan.knowledge == rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF) plan.known_by = *as_of;
+    plan.known_by_is_past = plan.known_by < today;
   }
 }
 
@@ -405,13 +408,13 @@ class Evidence {
         if (!events) {
           CRVS_ASSIGN_OR_RETURN(events,
                                 LoadEvents(store_, spec.event_kind, plan_.period,
-                                           {plan_.as_of, plan_.known_by}, areas_));
+                                           {plan_.as_of, plan_.known_by, plan_.known_by_is_past}, areas_));
         }
         return FromEvents(spec, *events, plan_.as_of);
       }
       case Basis::kNotices: {
         CRVS_ASSIGN_OR_RETURN(auto notices, LoadNotices(store_, plan_.period,
-                                                          {plan_.as_of, plan_.known_by}, areas_));
+                                                          {plan_.as_of, plan_.known_by, plan_.known_by_is_past}, areas_));
         return FromNotices(notices);
       }
       case Basis::kCoverage:

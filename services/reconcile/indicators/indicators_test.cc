@@ -217,6 +217,96 @@ TEST_F(LateArrivalsTest, EverythingKnownNowCountsLateArrivalsStillJudgedAtTheAsO
   EXPECT_EQ(CountsOf(then, "B1"), (Counts{1, 2, 0}));
 }
 
+// "As known on A" reproduces the report published on A, whatever was amended or voided
+// after A; "everything known now" reads today's content, judged at A. Period 2026-Q1, A =
+// 03-31; each record committed an hour after it was issued (before A) unless said:
+//   C1 born 01-10, R1 registered 01-20 → on time; R1 amended on 05-01 to registered 04-01
+//   C2 born 01-15, unregistered → late; amended on 04-10 to born 04-02 (leaves Q1)
+//   C3 born 01-20, unregistered → late; voided on 04-15
+//   C4 born 02-01 at 26734, unregistered → open (mature 04-02); amended on 04-20 to 26735
+//   H6 home birth 01-20, registered 01-25 → on time; amended on 05-02 to event 2025-12-20
+//   C8 born 2025-12-28; R8 links it with event 01-02, registered 01-05 → C8's date: not in
+//      P; R8 amended on 05-03 to link nothing (a home birth of 01-02)
+//   C9 born 01-05; R9 links it (event 2025-11-01), registered 01-10 → on time; C9 amended on
+//      05-04 to born 2025-11-01
+// As known on A: B1 = 3/5 (C1, H6, C9 on time; C2, C3 late), open 1 (C4 at 26734).
+// Everything known now, as of A: C1 late (R1 dated after A), R8 on time (home birth 01-02,
+//   mature 03-03), C4 open at 26735; C2, C3, H6, C9 are gone → 1/2, open 1.
+TEST_F(EventIndicatorsTest, AsKnownOnAReproducesThePublishedReportDespiteLaterAmendsAndVoids) {
+  auto c1 = Birth("C1", "2026-01-10");
+  Submit(c1);
+  auto r1 = Linked(BirthRegistration("R1", "2026-01-10", "2026-01-20"), c1);
+  Submit(r1);
+  Submit(Birth("C2", "2026-01-15"));
+  auto c3 = Birth("C3", "2026-01-20");
+  Submit(c3);
+  Submit(Birth("C4", "2026-02-01", "26734"));
+  auto h6 = BirthRegistration("H6", "2026-01-20", "2026-01-25");
+  Submit(h6);
+  auto c8 = Birth("C8", "2025-12-28");
+  Submit(c8);
+  Submit(Linked(BirthRegistration("R8", "2026-01-02", "2026-01-05"), c8));
+  auto c9 = Birth("C9", "2026-01-05");
+  Submit(c9);
+  Submit(Linked(BirthRegistration("R9", "2025-11-01", "2026-01-10"), c9));
+
+  auto ask = [&](rv1::Knowledge knowledge) {
+    rv1::IndicatorsRequest r;
+    r.set_period("2026-Q1");
+    *r.mutable_as_of() = Day("2026-03-31");
+    r.set_breakdown(rv1::BREAKDOWN_COMMUNE);
+    r.set_knowledge(knowledge);
+    auto report = Compute(r);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : rv1::IndicatorReport();
+  };
+  const rv1::IndicatorReport published = ask(rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF);
+  EXPECT_EQ(CountsOf(published, "B1"), (Counts{3, 5, 1}));
+  EXPECT_EQ(CountsOf(published, "B1", "26734"), (Counts{3, 5, 1}));
+
+  *r1.mutable_registration_date() = Day("2026-04-01");
+  Amend(r1, Utc("2026-05-01T00:00:00Z"));
+  Amend(Birth("C2", "2026-04-02"), Utc("2026-04-10T00:00:00Z"));
+  Void(c3, Utc("2026-04-15T00:00:00Z"));
+  Amend(Birth("C4", "2026-02-01", "26735"), Utc("2026-04-20T00:00:00Z"));
+  *h6.mutable_event_date() = Day("2025-12-20");
+  Amend(h6, Utc("2026-05-02T00:00:00Z"));
+  Amend(BirthRegistration("R8", "2026-01-02", "2026-01-05"), Utc("2026-05-03T00:00:00Z"));
+  Amend(Birth("C9", "2025-11-01"), Utc("2026-05-04T00:00:00Z"));
+
+  const rv1::IndicatorReport again = ask(rv1::KNOWLEDGE_AS_KNOWN_ON_AS_OF);
+  ASSERT_EQ(again.values_size(), published.values_size());
+  for (int i = 0; i < published.values_size(); ++i) {
+    EXPECT_EQ(again.values(i).SerializeAsString(), published.values(i).SerializeAsString())
+        << "row " << i << ": " << again.values(i).ShortDebugString() << " published as "
+        << published.values(i).ShortDebugString();
+  }
+  const rv1::IndicatorReport now = ask(rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW);
+  EXPECT_EQ(CountsOf(now, "B1"), (Counts{1, 2, 1}));
+  EXPECT_EQ(CountsOf(now, "B1", "26734"), (Counts{1, 2, 0}));
+  EXPECT_EQ(CountsOf(now, "B1", "26735"), (Counts{0, 0, 1}));
+}
+
+// D5 as known on A, after the underlying cause of one notice is corrected and another is
+// voided. Period 2026-01, A = 01-31:
+//   N1 died 01-10, cause R99 → not certified; amended on 02-10 to I21.9
+//   N2 died 01-12, cause I21.9 → certified; voided on 02-11
+//   N3 died 01-14 at home with a notice; amended on 02-12 to "in a facility", cause I21.9
+// As known on A: 1/2 (N2 of N1, N2). Now: 2/2 (N1, N3).
+TEST_F(EventIndicatorsTest, D5AsKnownOnAIgnoresLaterCorrectionsAndVoids) {
+  Submit(Death("N1", "2026-01-10", "00004", "BV01002", true, "R99"));
+  auto n2 = Death("N2", "2026-01-12");
+  Submit(n2);
+  Submit(Death("N3", "2026-01-14", "00004", "BV01002", false));
+  EXPECT_EQ(CountsOf(Report("2026-01", "2026-01-31", {"D5"}), "D5"), (Counts{1, 2, 0}));
+
+  Amend(Death("N1", "2026-01-10"), Utc("2026-02-10T00:00:00Z"));
+  Void(n2, Utc("2026-02-11T00:00:00Z"));
+  Amend(Death("N3", "2026-01-14"), Utc("2026-02-12T00:00:00Z"));
+  EXPECT_EQ(CountsOf(Report("2026-01", "2026-01-31", {"D5"}), "D5"), (Counts{1, 2, 0}));
+  EXPECT_EQ(CountsOf(Report("2026-01", "2026-12-31", {"D5"}), "D5"), (Counts{2, 2, 0}));
+}
+
 // The end of the as-of day is local midnight, 17:00 UTC. Both certificates are born 01-01, so
 // mature exactly on A = 03-02 (01-01 + 60); neither is registered.
 //   C1 committed 2026-03-02T16:59:59Z (23:59:59 local, 03-02) → known on A

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "services/reconcile/indicators/period.h"
+#include "services/platform/status.h"
 #include "services/store/sql.h"
 #include "tests/support/fixtures.h"
 
@@ -149,12 +150,18 @@ void IndicatorsDb::Apply(const recv1::RecordEnvelope& envelope,
       << applied.error_message;
   const absl::Time at = committed.value_or(
       absl::FromUnixSeconds(envelope.issued_at().seconds()) + absl::Hours(1));
-  absl::Status updated = store_->Transact([&](store::sql::Connection& c) {
+  // As the sink writes them: the version's commit time, and the record's last change.
+  absl::Status updated = store_->Transact([&](store::sql::Connection& c) -> absl::Status {
+    const std::vector<Value> params = {Value::Int(absl::ToUnixMicros(at)),
+                                       Value::Text(envelope.business_key()),
+                                       Value::Int(applied.version)};
+    CRVS_RETURN_IF_ERROR(c.Execute("UPDATE record_versions SET committed_at_us = $1 "
+                                   "WHERE business_key = $2 AND version = $3",
+                                   params)
+                             .status());
     return c
-        .Execute("UPDATE record_versions SET committed_at_us = $1 WHERE business_key = $2 "
-                 "AND version = $3",
-                 {Value::Int(absl::ToUnixMicros(at)), Value::Text(envelope.business_key()),
-                  Value::Int(applied.version)})
+        .Execute("UPDATE records SET updated_at_us = $1 WHERE business_key = $2",
+                 {params[0], params[1]})
         .status();
   });
   ASSERT_TRUE(updated.ok()) << updated;
