@@ -13,8 +13,8 @@ packages=(
   librdkafka-dev kcat
   # databases: SQLite embedded, PostgreSQL for production and its tests
   libsqlite3-dev sqlite3 libpq-dev postgresql
-  # crypto, logging, CLI, HTTP, JSON
-  libssl-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
+  # crypto (libsodium: argon2id password hashes of operator accounts), logging, CLI, HTTP, JSON
+  libssl-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
   prometheus-cpp-dev
   # tests
   libgtest-dev libgmock-dev

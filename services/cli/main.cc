@@ -35,6 +35,7 @@
 #include "services/simulate/simulate_flags.h"
 #include "services/simulate/simulator.h"
 #include "services/store/store.h"
+#include "services/operators/operators_command.h"
 #include "services/store/audit_command.h"
 #include "services/platform/metrics_server.h"
 #include "services/cli/root_config.h"
@@ -802,6 +803,7 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "print the version of crvs and its libraries");
   crvs::auth::CertsCommand certs(app);
   crvs::kafka::TopicsCommand topics(app);
+  crvs::operators::OperatorsCommand operators(app);
   auto* dev = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
@@ -1109,6 +1111,7 @@ int main(int argc, char** argv) {
   if (!loaded.ok()) return Fail(loaded, kExitConfig);
 
   if (topics.parsed()) return topics.Run(root.kafka, {root.court_source.input_topic});
+  if (operators.parsed()) return operators.Run(root.database, std::cin, stdout, stderr);
   if (describe->parsed()) {
     std::cout << config.Describe();
     return 0;

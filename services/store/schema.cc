@@ -327,6 +327,22 @@ CREATE TABLE superseded_manifest_entries (
   PRIMARY KEY (source, manifest_id, business_key, declared_at_us)
 ){STRICT};
 )sql"},
+    {10, "operator accounts of the console", R"sql(
+-- People who sign in to the console with a password (services/operators): an argon2id hash
+-- (libsodium crypto_pwhash_str), a role and a scope. Never deleted: disabled, so that the
+-- audit trail's names keep meaning someone.
+CREATE TABLE operators (
+  name             TEXT PRIMARY KEY,          -- the "lan" of operator:lan
+  role             TEXT NOT NULL,             -- VIEWER, OPERATOR, ADMIN
+  province_code    TEXT NOT NULL,             -- '' = national
+  password_hash    TEXT NOT NULL,
+  disabled         {INT} NOT NULL,
+  failed_logins    {INT} NOT NULL,            -- consecutive, since the last success
+  locked_until_us  {INT} NOT NULL,            -- 0: not locked
+  created_at_us    {INT} NOT NULL,
+  updated_at_us    {INT} NOT NULL
+){STRICT};
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

@@ -24,6 +24,17 @@ MATCHER_P(StatusIs, code, "has status code " + absl::StatusCodeToString(code)) {
   return s.code() == code;
 }
 
+// EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound, HasSubstr("no operator")));
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has status code " + absl::StatusCodeToString(code) + " and a message that " +
+               ::testing::DescribeMatcher<std::string>(message_matcher)) {
+  const absl::Status& s = GetStatus(arg);
+  *result_listener << "status is " << s.ToString();
+  return s.code() == code &&
+         ::testing::Matches(::testing::Matcher<std::string>(message_matcher))(
+             std::string(s.message()));
+}
+
 MATCHER(IsOk, "is OK") {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status is " << s.ToString();
