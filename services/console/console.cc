@@ -19,6 +19,7 @@
 #include "services/auth/caller.h"
 #include "services/console/embedded_assets.h"
 #include "services/console/json_views.h"
+#include "services/console/request_guard.h"
 #include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
 #include "services/platform/metrics_server.h"
@@ -585,6 +586,23 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
                               {"X-Content-Type-Options", "nosniff"},
                               {"Cache-Control", "no-store"}});
   server.set_payload_max_length(64 * 1024);
+  // Refused before any route: a foreign Host (DNS rebinding), a cross-origin or non-JSON
+  // request that would change something (request_guard.h).
+  const std::string& listen = config.listen;
+  const size_t colon = listen.rfind(':');
+  const std::string host = listen.substr(0, colon);
+  auto guard = std::make_shared<RequestGuard>(host, config.allowed_hosts);
+  server.set_pre_routing_handler([guard](const httplib::Request& req, httplib::Response& res) {
+    const std::string why = guard->Refusal(
+        {req.method, req.path, req.get_header_value("Host"), req.get_header_value("Origin"),
+         req.get_header_value("Sec-Fetch-Site"), req.get_header_value("Content-Type")});
+    if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    Log()->warn("event=request_refused method={} path={} reason=\"{}\"", req.method, req.path,
+                why);
+    res.status = 403;
+    res.set_content(ErrorJson(absl::PermissionDeniedError(why)).dump(), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Counted before the response is written (httplib's logger runs after, so a client could
   // read /metrics before its previous request was counted).
   server.set_post_routing_handler([api](const httplib::Request& req, httplib::Response& res) {
@@ -681,9 +699,6 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   server.Get(R"(/api/.*)", no_route);
   server.Post(R"(/api/.*)", no_route);
 
-  const std::string& listen = config.listen;
-  size_t colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
   int port = std::atoi(listen.c_str() + colon + 1);
   if (port == 0) {
     console->port_ = server.bind_to_any_port(host);

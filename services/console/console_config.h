@@ -10,6 +10,9 @@ namespace crvs::console {
 
 struct ConsoleConfig {
   std::string listen = "127.0.0.1:8080";
+  // Names the console answers to besides localhost, 127.0.0.1, [::1] and the listen host
+  // (request_guard.h).
+  std::vector<std::string> allowed_hosts;
   std::string admin_address = "127.0.0.1:50054";
   std::string reconcile_address = "127.0.0.1:50053";
   std::vector<std::string> metrics_urls = {"http://127.0.0.1:9464/metrics"};
@@ -26,6 +29,10 @@ struct ConsoleConfig {
   void Visit(V& v) {
     v("listen", listen,
       "host:port of the operators' web dashboard and its JSON API (port 0 picks a free port)");
+    v("allowed_hosts", allowed_hosts,
+      "host names (\"crvs.example.gov.vn\", any port) or host:port operators use to reach the "
+      "console, besides localhost, 127.0.0.1, [::1] and the listen host; a request for any "
+      "other Host is refused (403), which defeats DNS rebinding");
     v("admin_address", admin_address, "host:port of the Admin gRPC service (crvs admin)");
     v("reconcile_address", reconcile_address,
       "host:port of the Reconciliation gRPC service (crvs reconcile)");

@@ -611,6 +611,46 @@ TEST_F(ConsoleTest, DiscardRefusesAnEmptyReasonWithoutCallingAdmin) {
   EXPECT_EQ(admin_.last_discard.reason(), "test record from a training site");
 }
 
+// The attacks of issue 17 that need no account: a page on another name resolving here (DNS
+// rebinding) reads nothing; a cross-origin form or script changes nothing.
+TEST_F(ConsoleTest, RefusesForeignHostsAndCrossOriginStateChanges) {
+  httplib::Headers foreign = {{"Host", "attacker.example:8080"}};
+  auto read = client_->Get("/api/dead-letters/7", foreign);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, 403);
+  EXPECT_EQ(json::parse(read->body)["code"], "PERMISSION_DENIED");
+  EXPECT_THAT(read->body, ::testing::Not(HasSubstr("payload")));
+  auto page = client_->Get("/", foreign);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 403);
+  auto metrics = client_->Get("/metrics", foreign);  // scraped by address: exempt
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+
+  const std::string self = "http://127.0.0.1:" + std::to_string(console_->port());
+  auto form = client_->Post("/api/connectors/registry-sink/pause", {{"Origin", "http://evil.example"}},
+                            "x=1", "text/plain");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 403);
+  auto script = client_->Post("/api/dead-letters/7/discard",
+                              {{"Origin", "http://127.0.0.1:1"}, {"Sec-Fetch-Site", "same-site"}},
+                              R"({"reason": "gone"})", "application/json");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 403);
+  auto no_origin_form = client_->Post("/api/connectors/registry-sink/pause", "", "text/plain");
+  ASSERT_TRUE(no_origin_form);
+  EXPECT_EQ(no_origin_form->status, 403);
+  {
+    std::lock_guard<std::mutex> lock(admin_.mu);
+    EXPECT_TRUE(admin_.connector_calls.empty());
+    EXPECT_EQ(admin_.discards, 0);
+  }
+  auto own = client_->Post("/api/connectors/registry-sink/pause", {{"Origin", self}}, "",
+                           "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200) << own->body;
+}
+
 TEST_F(ConsoleTest, PausesAndResumesConnectors) {
   console_->RefreshPipelineStatus();
   EXPECT_EQ(GetJson("/api/status")["connectors"][0]["state"], "running");
