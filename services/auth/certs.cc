@@ -207,6 +207,13 @@ absl::StatusOr<std::string> BaseName(const IssueOptions& o) {
     return absl::InvalidArgumentError("--principal '" + o.principal +
                                       "': a server certificate needs --server");
   }
+  if (ok && o.server && kind != "server") {
+    // A server certificate also authenticates as a client: with a caller's CN it would let
+    // a service host act as that facility, court, office or operator.
+    return absl::InvalidArgumentError("--principal '" + o.principal +
+                                      "': a --server certificate must name a host, "
+                                      "server:<name>");
+  }
   ok = ok && (kind == "server" || records::ParsePrincipal(o.principal).has_value());
   if (!ok) return absl::InvalidArgumentError("--principal '" + o.principal + "': " + usage);
   if (o.out.empty()) return kind + "-" + code;

@@ -135,6 +135,13 @@ TEST(Certs, MalformedPrincipalIsRefusedByName) {
   auto server = Issue(Opts(dir.path(), "server:gateway"));
   EXPECT_THAT(server, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("--server"));
+  for (const char* caller : {"operator:lan", "facility:BV79001", "registry_office:26734"}) {
+    IssueOptions server_as_caller = Opts(dir.path(), caller);
+    server_as_caller.server = true;
+    auto refused = Issue(server_as_caller);
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument)) << caller;
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("must name a host"));
+  }
   IssueOptions bad_ip = Opts(dir.path(), "server:gateway");
   bad_ip.server = true;
   bad_ip.ips = {"10.0.0"};

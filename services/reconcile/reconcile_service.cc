@@ -450,7 +450,10 @@ grpc::Status ReconcileService::CompareDigest(grpc::ServerContext* context,
 grpc::Status ReconcileService::GetIndicators(grpc::ServerContext* context,
                                              const v1::IndicatorsRequest* request,
                                              v1::IndicatorReport* response) {
-  return Serve(context, "GetIndicators", [&](const common::Principal&) -> absl::Status {
+  return Serve(context, "GetIndicators", [&](const common::Principal& caller) -> absl::Status {
+    // The programme's figures are published by the Ministry: operators compute them; a
+    // facility, court or registry office reads what is published, not the live database.
+    if (!IsOperator(caller)) return Denied(caller, "compute indicators (operators only)");
     CRVS_ASSIGN_OR_RETURN(*response, deps_.indicators(*request));
     return absl::OkStatus();
   });

@@ -581,4 +581,24 @@ TEST_F(ReconcileTest, SilentSourcesAreListedForOperators) {
 }
 
 }  // namespace
+// Indicators are computed for operators only (issue 17): a facility, a court, a registry office
+// or a principal of no known kind is refused.
+TEST_F(ReconcileTest, GetIndicatorsIsForOperatorsOnly) {
+  rc::IndicatorsRequest request;
+  request.set_period("2026");
+  for (const char* caller : {kFacility, "court:TAND79", "registry_office:26734", "nobody:x"}) {
+    rc::IndicatorReport report;
+    grpc::Status st = stub_->GetIndicators(As(caller).get(), request, &report);
+    EXPECT_TRUE(st.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                (std::string(caller) == "nobody:x" &&
+                 st.error_code() == grpc::StatusCode::UNAUTHENTICATED))
+        << caller << ": " << st.error_code() << " " << st.error_message();
+    EXPECT_EQ(report.values_size(), 0) << caller;
+  }
+  rc::IndicatorReport report;
+  grpc::Status st = stub_->GetIndicators(As(kOperator).get(), request, &report);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_GT(report.values_size(), 0);
+}
+
 }  // namespace crvs
