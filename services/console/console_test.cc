@@ -15,6 +15,7 @@
 #include "crvs/admin/v1/admin.grpc.pb.h"
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "services/console/embedded_assets.h"
+#include "services/console/json_views.h"
 #include "services/platform/status.h"
 #include "tests/support/status_matchers.h"
 
@@ -308,6 +309,9 @@ class ConsoleTest : public ::testing::Test {
     envelope.set_business_key("death/BV79001/TB-2026-000123");
     envelope.set_message_id("m-1");
     envelope.mutable_death_notice()->mutable_key()->set_facility_code("BV79001");
+    envelope.mutable_death_notice()->mutable_deceased()->set_full_name("Hoàng Văn Tư");
+    envelope.mutable_death_notice()->mutable_deceased()->mutable_personal_id()->set_number(
+        "001052003456");
     open.set_payload(envelope.SerializeAsString());
     auto* h = open.add_headers();
     h->set_key("crvs-source");
@@ -552,7 +556,26 @@ TEST_F(ConsoleTest, InspectsADeadLetterDecodingItsEnvelope) {
   json garbage = GetJson("/api/dead-letters/8");
   EXPECT_TRUE(garbage["envelope"].is_null());
   EXPECT_FALSE(garbage["envelope_error"].is_null());
-  EXPECT_EQ(garbage["payload_base64"], "eyJub3QiOiAicHJvdG9idWYifQ==");
+  EXPECT_FALSE(garbage.contains("payload_base64")) << "raw bytes cannot be masked: not shown";
+  EXPECT_EQ(garbage["payload_size"], 19);
+}
+
+// Issue 17: GET /api/dead-letters/1 returned 12-digit personal IDs and names.
+TEST_F(ConsoleTest, PersonalDataInADeadLetterIsMasked) {
+  auto res = client_->Get("/api/dead-letters/7");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  json d = json::parse(res->body);
+  EXPECT_EQ(d["masked"], true);
+  const json& deceased = d["envelope"]["death_notice"]["deceased"];
+  EXPECT_EQ(deceased["personal_id"]["number"], "001*******56");
+  EXPECT_EQ(deceased["full_name"], "H. V. T.");
+  EXPECT_THAT(res->body, ::testing::Not(HasSubstr("001052003456")));
+  EXPECT_THAT(res->body, ::testing::Not(HasSubstr("Hoàng")));
+  EXPECT_FALSE(::testing::Value(res->body, ::testing::ContainsRegex("[0-9]{12}")));
+  EXPECT_EQ(MaskName("  Nguyễn   Thị Lan "), "N. T. L.");
+  EXPECT_EQ(MaskName(""), "");
+  EXPECT_EQ(MaskPersonalId("12345"), "*****");
 }
 
 TEST_F(ConsoleTest, DeadLetterErrorsMapToHttpStatuses) {

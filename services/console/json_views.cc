@@ -135,6 +135,47 @@ std::string ConnectorStateName(admin::v1::ConnectorState state) {
   return EnumSuffix(admin::v1::ConnectorState_Name(state), "CONNECTOR_STATE_");
 }
 
+// Personal data is masked in what the console shows (issue 17): a personal ID keeps its first
+// three digits (the province of its birth registration) and its last two; a name keeps the
+// first letter of each word.
+std::string MaskPersonalId(const std::string& id) {
+  if (id.size() < 6) return std::string(id.size(), '*');
+  return id.substr(0, 3) + std::string(id.size() - 5, '*') + id.substr(id.size() - 2);
+}
+
+std::string MaskName(const std::string& name) {
+  std::string out;
+  size_t i = 0;
+  while (i < name.size()) {
+    while (i < name.size() && name[i] == ' ') ++i;
+    if (i >= name.size()) break;
+    size_t end = i + 1;  // the word's first UTF-8 character
+    while (end < name.size() && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) ++end;
+    if (!out.empty()) out += ' ';
+    out += name.substr(i, end - i) + ".";
+    while (end < name.size() && name[end] != ' ') ++end;
+    i = end;
+  }
+  return out;
+}
+
+void MaskPersonalData(json& j, const std::string& parent_key) {
+  if (j.is_array()) {
+    for (json& item : j) MaskPersonalData(item, parent_key);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.value().is_string() && it.key() == "number" && parent_key == "personal_id") {
+      it.value() = MaskPersonalId(it.value().get<std::string>());
+    } else if (it.value().is_string() && it.key() == "full_name") {
+      it.value() = MaskName(it.value().get<std::string>());
+    } else {
+      MaskPersonalData(it.value(), it.key());
+    }
+  }
+}
+
 json DeadLetterSummaryJson(const admin::v1::DeadLetter& d) {
   return {{"id", d.id()},
           {"original_topic", d.original_topic()},
@@ -162,7 +203,8 @@ json DeadLetterDetailJson(const admin::v1::DeadLetter& d) {
   }
   out["headers"] = std::move(headers);
   out["payload_size"] = d.payload().size();
-  out["payload_base64"] = absl::Base64Escape(d.payload());
+  // The raw bytes are not shown: what is not a readable envelope cannot be masked.
+  out["masked"] = true;
 
   // Protobuf parsing is lenient (almost any bytes parse as *some* message), so only a payload
   // that parses with no unknown field and carries a record counts as an envelope.
@@ -190,7 +232,9 @@ json DeadLetterDetailJson(const admin::v1::DeadLetter& d) {
     options.preserve_proto_field_names = true;
     auto st = google::protobuf::util::MessageToJsonString(envelope, &text, options);
     if (st.ok()) {
-      out["envelope"] = json::parse(text, nullptr, /*allow_exceptions=*/false);
+      json decoded = json::parse(text, nullptr, /*allow_exceptions=*/false);
+      MaskPersonalData(decoded, "");
+      out["envelope"] = std::move(decoded);
     } else {
       why = "the envelope cannot be written as JSON: " + std::string(st.message());
     }

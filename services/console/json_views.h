@@ -35,8 +35,14 @@ nlohmann::json DeadLetterSummaryJson(const admin::v1::DeadLetter& d);
 // A dead letter with key, headers and payload; the payload decoded as a RecordEnvelope
 // ("envelope", protobuf's JSON mapping) when it is one, else "envelope": null and
 // "envelope_error" saying why; a payload still sealed (a DECRYPT dead letter) names its key in
-// "sealed_key_id". Bytes that are not UTF-8 are given in base64 (`*_base64`).
+// "sealed_key_id". Bytes that are not UTF-8 are given in base64 (`*_base64`). Personal data is
+// masked ("masked": true): every personal_id.number and full_name of the envelope, and the raw
+// payload bytes are not given (payload_size only).
 nlohmann::json DeadLetterDetailJson(const admin::v1::DeadLetter& d);
+// "079194001234" → "079*******34" (the province prefix and the last two digits).
+std::string MaskPersonalId(const std::string& id);
+// "Nguyễn Thị Lan" → "N. T. L." (each word's first letter).
+std::string MaskName(const std::string& name);
 nlohmann::json ConnectorJson(const admin::v1::ConnectorStatus& c);
 // An offset alarm: {"alarm_id", "kind": "records_lost" | "log_reset", "consumer_group", "topic",
 // "partition", "from_offset", "to_offset", "log_end", "reason", "detected_at",

@@ -348,11 +348,11 @@ function renderDeadLetter(d) {
   $("dl-detail-headers").replaceChildren(...d.headers.map(h => el("tr", {}, [
     el("td", {}, h.key), el("td", {}, h.value !== null ? h.value : "base64:" + h.value_base64)])));
   if (d.envelope) {
-    setText("dl-detail-payload-note", "(" + d.payload_size + " bytes, decoded as a RecordEnvelope)");
+    setText("dl-detail-payload-note", "(" + d.payload_size + " bytes, decoded as a RecordEnvelope; personal IDs and names masked)");
     $("dl-detail-payload").textContent = JSON.stringify(d.envelope, null, 2);
   } else {
-    setText("dl-detail-payload-note", "(" + d.payload_size + " bytes, base64; " + d.envelope_error + ")");
-    $("dl-detail-payload").textContent = d.payload_base64;
+    setText("dl-detail-payload-note", "(" + d.payload_size + " bytes; " + d.envelope_error + ")");
+    $("dl-detail-payload").textContent = "(not shown: raw bytes may hold personal data, which the console masks)";
   }
   const open = d.state === "open";
   $("dl-replay").disabled = !open;
