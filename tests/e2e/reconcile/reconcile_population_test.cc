@@ -53,14 +53,22 @@ double Seconds(Clock::time_point since) {
 
 // The Vietnam date must not change while the test runs (a record committed after the end of
 // the as-of day would not count), and the year must be old enough to hold a population.
+// Waiting for midnight ends a second past it, and only once the clock says so: a sleep cut
+// to whole milliseconds once woke a fraction of a millisecond early, the population was dated
+// the day before (its calendar keeps whole seconds) and every record, committed after
+// midnight, was unknown on that as-of day.
 void StayClearOfMidnight() {
   const absl::TimeZone vn = pop::VietnamTime();
   const absl::Time now = absl::Now();
   const absl::Time midnight = absl::FromCivil(absl::ToCivilDay(now, vn) + 1, vn);
-  const absl::Time resume = midnight - now < kMidnightMargin ? midnight : now;
+  const absl::Time resume =
+      midnight - now < kMidnightMargin ? midnight + absl::Seconds(1) : now;
   const absl::Time year_start = absl::FromCivil(absl::ToCivilYear(resume, vn), vn);
   const absl::Time start = std::max(resume, year_start + pop::kMinTimeIntoYear);
-  std::this_thread::sleep_for(absl::ToChronoMilliseconds(start - now));
+  for (absl::Time t = absl::Now(); t < start; t = absl::Now()) {
+    std::this_thread::sleep_for(absl::ToChronoMicroseconds(start - t) +
+                                std::chrono::milliseconds(1));
+  }
 }
 
 // A scratch directory, removed with its content at the end of the test.
