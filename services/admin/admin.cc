@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Admin>> Admin::Start(const AdminConfig& config,
                         PipelineInspector::Create(kafka, bootstrap, topics, deps.store));
   a->service_ = std::make_unique<AdminService>(AdminService::Deps{
       deps.store, a->inspector_.get(), a->control_.get(), a->producer_.get(), connector_of_topic,
-      absl::Milliseconds(config.command_wait.count()), {}});
+      absl::Milliseconds(config.command_wait.count()), {}, tls.delegates});
   a->open_dead_letters_ = &prometheus::BuildGauge()
                                .Name("crvs_admin_dead_letters_open")
                                .Help("Dead letters waiting for an operator (state OPEN)")

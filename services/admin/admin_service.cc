@@ -5,7 +5,7 @@
 
 #include <future>
 
-#include "services/auth/caller.h"
+#include "crvs/records/v1/envelope.pb.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -22,26 +22,13 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
 
-// Runs `body` for an operator; anyone else is refused. Store errors become UNAVAILABLE when
-// retrying may help.
-template <class F>
-grpc::Status AsOperator(grpc::ServerContext* context, const char* method, F body) {
-  auto caller = auth::CallerFromMetadata(*context);
-  absl::Status status = caller.status();
-  if (caller.ok()) {
-    if (caller->kind() != common::v1::PRINCIPAL_KIND_OPERATOR) {
-      status = absl::PermissionDeniedError(absl::StrCat(
-          "caller ", records::FormatPrincipal(*caller), " may not use the admin service "
-          "(operators only)"));
-    } else {
-      status = body(records::FormatPrincipal(*caller));
-    }
-  }
-  if (!status.ok() && IsRetryable(status)) {
-    Log()->warn("event=call_failed method={} error=\"{}\"", method, std::string(status.message()));
-    status = absl::UnavailableError(absl::StrCat(status.message(), "; retry"));
-  }
-  return ToGrpcStatus(status);
+// The operator role and national scope: what changes the whole pipeline.
+absl::Status NationalOperator(const operators::Operator& op, const std::string& what) {
+  CRVS_RETURN_IF_ERROR(operators::RequireRole(op, operators::Role::kOperator, what));
+  if (op.national()) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(op.principal, " works for province ",
+                                                  op.province_code, "; ", what,
+                                                  " affects every province (national operators)"));
 }
 
 absl::Status CheckId(int64_t id) {
@@ -72,7 +59,48 @@ v1::OffsetAlarm ToProto(const store::OffsetAlarm& a) {
 
 }  // namespace
 
-AdminService::AdminService(Deps deps) : deps_(std::move(deps)) {}
+AdminService::AdminService(Deps deps) : deps_(std::move(deps)), accounts_(*deps_.store) {
+  if (deps_.areas == nullptr) {
+    auto builtin = reconcile::indicators::Areas::Load({});
+    if (builtin.ok()) {
+      builtin_areas_ = std::move(*builtin);
+    } else {
+      Log()->error("event=areas_unavailable error=\"{}\" (dead letters: national scope only)",
+                   std::string(builtin.status().message()));
+    }
+    deps_.areas = &builtin_areas_;
+  }
+}
+
+// Runs `body` for the operator the call acts for; anyone else is refused. Store errors become
+// UNAVAILABLE when retrying may help.
+template <class F>
+grpc::Status AdminService::AsOperator(grpc::ServerContext* context, const char* method, F body) {
+  auto op = operators::OperatorFromContext(*context, deps_.delegates, accounts_);
+  absl::Status status = op.ok() ? body(*op) : op.status();
+  if (!status.ok() && IsRetryable(status)) {
+    Log()->warn("event=call_failed method={} error=\"{}\"", method, std::string(status.message()));
+    status = absl::UnavailableError(absl::StrCat(status.message(), "; retry"));
+  }
+  return ToGrpcStatus(status);
+}
+
+std::string AdminService::ProvinceOf(const v1::DeadLetter& letter) const {
+  records::v1::RecordEnvelope envelope;
+  if (!envelope.ParseFromString(letter.payload())) return "";  // sealed or unreadable
+  return reconcile::indicators::RecordProvince(envelope, *deps_.areas);
+}
+
+absl::StatusOr<v1::DeadLetter> AdminService::DeadLetterInScope(const operators::Operator& op,
+                                                               int64_t id) {
+  CRVS_RETURN_IF_ERROR(CheckId(id));
+  auto letter = deps_.store->GetDeadLetter(id);
+  if (letter.ok() && !op.InScope(ProvinceOf(*letter))) {
+    return absl::NotFoundError(absl::StrCat("no dead letter ", id, " in province ",
+                                            op.province_code));
+  }
+  return letter;
+}
 
 absl::StatusOr<int64_t> AdminService::OpenDeadLetters() {
   int64_t open = 0;
@@ -111,7 +139,7 @@ absl::StatusOr<v1::PipelineStatus> AdminService::Status(const v1::GetPipelineSta
 grpc::Status AdminService::GetPipelineStatus(grpc::ServerContext* context,
                                              const v1::GetPipelineStatusRequest* request,
                                              v1::PipelineStatus* response) {
-  return AsOperator(context, "GetPipelineStatus", [&](const std::string&) -> absl::Status {
+  return AsOperator(context, "GetPipelineStatus", [&](const operators::Operator&) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(*response, Status(*request));
     return absl::OkStatus();
   });
@@ -120,7 +148,7 @@ grpc::Status AdminService::GetPipelineStatus(grpc::ServerContext* context,
 grpc::Status AdminService::ListDeadLetters(grpc::ServerContext* context,
                                            const v1::ListDeadLettersRequest* request,
                                            v1::ListDeadLettersResponse* response) {
-  return AsOperator(context, "ListDeadLetters", [&](const std::string&) -> absl::Status {
+  return AsOperator(context, "ListDeadLetters", [&](const operators::Operator& op) -> absl::Status {
     store::DeadLetterQuery q;
     q.original_topic = request->original_topic();
     q.error_class = request->error_class();
@@ -129,9 +157,19 @@ grpc::Status AdminService::ListDeadLetters(grpc::ServerContext* context,
     if (request->has_failed_to()) q.failed_to = FromProto(request->failed_to());
     q.page_size = request->page_size();
     q.page_token = request->page_token();
-    q.include_payload = request->include_payload();
+    // A provincial operator's page keeps its province's letters only: it may be shorter than
+    // page_size, even empty, with a next_page_token (keep paging until it is "").
+    q.include_payload = request->include_payload() || !op.national();
     CRVS_ASSIGN_OR_RETURN(store::DeadLetterPage page, deps_.store->ListDeadLetters(q));
-    for (auto& d : page.dead_letters) *response->add_dead_letters() = std::move(d);
+    for (auto& d : page.dead_letters) {
+      if (!op.InScope(ProvinceOf(d))) continue;
+      if (!request->include_payload()) {
+        d.clear_key();
+        d.clear_payload();
+        d.clear_headers();
+      }
+      *response->add_dead_letters() = std::move(d);
+    }
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
@@ -140,9 +178,8 @@ grpc::Status AdminService::ListDeadLetters(grpc::ServerContext* context,
 grpc::Status AdminService::GetDeadLetter(grpc::ServerContext* context,
                                          const v1::GetDeadLetterRequest* request,
                                          v1::DeadLetter* response) {
-  return AsOperator(context, "GetDeadLetter", [&](const std::string&) -> absl::Status {
-    CRVS_RETURN_IF_ERROR(CheckId(request->id()));
-    CRVS_ASSIGN_OR_RETURN(*response, deps_.store->GetDeadLetter(request->id()));
+  return AsOperator(context, "GetDeadLetter", [&](const operators::Operator& op) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(*response, DeadLetterInScope(op, request->id()));
     return absl::OkStatus();
   });
 }
@@ -198,8 +235,10 @@ absl::StatusOr<v1::DeadLetter> AdminService::Replay(const std::string& by,
 grpc::Status AdminService::ReplayDeadLetter(grpc::ServerContext* context,
                                             const v1::ReplayDeadLetterRequest* request,
                                             v1::DeadLetter* response) {
-  return AsOperator(context, "ReplayDeadLetter", [&](const std::string& by) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(*response, Replay(by, *request));
+  return AsOperator(context, "ReplayDeadLetter", [&](const operators::Operator& op) -> absl::Status {
+    CRVS_RETURN_IF_ERROR(operators::RequireRole(op, operators::Role::kOperator, "replaying"));
+    CRVS_RETURN_IF_ERROR(DeadLetterInScope(op, request->id()).status());
+    CRVS_ASSIGN_OR_RETURN(*response, Replay(op.principal, *request));
     return absl::OkStatus();
   });
 }
@@ -207,13 +246,16 @@ grpc::Status AdminService::ReplayDeadLetter(grpc::ServerContext* context,
 grpc::Status AdminService::DiscardDeadLetter(grpc::ServerContext* context,
                                              const v1::DiscardDeadLetterRequest* request,
                                              v1::DeadLetter* response) {
-  return AsOperator(context, "DiscardDeadLetter", [&](const std::string& by) -> absl::Status {
+  return AsOperator(context, "DiscardDeadLetter", [&](const operators::Operator& op) -> absl::Status {
+    CRVS_RETURN_IF_ERROR(operators::RequireRole(op, operators::Role::kOperator, "discarding"));
+    const std::string& by = op.principal;
     std::vector<FieldViolation> bad;
     if (request->id() <= 0) bad.push_back({"id", "must be a dead-letter id (> 0)"});
     if (request->reason().empty() || request->reason().size() > 1000) {
       bad.push_back({"reason", "must be 1..1000 bytes: why it will never be applied"});
     }
     if (!bad.empty()) return InvalidArgument(bad);
+    CRVS_RETURN_IF_ERROR(DeadLetterInScope(op, request->id()).status());
     CRVS_ASSIGN_OR_RETURN(*response,
                           deps_.store->ResolveDeadLetter(request->id(),
                                                          v1::DEAD_LETTER_STATE_DISCARDED, by,
@@ -241,8 +283,9 @@ absl::StatusOr<v1::ConnectorStatus> AdminService::Command(const std::string& by,
 grpc::Status AdminService::PauseConnector(grpc::ServerContext* context,
                                           const v1::PauseConnectorRequest* request,
                                           v1::ConnectorStatus* response) {
-  return AsOperator(context, "PauseConnector", [&](const std::string& by) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(*response, Command(by, request->name(), true));
+  return AsOperator(context, "PauseConnector", [&](const operators::Operator& op) -> absl::Status {
+    CRVS_RETURN_IF_ERROR(NationalOperator(op, "pausing or resuming a connector"));
+    CRVS_ASSIGN_OR_RETURN(*response, Command(op.principal, request->name(), true));
     return absl::OkStatus();
   });
 }
@@ -250,8 +293,9 @@ grpc::Status AdminService::PauseConnector(grpc::ServerContext* context,
 grpc::Status AdminService::ResumeConnector(grpc::ServerContext* context,
                                            const v1::ResumeConnectorRequest* request,
                                            v1::ConnectorStatus* response) {
-  return AsOperator(context, "ResumeConnector", [&](const std::string& by) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(*response, Command(by, request->name(), false));
+  return AsOperator(context, "ResumeConnector", [&](const operators::Operator& op) -> absl::Status {
+    CRVS_RETURN_IF_ERROR(NationalOperator(op, "pausing or resuming a connector"));
+    CRVS_ASSIGN_OR_RETURN(*response, Command(op.principal, request->name(), false));
     return absl::OkStatus();
   });
 }
@@ -259,7 +303,7 @@ grpc::Status AdminService::ResumeConnector(grpc::ServerContext* context,
 grpc::Status AdminService::ListOffsetAlarms(grpc::ServerContext* context,
                                             const v1::ListOffsetAlarmsRequest* request,
                                             v1::ListOffsetAlarmsResponse* response) {
-  return AsOperator(context, "ListOffsetAlarms", [&](const std::string&) -> absl::Status {
+  return AsOperator(context, "ListOffsetAlarms", [&](const operators::Operator&) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(auto alarms,
                           deps_.store->ListOffsetAlarms(request->include_acknowledged()));
     for (const auto& a : alarms) *response->add_alarms() = ToProto(a);
@@ -270,7 +314,9 @@ grpc::Status AdminService::ListOffsetAlarms(grpc::ServerContext* context,
 grpc::Status AdminService::AcknowledgeOffsetAlarm(grpc::ServerContext* context,
                                                   const v1::AcknowledgeOffsetAlarmRequest* request,
                                                   v1::OffsetAlarm* response) {
-  return AsOperator(context, "AcknowledgeOffsetAlarm", [&](const std::string& by) -> absl::Status {
+  return AsOperator(context, "AcknowledgeOffsetAlarm", [&](const operators::Operator& op) -> absl::Status {
+    CRVS_RETURN_IF_ERROR(NationalOperator(op, "acknowledging an offset alarm"));
+    const std::string& by = op.principal;
     if (request->alarm_id().empty()) return InvalidArgument({{"alarm_id", "is required"}});
     if (request->note().size() > 1000) return InvalidArgument({{"note", "is over 1000 bytes"}});
     CRVS_ASSIGN_OR_RETURN(auto alarm, deps_.store->AcknowledgeOffsetAlarm(request->alarm_id(), by,

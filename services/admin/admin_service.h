@@ -1,6 +1,11 @@
 // crvs.admin.v1.Admin over gRPC's synchronous API: pipeline lag, dead letters (inspect,
-// replay, discard) and pausing / resuming connectors. Operators only (identity from
-// auth::CallerFromMetadata: none → UNAUTHENTICATED, not an operator → PERMISSION_DENIED).
+// replay, discard) and pausing / resuming connectors. Operators only, acting for themselves or
+// through the console (operators::OperatorFromContext: none → UNAUTHENTICATED, not an
+// operator or a disabled account → PERMISSION_DENIED). Role and scope come from the account:
+// a viewer reads; replay, discard, pause / resume and acknowledging alarms need the operator
+// role; a provincial operator sees and resolves only the dead letters of its province (the
+// province of the commune where the event happened or was registered, RecordProvince) and
+// cannot pause the pipeline or acknowledge its alarms, which are national.
 // Every mutating call is logged with the operator, and replay / discard store who and why on
 // the dead letter itself.
 //
@@ -15,11 +20,14 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "connectors/kafka/connector_control.h"
 #include "connectors/kafka/producer.h"
 #include "crvs/admin/v1/admin.grpc.pb.h"
 #include "services/admin/pipeline_inspector.h"
+#include "services/operators/acting.h"
+#include "services/reconcile/indicators/areas.h"
 #include "services/store/store.h"
 
 namespace crvs::admin {
@@ -35,6 +43,10 @@ class AdminService final : public v1::Admin::Service {
     std::map<std::string, std::string> connector_of_topic;
     absl::Duration command_wait = absl::Seconds(5);
     std::function<absl::Time()> now;  // empty: absl::Now
+    // Principals that may act on behalf of an operator (tls.delegates: the console).
+    std::vector<std::string> delegates;
+    // Communes -> provinces, for the province of a dead letter. Null: the built-in register.
+    const reconcile::indicators::Areas* areas = nullptr;
   };
   explicit AdminService(Deps deps);
 
@@ -72,10 +84,18 @@ class AdminService final : public v1::Admin::Service {
   absl::Time Now() const { return deps_.now ? deps_.now() : absl::Now(); }
   absl::StatusOr<v1::PipelineStatus> Status(const v1::GetPipelineStatusRequest& request);
   absl::StatusOr<v1::DeadLetter> Replay(const std::string& by, const v1::ReplayDeadLetterRequest& r);
+  template <class F>
+  grpc::Status AsOperator(grpc::ServerContext* context, const char* method, F body);
+  // The dead letter `id`, NOT_FOUND also when it lies outside `op`'s province (whether it
+  // exists there is not told).
+  absl::StatusOr<v1::DeadLetter> DeadLetterInScope(const operators::Operator& op, int64_t id);
+  std::string ProvinceOf(const v1::DeadLetter& letter) const;
   absl::StatusOr<v1::ConnectorStatus> Command(const std::string& by, const std::string& name,
                                               bool pause);
 
   Deps deps_;
+  reconcile::indicators::Areas builtin_areas_;  // when deps_.areas is null
+  operators::Accounts accounts_;
 };
 
 }  // namespace crvs::admin

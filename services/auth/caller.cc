@@ -2,6 +2,7 @@
 
 #include <grpc/grpc_security_constants.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -58,6 +59,28 @@ absl::StatusOr<common::v1::Principal> CallerFromContext(const grpc::ServerContex
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr && IsTls(*auth)) return FromCertificate(*auth);
   return FromMetadata(context);
+}
+
+absl::StatusOr<ActingCaller> ActingCallerFromContext(const grpc::ServerContextBase& context,
+                                                     const std::vector<std::string>& delegates) {
+  auto caller = CallerFromContext(context);
+  if (!caller.ok()) return caller.status();
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kOnBehalfOfMetadata);
+  if (it == metadata.end()) return ActingCaller{*caller, ""};
+  const std::string via = records::FormatPrincipal(*caller);
+  if (std::find(delegates.begin(), delegates.end(), via) == delegates.end()) {
+    return absl::PermissionDeniedError("caller " + via +
+                                       " may not act on behalf of another (crvs-on-behalf-of); "
+                                       "only tls.delegates may");
+  }
+  std::string value(it->second.data(), it->second.size());
+  std::optional<common::v1::Principal> p = records::ParsePrincipal(value);
+  if (!p || p->kind() != common::v1::PRINCIPAL_KIND_OPERATOR) {
+    return absl::PermissionDeniedError("crvs-on-behalf-of '" + value +
+                                       "' is not operator:<name>");
+  }
+  return ActingCaller{*p, via};
 }
 
 }  // namespace crvs::auth

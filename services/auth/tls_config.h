@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace crvs::auth {
 
@@ -13,6 +14,9 @@ struct TlsConfig {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  // Principals that may act on behalf of an operator (crvs-on-behalf-of, caller.h): the
+  // console's, so that each browser user's calls carry their own name.
+  std::vector<std::string> delegates = {"operator:console"};
 
   template <class V>
   void Visit(V& v) {
@@ -23,6 +27,10 @@ struct TlsConfig {
       "PEM certificate of this process: server certificate of its gRPC services and client "
       "certificate when it calls another crvs service; subject CN names the principal");
     v("key_file", key_file, "PEM private key of cert_file (keep it mode 0600)");
+    v("delegates", delegates,
+      "principals (the console's certificate CN) whose calls to Admin and Reconciliation may "
+      "act on behalf of a signed-in operator (crvs-on-behalf-of metadata); from anyone else "
+      "that metadata is refused");
   }
 };
 

@@ -306,8 +306,12 @@ absl::Status StartAdmin(const RootConfig& root, const std::string& bootstrap, Pr
 // The operators' web console with its stop registered. It serves its own /metrics (the
 // process's registry), /healthz and /readyz on console.listen.
 absl::Status StartConsole(const RootConfig& root, const console::ConsoleConfig& config,
-                          Process& process) {
+                          Process& process, bool first_admin) {
+  auto db = OpenDatabase(root, "console", process);
+  if (!db.ok()) return db.status();
+  if (first_admin) CRVS_RETURN_IF_ERROR(operators::EnsureFirstAdmin(**db, stderr));
   console::ConsoleDeps deps;
+  deps.store = *db;
   deps.registry = process.registry;
   deps.topic_kinds = console::MakeTopicKinds(root.kafka.topic_births, root.kafka.topic_deaths,
                                              root.kafka.topic_divorces,
@@ -341,7 +345,7 @@ console::ConsoleConfig DevConsoleConfig(const RootConfig& root, const Process& p
 // `crvs console`: the dashboard alone, over the services and endpoints [console] names.
 int RunConsole(const RootConfig& root) {
   Process process;
-  absl::Status st = StartConsole(root, root.console, process);
+  absl::Status st = StartConsole(root, root.console, process, /*first_admin=*/false);
   if (!st.ok()) {
     return Fail(st, st.code() == absl::StatusCode::kInvalidArgument ? kExitConfig : kExitFailed);
   }
@@ -379,6 +383,8 @@ struct Components {
   // `crvs dev` only: with no kafka.bootstrap_servers, run the embedded broker in-process. A
   // standalone service must never quietly run a broker of its own that nothing else reads.
   bool embedded_broker = false;
+  // `crvs dev` only: a fresh database gets a first console account (its password printed once).
+  bool first_console_admin = false;
 };
 
 // Runs `components` with one metrics endpoint until SIGINT/SIGTERM.
@@ -419,7 +425,9 @@ int Serve(const RootConfig& root, const char* name, Components components,
   if (st.ok() && components.gateway) st = StartGateway(root, bootstrap, process, metrics);
   if (st.ok()) st = metrics.Start(metrics_listen);
   if (st.ok() && components.console) {
-    st = StartConsole(root, DevConsoleConfig(root, process, metrics_listen, metrics.port()), process);
+    // `crvs dev` on a fresh database makes the first account, so its console can be used.
+    st = StartConsole(root, DevConsoleConfig(root, process, metrics_listen, metrics.port()),
+                      process, components.first_console_admin);
   }
   if (st.ok() && components.simulate) st = StartSimulator(root, **ref, process);
   if (!st.ok()) return Fail(st, kExitFailed);
@@ -1150,6 +1158,7 @@ int main(int argc, char** argv) {
     all.simulate = dev_simulate;
     all.console = true;
     all.embedded_broker = true;
+    all.first_console_admin = true;
     return Serve(root, "dev", all, root.gateway.metrics_listen);
   }
   if (gateway_cmd->parsed()) {

@@ -4,9 +4,14 @@
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/numbers.h>
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <prometheus/counter.h>
 
 #include <cstdio>
@@ -20,12 +25,16 @@
 #include "services/console/embedded_assets.h"
 #include "services/console/json_views.h"
 #include "services/console/request_guard.h"
+#include "services/console/sessions.h"
+#include "services/operators/acting.h"
 #include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
 #include "services/platform/metrics_server.h"
 #include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
+#include "services/platform/text.h"
+#include "services/validation/reference_data.h"
 
 namespace crvs::console {
 
@@ -49,7 +58,7 @@ absl::Status Annotate(const absl::Status& status, const std::string& where) {
 // The route label of crvs_console_http_requests_total: the path with ids and names replaced,
 // so the label's values stay few.
 std::string RouteOf(const std::string& path) {
-  static const std::regex dead_letter(R"(^/api/dead-letters/[^/]+(/(replay|discard))?$)");
+  static const std::regex dead_letter(R"(^/api/dead-letters/[^/]+(/(replay|discard|reveal))?$)");
   static const std::regex connector(R"(^/api/connectors/[^/]+/(pause|resume)$)");
   std::smatch m;
   if (std::regex_match(path, m, dead_letter)) {
@@ -59,7 +68,8 @@ std::string RouteOf(const std::string& path) {
   for (const char* known :
        {"/", "/index.html", "/console.css", "/console.js", "/healthz", "/readyz", "/metrics",
         "/api/status", "/api/history", "/api/dead-letters", "/api/coverage", "/api/indicators",
-        "/api/silent-sources", "/api/alarms", "/api/alarms/acknowledge"}) {
+        "/api/silent-sources", "/api/alarms", "/api/alarms/acknowledge", "/api/session",
+        "/api/session/logout", "/i18n/vi.json", "/i18n/en.json"}) {
     if (path == known) return path;
   }
   return "other";
@@ -107,6 +117,17 @@ absl::StatusOr<Period> ParseCoveragePeriod(const std::string& text) {
     }
   }
   return InvalidArgument({{"period", "'" + text + "' is not a year (2026) or a month (2026-05)"}});
+}
+
+// The `province` query parameter: "" (the caller's whole scope) or a province code of the
+// register since 2025-07-01. The Reconciliation service confines a provincial operator to its
+// own province whatever is asked.
+absl::StatusOr<std::string> ProvinceParam(const httplib::Request& req) {
+  std::string code = req.get_param_value("province");
+  if (code.empty() || validation::ReferenceData::Default().IsProvinceCode(code)) return code;
+  return InvalidArgument({{"province", "'" + text::Printable(code) +
+                                           "' is not a province code (2 digits, the register "
+                                           "since 2025-07-01)"}});
 }
 
 absl::StatusOr<int64_t> ParseId(const std::string& text) {
@@ -165,13 +186,17 @@ struct Console::Impl {
 
   absl::Time Now() const { return deps.clock ? deps.clock() : absl::Now(); }
 
-  // One unary call with the operator's identity and the configured deadline.
+  // One unary call with the configured deadline, acting for the signed-in operator `as`
+  // (crvs-on-behalf-of; the console's own identity is its certificate, or console.operator in
+  // plaintext mode), or as the console itself when `as` is null (the background poll).
   template <class Response, class Invoke>
-  absl::StatusOr<Response> Call(const char* service, const char* method, Invoke invoke) {
+  absl::StatusOr<Response> Call(const Session* as, const char* service, const char* method,
+                                Invoke invoke) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(config.call_timeout.count()));
     context.AddMetadata(auth::kPrincipalMetadata, config.operator_principal);
+    if (as != nullptr) context.AddMetadata(auth::kOnBehalfOfMetadata, as->principal());
     Response response;
     grpc::Status st = invoke(&context, &response);
     backend_calls
@@ -192,8 +217,7 @@ struct Console::Impl {
   // and every open page would multiply the calls.
   void PollPipeline() {
     admin::v1::GetPipelineStatusRequest request;
-    auto pipeline = Call<admin::v1::PipelineStatus>(
-        "admin", "GetPipelineStatus", [&](grpc::ClientContext* c, admin::v1::PipelineStatus* r) {
+    auto pipeline = Call<admin::v1::PipelineStatus>(nullptr, "admin", "GetPipelineStatus", [&](grpc::ClientContext* c, admin::v1::PipelineStatus* r) {
           return admin->GetPipelineStatus(c, request, r);
         });
     platform::MutexLock lock(&pipeline_mu);
@@ -239,7 +263,7 @@ struct Console::Impl {
     latest_pipeline = std::move(copy);
   }
 
-  absl::StatusOr<json> Status() {
+  absl::StatusOr<json> Status(const Session& as) {
     std::shared_ptr<const Figures> figures = deps_sampler->Latest();
     Figures empty;
     std::shared_ptr<const admin::v1::PipelineStatus> pipeline;
@@ -251,7 +275,7 @@ struct Console::Impl {
     }
     json out = StatusJson(figures ? *figures : empty, pipeline.get(), error);
     out["sample_interval_seconds"] = config.sample_interval.count() / 1000.0;
-    out["operator"] = config.operator_principal;
+    out["operator"] = as.principal();
     return out;
   }
 
@@ -262,7 +286,7 @@ struct Console::Impl {
                 {"points", HistoryJson(deps_sampler->history().PointsSince(since))}};
   }
 
-  absl::StatusOr<json> ListDeadLetters(const httplib::Request& req) {
+  absl::StatusOr<json> ListDeadLetters(const Session& as, const httplib::Request& req) {
     admin::v1::ListDeadLettersRequest request;
     std::vector<FieldViolation> bad;
     std::string state = req.get_param_value("state");
@@ -290,8 +314,7 @@ struct Console::Impl {
     }
     if (!bad.empty()) return InvalidArgument(bad);
     CRVS_ASSIGN_OR_RETURN(auto response,
-                          Call<admin::v1::ListDeadLettersResponse>(
-                              "admin", "ListDeadLetters",
+                          Call<admin::v1::ListDeadLettersResponse>(&as, "admin", "ListDeadLetters",
                               [&](grpc::ClientContext* c, admin::v1::ListDeadLettersResponse* r) {
                                 return admin->ListDeadLetters(c, request, r);
                               }));
@@ -300,19 +323,44 @@ struct Console::Impl {
     return json{{"dead_letters", list}, {"next_page_token", response.next_page_token()}};
   }
 
-  absl::StatusOr<json> GetDeadLetter(const std::string& id_text) {
+  absl::StatusOr<json> GetDeadLetter(const Session& as, const std::string& id_text) {
+    CRVS_ASSIGN_OR_RETURN(admin::v1::DeadLetter d, FetchDeadLetter(as, id_text));
+    return DeadLetterDetailJson(d);
+  }
+
+  // The full view of a dead letter's personal data: an operator gives a reason, and the
+  // civil-status database's audit trail records who saw what and why before it is shown.
+  absl::StatusOr<json> RevealDeadLetter(const Session& as, const std::string& id_text,
+                                        const httplib::Request& req) {
+    CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
+    CRVS_ASSIGN_OR_RETURN(std::string reason, StringMember(body, "reason"));
+    if (absl::StripAsciiWhitespace(reason).empty()) {
+      return InvalidArgument({{"reason", "is required: say why the full personal data is needed"}});
+    }
+    if (reason.size() > 1000) return InvalidArgument({{"reason", "is longer than 1000 bytes"}});
+    CRVS_ASSIGN_OR_RETURN(admin::v1::DeadLetter d, FetchDeadLetter(as, id_text));
+    CRVS_RETURN_IF_ERROR(deps.store->Audit(
+        {{as.principal(), "personal_data.revealed", absl::StrCat("dead_letter/", d.id()),
+          absl::StrCat("business_key=", d.business_key(), " reason=", reason)}}));
+    Log()->info("event=personal_data_revealed dead_letter={} operator={}", d.id(), as.principal());
+    return DeadLetterDetailJson(d, /*masked=*/false);
+  }
+
+  absl::StatusOr<admin::v1::DeadLetter> FetchDeadLetter(const Session& as,
+                                                        const std::string& id_text) {
     CRVS_ASSIGN_OR_RETURN(int64_t id, ParseId(id_text));
     admin::v1::GetDeadLetterRequest request;
     request.set_id(id);
     CRVS_ASSIGN_OR_RETURN(
-        auto d, Call<admin::v1::DeadLetter>("admin", "GetDeadLetter",
+        auto d, Call<admin::v1::DeadLetter>(&as, "admin", "GetDeadLetter",
                                             [&](grpc::ClientContext* c, admin::v1::DeadLetter* r) {
                                               return admin->GetDeadLetter(c, request, r);
                                             }));
-    return DeadLetterDetailJson(d);
+    return d;
   }
 
-  absl::StatusOr<json> ReplayDeadLetter(const std::string& id_text, const httplib::Request& req) {
+  absl::StatusOr<json> ReplayDeadLetter(const Session& as, const std::string& id_text,
+                                        const httplib::Request& req) {
     CRVS_ASSIGN_OR_RETURN(int64_t id, ParseId(id_text));
     CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
     CRVS_ASSIGN_OR_RETURN(std::string note, StringMember(body, "note"));
@@ -320,16 +368,17 @@ struct Console::Impl {
     admin::v1::ReplayDeadLetterRequest request;
     request.set_id(id);
     request.set_operator_note(note);
-    auto d = Call<admin::v1::DeadLetter>("admin", "ReplayDeadLetter",
+    auto d = Call<admin::v1::DeadLetter>(&as, "admin", "ReplayDeadLetter",
                                          [&](grpc::ClientContext* c, admin::v1::DeadLetter* r) {
                                            return admin->ReplayDeadLetter(c, request, r);
                                          });
     if (!d.ok()) return RenameFields(d.status(), {{"operator_note", "note"}});
-    Log()->info("dead letter replayed id={} operator={}", id, config.operator_principal);
+    Log()->info("dead letter replayed id={} operator={}", id, as.principal());
     return DeadLetterSummaryJson(*d);
   }
 
-  absl::StatusOr<json> DiscardDeadLetter(const std::string& id_text, const httplib::Request& req) {
+  absl::StatusOr<json> DiscardDeadLetter(const Session& as, const std::string& id_text,
+                                         const httplib::Request& req) {
     CRVS_ASSIGN_OR_RETURN(int64_t id, ParseId(id_text));
     CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
     CRVS_ASSIGN_OR_RETURN(std::string reason, StringMember(body, "reason"));
@@ -342,20 +391,19 @@ struct Console::Impl {
     request.set_id(id);
     request.set_reason(reason);
     CRVS_ASSIGN_OR_RETURN(
-        auto d, Call<admin::v1::DeadLetter>("admin", "DiscardDeadLetter",
+        auto d, Call<admin::v1::DeadLetter>(&as, "admin", "DiscardDeadLetter",
                                             [&](grpc::ClientContext* c, admin::v1::DeadLetter* r) {
                                               return admin->DiscardDeadLetter(c, request, r);
                                             }));
-    Log()->info("dead letter discarded id={} operator={}", id, config.operator_principal);
+    Log()->info("dead letter discarded id={} operator={}", id, as.principal());
     return DeadLetterSummaryJson(d);
   }
 
-  absl::StatusOr<json> ListOffsetAlarms(const httplib::Request& req) {
+  absl::StatusOr<json> ListOffsetAlarms(const Session& as, const httplib::Request& req) {
     admin::v1::ListOffsetAlarmsRequest request;
     request.set_include_acknowledged(req.get_param_value("include_acknowledged") == "true");
     CRVS_ASSIGN_OR_RETURN(auto response,
-                          Call<admin::v1::ListOffsetAlarmsResponse>(
-                              "admin", "ListOffsetAlarms",
+                          Call<admin::v1::ListOffsetAlarmsResponse>(&as, "admin", "ListOffsetAlarms",
                               [&](grpc::ClientContext* c, admin::v1::ListOffsetAlarmsResponse* r) {
                                 return admin->ListOffsetAlarms(c, request, r);
                               }));
@@ -364,7 +412,7 @@ struct Console::Impl {
     return json{{"alarms", list}};
   }
 
-  absl::StatusOr<json> AcknowledgeOffsetAlarm(const httplib::Request& req) {
+  absl::StatusOr<json> AcknowledgeOffsetAlarm(const Session& as, const httplib::Request& req) {
     CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
     CRVS_ASSIGN_OR_RETURN(std::string id, StringMember(body, "alarm_id"));
     CRVS_ASSIGN_OR_RETURN(std::string note, StringMember(body, "note"));
@@ -374,39 +422,38 @@ struct Console::Impl {
     request.set_alarm_id(id);
     request.set_note(note);
     CRVS_ASSIGN_OR_RETURN(
-        auto a, Call<admin::v1::OffsetAlarm>("admin", "AcknowledgeOffsetAlarm",
+        auto a, Call<admin::v1::OffsetAlarm>(&as, "admin", "AcknowledgeOffsetAlarm",
                                              [&](grpc::ClientContext* c, admin::v1::OffsetAlarm* r) {
                                                return admin->AcknowledgeOffsetAlarm(c, request, r);
                                              }));
-    Log()->info("offset alarm acknowledged alarm={} operator={}", id, config.operator_principal);
+    Log()->info("offset alarm acknowledged alarm={} operator={}", id, as.principal());
     return OffsetAlarmJson(a);
   }
 
-  absl::StatusOr<json> Connector(const std::string& name, const std::string& action) {
+  absl::StatusOr<json> Connector(const Session& as, const std::string& name,
+                                 const std::string& action) {
     admin::v1::ConnectorStatus status;
     if (action == "pause") {
       admin::v1::PauseConnectorRequest request;
       request.set_name(name);
-      CRVS_ASSIGN_OR_RETURN(status, Call<admin::v1::ConnectorStatus>(
-                                        "admin", "PauseConnector",
+      CRVS_ASSIGN_OR_RETURN(status, Call<admin::v1::ConnectorStatus>(&as, "admin", "PauseConnector",
                                         [&](grpc::ClientContext* c, admin::v1::ConnectorStatus* r) {
                                           return admin->PauseConnector(c, request, r);
                                         }));
     } else {
       admin::v1::ResumeConnectorRequest request;
       request.set_name(name);
-      CRVS_ASSIGN_OR_RETURN(status, Call<admin::v1::ConnectorStatus>(
-                                        "admin", "ResumeConnector",
+      CRVS_ASSIGN_OR_RETURN(status, Call<admin::v1::ConnectorStatus>(&as, "admin", "ResumeConnector",
                                         [&](grpc::ClientContext* c, admin::v1::ConnectorStatus* r) {
                                           return admin->ResumeConnector(c, request, r);
                                         }));
     }
-    Log()->info("connector {} name={} operator={}", action, name, config.operator_principal);
+    Log()->info("connector {} name={} operator={}", action, name, as.principal());
     UpdateConnector(status);
     return ConnectorJson(status);
   }
 
-  absl::StatusOr<json> Coverage(const httplib::Request& req) {
+  absl::StatusOr<json> Coverage(const Session& as, const httplib::Request& req) {
     std::string text = req.get_param_value("period");
     absl::CivilDay today = VietnamToday(Now());
     if (text.empty()) text = absl::FormatCivilTime(absl::CivilMonth(today));
@@ -414,9 +461,9 @@ struct Console::Impl {
     reconcile::v1::CoverageRequest request;
     *request.mutable_period_start() = ToLocalDate(period.start);
     *request.mutable_period_end() = ToLocalDate(period.end);
+    CRVS_ASSIGN_OR_RETURN(*request.mutable_province_code(), ProvinceParam(req));
     CRVS_ASSIGN_OR_RETURN(auto report,
-                          Call<reconcile::v1::CoverageReport>(
-                              "reconcile", "GetCoverage",
+                          Call<reconcile::v1::CoverageReport>(&as, "reconcile", "GetCoverage",
                               [&](grpc::ClientContext* c, reconcile::v1::CoverageReport* r) {
                                 return reconcile->GetCoverage(c, request, r);
                               }));
@@ -427,22 +474,35 @@ struct Console::Impl {
     return out;
   }
 
-  absl::StatusOr<json> Indicators(const httplib::Request& req) {
+  absl::StatusOr<json> Indicators(const Session& as, const httplib::Request& req) {
     std::string period = req.get_param_value("period");
     if (period.empty()) period = absl::StrCat(VietnamToday(Now()).year());
     reconcile::v1::IndicatorsRequest request;
     request.set_period(period);
-    request.set_breakdown(reconcile::v1::BREAKDOWN_NONE);
+    CRVS_ASSIGN_OR_RETURN(*request.mutable_province_code(), ProvinceParam(req));
+    const std::string breakdown = req.get_param_value("breakdown");
+    if (breakdown.empty() || breakdown == "none") {
+      request.set_breakdown(reconcile::v1::BREAKDOWN_NONE);
+    } else if (breakdown == "province") {
+      request.set_breakdown(reconcile::v1::BREAKDOWN_PROVINCE);
+    } else {
+      return InvalidArgument({{"breakdown", "'" + breakdown + "' is not one of none, province"}});
+    }
     CRVS_ASSIGN_OR_RETURN(auto report,
-                          Call<reconcile::v1::IndicatorReport>(
-                              "reconcile", "GetIndicators",
+                          Call<reconcile::v1::IndicatorReport>(&as, "reconcile", "GetIndicators",
                               [&](grpc::ClientContext* c, reconcile::v1::IndicatorReport* r) {
                                 return reconcile->GetIndicators(c, request, r);
                               }));
-    return IndicatorsJson(report);
+    json out = IndicatorsJson(report);
+    for (json& v : out["values"]) {  // the province's name beside its code, for people
+      const std::string key = v["breakdown_key"].get<std::string>();
+      std::string_view name = validation::ReferenceData::Default().ProvinceName(key);
+      v["province_name"] = name.empty() ? json(nullptr) : json(std::string(name));
+    }
+    return out;
   }
 
-  absl::StatusOr<json> SilentSources(const httplib::Request& req) {
+  absl::StatusOr<json> SilentSources(const Session& as, const httplib::Request& req) {
     reconcile::v1::ListSilentSourcesRequest request;
     std::string kind = req.get_param_value("kind");
     if (!kind.empty()) {
@@ -456,14 +516,165 @@ struct Console::Impl {
       request.set_kind(value);
     }
     request.set_page_token(req.get_param_value("page_token"));
-    CRVS_ASSIGN_OR_RETURN(auto response, Call<reconcile::v1::ListSilentSourcesResponse>(
-                                             "reconcile", "ListSilentSources",
+    CRVS_ASSIGN_OR_RETURN(auto response, Call<reconcile::v1::ListSilentSourcesResponse>(&as, "reconcile", "ListSilentSources",
                                              [&](grpc::ClientContext* c,
                                                  reconcile::v1::ListSilentSourcesResponse* r) {
                                                return reconcile->ListSilentSources(c, request, r);
                                              }));
     return SilentSourcesJson(response);
   }
+
+  // ---- who is asking (sessions.h) -----------------------------------------------------------
+
+  bool certificate_mode() const { return config.auth == "certificate"; }
+
+  // The cookie that carries a session id: never readable by the page's scripts, never sent by
+  // another site's page, only over HTTPS (or to localhost, which browsers treat alike).
+  std::string SessionCookie(const std::string& id, int64_t max_age_seconds) const {
+    return absl::StrCat(kSessionCookie, "=", id, "; Path=/; Max-Age=", max_age_seconds,
+                        "; HttpOnly; Secure; SameSite=Strict");
+  }
+
+  static std::string CookieValue(const httplib::Request& req, const std::string& name) {
+    const std::string header = req.get_header_value("Cookie");
+    for (absl::string_view cookie : absl::StrSplit(header, ';')) {
+      const std::string trimmed(absl::StripAsciiWhitespace(cookie));
+      if (absl::StartsWith(trimmed, name + "=")) return trimmed.substr(name.size() + 1);
+    }
+    return "";
+  }
+
+  // The account name of the verified client certificate (CN operator:<name>), or "".
+  static std::string CertificateName(const httplib::Request& req) {
+    if (req.ssl == nullptr || SSL_get_verify_result(req.ssl) != X509_V_OK) return "";
+    X509* cert = SSL_get1_peer_certificate(req.ssl);
+    if (cert == nullptr) return "";
+    char cn[256] = {0};
+    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+                                            sizeof cn);
+    X509_free(cert);
+    if (n <= 0) return "";
+    auto principal = records::ParsePrincipal(std::string(cn, n));
+    if (!principal || principal->kind() != common::v1::PRINCIPAL_KIND_OPERATOR) return "";
+    return principal->code();
+  }
+
+  void AuditSignIn(const Session& s, const httplib::Request& req) {
+    absl::Status st = deps.store->Audit({{s.principal(), "operator.signed_in",
+                                         absl::StrCat("operator/", s.name),
+                                         absl::StrCat("auth=", s.auth, " address=",
+                                                      req.remote_addr)}});
+    if (!st.ok()) Log()->warn("event=audit_failed what=sign_in error=\"{}\"", st.ToString());
+    Log()->info("event=signed_in operator={} auth={} address={}", s.principal(), s.auth,
+                req.remote_addr);
+  }
+
+  // The session a request belongs to. With client certificates, the first request of a
+  // certificate naming an account makes one (its cookie is set on `res`), and a session is
+  // only good with the certificate it was made for. The account is read again each time, so
+  // a disabled account or a changed role or province takes effect at its next request.
+  absl::StatusOr<Session> Authenticate(const httplib::Request& req, httplib::Response& res) {
+    const absl::Time now = Now();
+    std::string cert_name;
+    if (certificate_mode()) {
+      cert_name = CertificateName(req);
+      if (cert_name.empty()) {
+        return absl::UnauthenticatedError(
+            "no client certificate naming operator:<name>: present the certificate the "
+            "console's CA issued to you");
+      }
+    }
+    std::optional<Session> session;
+    const std::string id = CookieValue(req, kSessionCookie);
+    if (!id.empty()) session = sessions->Touch(id, now);
+    if (session && certificate_mode() && session->name != cert_name) {
+      sessions->Remove(session->id);
+      session.reset();
+    }
+    if (!session && certificate_mode()) {
+      CRVS_ASSIGN_OR_RETURN(auto account, accounts->Find(cert_name));
+      if (!account || account->disabled) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "operator:", cert_name, account ? ": this account is disabled"
+                                            : " has no account (crvs operators add --certificate-only)"));
+      }
+      session = sessions->Create(*account, "certificate", now);
+      res.set_header("Set-Cookie", SessionCookie(session->id, SessionMaxAge()));
+      AuditSignIn(*session, req);
+    }
+    if (!session) {
+      return absl::UnauthenticatedError("not signed in, or the session has ended: sign in");
+    }
+    CRVS_ASSIGN_OR_RETURN(auto account, accounts->Find(session->name));
+    if (!account || account->disabled) {
+      sessions->Remove(session->id);
+      return absl::UnauthenticatedError(absl::StrCat(session->principal(),
+                                                     ": this account is disabled"));
+    }
+    session->role = account->role;
+    session->province_code = account->province_code;
+    return *session;
+  }
+
+  int64_t SessionMaxAge() const { return config.session_lifetime.count() / 1000; }
+
+  json SessionJson(const Session& s) const {
+    std::string_view province = validation::ReferenceData::Default().ProvinceName(s.province_code);
+    return {{"operator", s.principal()},
+            {"name", s.name},
+            {"role", operators::RoleName(s.role)},
+            {"province_code", s.province_code},
+            {"province_name", province.empty() ? json(nullptr) : json(std::string(province))},
+            {"auth", s.auth},
+            {"csrf_token", s.csrf_token},
+            {"idle_seconds", absl::ToInt64Seconds(sessions->idle())},
+            {"expires_at", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", sessions->ExpiresAt(s),
+                                            absl::UTCTimeZone())}};
+  }
+
+  // POST /api/session {"name", "password"}: password sign-in.
+  absl::StatusOr<json> SignIn(const httplib::Request& req, httplib::Response& res) {
+    if (certificate_mode()) {
+      return absl::FailedPreconditionError(
+          "this console signs operators in with their client certificate, not a password");
+    }
+    absl::Duration wait;
+    if (!throttle->Allow(req.remote_addr, Now(), &wait)) {
+      res.set_header("Retry-After", std::to_string(absl::ToInt64Seconds(wait) + 1));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("too many sign-in attempts from ", req.remote_addr, "; wait ",
+                       absl::ToInt64Seconds(wait) + 1, " s"));
+    }
+    CRVS_ASSIGN_OR_RETURN(json body, BodyObject(req));
+    CRVS_ASSIGN_OR_RETURN(std::string name, StringMember(body, "name"));
+    CRVS_ASSIGN_OR_RETURN(std::string password, StringMember(body, "password"));
+    std::vector<FieldViolation> bad;
+    if (name.empty()) bad.push_back({"name", "is required"});
+    if (password.empty()) bad.push_back({"password", "is required"});
+    if (password.size() > operators::kMaxPasswordBytes) bad.push_back({"password", "is too long"});
+    if (!bad.empty()) return InvalidArgument(bad);
+    auto account = accounts->SignIn(name, password, Now());
+    if (!account.ok()) {
+      Log()->warn("event=sign_in_refused name={} address={} code={}", text::Printable(name),
+                  req.remote_addr, absl::StatusCodeToString(account.status().code()));
+      return account.status();
+    }
+    Session s = sessions->Create(*account, "password", Now());
+    res.set_header("Set-Cookie", SessionCookie(s.id, SessionMaxAge()));
+    AuditSignIn(s, req);
+    return SessionJson(s);
+  }
+
+  absl::StatusOr<json> SignOut(const Session& s, httplib::Response& res) {
+    sessions->Remove(s.id);
+    res.set_header("Set-Cookie", SessionCookie("", 0));
+    Log()->info("event=signed_out operator={}", s.principal());
+    return json::object();
+  }
+
+  std::unique_ptr<operators::Accounts> accounts;
+  std::unique_ptr<Sessions> sessions;
+  std::unique_ptr<LoginThrottle> throttle;
 
   Sampler* deps_sampler = nullptr;
 
@@ -515,6 +726,31 @@ absl::Status ValidateConsoleConfig(const ConsoleConfig& c) {
     bad.push_back({"console.history", "must be at least one sample_interval"});
   }
   if (c.call_timeout.count() <= 0) bad.push_back({"console.call_timeout", "must be positive"});
+  if (c.auth != "password" && c.auth != "certificate") {
+    bad.push_back({"console.auth", "'" + c.auth + "' is not certificate or password"});
+  }
+  if (c.https_cert_file.empty() != c.https_key_file.empty()) {
+    bad.push_back({"console.https_key_file", "https_cert_file and https_key_file go together"});
+  }
+  const std::string host = c.listen.substr(0, c.listen.rfind(':'));
+  const bool loopback = host == "localhost" || host == "::1" || host == "[::1]" ||
+                        absl::StartsWith(host, "127.");
+  if (c.https_cert_file.empty() && !loopback) {
+    bad.push_back({"console.https_cert_file",
+                   "is required when console.listen is not a loopback address (" + host +
+                       "): operators' passwords and session cookies travel over HTTPS only"});
+  }
+  if (c.auth == "certificate" && c.https_cert_file.empty()) {
+    bad.push_back({"console.https_cert_file",
+                   "is required with console.auth = certificate (client certificates need HTTPS)"});
+  }
+  if (c.session_idle.count() <= 0) bad.push_back({"console.session_idle", "must be positive"});
+  if (c.session_lifetime < c.session_idle) {
+    bad.push_back({"console.session_lifetime", "must be at least session_idle"});
+  }
+  if (c.login_attempts_per_minute < 1) {
+    bad.push_back({"console.login_attempts_per_minute", "must be at least 1"});
+  }
   if (bad.empty()) return absl::OkStatus();
   return InvalidArgument(bad);
 }
@@ -577,7 +813,32 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   Impl* api = impl.get();
   console->impl_ = std::move(impl);
 
-  console->server_ = std::make_unique<httplib::Server>();
+  if (api->deps.store == nullptr) {
+    return absl::InvalidArgumentError("console: a store is required (operator accounts)");
+  }
+  api->accounts = std::make_unique<operators::Accounts>(*api->deps.store);
+  api->sessions = std::make_unique<Sessions>(ToAbsl(config.session_idle),
+                                             ToAbsl(config.session_lifetime));
+  api->throttle = std::make_unique<LoginThrottle>(config.login_attempts_per_minute,
+                                                  absl::Minutes(1));
+  const bool https = !config.https_cert_file.empty();
+  if (https) {
+    std::string client_ca = config.client_ca_file.empty() ? api->deps.tls.ca_file
+                                                          : config.client_ca_file;
+    auto ssl = std::make_unique<httplib::SSLServer>(
+        config.https_cert_file.c_str(), config.https_key_file.c_str(),
+        api->certificate_mode() ? client_ca.c_str() : nullptr);
+    if (!ssl->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "console: cannot start HTTPS with console.https_cert_file=", config.https_cert_file,
+          ", console.https_key_file=", config.https_key_file,
+          api->certificate_mode() ? absl::StrCat(" and client CA ", client_ca) : std::string(),
+          " (unreadable, not PEM, or the key does not match)"));
+    }
+    console->server_ = std::move(ssl);
+  } else {
+    console->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& server = *console->server_;
   ListenExclusively(server);
   // Everything the page loads comes from here: no other origin, no inline script.
@@ -658,44 +919,100 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
     res.set_content(RenderMetrics(*registry), "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  using Handler = std::function<absl::StatusOr<json>(const httplib::Request&)>;
-  auto api_route = [](Handler handler) {
-    return [handler](const httplib::Request& req, httplib::Response& res) {
-      absl::StatusOr<json> out = handler(req);
-      if (out.ok()) {
-        res.status = 200;
-        res.set_content(out->dump(), "application/json");
-      } else {
-        res.status = HttpStatusFor(out.status().code());
-        res.set_content(ErrorJson(out.status()).dump(), "application/json");
-      }
+  // Every API route but sign-in needs a session; a state-changing one also its CSRF token
+  // and, for acting, the operator role (the Admin service checks role and scope again).
+  using Handler = std::function<absl::StatusOr<json>(const httplib::Request&, const Session&)>;
+  auto respond = [api](httplib::Response& res, const absl::StatusOr<json>& out) {
+    if (out.ok()) {
+      res.status = 200;
+      res.set_content(out->dump(), "application/json");
+      return;
+    }
+    res.status = HttpStatusFor(out.status().code());
+    json error = ErrorJson(out.status());
+    if (res.status == 401) error["auth"] = api->config.auth;  // the page shows the right door
+    res.set_content(error.dump(), "application/json");
+  };
+  auto api_route = [api, respond](Handler handler,
+                                  operators::Role needs = operators::Role::kViewer) {
+    return [api, respond, handler, needs](const httplib::Request& req, httplib::Response& res) {
+      auto out = [&]() -> absl::StatusOr<json> {
+        CRVS_ASSIGN_OR_RETURN(Session session, api->Authenticate(req, res));
+        if (req.method != "GET" && req.method != "HEAD") {
+          const std::string token = req.get_header_value(kCsrfHeader);
+          if (token.size() != session.csrf_token.size() ||
+              CRYPTO_memcmp(token.data(), session.csrf_token.data(), token.size()) != 0) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "missing or wrong ", kCsrfHeader, " header: reload the page (it comes with "
+                "GET /api/session)"));
+          }
+        }
+        CRVS_RETURN_IF_ERROR(operators::RequireRole(
+            {session.principal(), "", session.role, session.province_code}, needs,
+            absl::StrCat(req.method, " ", RouteOf(req.path))));
+        return handler(req, session);
+      }();
+      respond(res, out);
     };
   };
-  server.Get("/api/status", api_route([api](const auto&) { return api->Status(); }));
-  server.Get("/api/history", api_route([api](const auto&) { return api->History(); }));
-  server.Get("/api/dead-letters",
-             api_route([api](const auto& req) { return api->ListDeadLetters(req); }));
-  server.Get(R"(/api/dead-letters/([^/]+))",
-             api_route([api](const auto& req) { return api->GetDeadLetter(req.matches[1]); }));
-  server.Post(R"(/api/dead-letters/([^/]+)/replay)", api_route([api](const auto& req) {
-                return api->ReplayDeadLetter(req.matches[1], req);
-              }));
-  server.Post(R"(/api/dead-letters/([^/]+)/discard)", api_route([api](const auto& req) {
-                return api->DiscardDeadLetter(req.matches[1], req);
-              }));
-  server.Post(R"(/api/connectors/([^/]+)/(pause|resume))", api_route([api](const auto& req) {
-                return api->Connector(req.matches[1], req.matches[2]);
-              }));
-  server.Get("/api/alarms", api_route([api](const auto& req) { return api->ListOffsetAlarms(req); }));
-  server.Post("/api/alarms/acknowledge",
-              api_route([api](const auto& req) { return api->AcknowledgeOffsetAlarm(req); }));
-  server.Get("/api/coverage", api_route([api](const auto& req) { return api->Coverage(req); }));
-  server.Get("/api/indicators", api_route([api](const auto& req) { return api->Indicators(req); }));
-  server.Get("/api/silent-sources",
-             api_route([api](const auto& req) { return api->SilentSources(req); }));
-  auto no_route = api_route([](const httplib::Request& req) -> absl::StatusOr<json> {
-    return absl::NotFoundError(absl::StrCat("no API route ", req.method, " ", req.path));
+  constexpr operators::Role kActs = operators::Role::kOperator;
+  server.Post("/api/session", [api, respond](const httplib::Request& req, httplib::Response& res) {
+    respond(res, api->SignIn(req, res));
   });
+  server.Get("/api/session", api_route([api](const auto&, const Session& s) {
+               return absl::StatusOr<json>(api->SessionJson(s));
+             }));
+  server.Post("/api/session/logout", [api, respond](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    auto out = [&]() -> absl::StatusOr<json> {
+      CRVS_ASSIGN_OR_RETURN(Session s, api->Authenticate(req, res));
+      if (req.get_header_value(kCsrfHeader) != s.csrf_token) {
+        return absl::PermissionDeniedError(absl::StrCat("missing or wrong ", kCsrfHeader));
+      }
+      return api->SignOut(s, res);
+    }();
+    respond(res, out);
+  });
+  server.Get("/api/status", api_route([api](const auto&, const Session& s) { return api->Status(s); }));
+  server.Get("/api/history", api_route([api](const auto&, const Session&) { return api->History(); }));
+  server.Get("/api/dead-letters", api_route([api](const auto& req, const Session& s) {
+               return api->ListDeadLetters(s, req);
+             }));
+  server.Get(R"(/api/dead-letters/([^/]+))", api_route([api](const auto& req, const Session& s) {
+               return api->GetDeadLetter(s, req.matches[1]);
+             }));
+  server.Post(R"(/api/dead-letters/([^/]+)/reveal)",
+              api_route([api](const auto& req, const Session& s) {
+                return api->RevealDeadLetter(s, req.matches[1], req);
+              }, kActs));
+  server.Post(R"(/api/dead-letters/([^/]+)/replay)",
+              api_route([api](const auto& req, const Session& s) {
+                return api->ReplayDeadLetter(s, req.matches[1], req);
+              }, kActs));
+  server.Post(R"(/api/dead-letters/([^/]+)/discard)",
+              api_route([api](const auto& req, const Session& s) {
+                return api->DiscardDeadLetter(s, req.matches[1], req);
+              }, kActs));
+  server.Post(R"(/api/connectors/([^/]+)/(pause|resume))",
+              api_route([api](const auto& req, const Session& s) {
+                return api->Connector(s, req.matches[1], req.matches[2]);
+              }, kActs));
+  server.Get("/api/alarms", api_route([api](const auto& req, const Session& s) {
+               return api->ListOffsetAlarms(s, req);
+             }));
+  server.Post("/api/alarms/acknowledge", api_route([api](const auto& req, const Session& s) {
+                return api->AcknowledgeOffsetAlarm(s, req);
+              }, kActs));
+  server.Get("/api/coverage",
+             api_route([api](const auto& req, const Session& s) { return api->Coverage(s, req); }));
+  server.Get("/api/indicators",
+             api_route([api](const auto& req, const Session& s) { return api->Indicators(s, req); }));
+  server.Get("/api/silent-sources", api_route([api](const auto& req, const Session& s) {
+               return api->SilentSources(s, req);
+             }));
+  auto no_route = [respond](const httplib::Request& req, httplib::Response& res) {
+    respond(res, absl::NotFoundError(absl::StrCat("no API route ", req.method, " ", req.path)));
+  };
   server.Get(R"(/api/.*)", no_route);
   server.Post(R"(/api/.*)", no_route);
 
@@ -717,9 +1034,10 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   for (int i = 0; i < 5000 && !server.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  Log()->info("console up url=http://{}:{}/ admin={} reconcile={} metrics_urls={} operator={}",
-              host, console->port_, config.admin_address, config.reconcile_address,
-              config.metrics_urls.size(), config.operator_principal);
+  Log()->info("console up url={}://{}:{}/ auth={} admin={} reconcile={} metrics_urls={} "
+              "operator={}",
+              https ? "https" : "http", host, console->port_, config.auth, config.admin_address,
+              config.reconcile_address, config.metrics_urls.size(), config.operator_principal);
   return console;
 }
 

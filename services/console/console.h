@@ -2,22 +2,39 @@
 // the binary, no CDN: it works offline) over a JSON API under /api/, plus /healthz, /readyz and
 // /metrics, all on console.listen:
 //
+//   GET  /api/session                     who is signed in, role, province, CSRF token (401:
+//                                         sign in; with client certificates it signs in)
+//   POST /api/session                     {"name", "password"}: password sign-in; sets the
+//                                         session cookie (sessions.h)
+//   POST /api/session/logout
 //   GET  /api/status                      lag per partition and kind, throughput, latency
 //                                         p50/p99, connectors, open dead letters
 //   GET  /api/history                     the sampled lag/throughput of the last hour
 //   GET  /api/dead-letters[?state=&topic=&error_class=&page_size=&page_token=]
 //   GET  /api/dead-letters/{id}           headers, key, payload (decoded as a RecordEnvelope)
+//   POST /api/dead-letters/{id}/reveal    {"reason": "..."} (required): the full personal data,
+//                                         audited (personal_data.revealed)
 //   POST /api/dead-letters/{id}/replay    {"note": "..."}
 //   POST /api/dead-letters/{id}/discard   {"reason": "..."} (required)
 //   POST /api/connectors/{name}/pause|resume
 //   GET  /api/coverage[?period=YYYY|YYYY-MM]       default: this month (Vietnam)
-//   GET  /api/indicators[?period=YYYY|YYYY-Qn|YYYY-MM]  default: this year
+//   GET  /api/indicators[?period=YYYY|YYYY-Qn|YYYY-MM&province=NN&breakdown=province]
+//                                         default: this year, the caller's whole scope
 //   GET  /api/silent-sources[?kind=facility|court|registry_office&page_token=]
+//
+// Every /api/ route but POST /api/session needs a session (401 otherwise), every POST also the
+// session's CSRF token in X-CSRF-Token (403), and replay, discard, reveal, pause / resume and
+// acknowledging alarms the operator role (403). Sign-in is by password (console.auth =
+// password, accounts of `crvs operators`) or by client certificate (console.auth =
+// certificate, HTTPS, CN operator:<name> naming an account); the account gives role and
+// province either way.
 //
 // Lag, throughput and latency come from scraping console.metrics_urls (Sampler, Figures);
 // everything else from the Admin (console.admin_address) and Reconciliation
-// (console.reconcile_address) gRPC services, called as console.operator. Errors are JSON
-// {"error", "code", "fields"} with an HTTP status mapped from the gRPC code (HttpStatusFor).
+// (console.reconcile_address) gRPC services, called for the signed-in operator (their name
+// travels as crvs-on-behalf-of; the services check role and province again and audit that
+// name). Errors are JSON {"error", "code", "fields"} with an HTTP status mapped from the gRPC
+// code (HttpStatusFor); a 401 also says which sign-in ("auth").
 //
 // Lag, throughput and latency are sampled every console.sample_interval; the Admin service's
 // pipeline status (offsets, paused, behind log start, connectors, open dead letters) is polled
@@ -40,6 +57,7 @@
 #include "services/auth/tls_config.h"
 #include "services/console/figures.h"
 #include "services/console/sampler.h"
+#include "services/store/store.h"
 
 namespace httplib {
 class Server;
@@ -62,6 +80,9 @@ struct ConsoleDeps {
   // then name an operator ("operator:console"). `crvs console` / `crvs dev` take the
   // admin.plaintext and reconcile.plaintext of the same configuration.
   auth::TlsConfig tls;
+  // Operator accounts (services/operators): who may sign in, with what role and province.
+  // Required; must outlive the console.
+  store::Store* store = nullptr;
   bool admin_plaintext = true;
   bool reconcile_plaintext = true;
 };

@@ -19,6 +19,20 @@ struct ConsoleConfig {
   // Plaintext development mode: the identity sent to the Admin and Reconciliation services
   // (crvs-principal metadata) on behalf of every browser user. Mutual TLS replaces it (issue 8).
   std::string operator_principal = "operator:console";
+  // How browser users sign in: "password" (accounts of `crvs operators`) or "certificate"
+  // (HTTPS asking for a client certificate of client_ca_file, CN operator:<name>, which must
+  // name an account too: it gives the role and province).
+  std::string auth = "password";
+  // HTTPS: the console's server certificate and key (PEM). Empty: plain HTTP, allowed only on
+  // a loopback listen address (browsers keep Secure cookies over HTTP for localhost only).
+  std::string https_cert_file;
+  std::string https_key_file;
+  // CA(s) whose client certificates the console accepts (auth = certificate); empty: tls.ca_file.
+  std::string client_ca_file;
+  config::Duration session_idle{30 * 60 * 1000};
+  config::Duration session_lifetime{12 * 3600 * 1000};
+  // Password sign-ins allowed per client address per minute (beyond: 429).
+  int login_attempts_per_minute = 10;
   config::Duration sample_interval{5000};
   config::Duration history{3600 * 1000};
   // Deadline of each Admin / Reconciliation call and of each scrape. Admin.GetPipelineStatus
@@ -40,8 +54,26 @@ struct ConsoleConfig {
       "Prometheus /metrics URLs of the gateway and sink processes, scraped every "
       "sample_interval for lag, throughput and latency");
     v("operator", operator_principal,
-      "operator:<name> sent as crvs-principal to Admin and Reconciliation for browser users "
-      "(plaintext development mode)");
+      "operator:<name> the console calls Admin and Reconciliation as in plaintext development "
+      "mode (crvs-principal); each call acts for the signed-in operator (crvs-on-behalf-of), "
+      "so this must be one of tls.delegates");
+    v("auth", auth,
+      "how operators sign in: certificate (HTTPS with a client certificate from client_ca_file, "
+      "CN operator:<name>; the production default) or password (accounts of crvs operators, "
+      "argon2id, locked after repeated failures); either way the account gives role and "
+      "province");
+    v("https_cert_file", https_cert_file,
+      "PEM server certificate of the console's HTTPS (required unless listen is a loopback "
+      "address)");
+    v("https_key_file", https_key_file, "PEM private key of https_cert_file (mode 0600)");
+    v("client_ca_file", client_ca_file,
+      "PEM CA(s) trusted for operators' client certificates (auth = certificate); empty: "
+      "tls.ca_file");
+    v("session_idle", session_idle, "a session ends after this long without a request");
+    v("session_lifetime", session_lifetime,
+      "a session ends this long after sign-in, however active");
+    v("login_attempts_per_minute", login_attempts_per_minute,
+      "password sign-ins allowed per client address per minute; more get 429");
     v("sample_interval", sample_interval, "how often the metrics are scraped (the rate window)");
     v("history", history, "how much sampled history the charts keep in memory");
     v("call_timeout", call_timeout, "deadline of each gRPC call and scrape the console makes");

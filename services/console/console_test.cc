@@ -11,12 +11,16 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "crvs/admin/v1/admin.grpc.pb.h"
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "services/console/embedded_assets.h"
 #include "services/console/json_views.h"
 #include "services/platform/status.h"
+#include "services/operators/accounts.h"
+#include "services/store/audit.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/status_matchers.h"
 
 namespace crvs::console {
@@ -27,10 +31,17 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Principal(grpc::ServerContext* context) {
-  auto it = context->client_metadata().find("crvs-principal");
+std::string Metadata(grpc::ServerContext* context, const char* key) {
+  auto it = context->client_metadata().find(key);
   return it == context->client_metadata().end() ? ""
                                                 : std::string(it->second.data(), it->second.size());
+}
+// Who the console calls as (its own identity).
+std::string Principal(grpc::ServerContext* context) { return Metadata(context, "crvs-principal"); }
+// Whom the call acts for: the signed-in operator, else the console itself.
+std::string Acting(grpc::ServerContext* context) {
+  std::string on_behalf = Metadata(context, "crvs-on-behalf-of");
+  return on_behalf.empty() ? Principal(context) : on_behalf;
 }
 
 class FakeAdmin final : public admin::v1::Admin::Service {
@@ -116,7 +127,7 @@ class FakeAdmin final : public admin::v1::Admin::Service {
       return ToGrpcStatus(InvalidArgument({{"operator_note", "contains a control character"}}));
     }
     it->second.set_state(admin::v1::DEAD_LETTER_STATE_REPLAYED);
-    it->second.set_resolved_by(Principal(c));
+    it->second.set_resolved_by(Acting(c));
     it->second.set_resolution_note(r->operator_note());
     *out = it->second;
     return grpc::Status::OK;
@@ -177,7 +188,7 @@ class FakeReconciliation final : public reconcile::v1::Reconciliation::Service {
   grpc::Status GetCoverage(grpc::ServerContext* c, const reconcile::v1::CoverageRequest* r,
                            reconcile::v1::CoverageReport* out) override {
     std::lock_guard<std::mutex> lock(mu);
-    principal = Principal(c);
+    principal = Acting(c);
     coverage_requests.push_back(*r);
     auto* row = out->add_rows();
     row->mutable_source()->set_kind(common::v1::PRINCIPAL_KIND_FACILITY);
@@ -259,6 +270,7 @@ class FakeFetcher : public MetricsFetcher {
 };
 
 constexpr const char* kUrl = "http://sink.test:9465/metrics";
+constexpr char kPassword[] = "mật khẩu đủ dài 2026";
 
 std::string SinkMetrics(int committed, int accepted, int lag0, double lag_seconds0) {
   return "# HELP crvs_sink_lag_messages Messages in the partition not yet committed\n"
@@ -334,11 +346,22 @@ class ConsoleTest : public ::testing::Test {
 
     fetcher_.Set(kUrl, SinkMetrics(100, 150, 7, 0.25));
     now_ = kStart;
+    store::DatabaseConfig database;
+    database.url = "sqlite:" + dir_.File("crvs.db");
+    auto opened = store::Store::Open(database);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(*opened);
+    accounts_ = std::make_unique<operators::Accounts>(*store_);
+    using operators::Role;
+    for (auto [name, role, province] :
+         {std::tuple{"lan", Role::kOperator, ""}, std::tuple{"vy", Role::kViewer, ""},
+          std::tuple{"ha", Role::kOperator, "01"}, std::tuple{"an", Role::kAdmin, ""}}) {
+      ASSERT_TRUE(accounts_->Add(name, role, province, kPassword, "system:test", kStart).ok());
+    }
     StartConsole("127.0.0.1:" + std::to_string(grpc_port_));
   }
 
-  void StartConsole(const std::string& admin_address) {
-    ConsoleConfig config;
+  void StartConsole(const std::string& admin_address, ConsoleConfig config = {}) {
     config.listen = "127.0.0.1:0";
     config.admin_address = admin_address;
     config.reconcile_address = "127.0.0.1:" + std::to_string(grpc_port_);
@@ -350,6 +373,7 @@ class ConsoleTest : public ::testing::Test {
     deps.topic_kinds = MakeTopicKinds("crvs.birth-certificates.v1", "crvs.death-notices.v1",
                                       "crvs.divorce-decisions.v1", "crvs.registrations.v1");
     deps.fetcher = &fetcher_;
+    deps.store = store_.get();
     deps.clock = [this] {
       std::lock_guard<std::mutex> lock(clock_mu_);
       return now_;
@@ -358,6 +382,33 @@ class ConsoleTest : public ::testing::Test {
     ASSERT_TRUE(console.ok()) << console.status();
     console_ = std::move(*console);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+    session_ = SignIn("lan");
+  }
+
+  struct SignedIn {
+    std::string cookie;  // "crvs_session=..."
+    std::string csrf;
+    json body;
+  };
+
+  // Password sign-in; the cookie as a browser would send it back.
+  SignedIn SignIn(const std::string& name, const std::string& password = kPassword,
+                  int want_status = 200) {
+    json body = {{"name", name}, {"password", password}};
+    auto res = client_->Post("/api/session", body.dump(), "application/json");
+    EXPECT_TRUE(res);
+    if (!res) return {};
+    EXPECT_EQ(res->status, want_status) << res->body;
+    SignedIn out;
+    out.body = json::parse(res->body);
+    const std::string set_cookie = res->get_header_value("Set-Cookie");
+    out.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    if (out.body.contains("csrf_token")) out.csrf = out.body["csrf_token"];
+    return out;
+  }
+
+  httplib::Headers As(const SignedIn& s) {
+    return {{"Cookie", s.cookie}, {"X-CSRF-Token", s.csrf}};
   }
 
   void Advance(absl::Duration d) {
@@ -366,7 +417,7 @@ class ConsoleTest : public ::testing::Test {
   }
 
   json GetJson(const std::string& path, int want_status = 200) {
-    auto res = client_->Get(path.c_str());
+    auto res = client_->Get(path.c_str(), As(session_));
     EXPECT_TRUE(res) << path;
     if (!res) return json();
     EXPECT_EQ(res->status, want_status) << path << " " << res->body;
@@ -375,13 +426,17 @@ class ConsoleTest : public ::testing::Test {
   }
 
   json PostJson(const std::string& path, const std::string& body, int want_status = 200) {
-    auto res = client_->Post(path.c_str(), body, "application/json");
+    auto res = client_->Post(path.c_str(), As(session_), body, "application/json");
     EXPECT_TRUE(res) << path;
     if (!res) return json();
     EXPECT_EQ(res->status, want_status) << path << " " << res->body;
     return json::parse(res->body);
   }
 
+  crvs::testing::ScratchDir dir_{"crvs-console"};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<operators::Accounts> accounts_;
+  SignedIn session_;
   FakeAdmin admin_;
   FakeReconciliation reconcile_;
   FakeFetcher fetcher_;
@@ -437,7 +492,7 @@ TEST_F(ConsoleTest, StatusShowsTheFiguresOfTheLatestSampleMergedWithAdmin) {
   EXPECT_EQ(s["throughput"]["committed_per_second"], 15);
   EXPECT_EQ(s["throughput"]["accepted_per_second"], 10);
   EXPECT_EQ(s["open_dead_letters"], 3);
-  EXPECT_EQ(s["operator"], "operator:console");
+  EXPECT_EQ(s["operator"], "operator:lan");
   EXPECT_EQ(s["admin"]["ok"], true);
 
   ASSERT_EQ(s["partitions"].size(), 2u);
@@ -562,7 +617,7 @@ TEST_F(ConsoleTest, InspectsADeadLetterDecodingItsEnvelope) {
 
 // Issue 17: GET /api/dead-letters/1 returned 12-digit personal IDs and names.
 TEST_F(ConsoleTest, PersonalDataInADeadLetterIsMasked) {
-  auto res = client_->Get("/api/dead-letters/7");
+  auto res = client_->Get("/api/dead-letters/7", As(session_));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   json d = json::parse(res->body);
@@ -598,7 +653,7 @@ TEST_F(ConsoleTest, DeadLetterErrorsMapToHttpStatuses) {
 TEST_F(ConsoleTest, ReplaysWithTheOperatorsNote) {
   json d = PostJson("/api/dead-letters/7/replay", R"({"note": "reference data fixed"})");
   EXPECT_EQ(d["state"], "replayed");
-  EXPECT_EQ(d["resolved_by"], "operator:console");
+  EXPECT_EQ(d["resolved_by"], "operator:lan");
   EXPECT_EQ(d["resolution_note"], "reference data fixed");
   {
     std::lock_guard<std::mutex> lock(admin_.mu);
@@ -668,7 +723,9 @@ TEST_F(ConsoleTest, RefusesForeignHostsAndCrossOriginStateChanges) {
     EXPECT_TRUE(admin_.connector_calls.empty());
     EXPECT_EQ(admin_.discards, 0);
   }
-  auto own = client_->Post("/api/connectors/registry-sink/pause", {{"Origin", self}}, "",
+  httplib::Headers own_headers = As(session_);
+  own_headers.emplace("Origin", self);
+  auto own = client_->Post("/api/connectors/registry-sink/pause", own_headers, "",
                            "application/json");
   ASSERT_TRUE(own);
   EXPECT_EQ(own->status, 200) << own->body;
@@ -716,7 +773,7 @@ TEST_F(ConsoleTest, CoverageDefaultsToThisMonthInVietnam) {
   ASSERT_EQ(reconcile_.coverage_requests.size(), 3u);
   EXPECT_EQ(reconcile_.coverage_requests[0].period_start().month(), 3);
   EXPECT_EQ(reconcile_.coverage_requests[0].period_end().day(), 31);
-  EXPECT_EQ(reconcile_.principal, "operator:console");
+  EXPECT_EQ(reconcile_.principal, "operator:lan");
 }
 
 TEST_F(ConsoleTest, IndicatorsForThisYearWithTargets) {
@@ -772,17 +829,236 @@ TEST_F(ConsoleTest, ServesHealthReadinessAndItsOwnMetrics) {
   EXPECT_TRUE(ParseTextFormat(metrics->body).ok());
 }
 
+// ---- sign-in, sessions, roles (issue 17) --------------------------------------------------
+
+std::vector<std::string> AuditActions(store::Store& store, const std::string& prefix) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(store.Read([&](store::sql::Connection& c) -> absl::Status {
+    auto rows = store::ListAudit(c, 0, 10000);
+    if (!rows.ok()) return rows.status();
+    for (auto& r : *rows) {
+      if (r.action.rfind(prefix, 0) == 0) out.push_back(r.actor + " " + r.action + " " + r.detail);
+    }
+    return absl::OkStatus();
+  }).ok());
+  return out;
+}
+
+// The requests of issue 17 that needed no account now get 401 and change nothing.
+TEST_F(ConsoleTest, WithoutASessionNothingIsReadOrChanged) {
+  httplib::Headers none;
+  for (const char* path : {"/api/dead-letters/7", "/api/dead-letters", "/api/status",
+                           "/api/coverage", "/api/indicators", "/api/session"}) {
+    auto res = client_->Get(path, none);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 401) << path;
+    json err = json::parse(res->body);
+    EXPECT_EQ(err["code"], "UNAUTHENTICATED") << path;
+    EXPECT_EQ(err["auth"], "password") << path;
+    EXPECT_THAT(res->body, Not(HasSubstr("Hoàng"))) << path;
+  }
+  for (const char* path : {"/api/connectors/registry-sink/pause", "/api/dead-letters/7/discard",
+                           "/api/dead-letters/7/replay", "/api/dead-letters/7/reveal"}) {
+    auto res = client_->Post(path, R"({"reason": "x", "note": "x"})", "application/json");
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 401) << path;
+  }
+  // A made-up session id is no session.
+  auto forged = client_->Get("/api/status", {{"Cookie", "crvs_session=00ff"}});
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
+  std::lock_guard<std::mutex> lock(admin_.mu);
+  EXPECT_TRUE(admin_.connector_calls.empty());
+  EXPECT_EQ(admin_.discards, 0);
+  EXPECT_EQ(admin_.last_replay.id(), 0);
+}
+
+TEST_F(ConsoleTest, PasswordSignInSetsAHardenedSessionCookie) {
+  json body = {{"name", "vy"}, {"password", kPassword}};
+  auto res = client_->Post("/api/session", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const std::string cookie = res->get_header_value("Set-Cookie");
+  EXPECT_THAT(cookie, ::testing::MatchesRegex("crvs_session=[0-9a-f]{64}; Path=/; Max-Age=43200; "
+                                              "HttpOnly; Secure; SameSite=Strict"));
+  json who = json::parse(res->body);
+  EXPECT_EQ(who["operator"], "operator:vy");
+  EXPECT_EQ(who["role"], "viewer");
+  EXPECT_EQ(who["province_code"], "");
+  EXPECT_THAT(who["csrf_token"].get<std::string>(), ::testing::MatchesRegex("[0-9a-f]{64}"));
+  EXPECT_THAT(res->body, Not(HasSubstr(cookie.substr(13, 64))));  // the id is never in a body
+  // GET /api/session answers the same for the page.
+  SignedIn ha = SignIn("ha");
+  auto me = client_->Get("/api/session", {{"Cookie", ha.cookie}});
+  ASSERT_TRUE(me);
+  json ha_body = json::parse(me->body);
+  EXPECT_EQ(ha_body["province_code"], "01");
+  EXPECT_EQ(ha_body["province_name"], "Hà Nội");
+  EXPECT_EQ(ha_body["csrf_token"], ha.csrf);
+  EXPECT_THAT(AuditActions(*store_, "operator.signed_in"),
+              ::testing::Contains(HasSubstr("operator:vy operator.signed_in auth=password")));
+}
+
+TEST_F(ConsoleTest, WrongPasswordsAreRefusedThenTheAccountLocksAndAddressesAreThrottled) {
+  SignedIn wrong = SignIn("vy", "not the password at all", 401);
+  EXPECT_EQ(wrong.body["code"], "UNAUTHENTICATED");
+  EXPECT_TRUE(wrong.cookie.empty());
+  // The same answer for a name that does not exist.
+  EXPECT_EQ(SignIn("nobody", "not the password at all", 401).body["error"], wrong.body["error"]);
+  for (int i = 0; i < 3; ++i) SignIn("vy", "not the password at all", 401);
+  // The fifth wrong password locks the account (LoginPolicy); then even the right one is refused.
+  SignIn("vy", "not the password at all", 401);
+  SignedIn locked = SignIn("vy", kPassword, 403);
+  EXPECT_THAT(locked.body["error"].get<std::string>(), HasSubstr("locked"));
+  EXPECT_THAT(AuditActions(*store_, "operator.locked"), ::testing::SizeIs(1));
+  // 8 attempts so far this minute from 127.0.0.1 (the fixture's own sign-in was one); the
+  // 11th is throttled whatever the account, with Retry-After.
+  SignIn("lan", "wrong again, twelve+", 401);
+  SignIn("lan", "wrong again, twelve+", 401);
+  json body = {{"name", "an"}, {"password", kPassword}};
+  auto throttled = client_->Post("/api/session", body.dump(), "application/json");
+  ASSERT_TRUE(throttled);
+  EXPECT_EQ(throttled->status, 429) << throttled->body;
+  EXPECT_FALSE(throttled->get_header_value("Retry-After").empty());
+  // A minute later the address may try again; 15 minutes later the lock is over.
+  Advance(absl::Minutes(16));
+  SignIn("vy", kPassword, 200);
+}
+
+TEST_F(ConsoleTest, SessionsEndWhenIdleAtTheirLifetimeAndAtLogout) {
+  Advance(absl::Minutes(29));
+  GetJson("/api/status", 200);  // activity keeps it alive
+  Advance(absl::Minutes(29));
+  GetJson("/api/status", 200);
+  Advance(absl::Minutes(31));
+  EXPECT_EQ(GetJson("/api/status", 401)["code"], "UNAUTHENTICATED");
+
+  // However active, a session ends 12 h after sign-in.
+  session_ = SignIn("lan");
+  for (int i = 0; i < 12 * 3; ++i) {
+    Advance(absl::Minutes(20));
+    GetJson("/api/history", i < 35 ? 200 : 401);
+  }
+
+  // Logout needs the CSRF token (another site cannot sign anyone out), then ends the session.
+  session_ = SignIn("lan");
+  auto no_token = client_->Post("/api/session/logout", {{"Cookie", session_.cookie}}, "{}",
+                                "application/json");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 403);
+  auto out = client_->Post("/api/session/logout", As(session_), "{}", "application/json");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 200);
+  EXPECT_THAT(out->get_header_value("Set-Cookie"), HasSubstr("Max-Age=0"));
+  GetJson("/api/status", 401);
+}
+
+TEST_F(ConsoleTest, StateChangesNeedTheSessionsCsrfToken) {
+  for (const std::string& token : {std::string(), std::string("0123"), SignIn("vy").csrf}) {
+    auto res = client_->Post("/api/connectors/registry-sink/pause",
+                             {{"Cookie", session_.cookie}, {"X-CSRF-Token", token}}, "",
+                             "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << token;
+    EXPECT_THAT(res->body, HasSubstr("X-CSRF-Token"));
+  }
+  std::lock_guard<std::mutex> lock(admin_.mu);
+  EXPECT_TRUE(admin_.connector_calls.empty());
+}
+
+TEST_F(ConsoleTest, AViewerReadsButCannotAct) {
+  session_ = SignIn("vy");
+  GetJson("/api/dead-letters/7", 200);
+  EXPECT_THAT(PostJson("/api/dead-letters/7/replay", "{}", 403)["error"].get<std::string>(),
+              HasSubstr("operator:vy has the role viewer"));
+  PostJson("/api/dead-letters/7/discard", R"({"reason": "x"})", 403);
+  PostJson("/api/connectors/registry-sink/pause", "", 403);
+  PostJson("/api/dead-letters/7/reveal", R"({"reason": "x"})", 403);
+  std::lock_guard<std::mutex> lock(admin_.mu);
+  EXPECT_TRUE(admin_.connector_calls.empty());
+  EXPECT_EQ(admin_.discards, 0);
+  EXPECT_EQ(admin_.last_replay.id(), 0);
+}
+
+// Each call acts for the signed-in operator; the console's own identity is only the carrier.
+TEST_F(ConsoleTest, CallsActForTheSignedInOperator) {
+  PostJson("/api/dead-letters/7/replay", R"({"note": "fixed"})");
+  session_ = SignIn("an");
+  GetJson("/api/coverage");
+  std::lock_guard<std::mutex> lock(admin_.mu);
+  EXPECT_EQ(admin_.dead_letters[7].resolved_by(), "operator:lan");
+  std::lock_guard<std::mutex> lock2(reconcile_.mu);
+  EXPECT_EQ(reconcile_.principal, "operator:an");
+}
+
+TEST_F(ConsoleTest, DisablingAnAccountEndsItsSessions) {
+  GetJson("/api/status", 200);
+  ASSERT_TRUE(accounts_->Disable("lan", "operator:an", kStart).ok());
+  EXPECT_THAT(GetJson("/api/status", 401)["error"].get<std::string>(), HasSubstr("disabled"));
+  SignIn("lan", kPassword, 403);
+}
+
+TEST_F(ConsoleTest, TheFullViewOfPersonalDataNeedsAReasonAndIsAudited) {
+  EXPECT_EQ(PostJson("/api/dead-letters/7/reveal", "{}", 400)["fields"][0]["field"], "reason");
+  json full = PostJson("/api/dead-letters/7/reveal", R"({"reason": "hospital asked by phone"})");
+  EXPECT_EQ(full["masked"], false);
+  EXPECT_EQ(full["envelope"]["death_notice"]["deceased"]["personal_id"]["number"],
+            "001052003456");
+  EXPECT_EQ(full["envelope"]["death_notice"]["deceased"]["full_name"], "Hoàng Văn Tư");
+  EXPECT_THAT(AuditActions(*store_, "personal_data.revealed"),
+              ElementsAre("operator:lan personal_data.revealed business_key=death/BV79001/"
+                          "TB-2026-000123 reason=hospital asked by phone"));
+  // The masked view stays the default.
+  EXPECT_EQ(GetJson("/api/dead-letters/7")["masked"], true);
+}
+
+TEST_F(ConsoleTest, ProvinceQueriesAreCheckedAndPassedOn) {
+  EXPECT_EQ(GetJson("/api/indicators?province=7", 400)["fields"][0]["field"], "province");
+  json by_province = GetJson("/api/indicators?breakdown=province&province=79");
+  {
+    std::lock_guard<std::mutex> lock(reconcile_.mu);
+    EXPECT_EQ(reconcile_.last_indicators.province_code(), "79");
+    EXPECT_EQ(reconcile_.last_indicators.breakdown(), reconcile::v1::BREAKDOWN_PROVINCE);
+  }
+  GetJson("/api/coverage?province=01");
+  std::lock_guard<std::mutex> lock(reconcile_.mu);
+  EXPECT_EQ(reconcile_.coverage_requests.back().province_code(), "01");
+}
+
+TEST_F(ConsoleTest, ServesTheTranslationsWithTheSameKeysInBothLanguages) {
+  json vi = json::parse(client_->Get("/i18n/vi.json")->body);
+  json en = json::parse(client_->Get("/i18n/en.json")->body);
+  ASSERT_TRUE(vi.is_object());
+  ASSERT_TRUE(en.is_object());
+  EXPECT_GT(vi.size(), 50u);
+  for (auto it = vi.begin(); it != vi.end(); ++it) EXPECT_TRUE(en.contains(it.key())) << it.key();
+  for (auto it = en.begin(); it != en.end(); ++it) EXPECT_TRUE(vi.contains(it.key())) << it.key();
+}
+
 TEST(ConsoleConfig, ValidationNamesEveryBadKey) {
   ConsoleConfig config;
   config.operator_principal = "facility:BV79001";
   config.metrics_urls = {"ftp://x/metrics"};
   config.listen = "8080";
   config.history = config::Duration(1000);
+  config.auth = "pin";
   absl::Status st = ValidateConsoleConfig(config);
-  EXPECT_THAT(
-      ::crvs::testing::ViolatedFields(st),
-      ElementsAre("console.listen", "console.metrics_urls", "console.operator", "console.history"));
+  EXPECT_THAT(::crvs::testing::ViolatedFields(st),
+              ElementsAre("console.listen", "console.metrics_urls", "console.operator",
+                          "console.history", "console.auth", "console.https_cert_file"));
   EXPECT_TRUE(ValidateConsoleConfig(ConsoleConfig{}).ok());
+  // Beyond loopback, and for client certificates, only HTTPS.
+  ConsoleConfig open;
+  open.listen = "0.0.0.0:8080";
+  EXPECT_THAT(::crvs::testing::ViolatedFields(ValidateConsoleConfig(open)),
+              ElementsAre("console.https_cert_file"));
+  ConsoleConfig certificate;
+  certificate.auth = "certificate";
+  EXPECT_THAT(::crvs::testing::ViolatedFields(ValidateConsoleConfig(certificate)),
+              ElementsAre("console.https_cert_file"));
+  open.https_cert_file = "console.crt";
+  open.https_key_file = "console.key";
+  EXPECT_TRUE(ValidateConsoleConfig(open).ok());
 }
 
 }  // namespace

@@ -7,6 +7,8 @@ namespace internal {
 std::string_view IndexHtml();
 std::string_view ConsoleCss();
 std::string_view ConsoleJs();
+std::string_view I18nVi();
+std::string_view I18nEn();
 
 }  // namespace internal
 
@@ -15,6 +17,8 @@ const std::vector<EmbeddedAsset>& EmbeddedAssets() {
       {"/index.html", "text/html; charset=utf-8", internal::IndexHtml()},
       {"/console.css", "text/css; charset=utf-8", internal::ConsoleCss()},
       {"/console.js", "text/javascript; charset=utf-8", internal::ConsoleJs()},
+      {"/i18n/vi.json", "application/json; charset=utf-8", internal::I18nVi()},
+      {"/i18n/en.json", "application/json; charset=utf-8", internal::I18nEn()},
   };
   return assets;
 }

@@ -192,7 +192,7 @@ json DeadLetterSummaryJson(const admin::v1::DeadLetter& d) {
           {"resolution_note", d.resolution_note()}};
 }
 
-json DeadLetterDetailJson(const admin::v1::DeadLetter& d) {
+json DeadLetterDetailJson(const admin::v1::DeadLetter& d, bool masked) {
   json out = DeadLetterSummaryJson(d);
   PutBytes(out, "key", d.key());
   json headers = json::array();
@@ -204,7 +204,7 @@ json DeadLetterDetailJson(const admin::v1::DeadLetter& d) {
   out["headers"] = std::move(headers);
   out["payload_size"] = d.payload().size();
   // The raw bytes are not shown: what is not a readable envelope cannot be masked.
-  out["masked"] = true;
+  out["masked"] = masked;
 
   // Protobuf parsing is lenient (almost any bytes parse as *some* message), so only a payload
   // that parses with no unknown field and carries a record counts as an envelope.
@@ -233,7 +233,7 @@ json DeadLetterDetailJson(const admin::v1::DeadLetter& d) {
     auto st = google::protobuf::util::MessageToJsonString(envelope, &text, options);
     if (st.ok()) {
       json decoded = json::parse(text, nullptr, /*allow_exceptions=*/false);
-      MaskPersonalData(decoded, "");
+      if (masked) MaskPersonalData(decoded, "");
       out["envelope"] = std::move(decoded);
     } else {
       why = "the envelope cannot be written as JSON: " + std::string(st.message());

@@ -37,8 +37,10 @@ nlohmann::json DeadLetterSummaryJson(const admin::v1::DeadLetter& d);
 // "envelope_error" saying why; a payload still sealed (a DECRYPT dead letter) names its key in
 // "sealed_key_id". Bytes that are not UTF-8 are given in base64 (`*_base64`). Personal data is
 // masked ("masked": true): every personal_id.number and full_name of the envelope, and the raw
-// payload bytes are not given (payload_size only).
-nlohmann::json DeadLetterDetailJson(const admin::v1::DeadLetter& d);
+// payload bytes are not given (payload_size only). `masked` false (the audited full view of an
+// operator who gave a reason) shows the envelope as it is ("masked": false); the raw bytes are
+// still not given.
+nlohmann::json DeadLetterDetailJson(const admin::v1::DeadLetter& d, bool masked = true);
 // "079194001234" → "079*******34" (the province prefix and the last two digits).
 std::string MaskPersonalId(const std::string& id);
 // "Nguyễn Thị Lan" → "N. T. L." (each word's first letter).

@@ -74,7 +74,7 @@ constexpr char kSelect[] =
     "SELECT name, role, province_code, disabled, failed_logins, locked_until_us, created_at_us, "
     "updated_at_us, password_hash FROM operators";
 
-absl::StatusOr<std::optional<store::sql::Row>> Find(store::sql::Connection& c,
+absl::StatusOr<std::optional<store::sql::Row>> FindRow(store::sql::Connection& c,
                                                     const std::string& name) {
   CRVS_ASSIGN_OR_RETURN(Rows rows,
                         c.Execute(absl::StrCat(kSelect, " WHERE name = $1"), {Value::Text(name)}));
@@ -154,18 +154,21 @@ absl::Status Accounts::Add(const std::string& name, Role role, const std::string
                            const std::string& password, const std::string& actor,
                            absl::Time now) {
   CRVS_RETURN_IF_ERROR(CheckName(name));
-  CRVS_RETURN_IF_ERROR(CheckPassword(password));
+  if (!password.empty()) CRVS_RETURN_IF_ERROR(CheckPassword(password));
   if (!province_code.empty() &&
       !validation::ReferenceData::Default().IsProvinceCode(province_code)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "province: \"", text::Printable(province_code),
         "\" is not a province code of the register since 2025-07-01 (\"01\" .. \"96\")"));
   }
-  const std::string hash = HashPassword(password);
-  if (hash.empty()) return absl::ResourceExhaustedError("password hashing ran out of memory");
+  // "" never verifies (crypto_pwhash_str_verify refuses it): certificate only.
+  const std::string hash = password.empty() ? "" : HashPassword(password);
+  if (!password.empty() && hash.empty()) {
+    return absl::ResourceExhaustedError("password hashing ran out of memory");
+  }
   const int64_t now_us = absl::ToUnixMicros(now);
   return store_.Transact([&](store::sql::Connection& c) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(auto existing, Find(c, name));
+    CRVS_ASSIGN_OR_RETURN(auto existing, FindRow(c, name));
     if (existing) {
       return absl::AlreadyExistsError(absl::StrCat("operator \"", name, "\" already exists"));
     }
@@ -178,7 +181,8 @@ absl::Status Accounts::Add(const std::string& name, Role role, const std::string
             .status());
     return Audit(c, actor, "operator.added", name,
                  absl::StrCat("role=", RoleName(role), " province=",
-                              province_code.empty() ? "national" : province_code),
+                              province_code.empty() ? "national" : province_code,
+                              password.empty() ? " sign_in=certificate" : " sign_in=password"),
                  now);
   });
 }
@@ -186,7 +190,7 @@ absl::Status Accounts::Add(const std::string& name, Role role, const std::string
 absl::Status Accounts::Disable(const std::string& name, const std::string& actor,
                                absl::Time now) {
   return store_.Transact([&](store::sql::Connection& c) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(auto existing, Find(c, name));
+    CRVS_ASSIGN_OR_RETURN(auto existing, FindRow(c, name));
     if (!existing) return absl::NotFoundError(absl::StrCat("no operator \"", name, "\""));
     CRVS_RETURN_IF_ERROR(c.Execute("UPDATE operators SET disabled = 1, updated_at_us = $2 "
                                    "WHERE name = $1",
@@ -202,7 +206,7 @@ absl::Status Accounts::ResetPassword(const std::string& name, const std::string&
   const std::string hash = HashPassword(password);
   if (hash.empty()) return absl::ResourceExhaustedError("password hashing ran out of memory");
   return store_.Transact([&](store::sql::Connection& c) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(auto existing, Find(c, name));
+    CRVS_ASSIGN_OR_RETURN(auto existing, FindRow(c, name));
     if (!existing) return absl::NotFoundError(absl::StrCat("no operator \"", name, "\""));
     CRVS_RETURN_IF_ERROR(
         c.Execute("UPDATE operators SET password_hash = $2, disabled = 0, failed_logins = 0, "
@@ -223,13 +227,23 @@ absl::StatusOr<std::vector<Account>> Accounts::List() {
   return out;
 }
 
+absl::StatusOr<std::optional<Account>> Accounts::Find(const std::string& name) {
+  std::optional<Account> out;
+  CRVS_RETURN_IF_ERROR(store_.Read([&](store::sql::Connection& c) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(auto row, FindRow(c, name));
+    if (row) out = ToAccount(*row);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<Account> Accounts::SignIn(const std::string& name, const std::string& password,
                                          absl::Time now) {
   const absl::Status wrong =
       absl::UnauthenticatedError("wrong operator name or password");
   std::optional<store::sql::Row> row;
   CRVS_RETURN_IF_ERROR(store_.Read([&](store::sql::Connection& c) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(row, Find(c, name));
+    CRVS_ASSIGN_OR_RETURN(row, FindRow(c, name));
     return absl::OkStatus();
   }));
   if (!row) {
@@ -258,7 +272,7 @@ absl::StatusOr<Account> Accounts::SignIn(const std::string& name, const std::str
         c.Execute("UPDATE operators SET failed_logins = failed_logins + 1 WHERE name = $1",
                   {Value::Text(name)})
             .status());
-    CRVS_ASSIGN_OR_RETURN(auto now_row, Find(c, name));
+    CRVS_ASSIGN_OR_RETURN(auto now_row, FindRow(c, name));
     if (!now_row || (*now_row)[4].AsInt() < policy_.max_failures) return absl::OkStatus();
     const absl::Time until = now + policy_.lockout;
     CRVS_RETURN_IF_ERROR(c.Execute("UPDATE operators SET failed_logins = 0, locked_until_us = $2 "

@@ -10,6 +10,7 @@
 #include <absl/status/statusor.h>
 #include <absl/time/time.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,7 +63,8 @@ class Accounts {
 
   // `actor` is the principal making the change ("operator:an", "system:cli"); it lands in
   // the audit trail. ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT for a bad name,
-  // password or province.
+  // password or province. An empty `password` makes an account that signs in with its client
+  // certificate only (CN operator:<name>): no password ever matches it.
   absl::Status Add(const std::string& name, Role role, const std::string& province_code,
                    const std::string& password, const std::string& actor, absl::Time now);
   // NOT_FOUND for an unknown name. Disabling twice is not an error.
@@ -72,6 +74,8 @@ class Accounts {
                              const std::string& actor, absl::Time now);
   // Every account, by name.
   absl::StatusOr<std::vector<Account>> List();
+  // The account `name`, or nullopt.
+  absl::StatusOr<std::optional<Account>> Find(const std::string& name);
 
   // Checks a sign-in. The account when name and password match an enabled, unlocked account
   // (its failure count is cleared). Otherwise UNAUTHENTICATED with the same message whether

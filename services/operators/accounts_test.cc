@@ -80,8 +80,30 @@ TEST_F(AccountsTest, AddsAccountsWithArgon2idHashesRolesAndScope) {
   ASSERT_EQ(added.size(), 2u);
   EXPECT_EQ(added[0].actor, "system:cli");
   EXPECT_EQ(added[0].subject, "operator/lan");
-  EXPECT_EQ(added[0].detail, "role=operator province=79");
+  EXPECT_EQ(added[0].detail, "role=operator province=79 sign_in=password");
   EXPECT_EQ(added[1].actor, "operator:lan");
+}
+
+// Issue 17: operators of a PKI deployment sign in with their certificate; their account only
+// gives role and province, and no password ever matches it.
+TEST_F(AccountsTest, ACertificateOnlyAccountHasNoPassword) {
+  ASSERT_TRUE(accounts_->Add("cert.lan", Role::kViewer, "01", "", "system:cli", At(0)).ok());
+  auto found = accounts_->Find("cert.lan");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->province_code, "01");
+  EXPECT_EQ((*found)->role, Role::kViewer);
+  for (const char* guess : {"", "x", kPassword}) {
+    EXPECT_THAT(accounts_->SignIn("cert.lan", guess, At(1)),
+                StatusIs(absl::StatusCode::kUnauthenticated))
+        << guess;
+  }
+  auto none = accounts_->Find("nobody");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto added = AuditRows("operator.added");
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].detail, "role=viewer province=01 sign_in=certificate");
 }
 
 TEST_F(AccountsTest, RefusesBadNamesPasswordsProvincesAndDuplicates) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "services/operators/accounts.h"
+#include "services/platform/status.h"
 #include "services/store/store.h"
 
 namespace crvs::operators {
@@ -55,6 +56,10 @@ OperatorsCommand::OperatorsCommand(CLI::App& app) {
                    "two-digit province code of the register since 2025-07-01: the account sees "
                    "and acts on that province only (default: national)");
   add_->add_flag("--password-stdin", password_stdin_, "read the password from stdin (one line)");
+  add_->add_flag("--certificate-only", certificate_only_,
+                 "no password: the operator signs in with a client certificate whose CN is "
+                 "operator:NAME (console.auth = certificate)")
+      ->excludes("--password-stdin");
   disable_ = operators_->add_subcommand("disable", "disable an account (it is kept: the audit "
                                                    "trail names it)");
   disable_->add_option("name", name_, "account name")->required();
@@ -79,7 +84,7 @@ int OperatorsCommand::Run(const store::DatabaseConfig& database, std::istream& i
   // The password first: a bad one is refused before the database is touched.
   std::string password;
   bool generated = false;
-  if (add_->parsed() || reset_->parsed()) {
+  if ((add_->parsed() && !certificate_only_) || reset_->parsed()) {
     if (password_stdin_) {
       if (!std::getline(in, password)) {
         return fail(absl::InvalidArgumentError("password: nothing on stdin"));
@@ -125,6 +130,21 @@ int OperatorsCommand::Run(const store::DatabaseConfig& database, std::istream& i
     std::fprintf(out, "password (shown once): %s\n", password.c_str());
   }
   return kExitOk;
+}
+
+absl::Status EnsureFirstAdmin(store::Store& store, std::FILE* out) {
+  Accounts accounts(store);
+  auto list = accounts.List();
+  if (!list.ok()) return list.status();
+  if (!list->empty()) return absl::OkStatus();
+  const std::string password = GeneratePassword();
+  CRVS_RETURN_IF_ERROR(accounts.Add("admin", Role::kAdmin, "", password, "system:dev", absl::Now()));
+  std::fprintf(out,
+               "crvs dev: console account \"admin\" created (role admin, national); password, "
+               "shown once: %s\n  (crvs operators reset-password admin sets a new one)\n",
+               password.c_str());
+  std::fflush(out);
+  return absl::OkStatus();
 }
 
 }  // namespace crvs::operators

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "services/store/database_config.h"
+#include "services/store/store.h"
 
 namespace crvs::operators {
 
@@ -37,6 +38,12 @@ class OperatorsCommand {
   std::string role_ = "viewer";
   std::string province_;
   bool password_stdin_ = false;
+  bool certificate_only_ = false;
 };
+
+// `crvs dev` on a database without any account: adds "admin" (role admin, national) with a
+// generated password and prints name and password once to `out`, so the console of the
+// development pipeline can be signed in to. Does nothing when an account exists.
+absl::Status EnsureFirstAdmin(store::Store& store, std::FILE* out);
 
 }  // namespace crvs::operators

@@ -112,10 +112,13 @@ records::v1::RecordKind KindOfKey(const std::string& key) {
   return records::v1::RECORD_KIND_UNSPECIFIED;
 }
 
+// Runs `body` for whom the call acts for (an operator signed in to the console arrives through
+// a tls.delegates principal, auth/caller.h).
 template <class F>
-grpc::Status Serve(grpc::ServerContext* context, const char* method, F body) {
-  auto caller = auth::CallerFromMetadata(*context);
-  absl::Status status = caller.ok() ? body(*caller) : caller.status();
+grpc::Status Serve(grpc::ServerContext* context, const char* method,
+                   const std::vector<std::string>& delegates, F body) {
+  auto caller = auth::ActingCallerFromContext(*context, delegates);
+  absl::Status status = caller.ok() ? body(caller->principal) : caller.status();
   if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument &&
       status.code() != absl::StatusCode::kPermissionDenied &&
       status.code() != absl::StatusCode::kUnauthenticated &&
@@ -132,7 +135,24 @@ grpc::Status Serve(grpc::ServerContext* context, const char* method, F body) {
 
 }  // namespace
 
-ReconcileService::ReconcileService(Deps deps) : deps_(std::move(deps)) {}
+ReconcileService::ReconcileService(Deps deps)
+    : deps_(std::move(deps)), accounts_(*deps_.store) {}
+
+absl::StatusOr<std::string> ReconcileService::ScopedProvince(grpc::ServerContext* context,
+                                                             const std::string& requested,
+                                                             operators::Role role,
+                                                             const std::string& what) {
+  CRVS_ASSIGN_OR_RETURN(operators::Operator op,
+                        operators::OperatorFromContext(*context, deps_.delegates, accounts_));
+  CRVS_RETURN_IF_ERROR(operators::RequireRole(op, role, what));
+  if (op.national()) return requested;
+  if (!requested.empty() && requested != op.province_code) {
+    return absl::PermissionDeniedError(absl::StrCat(op.principal, " works for province ",
+                                                    op.province_code, "; ", what,
+                                                    " for province ", requested, " is refused"));
+  }
+  return op.province_code;
+}
 
 absl::StatusOr<v1::ManifestAck> ReconcileService::Declare(const common::Principal& caller,
                                                           v1::Manifest header,
@@ -156,7 +176,7 @@ absl::StatusOr<v1::ManifestAck> ReconcileService::Declare(const common::Principa
 grpc::Status ReconcileService::DeclareManifest(grpc::ServerContext* context,
                                                const v1::Manifest* request,
                                                v1::ManifestAck* response) {
-  return Serve(context, "DeclareManifest", [&](const common::Principal& caller) -> absl::Status {
+  return Serve(context, "DeclareManifest", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
     if (request->entries_size() > kMaxUnaryManifestEntries) {
       return InvalidArgument({{"entries", absl::StrCat("has ", request->entries_size(),
                                                        " entries; at most 20,000 in one call, "
@@ -174,7 +194,7 @@ grpc::Status ReconcileService::DeclareManifest(grpc::ServerContext* context,
 grpc::Status ReconcileService::DeclareManifestStream(grpc::ServerContext* context,
                                                      grpc::ServerReader<v1::ManifestChunk>* reader,
                                                      v1::ManifestAck* response) {
-  return Serve(context, "DeclareManifestStream",
+  return Serve(context, "DeclareManifestStream", deps_.delegates,
                [&](const common::Principal& caller) -> absl::Status {
                  v1::Manifest header;
                  std::vector<v1::ManifestEntry> entries;
@@ -269,8 +289,14 @@ absl::StatusOr<v1::CoverageReport> ReconcileService::Coverage(
 grpc::Status ReconcileService::GetCoverage(grpc::ServerContext* context,
                                            const v1::CoverageRequest* request,
                                            v1::CoverageReport* response) {
-  return Serve(context, "GetCoverage", [&](const common::Principal& caller) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(*response, Coverage(caller, *request, {}));
+  return Serve(context, "GetCoverage", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
+    v1::CoverageRequest scoped = *request;
+    if (IsOperator(caller)) {
+      CRVS_ASSIGN_OR_RETURN(*scoped.mutable_province_code(),
+                            ScopedProvince(context, request->province_code(),
+                                           operators::Role::kViewer, "coverage"));
+    }
+    CRVS_ASSIGN_OR_RETURN(*response, Coverage(caller, scoped, {}));
     return absl::OkStatus();
   });
 }
@@ -278,7 +304,7 @@ grpc::Status ReconcileService::GetCoverage(grpc::ServerContext* context,
 grpc::Status ReconcileService::ListGaps(grpc::ServerContext* context,
                                         const v1::GapsRequest* request,
                                         grpc::ServerWriter<v1::Gap>* writer) {
-  return Serve(context, "ListGaps", [&](const common::Principal& caller) -> absl::Status {
+  return Serve(context, "ListGaps", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
     if (request->max_gaps() < 0) return InvalidArgument({{"max_gaps", "must not be negative"}});
     for (int i = 0; i < request->gap_kinds_size(); ++i) {
       if (!v1::GapKind_IsValid(request->gap_kinds(i))) {
@@ -291,6 +317,10 @@ grpc::Status ReconcileService::ListGaps(grpc::ServerContext* context,
     if (request->has_period_start()) *as_coverage.mutable_period_start() = request->period_start();
     if (request->has_period_end()) *as_coverage.mutable_period_end() = request->period_end();
     as_coverage.set_backlog_inventory(request->backlog_inventory());
+    if (IsOperator(caller)) {
+      CRVS_ASSIGN_OR_RETURN(*as_coverage.mutable_province_code(),
+                            ScopedProvince(context, "", operators::Role::kViewer, "gaps"));
+    }
     std::vector<v1::Gap> gaps;
     auto keep = [&](const v1::Gap& g) {
       if (request->max_gaps() > 0 && static_cast<int64_t>(gaps.size()) >= request->max_gaps()) {
@@ -366,8 +396,21 @@ absl::StatusOr<v1::RequestResendResponse> ReconcileService::Resend(
 grpc::Status ReconcileService::RequestResend(grpc::ServerContext* context,
                                              const v1::RequestResendRequest* request,
                                              v1::RequestResendResponse* response) {
-  return Serve(context, "RequestResend", [&](const common::Principal& caller) -> absl::Status {
+  return Serve(context, "RequestResend", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
     if (!IsOperator(caller)) return Denied(caller, "request re-sends (operators only)");
+    CRVS_ASSIGN_OR_RETURN(std::string province, ScopedProvince(context, "",
+                                                               operators::Role::kOperator,
+                                                               "requesting re-sends"));
+    if (!province.empty()) {
+      CRVS_ASSIGN_OR_RETURN(bool in, deps_.source_in_area(records::FormatPrincipal(
+                                                              request->source()),
+                                                          province, ""));
+      if (!in) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            records::FormatPrincipal(request->source()), " is not located in province ",
+            province, ": its re-sends are asked by that province or nationally"));
+      }
+    }
     CRVS_ASSIGN_OR_RETURN(*response, Resend(*request));
     // Audited once published (the request travels over Kafka, not the database). If the
     // audit fails the operator retries: an open request is reused, not published again.
@@ -441,7 +484,7 @@ absl::StatusOr<v1::DigestResponse> ReconcileService::Digest(const common::Princi
 grpc::Status ReconcileService::CompareDigest(grpc::ServerContext* context,
                                              const v1::DigestRequest* request,
                                              v1::DigestResponse* response) {
-  return Serve(context, "CompareDigest", [&](const common::Principal& caller) -> absl::Status {
+  return Serve(context, "CompareDigest", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(*response, Digest(caller, *request));
     return absl::OkStatus();
   });
@@ -450,11 +493,15 @@ grpc::Status ReconcileService::CompareDigest(grpc::ServerContext* context,
 grpc::Status ReconcileService::GetIndicators(grpc::ServerContext* context,
                                              const v1::IndicatorsRequest* request,
                                              v1::IndicatorReport* response) {
-  return Serve(context, "GetIndicators", [&](const common::Principal& caller) -> absl::Status {
+  return Serve(context, "GetIndicators", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
     // The programme's figures are published by the Ministry: operators compute them; a
     // facility, court or registry office reads what is published, not the live database.
     if (!IsOperator(caller)) return Denied(caller, "compute indicators (operators only)");
-    CRVS_ASSIGN_OR_RETURN(*response, deps_.indicators(*request));
+    v1::IndicatorsRequest scoped = *request;
+    CRVS_ASSIGN_OR_RETURN(*scoped.mutable_province_code(),
+                          ScopedProvince(context, request->province_code(),
+                                         operators::Role::kViewer, "indicators"));
+    CRVS_ASSIGN_OR_RETURN(*response, deps_.indicators(scoped));
     return absl::OkStatus();
   });
 }
@@ -462,8 +509,11 @@ grpc::Status ReconcileService::GetIndicators(grpc::ServerContext* context,
 grpc::Status ReconcileService::ListSilentSources(grpc::ServerContext* context,
                                                  const v1::ListSilentSourcesRequest* request,
                                                  v1::ListSilentSourcesResponse* response) {
-  return Serve(context, "ListSilentSources", [&](const common::Principal& caller) -> absl::Status {
+  return Serve(context, "ListSilentSources", deps_.delegates, [&](const common::Principal& caller) -> absl::Status {
     if (!IsOperator(caller)) return Denied(caller, "list silent sources (operators only)");
+    CRVS_ASSIGN_OR_RETURN(std::string province, ScopedProvince(context, "",
+                                                               operators::Role::kViewer,
+                                                               "silent sources"));
     std::vector<FieldViolation> bad;
     if (request->page_size() < 0 || request->page_size() > 1000) {
       bad.push_back({"page_size", "must be 0..1000"});
@@ -486,6 +536,15 @@ grpc::Status ReconcileService::ListSilentSources(grpc::ServerContext* context,
                           absl::Microseconds(TimeUtil::DurationToMicroseconds(
                               request->min_quiet_for())),
                           Now()));
+    if (!province.empty()) {  // a provincial operator: the sources located in its province
+      std::vector<v1::SilentSource> kept;
+      for (auto& source : silent) {
+        CRVS_ASSIGN_OR_RETURN(bool in, deps_.source_in_area(
+                                           records::FormatPrincipal(source.source()), province, ""));
+        if (in) kept.push_back(std::move(source));
+      }
+      silent = std::move(kept);
+    }
     const int64_t page = request->page_size() == 0 ? 100 : request->page_size();
     for (int64_t i = offset; i < static_cast<int64_t>(silent.size()) && i < offset + page; ++i) {
       *response->add_silent_sources() = silent[i];

@@ -24,9 +24,11 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "services/gateway/resend_inbox.h"
+#include "services/operators/acting.h"
 #include "services/platform/mutex.h"
 #include "services/reconcile/digest.h"
 #include "services/reconcile/reconcile_config.h"
@@ -50,6 +52,8 @@ class ReconcileService final : public v1::Reconciliation::Service {
                                        const std::string& commune)>
         source_in_area;
     std::function<absl::Time()> now;  // empty: absl::Now
+    // Principals that may act on behalf of an operator (tls.delegates: the console).
+    std::vector<std::string> delegates;
   };
   explicit ReconcileService(Deps deps);
 
@@ -87,7 +91,15 @@ class ReconcileService final : public v1::Reconciliation::Service {
   // The database's side of a digest comparison, cached for kDigestCacheTtl.
   absl::StatusOr<std::shared_ptr<const DigestIndex>> ServerIndex(const v1::DigestRequest& r);
 
+  // The province an operator call is confined to: `requested` for a national operator, the
+  // account's own province for a provincial one (PERMISSION_DENIED if it asked for another);
+  // PERMISSION_DENIED without `role`.
+  absl::StatusOr<std::string> ScopedProvince(grpc::ServerContext* context,
+                                             const std::string& requested, operators::Role role,
+                                             const std::string& what);
+
   Deps deps_;
+  operators::Accounts accounts_;
   platform::Mutex cache_mu_;
   struct CachedIndex {
     absl::Time built_at;

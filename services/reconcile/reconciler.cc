@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<Reconciler>> Reconciler::Start(
       [raw](const std::string& s, const std::string& p, const std::string& c) {
         return raw->SourceInArea(s, p, c);
       },
-      deps.now});
+      deps.now, tls.delegates});
 
   auto server = StartGrpcServer("reconcile", config.listen, config.max_threads,
                                 config.max_message_bytes, r->service_.get(), config.plaintext,

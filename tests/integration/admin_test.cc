@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "connectors/kafka/connector_control.h"
 #include "connectors/kafka/embedded_broker.h"
@@ -26,6 +27,7 @@
 #include "crvs/admin/v1/admin.grpc.pb.h"
 #include "services/admin/admin.h"
 #include "services/console/console.h"
+#include "services/operators/accounts.h"
 #include "services/records/records.h"
 #include "services/store/sql.h"
 #include "services/store/store.h"
@@ -44,6 +46,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kOperator[] = "operator:lan";
+constexpr char kPassword[] = "mật khẩu đủ dài 2026";
 
 // The provinces reference data without Hà Nội (personal-ID prefix 001, province 01): records
 // of people registered there fail the domain rules until the reference data is fixed.
@@ -160,9 +163,11 @@ class AdminTest : public ::testing::Test {
     return false;
   }
 
-  std::unique_ptr<grpc::ClientContext> As(const std::string& principal) {
+  std::unique_ptr<grpc::ClientContext> As(const std::string& principal,
+                                          const std::string& on_behalf_of = "") {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->AddMetadata("crvs-principal", principal);
+    if (!on_behalf_of.empty()) ctx->AddMetadata("crvs-on-behalf-of", on_behalf_of);
     return ctx;
   }
 
@@ -293,18 +298,33 @@ TEST_F(AdminTest, ReplayAfterTheCauseIsFixedLandsOnce) {
   grpc::Status st = stub_->DiscardDeadLetter(As(kOperator).get(), discard, &letter);
   EXPECT_THAT(fx::ViolatedFields(st), ElementsAre("reason"));
 
-  // The replay goes through the operators' dashboard API, as an operator clicks it.
+  // The replay goes through the operators' dashboard API, as an operator clicks it: signed in
+  // as lan, the console (operator:console, a delegate) calls the Admin service for lan.
+  operators::Accounts accounts(*store_);
+  ASSERT_TRUE(accounts.Add("lan", operators::Role::kOperator, "", kPassword, "system:test",
+                           absl::Now())
+                  .ok());
   console::ConsoleConfig console_config;
   console_config.listen = "127.0.0.1:0";
   console_config.admin_address = "127.0.0.1:" + std::to_string(admin_->port());
   console_config.metrics_urls = {"http://127.0.0.1:1/metrics"};  // lag figures not used here
-  console_config.operator_principal = kOperator;
-  auto console = console::Console::Start(console_config, {});
+  console::ConsoleDeps console_deps;
+  console_deps.store = store_.get();
+  auto console = console::Console::Start(console_config, std::move(console_deps));
   ASSERT_TRUE(console.ok()) << console.status();
   httplib::Client web("127.0.0.1", (*console)->port());
+  auto signed_in = web.Post("/api/session",
+                            nlohmann::json{{"name", "lan"}, {"password", kPassword}}.dump(),
+                            "application/json");
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  const std::string cookie = signed_in->get_header_value("Set-Cookie");
+  const httplib::Headers session = {
+      {"Cookie", cookie.substr(0, cookie.find(';'))},
+      {"X-CSRF-Token", nlohmann::json::parse(signed_in->body)["csrf_token"].get<std::string>()}};
   const std::string replay_path = "/api/dead-letters/" + std::to_string(id) + "/replay";
   const std::string body = nlohmann::json{{"note", "Hà Nội restored in the reference data"}}.dump();
-  auto replayed = web.Post(replay_path.c_str(), body, "application/json");
+  auto replayed = web.Post(replay_path.c_str(), session, body, "application/json");
   ASSERT_TRUE(replayed) << "console unreachable";
   ASSERT_EQ(replayed->status, 200) << replayed->body;
   EXPECT_EQ(nlohmann::json::parse(replayed->body).value("state", ""), "replayed")
@@ -320,7 +340,7 @@ TEST_F(AdminTest, ReplayAfterTheCauseIsFixedLandsOnce) {
   EXPECT_THAT(letter.resolution_note(), HasSubstr("Hà Nội restored"));
 
   // Replayed once: a second click is refused (409) and nothing more lands.
-  auto again = web.Post(replay_path.c_str(), body, "application/json");
+  auto again = web.Post(replay_path.c_str(), session, body, "application/json");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 409) << again->body;
   av1::ReplayDeadLetterRequest replay;
@@ -331,6 +351,81 @@ TEST_F(AdminTest, ReplayAfterTheCauseIsFixedLandsOnce) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM records"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM record_versions"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM dead_letters WHERE state = 'OPEN'"), 0);
+}
+
+// Issue 17: role and province come from the operator's account. A provincial operator sees
+// and resolves only its province's dead letters (by the commune of the death); a viewer
+// cannot act; only a delegate (the console) may act for another operator, and only for one
+// with an account.
+TEST_F(AdminTest, RolesAndProvincesComeFromTheAccount) {
+  operators::Accounts accounts(*store_);
+  for (auto [name, role, province] :
+       {std::tuple{"ha", operators::Role::kOperator, "01"},
+        std::tuple{"vy", operators::Role::kViewer, ""}}) {
+    ASSERT_TRUE(accounts.Add(name, role, province, kPassword, "system:test", absl::Now()).ok());
+  }
+  const validation::ReferenceData broken = ReferenceWithoutHanoi();
+  StartSink(&broken);
+  rv1::RecordEnvelope in_hanoi = Notice("P01", "p-01");  // died in 00004, Ba Đình (01)
+  rv1::RecordEnvelope in_79 = Notice("P79", "p-79");
+  in_79.mutable_death_notice()->mutable_place_of_death()->set_commune_code("25747");  // 79
+  Produce({in_hanoi, in_79});
+  ASSERT_TRUE(WaitForCount("SELECT COUNT(*) FROM dead_letters WHERE state = 'OPEN'", 2));
+  auto id_of = [&](const std::string& key_part) {
+    return Count("SELECT id FROM dead_letters WHERE business_key LIKE '%" + key_part + "'");
+  };
+  const int64_t hanoi = id_of("P01"), hcmc = id_of("P79");
+
+  av1::ListDeadLettersResponse seen;
+  ASSERT_TRUE(stub_->ListDeadLetters(As("operator:ha").get(), {}, &seen).ok());
+  ASSERT_EQ(seen.dead_letters_size(), 1);
+  EXPECT_EQ(seen.dead_letters(0).id(), hanoi);
+  EXPECT_TRUE(seen.dead_letters(0).payload().empty()) << "not asked for: not given";
+  seen.Clear();
+  ASSERT_TRUE(stub_->ListDeadLetters(As(kOperator).get(), {}, &seen).ok());  // no account: national
+  EXPECT_EQ(seen.dead_letters_size(), 2);
+
+  av1::DeadLetter letter;
+  av1::GetDeadLetterRequest get;
+  get.set_id(hcmc);
+  EXPECT_EQ(stub_->GetDeadLetter(As("operator:ha").get(), get, &letter).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::DiscardDeadLetterRequest discard;
+  discard.set_id(hcmc);
+  discard.set_reason("not ours");
+  EXPECT_EQ(stub_->DiscardDeadLetter(As("operator:ha").get(), discard, &letter).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::ReplayDeadLetterRequest replay;
+  replay.set_id(hcmc);
+  EXPECT_EQ(stub_->ReplayDeadLetter(As("operator:ha").get(), replay, &letter).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::PauseConnectorRequest pause;
+  pause.set_name("registry-sink");
+  av1::ConnectorStatus connector;
+  grpc::Status st = stub_->PauseConnector(As("operator:ha").get(), pause, &connector);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(st.error_message(), HasSubstr("national operators"));
+
+  // A viewer reads, and cannot act.
+  replay.set_id(hanoi);
+  st = stub_->ReplayDeadLetter(As("operator:vy").get(), replay, &letter);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(st.error_message(), HasSubstr("operator:vy has the role viewer"));
+
+  // Acting for another: only from tls.delegates (operator:console by default), only for an
+  // account.
+  st = stub_->ListDeadLetters(As(kOperator, "operator:ha").get(), {}, &seen);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  st = stub_->ListDeadLetters(As("operator:console", "operator:ghost").get(), {}, &seen);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  discard.set_id(hanoi);
+  discard.set_reason("a training record");
+  ASSERT_TRUE(
+      stub_->DiscardDeadLetter(As("operator:console", "operator:ha").get(), discard, &letter).ok());
+  EXPECT_EQ(letter.resolved_by(), "operator:ha");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_log WHERE actor = 'operator:ha' AND "
+                  "action = 'dead_letter.discarded'"),
+            1);
 }
 
 // Before registry writes had their own path through the store, a refused registration became

@@ -24,6 +24,7 @@
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "services/gateway/resend_inbox.h"
 #include "services/reconcile/digest.h"
+#include "services/operators/accounts.h"
 #include "services/reconcile/reconciler.h"
 #include "services/records/records.h"
 #include "services/store/store.h"
@@ -111,9 +112,11 @@ class ReconcileTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  std::unique_ptr<grpc::ClientContext> As(const std::string& principal) {
+  std::unique_ptr<grpc::ClientContext> As(const std::string& principal,
+                                          const std::string& on_behalf_of = "") {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!principal.empty()) ctx->AddMetadata("crvs-principal", principal);
+    if (!on_behalf_of.empty()) ctx->AddMetadata("crvs-on-behalf-of", on_behalf_of);
     return ctx;
   }
 
@@ -599,6 +602,59 @@ TEST_F(ReconcileTest, GetIndicatorsIsForOperatorsOnly) {
   grpc::Status st = stub_->GetIndicators(As(kOperator).get(), request, &report);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_GT(report.values_size(), 0);
+}
+
+// Issue 17: an operator's account confines it to its province; a viewer cannot ask for
+// re-sends; the console acts for the signed-in operator, whose scope then applies.
+TEST_F(ReconcileTest, ProvincialOperatorsSeeTheirProvinceOnly) {
+  operators::Accounts accounts(*store_);
+  ASSERT_TRUE(accounts.Add("ha", operators::Role::kOperator, "01", "mật khẩu đủ dài 2026",
+                           "system:test", absl::Now())
+                  .ok());
+  ASSERT_TRUE(accounts.Add("vy", operators::Role::kViewer, "", "mật khẩu đủ dài 2026",
+                           "system:test", absl::Now())
+                  .ok());
+  rc::IndicatorsRequest request;
+  request.set_period("2026");
+  request.set_province_code("79");
+  rc::IndicatorReport report;
+  grpc::Status st = stub_->GetIndicators(As("operator:ha").get(), request, &report);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_THAT(st.error_message(), ::testing::HasSubstr("works for province 01"));
+  request.clear_province_code();
+  for (auto* ctx : {As("operator:ha").release(), As("operator:console", "operator:ha").release()}) {
+    std::unique_ptr<grpc::ClientContext> owned(ctx);
+    report.Clear();
+    st = stub_->GetIndicators(owned.get(), request, &report);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_GT(report.values_size(), 0);
+    for (const auto& v : report.values()) EXPECT_EQ(v.area(), "01") << v.id();
+  }
+  // A national operator (no account: a certificate of our CA) still sees the country.
+  report.Clear();
+  ASSERT_TRUE(stub_->GetIndicators(As(kOperator).get(), request, &report).ok());
+  EXPECT_EQ(report.values(0).area(), "VN");
+
+  rc::CoverageRequest coverage;
+  *coverage.mutable_period_start() = Local(Today() - 3);
+  *coverage.mutable_period_end() = Local(Today());
+  coverage.set_province_code("79");
+  rc::CoverageReport covered;
+  EXPECT_EQ(stub_->GetCoverage(As("operator:ha").get(), coverage, &covered).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  rc::RequestResendRequest resend;
+  resend.mutable_source()->set_kind(::crvs::common::v1::PRINCIPAL_KIND_FACILITY);
+  resend.mutable_source()->set_code("BV79001");
+  resend.add_business_keys("birth/BV79001/GCS-1");
+  resend.set_reason("missing");
+  rc::RequestResendResponse resent;
+  st = stub_->RequestResend(As("operator:vy").get(), resend, &resent);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(st.error_message(), ::testing::HasSubstr("viewer"));
+  // Only a delegate may act for another.
+  st = stub_->GetIndicators(As("operator:vy", "operator:ha").get(), request, &report);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace crvs

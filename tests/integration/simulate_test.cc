@@ -26,6 +26,7 @@
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "crvs/registry/v1/registry.grpc.pb.h"
 #include "services/simulate/people.h"
+#include "tests/support/console_session.h"
 #include "tests/support/subprocess.h"
 
 namespace crvs {
@@ -220,9 +221,17 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
       << silent << " went quiet after 20 s; last ListSilentSources error: " << silent_error;
   EXPECT_GT(rejected, 0) << "the gateway rejects the planted invalid records";
 
-  // The console reaches this process's admin service (it listens on a port it picked).
+  // The console reaches this process's admin service (it listens on a port it picked), for
+  // an operator signed in with an account made while the pipeline runs.
+  auto added = testing::AddConsoleOperator(CRVS_BINARY, "sqlite:" + dir + "/crvs.db", "tester",
+                                           "viewer");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
   httplib::Client console_client("127.0.0.1", console);
-  auto status = console_client.Get("/api/status");
+  std::string sign_in_error;
+  const httplib::Headers session = testing::SignInToConsole(console_client, "tester",
+                                                            &sign_in_error);
+  ASSERT_FALSE(session.empty()) << sign_in_error;
+  auto status = console_client.Get("/api/status", session);
   ASSERT_TRUE(status) << "console on port " << console << " did not answer";
   const auto admin = nlohmann::json::parse(status->body, nullptr, false)["admin"];
   EXPECT_EQ(admin["ok"], true) << admin.dump();

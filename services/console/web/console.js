@@ -2,10 +2,26 @@
 // another origin. Every figure comes from the JSON API as is: each element that shows a number
 // carries the exact value in its data-value attribute (the text is the same value rounded for
 // reading). Element ids are listed in services/console/README.md.
+//
+// Words come from /i18n/vi.json (the default) or /i18n/en.json: static ones through the
+// data-i18n* attributes of index.html, the rest through t(). Dates are shown as dd/mm/yyyy in
+// Vietnam time (UTC+07:00), the exact value kept in a datetime attribute.
+//
+// Sign-in: GET /api/session says who is signed in (401: the sign-in form, or with client
+// certificates a message); every POST but the sign-in itself carries the session's CSRF token.
 "use strict";
 
 const STATUS_EVERY_MS = 5000;
 const SLOW_EVERY_MS = 30000;
+const IDLE_CHECK_EVERY_MS = 15000;
+const LANGUAGES = ["vi", "en"];
+const LANGUAGE_KEY = "crvs.lang";
+// The country grid: the indicators it shows per province and the one it ranks by, worst first.
+const COUNTRY_COLUMNS = ["B1", "B2", "D1"];
+const COUNTRY_RANK_BY = "B1";  // timely birth registration (within 60 days)
+const UNKNOWN_PROVINCE = "??";
+// Vietnam keeps UTC+07:00 all year (no daylight saving time), so a fixed offset is exact.
+const VIETNAM_OFFSET_MS = 7 * 3600 * 1000;
 
 // ---- small helpers ------------------------------------------------------------------------
 
@@ -63,19 +79,8 @@ function figureCell(id, value, digits, scale) {
   return td;
 }
 
-function ago(iso) {
-  if (!iso) return "—";
-  const s = (Date.now() - Date.parse(iso)) / 1000;
-  return iso.replace("T", " ").replace(/\.\d+Z$/, "Z") + (isFinite(s) ? " (" + duration(s) + " ago)" : "");
-}
-
-function duration(seconds) {
-  if (!isNum(seconds)) return "—";
-  if (seconds < 120) return Math.round(seconds) + " s";
-  if (seconds < 7200) return Math.round(seconds / 60) + " min";
-  if (seconds < 172800) return (seconds / 3600).toFixed(1) + " h";
-  return (seconds / 86400).toFixed(1) + " d";
-}
+// A true / false / null flag: data-value "true", "false" or "".
+function flagValue(flag) { return flag === null || flag === undefined ? "" : String(flag); }
 
 function message(id, text, ok) {
   const n = $(id);
@@ -84,13 +89,173 @@ function message(id, text, ok) {
   n.className = "message" + (text ? (ok ? " ok" : " error") : "");
 }
 
-// fetch JSON; errors become Error objects carrying the API's {error, code, fields}.
+// ---- words --------------------------------------------------------------------------------
+
+let lang = "vi";
+let strings = {};
+
+function hasText(key) { return Object.prototype.hasOwnProperty.call(strings, key); }
+
+// The text of `key` in the page's language, {name} placeholders filled from `params`. A key
+// without text shows as itself (a missing word is visible, not blank).
+function t(key, params) {
+  const text = hasText(key) ? strings[key] : key;
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name) =>
+    params[name] === undefined || params[name] === null ? whole : String(params[name]));
+}
+
+// The word for a value of the API (a record kind, a state, a role): `prefix + value` when the
+// files have it, else the value itself (a new value still shows).
+function word(prefix, value) {
+  if (value === null || value === undefined || value === "") return "—";
+  return hasText(prefix + value) ? strings[prefix + value] : String(value);
+}
+
+// ?lang=vi|en in the address, else the choice remembered in this browser, else Vietnamese.
+function chooseLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (LANGUAGES.includes(asked)) return asked;
+  let remembered = null;
+  try { remembered = localStorage.getItem(LANGUAGE_KEY); } catch (e) { /* storage disabled */ }
+  return LANGUAGES.includes(remembered) ? remembered : "vi";
+}
+
+async function loadLanguage(which) {
+  let loaded = {};
+  try {
+    const res = await fetch("/i18n/" + which + ".json", {headers: {"Accept": "application/json"}});
+    if (res.ok) loaded = await res.json();
+  } catch (e) {
+    // The page still works: static words stay as index.html has them, t() shows keys.
+  }
+  strings = loaded && typeof loaded === "object" ? loaded : {};
+  lang = which;
+  document.documentElement.lang = which;
+}
+
+function applyStaticText() {
+  const each = (attr, apply) => {
+    for (const n of document.querySelectorAll("[" + attr + "]")) {
+      const key = n.getAttribute(attr);
+      if (hasText(key)) apply(n, strings[key]);
+    }
+  };
+  each("data-i18n", (n, text) => { n.textContent = text; });
+  each("data-i18n-title", (n, text) => { n.title = text; });
+  each("data-i18n-aria-label", (n, text) => { n.setAttribute("aria-label", text); });
+  each("data-i18n-placeholder", (n, text) => { n.placeholder = text; });
+  $("lang-toggle").lang = lang === "vi" ? "en" : "vi";  // the button names the other language
+  updateTitle();
+}
+
+async function toggleLanguage() {
+  const next = lang === "vi" ? "en" : "vi";
+  try { localStorage.setItem(LANGUAGE_KEY, next); } catch (e) { /* storage disabled */ }
+  // ?lang= wins over the remembered choice: keep it in step so that a reload keeps the language.
+  const url = new URL(location.href);
+  if (url.searchParams.has("lang")) {
+    url.searchParams.set("lang", next);
+    history.replaceState(history.state, "", url);
+  }
+  await loadLanguage(next);
+  applyStaticText();
+  renderSession();
+  renderLoginMessage();
+  if (dashboardShown) {
+    // What is on screen is drawn again in the new words; the lists are simply asked again.
+    if (lastStatus) renderStatus(lastStatus);
+    if (lastHistory) renderHistory(lastHistory);
+    if (dlDetail) renderDeadLetter(dlDetail);
+    renderProvinceFilter();
+    refreshDeadLetters(false);
+    refreshAlarms();
+    refreshSlow();
+  }
+}
+
+// ---- dates and durations ------------------------------------------------------------------
+
+function pad2(n) { return String(n).padStart(2, "0"); }
+
+// The wall clock in Vietnam of an RFC 3339 instant, as a Date read with its getUTC* methods.
+function vietnamClock(iso) {
+  const ms = Date.parse(iso);
+  return isFinite(ms) ? new Date(ms + VIETNAM_OFFSET_MS) : null;
+}
+
+// "06/12/2026 14:05 (UTC+07:00)"; with `seconds`, "06/12/2026 14:05:09 (UTC+07:00)".
+function formatDateTime(iso, seconds) {
+  if (!iso) return "—";
+  const d = vietnamClock(iso);
+  if (!d) return String(iso);
+  return pad2(d.getUTCDate()) + "/" + pad2(d.getUTCMonth() + 1) + "/" + d.getUTCFullYear() + " " +
+         pad2(d.getUTCHours()) + ":" + pad2(d.getUTCMinutes()) + (seconds ? ":" + pad2(d.getUTCSeconds()) : "") +
+         " (UTC+07:00)";
+}
+
+// "06/12/2026" of a calendar date ("2026-12-06", already Vietnam's) or of an instant.
+function formatDate(text) {
+  if (!text) return "—";
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (m) return m[3] + "/" + m[2] + "/" + m[1];
+  const d = vietnamClock(text);
+  return d ? pad2(d.getUTCDate()) + "/" + pad2(d.getUTCMonth() + 1) + "/" + d.getUTCFullYear() : String(text);
+}
+
+// A reporting period as the API spells it (2026, 2026-Q1, 2026-05) in words.
+function formatPeriod(p) {
+  if (!p) return "—";
+  let m;
+  if ((m = /^(\d{4})$/.exec(p))) return t("period.year", {year: m[1]});
+  if ((m = /^(\d{4})-Q([1-4])$/.exec(p))) return t("period.quarter", {year: m[1], quarter: m[2]});
+  if ((m = /^(\d{4})-(\d{2})$/.exec(p))) return t("period.month", {year: m[1], month: m[2]});
+  return String(p);
+}
+
+// Server messages spell instants in RFC 3339 UTC ("locked until 2026-12-06T13:05:00Z"): shown
+// in Vietnam time like every other date of the page.
+function localizeTimes(text) {
+  return String(text).replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b/g, iso => formatDateTime(iso));
+}
+
+// <time datetime="exact RFC 3339">dd/mm/yyyy hh:mm (UTC+07:00)[, n min ago]</time>
+function timeEl(iso, options) {
+  const opts = options || {};
+  if (!iso) return "—";
+  let text = formatDateTime(iso, opts.seconds);
+  if (opts.ago) {
+    const s = (Date.now() - Date.parse(iso)) / 1000;
+    if (isFinite(s)) text += ", " + t("time.ago", {duration: duration(s)});
+  }
+  return el("time", {datetime: iso, dataset: {value: iso}}, text);
+}
+
+function duration(seconds) {
+  if (!isNum(seconds)) return "—";
+  if (seconds < 120) return t("duration.seconds", {n: Math.round(seconds)});
+  if (seconds < 7200) return t("duration.minutes", {n: Math.round(seconds / 60)});
+  if (seconds < 172800) return t("duration.hours", {n: (seconds / 3600).toFixed(1)});
+  return t("duration.days", {n: (seconds / 86400).toFixed(1)});
+}
+
+// ---- the API ------------------------------------------------------------------------------
+
+// fetch JSON; errors become Error objects carrying the API's {error, code, fields} and the
+// HTTP status (0: the console did not answer). A 401 means the session ended: the page goes
+// back to sign-in, unless `noExpiry` (the session calls themselves).
 async function api(path, options) {
+  const opts = Object.assign({headers: {"Accept": "application/json"}, credentials: "same-origin"}, options || {});
+  const noExpiry = opts.noExpiry === true;
+  delete opts.noExpiry;
   let res;
   try {
-    res = await fetch(path, Object.assign({headers: {"Accept": "application/json"}}, options || {}));
+    res = await fetch(path, opts);
   } catch (e) {
-    throw new Error("console unreachable: " + e.message);
+    const err = new Error(t("error.unreachable", {detail: e.message}));
+    err.status = 0;
+    err.fields = [];
+    throw err;
   }
   let body = null;
   try { body = await res.json(); } catch (e) { body = null; }
@@ -99,19 +264,265 @@ async function api(path, options) {
     err.status = res.status;
     err.code = body && body.code;
     err.fields = body && body.fields || [];
+    err.auth = body && body.auth;
+    err.retryAfter = res.headers.get("Retry-After");
+    if (res.status === 401 && !noExpiry) sessionExpired(body);
     throw err;
   }
   return body;
 }
 
-function post(path, body) {
-  return api(path, {method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
-                    body: JSON.stringify(body || {})});
+// A state-changing request: JSON, with the session's CSRF token (the server refuses a POST
+// without it, so a page of another origin cannot act with the operator's cookie).
+function post(path, body, options) {
+  const headers = {"Content-Type": "application/json", "Accept": "application/json"};
+  if (session && session.csrf_token) headers["X-CSRF-Token"] = session.csrf_token;
+  return api(path, Object.assign({method: "POST", headers: headers, body: JSON.stringify(body || {})}, options || {}));
 }
 
+const STATUS_WORDS = {
+  400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404", 409: "error.409",
+  412: "error.409", 429: "error.429", 500: "error.500", 501: "error.501", 503: "error.503",
+};
+
+// The server's words for an error: "<message> (field: why; …) [CODE]".
+function errorDetail(messageText, fields, code) {
+  const list = (fields || []).map(f => f.field + ": " + f.description).join("; ");
+  let text = localizeTimes(messageText || "");
+  if (list) text += (text ? " " : "") + "(" + list + ")";
+  if (code) text += (text ? " " : "") + "[" + code + "]";
+  return text;
+}
+
+// "Không có quyền: <the server's message> (field: why; …) [CODE]": what the status means,
+// then what the server said.
 function errorText(e) {
-  const fields = (e.fields || []).map(f => f.field + ": " + f.description).join("; ");
-  return (e.code ? e.code + ": " : "") + (fields || e.message);
+  if (!e.status) return e.message;  // the console did not answer: already in words
+  const prefix = STATUS_WORDS[e.status] ? t(STATUS_WORDS[e.status]) : t("error.http", {status: e.status});
+  return prefix + ": " + errorDetail(e.message, e.fields, e.code);
+}
+
+// ---- session ------------------------------------------------------------------------------
+
+let session = null;          // GET /api/session's answer while signed in
+let authMode = "password";   // "password", "certificate", or "none" (a console without sign-in)
+let dashboardShown = false;
+let loginMessage = null;     // {key, params, detail, ok}: kept to be shown again in another language
+let lastActivity = Date.now();
+let timers = [];
+const provinceNames = {};    // code → name, from the session and the country grid
+
+async function checkSession() {
+  try {
+    signedIn(await api("/api/session", {noExpiry: true}));
+  } catch (e) {
+    if (e.status === 401) {
+      showLogin(e.auth, null);
+    } else if (e.status === 404) {
+      // A console from before sign-in (no /api/session): nothing to sign in to.
+      authMode = "none";
+      signedIn(null);
+    } else if (e.status === 403) {
+      // Only client-certificate sign-in answers GET /api/session with 403 (a certificate naming
+      // no account, or a disabled one); a password form would not help.
+      showLogin("certificate", {key: "login.refused", detail: errorText(e)});
+    } else {
+      showLogin(e.auth, {key: "login.unavailable", detail: errorText(e), retry: true});
+    }
+  }
+}
+
+function signedIn(s) {
+  session = s;
+  if (s && s.auth) authMode = s.auth;
+  if (s && s.province_code && s.province_name) provinceNames[s.province_code] = s.province_name;
+  lastActivity = Date.now();
+  loginMessage = null;
+  dashboardShown = true;
+  $("starting").hidden = true;
+  $("login").hidden = true;
+  $("dashboard").hidden = false;
+  $("header-figures").hidden = false;
+  // A provincial operator sees their province only; a national one may choose (#province-NN).
+  provinceFilter = s && s.province_code ? s.province_code : provinceFromHash();
+  renderSession();
+  applyRole();
+  renderProvinceFilter();
+  if (!lastStatus) $("health").textContent = t("health.loading");
+  refreshAll();
+  startTimers();
+}
+
+// Back to sign-in: stops the refresh loop and takes personal data off the screen (and the
+// lists of the previous scope, which the next operator may not be entitled to).
+function showLogin(auth, msg) {
+  stopTimers();
+  if (auth) authMode = auth;
+  session = null;
+  dashboardShown = false;
+  clearDeadLetterDetail();
+  for (const id of ["dl-list", "country-rows", "country-total", "coverage-rows", "indicators"]) $(id).replaceChildren();
+  $("starting").hidden = true;
+  $("dashboard").hidden = true;
+  $("header-figures").hidden = true;
+  $("login").hidden = false;
+  renderSession();
+  const certificate = authMode === "certificate";
+  $("login-form").hidden = certificate;
+  $("login-password").value = "";
+  loginMessage = msg;
+  renderLoginMessage();
+  if (!certificate) $("login-name").focus();
+}
+
+function sessionExpired(body) {
+  if (!dashboardShown) return;  // several answers may say so at once
+  showLogin(body && body.auth, {key: "login.expired"});
+}
+
+function setLoginMessage(msg) {
+  loginMessage = msg;
+  renderLoginMessage();
+}
+
+function renderLoginMessage() {
+  const msg = loginMessage;
+  const certificate = authMode === "certificate";
+  const parts = [];
+  if (msg) parts.push(t(msg.key, msg.params) + (msg.detail ? " — " + msg.detail : ""));
+  // With client certificates there is no form: say what opens the door.
+  if (certificate) parts.push(t("login.certificate"));
+  const n = $("login-message");
+  n.textContent = parts.join(" ");
+  n.className = "message" + (msg ? (msg.ok ? " ok" : " error") : "");
+  $("login-retry").hidden = !(certificate || (msg && msg.retry));
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const name = $("login-name").value.trim();
+  const password = $("login-password").value;
+  if (!name || !password) {
+    setLoginMessage({key: "login.missing"});
+    (name ? $("login-password") : $("login-name")).focus();
+    return;
+  }
+  $("login-submit").disabled = true;
+  setLoginMessage({key: "login.signing_in", ok: true});
+  try {
+    // The sign-in has no session yet, so no CSRF token; the server sets the (HttpOnly) cookie.
+    const s = await api("/api/session", {
+      method: "POST", noExpiry: true,
+      headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify({name: name, password: password}),
+    });
+    $("login-password").value = "";
+    signedIn(s);
+  } catch (e) {
+    $("login-password").value = "";
+    setLoginMessage(signInFailure(e));
+    $("login-password").focus();
+  } finally {
+    $("login-submit").disabled = false;
+  }
+}
+
+function signInFailure(e) {
+  const detail = e.status ? localizeTimes(e.message) : e.message;
+  switch (e.status) {
+    case 401: return {key: "login.error.wrong", detail: detail};
+    case 403: return {key: "login.error.locked", detail: detail};
+    case 429: return {key: "login.error.throttled", detail: detail +
+                      (e.retryAfter ? " " + t("login.retry_after", {seconds: e.retryAfter}) : "")};
+    default: return {key: "login.error.other", detail: errorText(e), retry: e.status === 0 || e.status >= 500};
+  }
+}
+
+async function logout() {
+  try {
+    await post("/api/session/logout", {}, {noExpiry: true});
+  } catch (e) {
+    if (e.status !== 401) {  // 401: already over, which is what was asked
+      showProblems("session", [t("session.logout_failed") + ": " + errorText(e)]);
+      return;
+    }
+  }
+  showProblems("session", []);
+  showLogin(authMode, {key: "login.signed_out", ok: true});
+}
+
+// The refresh loop calls the API every few seconds, which keeps the server's session alive
+// however long nobody is at the screen: the idle time is therefore measured here, from what
+// the person does, and the page signs out after the session's idle_seconds.
+function noteActivity() { lastActivity = Date.now(); }
+
+function checkIdle() {
+  if (!session || !isNum(session.idle_seconds) || session.idle_seconds <= 0) return;
+  if (Date.now() - lastActivity < session.idle_seconds * 1000) return;
+  post("/api/session/logout", {}, {noExpiry: true}).catch(() => { /* ends at its idle time anyway */ });
+  showLogin(authMode, {key: "login.expired_idle"});
+}
+
+function renderSession() {
+  const who = $("session-operator");
+  $("session-box").hidden = !session;
+  if (!session) {
+    who.textContent = "—";
+    who.dataset.role = "";
+    who.dataset.province = "";
+    who.removeAttribute("title");
+    updateTitle();
+    return;
+  }
+  who.dataset.role = session.role || "";
+  who.dataset.province = session.province_code || "";
+  who.textContent = t("session.who", {name: session.name, role: word("role.", session.role),
+                                      scope: scopeName(session.province_code)});
+  who.title = t("session.details", {operator: session.operator, auth: word("auth.", session.auth),
+                                    expires: formatDateTime(session.expires_at)});
+  updateTitle();
+}
+
+function provinceName(code) {
+  if (code === UNKNOWN_PROVINCE) return t("province.unknown");
+  return provinceNames[code] || t("province.code", {code: code});
+}
+
+function scopeName(code) { return code ? provinceName(code) : t("scope.national"); }
+
+// The page's title says the province a provincial operator works on.
+function updateTitle() {
+  const code = session && session.province_code;
+  document.title = t("page.title") + (code ? " — " + provinceName(code) : "");
+}
+
+function canOperate() {
+  if (authMode === "none") return true;  // no sign-in: the server decides alone
+  return session !== null && (session.role === "operator" || session.role === "admin");
+}
+
+// A viewer sees no replay / discard / reveal / pause / resume / acknowledge: the elements of
+// class needs-operator are hidden (the server refuses them with 403 anyway).
+function applyRole() {
+  const allowed = canOperate();
+  for (const n of document.querySelectorAll(".needs-operator")) n.hidden = !allowed;
+  for (const n of document.querySelectorAll(".viewer-note")) n.hidden = allowed;
+}
+
+function startTimers() {
+  stopTimers();
+  timers = [
+    setInterval(refreshStatus, STATUS_EVERY_MS),
+    setInterval(refreshAlarms, STATUS_EVERY_MS * 2),
+    setInterval(() => { if (!dlNextToken) refreshDeadLetters(false); }, STATUS_EVERY_MS * 2),
+    setInterval(refreshSlow, SLOW_EVERY_MS),
+    setInterval(checkIdle, IDLE_CHECK_EVERY_MS),
+  ];
+}
+
+function stopTimers() {
+  for (const id of timers) clearInterval(id);
+  timers = [];
 }
 
 // ---- charts -------------------------------------------------------------------------------
@@ -123,7 +534,7 @@ function drawChart(svg, seriesList, spanSeconds, now, unit) {
   let max = 0;
   for (const s of seriesList) for (const p of s.points) if (isNum(p.v) && p.v > max) max = p.v;
   if (max <= 0) max = 1;
-  const x = t => L + (W - L - R) * (1 - (now - t) / spanSeconds);
+  const x = time => L + (W - L - R) * (1 - (now - time) / spanSeconds);
   const y = v => T + (H - T - B) * (1 - v / max);
   svg.append(svgEl("line", {class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B}));
   svg.append(svgEl("line", {class: "axis", x1: L, y1: T, x2: L, y2: H - B}));
@@ -135,8 +546,10 @@ function drawChart(svg, seriesList, spanSeconds, now, unit) {
     if (frac > 0) svg.append(svgEl("line", {class: "axis", x1: L, y1: y(v), x2: W - R, y2: y(v), "stroke-dasharray": "2 4"}));
   }
   const minutes = Math.round(spanSeconds / 60);
-  for (const [t, text, anchor] of [[now - spanSeconds, "-" + minutes + " min", "start"], [now - spanSeconds / 2, "-" + Math.round(minutes / 2) + " min", "middle"], [now, "now", "end"]]) {
-    const label = svgEl("text", {class: "tick", x: x(t), y: H - 6, "text-anchor": anchor});
+  for (const [at, text, anchor] of [[now - spanSeconds, t("chart.minutes_ago", {n: minutes}), "start"],
+                                    [now - spanSeconds / 2, t("chart.minutes_ago", {n: Math.round(minutes / 2)}), "middle"],
+                                    [now, t("chart.now"), "end"]]) {
+    const label = svgEl("text", {class: "tick", x: x(at), y: H - 6, "text-anchor": anchor});
     label.textContent = text;
     svg.append(label);
   }
@@ -155,10 +568,23 @@ function drawChart(svg, seriesList, spanSeconds, now, unit) {
 // ---- pipeline status ----------------------------------------------------------------------
 
 let lastStatus = null;
+let lastHistory = null;
+
+function connectorBadge(state) {
+  return state === "running" ? "ok" : state === "failed" ? "bad" : "warn";
+}
 
 function renderStatus(s) {
   lastStatus = s;
-  setText("sampled-at", s.sampled_at ? s.sampled_at.replace("T", " ") : "—");
+  // #sampled-at: the API's value with a space for the "T" (the browser test reads it);
+  // #sampled-at-local: the same instant for people.
+  const sampled = $("sampled-at");
+  sampled.textContent = s.sampled_at ? s.sampled_at.replace("T", " ") : "—";
+  sampled.setAttribute("datetime", s.sampled_at || "");
+  sampled.dataset.value = s.sampled_at || "";
+  const local = $("sampled-at-local");
+  local.textContent = formatDateTime(s.sampled_at, true);
+  local.setAttribute("datetime", s.sampled_at || "");
   setFigure($("window-seconds"), s.window_seconds, 1);
   setText("operator", s.operator);
   setFigure($("lag-messages-total"), s.lag.messages_total, 0);
@@ -179,7 +605,7 @@ function renderStatus(s) {
 
   const kinds = $("kinds");
   kinds.replaceChildren(...s.kinds.map(k => el("tr", {}, [
-    el("td", {}, k.kind),
+    el("td", {dataset: {value: k.kind}}, word("kind.", k.kind)),
     figureCell("kind-" + idPart(k.kind) + "-lag-messages", k.lag_messages, 0),
     figureCell("kind-" + idPart(k.kind) + "-lag-seconds", k.lag_seconds_max, 3),
     figureCell("kind-" + idPart(k.kind) + "-lag-messages-admin", k.admin_lag_messages, 0),
@@ -199,46 +625,55 @@ function renderStatus(s) {
     return el("tr", {class: behind ? "alarm" : null, hidden: quiet && !showAll}, [
       el("td", {}, p.topic),
       el("td", {class: "num"}, p.partition),
-      el("td", {}, p.kind || ""),
+      el("td", {}, p.kind ? word("kind.", p.kind) : ""),
       figureCell("lag-messages-" + id, p.lag_messages, 0),
       figureCell("lag-seconds-" + id, p.lag_seconds, 3),
       figureCell("lag-messages-admin-" + id, p.admin_lag_messages, 0),
       figureCell("committed-offset-" + id, p.committed_offset, 0),
       figureCell("high-watermark-" + id, p.high_watermark, 0),
       figureCell("log-start-" + id, p.log_start_offset, 0),
-      el("td", {id: "paused-" + id}, p.paused === null ? "—" : (p.paused ? "paused" : "no")),
-      el("td", {id: "behind-log-start-" + id}, p.behind_log_start === null ? "—" : (behind ? "ALARM" : "no")),
+      el("td", {id: "paused-" + id, dataset: {value: flagValue(p.paused)}},
+         p.paused === null ? "—" : (p.paused ? t("partitions.is_paused") : t("common.no"))),
+      el("td", {id: "behind-log-start-" + id, dataset: {value: flagValue(p.behind_log_start)}},
+         p.behind_log_start === null ? "—" : (behind ? t("partitions.is_behind") : t("common.no"))),
     ]);
   }));
 
   setText("partitions-idle-count", idle);
   if (!showAll && idle === s.partitions.length) {
     parts.append(el("tr", {}, el("td", {colspan: 11, class: "meta"},
-      s.partitions.length ? "no partition has lag" : "no partition reported yet")));
+      s.partitions.length ? t("partitions.none_lagging") : t("partitions.none_reported"))));
   }
 
   const conns = $("connectors");
+  const allowed = canOperate();
   conns.replaceChildren(...s.connectors.map(c => {
     const id = idPart(c.name);
-    const pause = el("button", {type: "button", id: "connector-" + id + "-pause", disabled: c.state === "paused"}, "Pause");
-    const resume = el("button", {type: "button", id: "connector-" + id + "-resume", disabled: c.state !== "paused"}, "Resume");
+    const pause = el("button", {type: "button", id: "connector-" + id + "-pause", class: "needs-operator",
+                                hidden: !allowed, disabled: c.state === "paused"}, t("connectors.pause"));
+    const resume = el("button", {type: "button", id: "connector-" + id + "-resume", class: "needs-operator",
+                                 hidden: !allowed, disabled: c.state !== "paused"}, t("connectors.resume"));
     pause.addEventListener("click", () => connectorAction(c.name, "pause"));
     resume.addEventListener("click", () => connectorAction(c.name, "resume"));
     return el("tr", {}, [
       el("td", {}, c.name),
-      el("td", {id: "connector-" + id + "-state"}, el("span", {class: "badge " + (c.state === "running" ? "ok" : c.state === "failed" ? "bad" : "warn")}, c.state)),
-      el("td", {}, ago(c.since)),
+      el("td", {id: "connector-" + id + "-state", dataset: {value: c.state}},
+         el("span", {class: "badge " + connectorBadge(c.state)}, word("connector.state.", c.state))),
+      el("td", {}, timeEl(c.since, {ago: true})),
       el("td", {}, c.last_error || ""),
       el("td", {}, [pause, " ", resume]),
     ]);
   }));
 
   const problems = [];
-  for (const sc of s.scrapes) if (!sc.ok) problems.push("metrics " + sc.url + ": " + sc.error);
-  if (!s.admin.ok) problems.push("Admin service: " + errorText(s.admin.error));
+  for (const sc of s.scrapes) if (!sc.ok) problems.push(t("problem.scrape", {url: sc.url, error: sc.error}));
+  if (!s.admin.ok) {
+    const err = s.admin.error || {};
+    problems.push(t("problem.admin", {error: errorDetail(err.error, err.fields, err.code)}));
+  }
   for (const b of s.behind_log_start) {
-    problems.push("ALARM: " + b.topic + "/" + b.partition + " (" + b.consumer_group + ") committed offset " +
-                  b.committed_offset + " is below the log start " + b.log_start_offset + ": messages expired unread; reconcile and request re-sends");
+    problems.push(t("problem.behind_log_start", {topic: b.topic, partition: b.partition, group: b.consumer_group,
+                                                 committed: b.committed_offset, log_start: b.log_start_offset}));
   }
   showProblems("status", problems);
 }
@@ -251,40 +686,42 @@ function showProblems(key, list) {
   box.textContent = all.join("\n");
   box.hidden = all.length === 0;
   const health = $("health");
-  health.textContent = all.length === 0 ? "all sources answering" : all.length + " problem" + (all.length > 1 ? "s" : "");
+  health.textContent = all.length === 0 ? t("health.ok") : t("health.problems", {n: all.length});
   health.className = "badge " + (all.length === 0 ? "ok" : "bad");
 }
 
 async function connectorAction(name, action) {
   try {
     const c = await post("/api/connectors/" + encodeURIComponent(name) + "/" + action);
-    message("connector-message", name + " is now " + c.state, true);
+    message("connector-message", t("connectors.now", {name: name, state: word("connector.state.", c.state)}), true);
   } catch (e) {
-    message("connector-message", action + " " + name + ": " + errorText(e), false);
+    message("connector-message", t("connectors.failed", {action: t("connectors." + action), name: name}) + ": " + errorText(e), false);
   }
   refreshStatus();
 }
 
 function renderHistory(h) {
+  lastHistory = h;
   const now = Date.now() / 1000;
   const pts = h.points;
   const span = h.history_seconds;
-  drawChart($("chart-lag-messages"), [{points: pts.map(p => ({t: p.t, v: p.lag_messages_total}))}], span, now, "msg");
-  drawChart($("chart-lag-seconds"), [{points: pts.map(p => ({t: p.t, v: p.lag_seconds_max}))}], span, now, "s");
+  drawChart($("chart-lag-messages"), [{points: pts.map(p => ({t: p.t, v: p.lag_messages_total}))}], span, now, t("unit.messages"));
+  drawChart($("chart-lag-seconds"), [{points: pts.map(p => ({t: p.t, v: p.lag_seconds_max}))}], span, now, t("unit.s"));
   drawChart($("chart-throughput"), [
     {points: pts.map(p => ({t: p.t, v: p.committed_per_second}))},
     {points: pts.map(p => ({t: p.t, v: p.accepted_per_second}))},
-  ], span, now, "/s");
+  ], span, now, t("unit.per_second"));
 }
 
 async function refreshStatus() {
   try {
     const [status, history] = await Promise.all([api("/api/status"), api("/api/history")]);
+    if (!dashboardShown) return;
     renderStatus(status);
     renderHistory(history);
     document.body.dataset.statusLoaded = "true";
   } catch (e) {
-    showProblems("status", [e.message]);
+    showProblems("status", [errorText(e)]);
   }
 }
 
@@ -292,32 +729,34 @@ async function refreshStatus() {
 
 let dlNextToken = "";
 let dlSelected = null;
+let dlDetail = null;  // the detail on screen (masked, or revealed), drawn again on a language switch
 
-async function refreshDeadLetters(append) {
+async function refreshDeadLetters(appendPage) {
   const state = $("dl-state").value;
   let path = "/api/dead-letters?state=" + encodeURIComponent(state) + "&page_size=50";
-  if (append && dlNextToken) path += "&page_token=" + encodeURIComponent(dlNextToken);
+  if (appendPage && dlNextToken) path += "&page_token=" + encodeURIComponent(dlNextToken);
   try {
     const page = await api(path);
+    if (!dashboardShown) return;
     const rows = page.dead_letters.map(d => {
       const tr = el("tr", {class: "clickable" + (d.id === dlSelected ? " selected" : ""), id: "dl-row-" + d.id}, [
         el("td", {class: "num"}, d.id),
-        el("td", {}, d.failed_at || "—"),
+        el("td", {}, timeEl(d.failed_at)),
         el("td", {}, d.original_topic + " / " + d.partition + " / " + d.offset),
         el("td", {}, d.error_class),
         el("td", {}, d.business_key),
         el("td", {}, d.error_message),
-        el("td", {id: "dl-row-" + d.id + "-state"}, d.state),
+        el("td", {id: "dl-row-" + d.id + "-state", dataset: {value: d.state}}, word("dl.state.", d.state)),
       ]);
       tr.addEventListener("click", () => openDeadLetter(d.id));
       return tr;
     });
-    if (append) $("dl-list").append(...rows); else $("dl-list").replaceChildren(...rows);
+    if (appendPage) $("dl-list").append(...rows); else $("dl-list").replaceChildren(...rows);
     dlNextToken = page.next_page_token;
     $("dl-more").hidden = !dlNextToken;
     showProblems("dead-letters", []);
   } catch (e) {
-    showProblems("dead-letters", ["dead letters: " + errorText(e)]);
+    showProblems("dead-letters", [t("dl.list_failed") + ": " + errorText(e)]);
   }
 }
 
@@ -326,37 +765,64 @@ async function openDeadLetter(id) {
   for (const tr of document.querySelectorAll("#dl-list tr")) tr.classList.toggle("selected", tr.id === "dl-row-" + id);
   message("dl-message", "");
   try {
-    renderDeadLetter(await api("/api/dead-letters/" + id));
+    const d = await api("/api/dead-letters/" + id);
+    if (dashboardShown && dlSelected === d.id) renderDeadLetter(d);
   } catch (e) {
     message("dl-message", errorText(e), false);
   }
 }
 
 function renderDeadLetter(d) {
+  dlDetail = d;
   $("dl-detail").hidden = false;
-  setText("dl-detail-id", d.id);
+  setText("dl-detail-id", "#" + d.id);
   const state = $("dl-detail-state");
-  state.textContent = d.state;
+  state.textContent = word("dl.state.", d.state);
+  state.dataset.value = d.state;
   state.className = "badge " + (d.state === "open" ? "warn" : "ok");
+  const masked = d.masked !== false;
+  const maskBadge = $("dl-detail-masked");
+  maskBadge.textContent = masked ? t("dl.masked") : t("dl.unmasked");
+  maskBadge.dataset.value = String(masked);
+  maskBadge.className = "badge " + (masked ? "" : "bad");
+  const present = v => v !== null && v !== undefined;
   const fields = [
-    ["original topic", d.original_topic], ["partition", d.partition], ["offset", d.offset],
-    ["business key", d.business_key], ["error class", d.error_class], ["error", d.error_message],
-    ["attempts", d.attempts], ["failed at", d.failed_at], ["key", d.key !== null ? d.key : "base64:" + d.key_base64],
-    ["resolved at", d.resolved_at], ["resolved by", d.resolved_by], ["note / reason", d.resolution_note],
+    ["dl.field.topic", d.original_topic], ["dl.field.partition", d.partition], ["dl.field.offset", d.offset],
+    ["dl.field.business_key", d.business_key], ["dl.field.error_class", d.error_class], ["dl.field.error", d.error_message],
+    ["dl.field.attempts", d.attempts], ["dl.field.failed_at", timeEl(d.failed_at, {seconds: true})],
+    ["dl.field.key", present(d.key) ? d.key : "base64:" + d.key_base64],
+    ["dl.field.resolved_at", timeEl(d.resolved_at, {seconds: true})], ["dl.field.resolved_by", d.resolved_by],
+    ["dl.field.note", d.resolution_note],
   ];
-  $("dl-detail-fields").replaceChildren(...fields.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v === null || v === "" ? "—" : v)]));
+  if (d.sealed_key_id) fields.push(["dl.field.sealed_key", d.sealed_key_id]);
+  $("dl-detail-fields").replaceChildren(...fields.flatMap(([k, v]) => [
+    el("dt", {}, t(k)), el("dd", {}, v === null || v === undefined || v === "" ? "—" : v)]));
   $("dl-detail-headers").replaceChildren(...d.headers.map(h => el("tr", {}, [
-    el("td", {}, h.key), el("td", {}, h.value !== null ? h.value : "base64:" + h.value_base64)])));
+    el("td", {}, h.key), el("td", {}, present(h.value) ? h.value : "base64:" + h.value_base64)])));
   if (d.envelope) {
-    setText("dl-detail-payload-note", "(" + d.payload_size + " bytes, decoded as a RecordEnvelope; personal IDs and names masked)");
+    setText("dl-detail-payload-note", t(masked ? "dl.payload_masked" : "dl.payload_unmasked", {bytes: d.payload_size}));
     $("dl-detail-payload").textContent = JSON.stringify(d.envelope, null, 2);
   } else {
-    setText("dl-detail-payload-note", "(" + d.payload_size + " bytes; " + d.envelope_error + ")");
-    $("dl-detail-payload").textContent = "(not shown: raw bytes may hold personal data, which the console masks)";
+    setText("dl-detail-payload-note", t("dl.payload_unreadable", {bytes: d.payload_size, why: d.envelope_error || "—"}));
+    $("dl-detail-payload").textContent = t("dl.payload_not_shown");
   }
   const open = d.state === "open";
   $("dl-replay").disabled = !open;
   $("dl-discard").disabled = !open;
+  // Revealing is for a masked view of a readable envelope; once shown in full, nothing to add.
+  $("dead-letter-reveal").disabled = !masked || !d.envelope;
+}
+
+// Personal data leaves the screen when the session ends.
+function clearDeadLetterDetail() {
+  dlDetail = null;
+  dlSelected = null;
+  $("dl-detail").hidden = true;
+  $("dl-detail-fields").replaceChildren();
+  $("dl-detail-headers").replaceChildren();
+  $("dl-detail-payload").textContent = "";
+  $("dead-letter-reveal-reason").value = "";
+  message("dl-message", "");
 }
 
 async function replaySelected() {
@@ -365,9 +831,9 @@ async function replaySelected() {
     const d = await post("/api/dead-letters/" + dlSelected + "/replay", {note: $("dl-note").value});
     $("dl-note").value = "";
     await openDeadLetter(d.id);
-    message("dl-message", "dead letter " + d.id + " replayed", true);
+    message("dl-message", t("dl.replayed", {id: d.id}), true);
   } catch (e) {
-    message("dl-message", "replay: " + errorText(e), false);
+    message("dl-message", t("dl.replay_failed") + ": " + errorText(e), false);
   }
   refreshDeadLetters(false);
   refreshStatus();
@@ -378,7 +844,7 @@ async function discardSelected() {
   const reason = $("dl-reason").value.trim();
   if (!reason) {
     // The API refuses it too (400 on "reason"); say so before asking.
-    message("dl-message", "discard: a reason is required: say why this record will never be applied", false);
+    message("dl-message", t("dl.discard_reason_required"), false);
     $("dl-reason").focus();
     return;
   }
@@ -386,18 +852,178 @@ async function discardSelected() {
     const d = await post("/api/dead-letters/" + dlSelected + "/discard", {reason: reason});
     $("dl-reason").value = "";
     await openDeadLetter(d.id);
-    message("dl-message", "dead letter " + d.id + " discarded", true);
+    message("dl-message", t("dl.discarded", {id: d.id}), true);
   } catch (e) {
-    message("dl-message", "discard: " + errorText(e), false);
+    message("dl-message", t("dl.discard_failed") + ": " + errorText(e), false);
   }
   refreshDeadLetters(false);
   refreshStatus();
 }
 
+// The full view: the server writes who saw which record and why into the audit trail before
+// answering, so a reason is required (here and by the API).
+async function revealSelected() {
+  if (dlSelected === null) return;
+  const reason = $("dead-letter-reveal-reason").value.trim();
+  if (!reason) {
+    message("dl-message", t("dl.reveal.reason_required"), false);
+    $("dead-letter-reveal-reason").focus();
+    return;
+  }
+  const id = dlSelected;
+  try {
+    const d = await post("/api/dead-letters/" + id + "/reveal", {reason: reason});
+    $("dead-letter-reveal-reason").value = "";
+    if (!dashboardShown || dlSelected !== id) return;
+    renderDeadLetter(d);
+    message("dl-message", t("dl.reveal.done"), true);
+  } catch (e) {
+    message("dl-message", t("dl.reveal.failed") + ": " + errorText(e), false);
+  }
+}
+
+// ---- provinces ----------------------------------------------------------------------------
+
+let provinceFilter = "";  // "" the caller's whole scope, else a province code
+
+function provinceFromHash() {
+  const m = /^#province-([0-9]{2})$/.exec(location.hash);
+  return m ? m[1] : "";
+}
+
+function withProvince(path) {
+  if (!provinceFilter) return path;
+  return path + (path.includes("?") ? "&" : "?") + "province=" + encodeURIComponent(provinceFilter);
+}
+
+// #province-NN (a link of the country grid, or the address): coverage and indicators of that
+// province. A provincial operator's scope is fixed.
+function onHashChange() {
+  if (!dashboardShown || (session && session.province_code)) return;
+  const code = provinceFromHash();
+  if (code === provinceFilter) return;
+  setProvinceFilter(code);
+  if (code) $("reconciliation").scrollIntoView({block: "start"});
+}
+
+function setProvinceFilter(code) {
+  provinceFilter = code;
+  renderProvinceFilter();
+  refreshCoverage();
+  refreshIndicators();
+}
+
+function clearProvinceFilter() {
+  history.pushState(null, "", location.pathname + location.search);
+  setProvinceFilter("");
+}
+
+function renderProvinceFilter() {
+  const n = $("province-filter");
+  n.textContent = scopeName(provinceFilter);
+  n.dataset.province = provinceFilter;
+  $("province-filter-clear").hidden = !provinceFilter || Boolean(session && session.province_code);
+  for (const tr of document.querySelectorAll("#country-rows tr")) {
+    tr.classList.toggle("selected", tr.dataset.province === provinceFilter);
+  }
+}
+
+// A cell of the country grid: the percentage, coloured by the 2028 target.
+function countryCell(id, v) {
+  const met = v ? v.met_2028 : null;
+  const td = el("td", {
+    id: id,
+    class: "num " + (met === true ? "target-met" : met === false ? "target-not-met" : "target-none"),
+    "data-met-2028": flagValue(met),
+  });
+  setFigure(td, v ? v.percent : null, 1);
+  if (v) {
+    td.title = t("country.cell_title", {numerator: v.numerator, denominator: v.denominator,
+                                        target: v.target_2028 === null ? "—" : v.target_2028,
+                                        state: met === null ? "—" : t(met ? "indicator.met" : "indicator.not_met")});
+  }
+  return td;
+}
+
+// Worst first by COUNTRY_RANK_BY; provinces without that figure (nothing mature yet) after
+// them, the unknown province ("??") last; ties by code.
+function rankKey(p) {
+  const v = p.values[COUNTRY_RANK_BY];
+  const percent = v && isNum(v.percent) ? v.percent : null;
+  return [p.code === UNKNOWN_PROVINCE ? 2 : percent === null ? 1 : 0, percent === null ? 0 : percent, p.code];
+}
+
+function byRank(a, b) {
+  const ka = rankKey(a), kb = rankKey(b);
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] < kb[i]) return -1;
+    if (ka[i] > kb[i]) return 1;
+  }
+  return 0;
+}
+
+function renderCountry(report) {
+  const own = session && session.province_code;
+  const provinces = new Map();
+  const total = {};
+  for (const v of report.values) {
+    if (!v.breakdown_key) { total[v.id] = v; continue; }
+    // The server answers a provincial operator with their province only; hold to it here too.
+    if (own && v.breakdown_key !== own) continue;
+    let p = provinces.get(v.breakdown_key);
+    if (!p) provinces.set(v.breakdown_key, p = {code: v.breakdown_key, values: {}});
+    if (v.province_name) provinceNames[v.breakdown_key] = v.province_name;
+    p.values[v.id] = v;
+  }
+  const ranked = [...provinces.values()].sort(byRank);
+  $("country-rows").replaceChildren(...ranked.map((p, i) => {
+    const known = p.code !== UNKNOWN_PROVINCE;
+    return el("tr", {id: "country-province-" + idPart(p.code), dataset: {province: p.code},
+                     class: p.code === provinceFilter ? "selected" : null}, [
+      el("td", {class: "num"}, i + 1),
+      el("td", {}, known ? el("a", {href: "#province-" + p.code}, provinceName(p.code)) : provinceName(p.code)),
+      ...COUNTRY_COLUMNS.map(id => countryCell("country-" + idPart(p.code) + "-" + id, p.values[id])),
+    ]);
+  }));
+  if (!ranked.length) {
+    $("country-rows").append(el("tr", {}, el("td", {colspan: 2 + COUNTRY_COLUMNS.length, class: "meta"}, t("country.empty"))));
+  }
+  // The whole country under the ranking, for a national operator.
+  const hasTotal = !own && COUNTRY_COLUMNS.some(id => total[id]);
+  $("country-total").replaceChildren(...(hasTotal ? [el("tr", {}, [
+    el("td", {}),
+    el("td", {}, t("scope.national")),
+    ...COUNTRY_COLUMNS.map(id => countryCell("country-total-" + id, total[id])),
+  ])] : []));
+  setText("country-title", own ? t("country.title_province", {province: provinceName(own)}) : t("country.title"));
+  setText("country-period", t("indicators.period", {period: formatPeriod(report.period), as_of: formatDate(report.as_of)}));
+  // Names arrived: the header and the filter can say them.
+  renderSession();
+  renderProvinceFilter();
+}
+
+async function refreshCountry() {
+  try {
+    const report = await api("/api/indicators?breakdown=province");
+    if (!dashboardShown) return;
+    renderCountry(report);
+    message("country-message", "");
+  } catch (e) {
+    message("country-message", t("country.failed") + ": " + errorText(e), false);
+  }
+}
+
 // ---- coverage, indicators, silent sources --------------------------------------------------
 
+// Answers that come back after the province filter changed are dropped: each refresh takes a
+// ticket, and only the latest one draws.
+let coverageTicket = 0;
+let indicatorsTicket = 0;
+
 function renderCoverageCard(prefix, report) {
+  // The period as the API spells it (2026-11): the browser test reads it as such.
   setText(prefix + "period", report.period);
+  $(prefix + "period").dataset.value = report.period;
   setFigure($(prefix + "total-percent"), report.total.coverage_percent, 1);
   setFigure($(prefix + "on-time-percent"), report.total.on_time_percent, 1);
   setFigure($(prefix + "declared"), report.total.declared, 0);
@@ -405,119 +1031,152 @@ function renderCoverageCard(prefix, report) {
 }
 
 async function refreshCoverage() {
+  const ticket = ++coverageTicket;
   try {
     // The server picks this month and this year in Vietnam's calendar when no period is given.
-    const month = await api("/api/coverage");
+    const month = await api(withProvince("/api/coverage"));
+    const year = await api(withProvince("/api/coverage?period=" + month.period.slice(0, 4)));
+    if (ticket !== coverageTicket || !dashboardShown) return;
     renderCoverageCard("coverage-", month);
-    const year = await api("/api/coverage?period=" + month.period.slice(0, 4));
     renderCoverageCard("coverage-year-", year);
     $("coverage-rows").replaceChildren(...month.rows.map(r => el("tr", {}, [
-      el("td", {}, r.source || "—"), el("td", {}, r.kind || "all"),
+      el("td", {}, r.source || "—"), el("td", {dataset: {value: r.kind || ""}}, r.kind ? word("kind.", r.kind) : t("kind.all")),
       figureCell(null, r.declared, 0), figureCell(null, r.present, 0), figureCell(null, r.missing, 0),
       figureCell(null, r.content_mismatch, 0), figureCell(null, r.extra, 0),
       figureCell(null, r.coverage_percent, 1), figureCell(null, r.on_time_percent, 1),
     ])));
     message("coverage-message", "");
   } catch (e) {
-    message("coverage-message", "coverage: " + errorText(e), false);
+    if (ticket === coverageTicket) message("coverage-message", t("coverage.failed") + ": " + errorText(e), false);
   }
 }
 
+function targetText(flag, target, year) {
+  if (target === null || target === undefined) return "";
+  return t("indicator.target", {year: year, target: target,
+                                state: flag === null ? "—" : t(flag ? "indicator.met" : "indicator.not_met")});
+}
+
 async function refreshIndicators() {
+  const ticket = ++indicatorsTicket;
   try {
-    const report = await api("/api/indicators");
-    setText("indicators-period", report.period + ", as of " + (report.as_of || "today"));
+    const report = await api(withProvince("/api/indicators"));
+    if (ticket !== indicatorsTicket || !dashboardShown) return;
+    setText("indicators-period", t("indicators.period", {period: formatPeriod(report.period),
+                                                         as_of: report.as_of ? formatDate(report.as_of) : t("indicators.today")}));
     const cards = report.values.filter(v => !v.breakdown_key).map(v => {
       const met = v.met_2030 !== null ? v.met_2030 : v.met_2028;
-      const metText = (flag, target, year) => target === null ? "" : year + " target " + target + " %: " + (flag === null ? "—" : flag ? "met" : "not met");
       const value = el("span", {id: "indicator-" + idPart(v.id) + "-percent"});
       setFigure(value, v.percent, 1);
       return el("div", {class: "card" + (met === true ? " met" : met === false ? " not-met" : ""), id: "indicator-" + idPart(v.id), title: v.definition}, [
-        el("div", {class: "label"}, v.id + " · " + v.definition),
+        el("div", {class: "label"}, v.id + " · " + word("indicator.", v.id)),
         el("div", {class: "value"}, [value, " %"]),
-        el("div", {class: "sub"}, v.numerator + " / " + v.denominator + (v.open_not_mature ? " · " + v.open_not_mature + " not yet mature" : "")),
-        el("div", {class: "sub", id: "indicator-" + idPart(v.id) + "-met-2028", dataset: {value: v.met_2028 === null ? "" : String(v.met_2028)}}, metText(v.met_2028, v.target_2028, 2028)),
-        el("div", {class: "sub", id: "indicator-" + idPart(v.id) + "-met-2030", dataset: {value: v.met_2030 === null ? "" : String(v.met_2030)}}, metText(v.met_2030, v.target_2030, 2030)),
+        el("div", {class: "sub"}, v.numerator + " / " + v.denominator +
+                                  (v.open_not_mature ? " · " + t("indicator.not_mature", {n: v.open_not_mature}) : "")),
+        el("div", {class: "sub", id: "indicator-" + idPart(v.id) + "-met-2028", dataset: {value: flagValue(v.met_2028)}}, targetText(v.met_2028, v.target_2028, 2028)),
+        el("div", {class: "sub", id: "indicator-" + idPart(v.id) + "-met-2030", dataset: {value: flagValue(v.met_2030)}}, targetText(v.met_2030, v.target_2030, 2030)),
       ]);
     });
     $("indicators").replaceChildren(...cards);
     message("indicators-message", "");
   } catch (e) {
-    message("indicators-message", "indicators: " + errorText(e), false);
+    if (ticket === indicatorsTicket) message("indicators-message", t("indicators.failed") + ": " + errorText(e), false);
   }
 }
 
 async function refreshSilentSources() {
   try {
     const page = await api("/api/silent-sources");
+    if (!dashboardShown) return;
     setFigure($("silent-sources-count"), page.silent_sources.length, 0);
     $("silent-sources").replaceChildren(...page.silent_sources.map(s => el("tr", {}, [
-      el("td", {}, s.source || "—"), el("td", {}, ago(s.last_seen)),
+      el("td", {}, s.source || "—"), el("td", {}, timeEl(s.last_seen, {ago: true})),
       el("td", {class: "num"}, duration(s.usual_cadence_seconds)), el("td", {class: "num"}, duration(s.quiet_for_seconds)),
     ])));
     message("silent-message", "");
   } catch (e) {
-    message("silent-message", "silent sources: " + errorText(e), false);
+    message("silent-message", t("silent.failed") + ": " + errorText(e), false);
   }
 }
 
 // ---- offset alarms ------------------------------------------------------------------------
 
+function alarmProblem(a) {
+  const params = {topic: a.topic, partition: a.partition, group: a.consumer_group, reason: a.reason,
+                  from: a.from_offset, to: a.to_offset};
+  return a.kind === "log_reset" ? t("problem.log_reset", params) : t("problem.records_lost", params);
+}
+
 async function refreshAlarms() {
   try {
     const page = await api("/api/alarms?include_acknowledged=true");
+    if (!dashboardShown) return;
     const open = page.alarms.filter(a => !a.acknowledged_at);
+    const allowed = canOperate();
     $("alarm-rows").replaceChildren(...page.alarms.map(a => {
-      const ack = a.acknowledged_at ? null : el("button", {type: "button"}, "Acknowledge");
+      const ack = a.acknowledged_at ? null
+        : el("button", {type: "button", class: "needs-operator", hidden: !allowed}, t("alarms.acknowledge"));
       if (ack) ack.addEventListener("click", () => acknowledgeAlarm(a.alarm_id));
       return el("tr", {id: "alarm-" + idPart(a.alarm_id)}, [
-        el("td", {}, a.kind === "log_reset" ? "log reset" : "records lost"), el("td", {}, a.topic),
+        el("td", {dataset: {value: a.kind}}, word("alarm.kind.", a.kind)), el("td", {}, a.topic),
         el("td", {class: "num"}, String(a.partition)), el("td", {}, a.consumer_group),
         el("td", {class: "num"}, String(a.from_offset)), el("td", {class: "num"}, String(a.to_offset)),
-        el("td", {}, a.reason), el("td", {}, ago(a.detected_at)),
-        el("td", {}, a.acknowledged_at ? a.acknowledged_by + ", " + ago(a.acknowledged_at) : "—"),
+        el("td", {}, a.reason), el("td", {}, timeEl(a.detected_at, {ago: true})),
+        el("td", {}, a.acknowledged_at ? [a.acknowledged_by, ", ", timeEl(a.acknowledged_at, {ago: true})] : "—"),
         el("td", {}, ack),
       ]);
     }));
-    showProblems("alarms", open.map(a => a.kind === "log_reset"
-      ? "ALARM: " + a.topic + "/" + a.partition + " (" + a.consumer_group + ") log reset (" + a.reason + "): position " + a.from_offset + " moved to " + a.to_offset + " and the log re-read; acknowledge once checked"
-      : "ALARM: " + a.topic + "/" + a.partition + " (" + a.consumer_group + ") offsets " + a.from_offset + "–" + a.to_offset + " expired unread; request re-sends, then acknowledge"));
+    showProblems("alarms", open.map(alarmProblem));
   } catch (e) {
-    showProblems("alarms", ["offset alarms: " + errorText(e)]);
+    showProblems("alarms", [t("alarms.failed") + ": " + errorText(e)]);
   }
 }
 
 async function acknowledgeAlarm(id) {
   try {
     await post("/api/alarms/acknowledge", {alarm_id: id, note: $("alarm-note").value});
-    message("alarm-message", id + " acknowledged", true);
+    message("alarm-message", t("alarms.acknowledged_ok", {id: id}), true);
   } catch (e) {
-    message("alarm-message", "acknowledge " + id + ": " + errorText(e), false);
+    message("alarm-message", t("alarms.acknowledge_failed", {id: id}) + ": " + errorText(e), false);
   }
   refreshAlarms();
 }
 
 function refreshSlow() {
+  refreshCountry();
   refreshCoverage();
   refreshIndicators();
   refreshSilentSources();
 }
 
+function refreshAll() {
+  refreshStatus();
+  refreshDeadLetters(false);
+  refreshAlarms();
+  refreshSlow();
+}
+
 // ---- start --------------------------------------------------------------------------------
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
+  $("lang-toggle").addEventListener("click", toggleLanguage);
+  $("login-form").addEventListener("submit", signIn);
+  $("login-retry").addEventListener("click", checkSession);
+  $("logout").addEventListener("click", logout);
   $("dl-state").addEventListener("change", () => refreshDeadLetters(false));
   $("partitions-show-all").addEventListener("change", () => { if (lastStatus) renderStatus(lastStatus); });
   $("dl-refresh").addEventListener("click", () => refreshDeadLetters(false));
   $("dl-more").addEventListener("click", () => refreshDeadLetters(true));
   $("dl-replay").addEventListener("click", replaySelected);
   $("dl-discard").addEventListener("click", discardSelected);
-  refreshStatus();
-  refreshDeadLetters(false);
-  refreshAlarms();
-  refreshSlow();
-  setInterval(refreshAlarms, STATUS_EVERY_MS * 2);
-  setInterval(refreshStatus, STATUS_EVERY_MS);
-  setInterval(() => { if (!dlNextToken) refreshDeadLetters(false); }, STATUS_EVERY_MS * 2);
-  setInterval(refreshSlow, SLOW_EVERY_MS);
+  $("dead-letter-reveal").addEventListener("click", revealSelected);
+  $("province-filter-clear").addEventListener("click", clearProvinceFilter);
+  window.addEventListener("hashchange", onHashChange);
+  for (const type of ["pointerdown", "pointermove", "keydown", "wheel", "touchstart"]) {
+    document.addEventListener(type, noteActivity, {passive: true});
+  }
+  // Words first, so that nothing is drawn in the wrong language.
+  await loadLanguage(chooseLanguage());
+  applyStaticText();
+  await checkSession();
 });

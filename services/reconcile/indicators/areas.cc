@@ -288,4 +288,30 @@ absl::StatusOr<std::map<std::string, std::string>> Areas::LocateSources(
   return located;
 }
 
+std::string RecordProvince(const records::v1::RecordEnvelope& envelope, const Areas& areas) {
+  std::string commune;
+  switch (envelope.record_case()) {
+    case records::v1::RecordEnvelope::kBirthCertificate:
+      commune = envelope.birth_certificate().place_of_birth().commune_code();
+      break;
+    case records::v1::RecordEnvelope::kDeathNotice:
+      commune = envelope.death_notice().place_of_death().commune_code();
+      break;
+    case records::v1::RecordEnvelope::kRegistration:
+      commune = envelope.registration().key().registry_office_code();
+      break;
+    case records::v1::RecordEnvelope::kDivorceDecision:
+      commune = envelope.divorce_decision().marriage().registry_office_commune_code();
+      break;
+    default:
+      return "";
+  }
+  if (commune.empty()) return "";
+  std::string province = areas.ProvinceOf(commune);
+  if (province == kUnknownArea) {
+    province = areas.ProvinceOf(areas.CurrentCommune(commune, kRegisterSince - 1));
+  }
+  return province == kUnknownArea ? "" : province;
+}
+
 }  // namespace crvs::reconcile::indicators

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "crvs/records/v1/envelope.pb.h"
 #include "services/store/store.h"
 
 namespace crvs::reconcile::indicators {
@@ -88,5 +89,12 @@ class Areas {
   std::map<std::string, std::string, std::less<>> successor_;  // old commune → today's
   std::map<std::string, std::string, std::less<>> source_communes_;  // principal → commune
 };
+
+// The province a record belongs to, for operators' scope (issue 17): that of the commune where
+// its event happened or was registered — a birth's place_of_birth, a death's place_of_death, a
+// registration's registry office, a divorce's marriage registry office. A code of the register
+// before 2025-07-01 counts in its successor's province. "" when the record names no commune the
+// register knows (national operators only see it).
+std::string RecordProvince(const records::v1::RecordEnvelope& envelope, const Areas& areas);
 
 }  // namespace crvs::reconcile::indicators
