@@ -21,16 +21,23 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
+#include "services/store/store.h"
+#include "services/store/store_test_util.h"
 #include "tests/e2e/pipeline_harness.h"
+#include "tests/e2e/webdriver.h"
+#include "tests/support/console_session.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/text.h"
 
@@ -223,17 +230,17 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string HttpGet(int port, const std::string& path) {
+std::string HttpGet(int port, const std::string& path, const httplib::Headers& headers = {}) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
   client.set_read_timeout(10);
-  auto res = client.Get(path.c_str());
+  auto res = client.Get(path.c_str(), headers);
   if (!res || res->status != 200) return "";
   return res->body;
 }
 
-json GetJson(int port, const std::string& path) {
-  std::string body = HttpGet(port, path);
+json GetJson(int port, const std::string& path, const httplib::Headers& headers = {}) {
+  std::string body = HttpGet(port, path, headers);
   return body.empty() ? json() : json::parse(body, nullptr, /*allow_exceptions=*/false);
 }
 
@@ -309,6 +316,47 @@ PageFigures ReadPage(const std::string& dom) {
   return p;
 }
 
+// Signs `browser` in through the page's form as an operator would; the sign-in form's message
+// when it fails.
+std::string SignInThroughThePage(Browser& browser, const std::string& url,
+                                 const std::string& name,
+                                 const std::string& password = testing::kConsolePassword) {
+  browser.Navigate(url);
+  auto form_name = browser.Find("#login-name");
+  auto form_password = browser.Find("#login-password");
+  auto submit = browser.Find("#login-submit");
+  if (!form_name || !form_password || !submit) {
+    return "no sign-in form: " + browser.error() + browser.last_error();
+  }
+  if (!browser.Type(*form_name, name) || !browser.Type(*form_password, password) ||
+      !browser.Click(*submit)) {
+    return "the sign-in form did not take input: " + browser.last_error();
+  }
+  const std::string signed_in =
+      "const s = document.getElementById('session-operator');"
+      "return !!s && s.textContent.includes(" + json(name).dump() + ");";
+  const std::string refused =
+      "const m = document.getElementById('login-message');"
+      "return !!m && m.classList.contains('error');";
+  browser.WaitFor("return (function(){" + signed_in + "})() || (function(){" + refused + "})();");
+  if (browser.Execute(signed_in) == json(true)) return "";
+  auto message = browser.Find("#login-message", 0);
+  return message ? browser.Text(*message) : "neither signed in nor refused";
+}
+
+// The page's DOM once its figures are shown (`with_coverage`: coverage too), reloaded so it
+// holds the console's latest sample.
+std::string ConsoleDom(Browser& browser, const std::string& url, bool with_coverage) {
+  browser.Navigate(url);
+  std::string ready =
+      "const v = id => { const n = document.getElementById(id);"
+      "                  return !!n && !!n.dataset.value; };"
+      "return v('lag-messages-total') && v('throughput-committed') && v('window-seconds')";
+  if (with_coverage) ready += " && v('coverage-total-percent')";
+  EXPECT_TRUE(browser.WaitFor(ready + ";", 20000)) << "the page shows no figures";
+  return browser.Source();
+}
+
 int DaysInMonth(int year, int month) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -356,10 +404,21 @@ TEST(ConsoleBrowser, DashboardShowsTheFiguresOfTheSampledMetrics) {
       grpc::CreateChannel(Address(ports["gateway.listen"]), grpc::InsecureChannelCredentials());
   ASSERT_TRUE(gateway->WaitForConnected(until(30))) << "crvs dev did not start";
   const std::string url = "http://" + Address(console_port) + "/";
+  // An operator account, signed in by the test's API calls and by the browser's form.
+  auto added = testing::AddConsoleOperator(CRVS_BINARY, "sqlite:" + dir + "/crvs.db", "tester",
+                                           "viewer");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  httplib::Client api_client("127.0.0.1", console_port);
+  std::string sign_in_error;
+  const httplib::Headers session = testing::SignInToConsole(api_client, "tester", &sign_in_error);
+  ASSERT_FALSE(session.empty()) << sign_in_error;
+  Browser browser;
+  ASSERT_TRUE(browser.ok()) << browser.error();
+  ASSERT_EQ(SignInThroughThePage(browser, url, "tester"), "");
   // ---- phase 1: records flowing -----------------------------------------------------------
   json status;
   for (auto end = until(90); Clock::now() < end;) {
-    status = GetJson(console_port, "/api/status");
+    status = GetJson(console_port, "/api/status", session);
     if (status.is_object() && status["throughput"]["committed_per_second"].is_number() &&
         status["throughput"]["committed_per_second"].get<double>() > 0) {
       break;
@@ -370,9 +429,9 @@ TEST(ConsoleBrowser, DashboardShowsTheFiguresOfTheSampledMetrics) {
               status["throughput"]["committed_per_second"].get<double>() > 0)
       << "no records flowed: " << status.dump();
 
-  std::string dom = DumpDom(url);
-  json status_after = GetJson(console_port, "/api/status");
-  json history = GetJson(console_port, "/api/history");
+  std::string dom = ConsoleDom(browser, url, false);
+  json status_after = GetJson(console_port, "/api/status", session);
+  json history = GetJson(console_port, "/api/history", session);
   PageFigures page = ReadPage(dom);
   ASSERT_FALSE(page.sampled_at.empty() || page.sampled_at == "—") << dom;
   ASSERT_TRUE(page.lag_messages_total && page.committed_per_second && page.window_seconds)
@@ -429,7 +488,7 @@ TEST(ConsoleBrowser, DashboardShowsTheFiguresOfTheSampledMetrics) {
 
   // What an operator sees: the dashboard at 1400 x 1000, kept in the build tree.
   const std::string png = std::string(CRVS_TEST_OUTPUT_DIR) + "/console.png";
-  Screenshot(url, png);
+  ASSERT_TRUE(browser.Screenshot(png));
   Png shot = ReadPng(png);
   EXPECT_TRUE(shot.valid) << png << " is not a PNG";
   EXPECT_EQ(shot.width, 1400u);
@@ -459,14 +518,14 @@ TEST(ConsoleBrowser, DashboardShowsTheFiguresOfTheSampledMetrics) {
   ASSERT_TRUE(quiet) << "the pipeline never went quiet";
   // A console sample whose whole window lies in the quiet time.
   for (auto end = until(30); Clock::now() < end;) {
-    json s = GetJson(console_port, "/api/status");
+    json s = GetJson(console_port, "/api/status", session);
     if (s.is_object() && s["sampled_at"].is_string() && s["window_seconds"].is_number() &&
         SecondsBetween(t1, ParseRfc3339(s["sampled_at"])) > s["window_seconds"].get<double>()) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  dom = DumpDom(url);
+  dom = ConsoleDom(browser, url, true);
   std::string last = HttpGet(metrics_port, "/metrics");
   ASSERT_EQ(quiet_key(first), quiet_key(last)) << "traffic resumed during the check";
   page = ReadPage(dom);
@@ -512,6 +571,216 @@ TEST(ConsoleBrowser, DashboardShowsTheFiguresOfTheSampledMetrics) {
                *declared, *missing);
 
   EXPECT_EQ(dev.Stop(SIGINT, 15000), 0) << "crvs dev must shut down cleanly on Ctrl-C";
+  testing::RunProgram({"rm", "-rf", dir});
+}
+
+// ---- who may do what (issue 17) -----------------------------------------------------------
+
+// fetch() from inside the signed-in page, as a script of the page would: the status code.
+int FetchFromPage(Browser& browser, const std::string& method, const std::string& path,
+                  const std::string& body = "{}") {
+  json status = browser.Execute(
+      "const done = arguments[arguments.length - 1];"
+      "(async () => {"
+      "  const s = await (await fetch('/api/session')).json();"
+      "  const init = {method: arguments[0], headers: {'Content-Type': 'application/json',"
+      "                'X-CSRF-Token': s.csrf_token || ''}};"
+      "  if (arguments[0] !== 'GET') init.body = arguments[2];"
+      "  done((await fetch(arguments[1], init)).status);"
+      "})().catch(e => done(String(e)));",
+      json::array({method, path, body}), /*async=*/true);
+  return status.is_number() ? status.get<int>() : -1;
+}
+
+void SignOut(Browser& browser) {
+  auto logout = browser.Find("#logout");
+  ASSERT_TRUE(logout.has_value());
+  browser.Click(*logout);
+  EXPECT_TRUE(browser.WaitFor(
+      "const f = document.getElementById('login-form'); return !!f && f.offsetParent !== null;"));
+}
+
+// A death notice refused by the sink, as a dead letter of the province of `commune`.
+store::FailedMessage RefusedDeath(const std::string& no, const std::string& commune,
+                                  int64_t offset) {
+  auto notice = testing::DeathNotice(no);
+  notice.mutable_place_of_death()->set_commune_code(commune);
+  auto envelope = store::testing::Envelope(notice, records::v1::ACTION_SUBMIT, "m-" + no);
+  store::FailedMessage failed;
+  failed.message.topic_partition = {store::Topic("crvs.death-notices.v1"), store::Partition(0)};
+  failed.message.offset = store::Offset(offset);
+  failed.message.key = envelope.business_key();
+  failed.message.value = envelope.SerializeAsString();
+  failed.error_class = "VALIDATION";
+  failed.error_message = "deceased.date_of_birth: after died_at";
+  failed.business_key = envelope.business_key();
+  failed.source = "facility:" + notice.key().facility_code();
+  failed.message_id = envelope.message_id();
+  return failed;
+}
+
+// Operators sign in through the page and act within their role and province, in Vietnamese:
+// a wrong password is refused, repeated ones lock the account; a viewer cannot replay; an
+// operator of province 01 neither sees nor acts on a dead letter of province 79 (page and
+// API); a cross-origin form cannot pause the sink, a forged Host reads nothing; the audit
+// trail names the operator who replayed. Screenshots of the Vietnamese console are kept.
+TEST(ConsoleBrowser, OperatorsSignInAndActWithinTheirRoleAndProvince) {
+  auto keys = DescribeConfig();
+  char dir_template[] = "/tmp/crvs-console-auth-XXXXXX";
+  std::string dir = mkdtemp(dir_template);
+  const std::string database = "sqlite:" + dir + "/crvs.db";
+  std::map<std::string, int> ports;
+  std::vector<std::string> argv = {CRVS_BINARY, "--set", "database.url=" + database,
+                                   "--set", "log.level=warn"};
+  for (const auto& [key, value] : keys) {
+    if (!EndsWith(key, ".listen") && !EndsWith(key, ".metrics_listen")) continue;
+    ports[key] = FreePort();
+    argv.insert(argv.end(), {"--set", key + "=" + Address(ports[key])});
+  }
+  // This test signs in a dozen times a minute; the throttle has its own unit test.
+  argv.insert(argv.end(), {"--set", "console.login_attempts_per_minute=100", "dev"});
+  testing::Subprocess dev(argv);
+  const int console_port = ports["console.listen"];
+  const std::string url = "http://" + Address(console_port) + "/";
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    up = !HttpGet(console_port, "/healthz").empty();
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(up) << "crvs dev's console did not start";
+  for (auto [name, role, province] : {std::tuple{"lan", "operator", ""},
+                                      std::tuple{"vy", "viewer", ""},
+                                      std::tuple{"ha", "operator", "01"},
+                                      std::tuple{"khoa", "viewer", ""}}) {
+    auto added = testing::AddConsoleOperator(CRVS_BINARY, database, name, role, province);
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+  }
+  int64_t hanoi = 0, hcmc = 0;
+  {
+    store::DatabaseConfig config;
+    config.url = database;
+    auto store = store::Store::Open(config);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store::ApplyBatch batch;
+    batch.failures = {RefusedDeath("HN-1", "00004", 900001),    // Ba Đình, Hà Nội (01)
+                      RefusedDeath("HCM-1", "25747", 900002)};  // province 79
+    ASSERT_TRUE((*store)->Apply(batch).ok());
+    auto page = (*store)->ListDeadLetters({});
+    ASSERT_TRUE(page.ok());
+    for (const auto& d : page->dead_letters) {
+      (d.business_key().find("HN-1") != std::string::npos ? hanoi : hcmc) = d.id();
+    }
+  }
+  ASSERT_GT(hanoi, 0);
+  ASSERT_GT(hcmc, 0);
+  const std::string out = std::string(CRVS_TEST_OUTPUT_DIR) + "/";
+
+  Browser browser;
+  ASSERT_TRUE(browser.ok()) << browser.error();
+  // The sign-in page, in Vietnamese.
+  ASSERT_TRUE(browser.Navigate(url));
+  ASSERT_TRUE(browser.Find("#login-form").has_value()) << browser.Source();
+  EXPECT_EQ(browser.Execute("return document.documentElement.lang;"), json("vi"));
+  EXPECT_TRUE(browser.Screenshot(out + "console-sign-in.png"));
+
+  // A wrong password is refused; the fifth locks the account, and then even the right one is.
+  std::string refused = SignInThroughThePage(browser, url, "khoa", "not the password at all");
+  EXPECT_FALSE(refused.empty());
+  EXPECT_THAT(refused, ::testing::HasSubstr("wrong operator name or password"));
+  for (int i = 0; i < 4; ++i) SignInThroughThePage(browser, url, "khoa", "still not it, no");
+  std::string locked = SignInThroughThePage(browser, url, "khoa");
+  EXPECT_THAT(locked, ::testing::HasSubstr("locked"));
+  EXPECT_TRUE(browser.Screenshot(out + "console-locked.png"));
+
+  // A viewer sees the dead letters and no replay button; replaying through the API is refused.
+  ASSERT_EQ(SignInThroughThePage(browser, url, "vy"), "");
+  const std::string hanoi_row = "#dl-row-" + std::to_string(hanoi);
+  const std::string hcmc_row = "#dl-row-" + std::to_string(hcmc);
+  ASSERT_TRUE(browser.Find(hanoi_row).has_value());
+  auto row = browser.Find(hanoi_row);
+  browser.Click(*row);
+  EXPECT_TRUE(browser.WaitFor(
+      "const d = document.getElementById('dl-detail'); return !!d && !d.hidden;"));
+  EXPECT_EQ(browser.Execute("const b = document.getElementById('dl-replay');"
+                            "return !!b && b.offsetParent !== null;"),
+            json(false))
+      << "a viewer must not see the replay button";
+  EXPECT_EQ(FetchFromPage(browser, "POST",
+                          "/api/dead-letters/" + std::to_string(hanoi) + "/replay"),
+            403);
+  SignOut(browser);
+
+  // Province 01 sees its own dead letter, not province 79's; the API refuses 79's too.
+  ASSERT_EQ(SignInThroughThePage(browser, url, "ha"), "");
+  ASSERT_TRUE(browser.Find(hanoi_row).has_value());
+  EXPECT_FALSE(browser.Find(hcmc_row, 2000).has_value()) << "province 01 sees province 79";
+  EXPECT_EQ(FetchFromPage(browser, "GET", "/api/dead-letters/" + std::to_string(hcmc)), 404);
+  EXPECT_EQ(FetchFromPage(browser, "POST",
+                          "/api/dead-letters/" + std::to_string(hcmc) + "/discard",
+                          R"({"reason": "not ours"})"),
+            404);
+  // Pausing the pipeline affects every province: not offered to a provincial operator.
+  ASSERT_TRUE(browser.WaitFor("return !!document.getElementById('connector-registry-sink-state');"));
+  EXPECT_EQ(browser.Execute("const b = document.getElementById('connector-registry-sink-pause');"
+                            "return !!b && b.offsetParent !== null;"),
+            json(false));
+  EXPECT_TRUE(browser.Screenshot(out + "console-province-01.png"));
+  SignOut(browser);
+
+  // A national operator, signed in, visits another site whose form posts to the console.
+  ASSERT_EQ(SignInThroughThePage(browser, url, "lan"), "");
+  httplib::Server evil;
+  evil.Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "<!doctype html><form id=f method=post enctype=text/plain action=\"" + url +
+            "api/connectors/registry-sink/pause\"><input name='{\"a\":\"' value='\"}'></form>"
+            "<script>document.getElementById('f').submit();</script>",
+        "text/html");
+  });
+  const int evil_port = evil.bind_to_any_port("127.0.0.1");
+  std::thread evil_thread([&] { evil.listen_after_bind(); });
+  browser.Navigate("http://localhost:" + std::to_string(evil_port) + "/");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  evil.stop();
+  evil_thread.join();
+  httplib::Client api("127.0.0.1", console_port);
+  const httplib::Headers lan = testing::SignInToConsole(api, "lan");
+  json status = GetJson(console_port, "/api/status", lan);
+  for (const auto& c : status["connectors"]) {
+    EXPECT_EQ(c["state"], "running") << c.dump() << ": a cross-site form paused it";
+  }
+  // A forged Host (DNS rebinding) reads nothing.
+  httplib::Headers forged = lan;
+  forged.emplace("Host", "attacker.example");
+  auto rebound = api.Get("/api/dead-letters", forged);
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+
+  // The operator replays the Hà Nội dead letter from the page; the audit trail names them.
+  browser.Navigate(url);
+  row = browser.Find(hanoi_row);
+  ASSERT_TRUE(row.has_value());
+  browser.Click(*row);
+  auto replay = browser.Find("#dl-replay");
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_TRUE(browser.WaitFor("return !document.getElementById('dl-replay').disabled;"));
+  browser.Click(*replay);
+  EXPECT_TRUE(browser.WaitFor(
+      "const m = document.getElementById('dl-message');"
+      "return !!m && (m.classList.contains('ok') || m.classList.contains('error'));"));
+  auto said = browser.Find("#dl-message", 0);
+  ASSERT_TRUE(said.has_value());
+  EXPECT_EQ(browser.Execute("return document.getElementById('dl-message').className;"),
+            json("message ok"))
+      << browser.Text(*said);
+  EXPECT_TRUE(browser.Screenshot(out + "console-vi.png"));
+  auto audit = testing::RunProgram({CRVS_BINARY, "--set", "database.url=" + database, "audit",
+                                    "list"});
+  EXPECT_THAT(audit.out, ::testing::ContainsRegex("operator:lan\tdead_letter.replayed\t"))
+      << audit.out;
+  EXPECT_THAT(audit.out, ::testing::Not(::testing::HasSubstr("connector.paused")));
+
+  EXPECT_EQ(dev.Stop(SIGINT, 15000), 0);
   testing::RunProgram({"rm", "-rf", dir});
 }
 

@@ -501,11 +501,19 @@ function canOperate() {
   return session !== null && (session.role === "operator" || session.role === "admin");
 }
 
+// Pausing a connector or acknowledging an offset alarm affects every province: national
+// operators only (the Admin service refuses a provincial one).
+function canOperateNationally() {
+  return canOperate() && (authMode === "none" || !session.province_code);
+}
+
 // A viewer sees no replay / discard / reveal / pause / resume / acknowledge: the elements of
 // class needs-operator are hidden (the server refuses them with 403 anyway).
 function applyRole() {
   const allowed = canOperate();
   for (const n of document.querySelectorAll(".needs-operator")) n.hidden = !allowed;
+  const national = canOperateNationally();
+  for (const n of document.querySelectorAll(".needs-national-operator")) n.hidden = !national;
   for (const n of document.querySelectorAll(".viewer-note")) n.hidden = allowed;
 }
 
@@ -646,12 +654,12 @@ function renderStatus(s) {
   }
 
   const conns = $("connectors");
-  const allowed = canOperate();
+  const allowed = canOperateNationally();
   conns.replaceChildren(...s.connectors.map(c => {
     const id = idPart(c.name);
-    const pause = el("button", {type: "button", id: "connector-" + id + "-pause", class: "needs-operator",
+    const pause = el("button", {type: "button", id: "connector-" + id + "-pause", class: "needs-national-operator",
                                 hidden: !allowed, disabled: c.state === "paused"}, t("connectors.pause"));
-    const resume = el("button", {type: "button", id: "connector-" + id + "-resume", class: "needs-operator",
+    const resume = el("button", {type: "button", id: "connector-" + id + "-resume", class: "needs-national-operator",
                                  hidden: !allowed, disabled: c.state !== "paused"}, t("connectors.resume"));
     pause.addEventListener("click", () => connectorAction(c.name, "pause"));
     resume.addEventListener("click", () => connectorAction(c.name, "resume"));
@@ -1112,10 +1120,10 @@ async function refreshAlarms() {
     const page = await api("/api/alarms?include_acknowledged=true");
     if (!dashboardShown) return;
     const open = page.alarms.filter(a => !a.acknowledged_at);
-    const allowed = canOperate();
+    const allowed = canOperateNationally();
     $("alarm-rows").replaceChildren(...page.alarms.map(a => {
       const ack = a.acknowledged_at ? null
-        : el("button", {type: "button", class: "needs-operator", hidden: !allowed}, t("alarms.acknowledge"));
+        : el("button", {type: "button", class: "needs-national-operator", hidden: !allowed}, t("alarms.acknowledge"));
       if (ack) ack.addEventListener("click", () => acknowledgeAlarm(a.alarm_id));
       return el("tr", {id: "alarm-" + idPart(a.alarm_id)}, [
         el("td", {dataset: {value: a.kind}}, word("alarm.kind.", a.kind)), el("td", {}, a.topic),
