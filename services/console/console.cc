@@ -835,6 +835,14 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
           api->certificate_mode() ? absl::StrCat(" and client CA ", client_ca) : std::string(),
           " (unreadable, not PEM, or the key does not match)"));
     }
+    if (api->certificate_mode()) {
+      // Ask for a client certificate and verify any that is presented, but let a connection
+      // without one through (httplib would refuse it in the handshake): the probes and
+      // /metrics are read by kubelets and Prometheus without one, and a browser without one
+      // gets the page's explanation instead of a TLS error. The API requires it
+      // (Authenticate).
+      SSL_CTX_set_verify(ssl->ssl_context(), SSL_VERIFY_PEER, nullptr);
+    }
     console->server_ = std::move(ssl);
   } else {
     console->server_ = std::make_unique<httplib::Server>();

@@ -18,6 +18,7 @@
 #include "services/console/embedded_assets.h"
 #include "services/console/json_views.h"
 #include "services/platform/status.h"
+#include "services/auth/certs.h"
 #include "services/operators/accounts.h"
 #include "services/store/audit.h"
 #include "tests/support/scratch_dir.h"
@@ -362,6 +363,7 @@ class ConsoleTest : public ::testing::Test {
   }
 
   void StartConsole(const std::string& admin_address, ConsoleConfig config = {}) {
+    console_.reset();
     config.listen = "127.0.0.1:0";
     config.admin_address = admin_address;
     config.reconcile_address = "127.0.0.1:" + std::to_string(grpc_port_);
@@ -382,7 +384,7 @@ class ConsoleTest : public ::testing::Test {
     ASSERT_TRUE(console.ok()) << console.status();
     console_ = std::move(*console);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
-    session_ = SignIn("lan");
+    session_ = config.auth == "password" ? SignIn("lan") : SignedIn{};
   }
 
   struct SignedIn {
@@ -1033,6 +1035,87 @@ TEST_F(ConsoleTest, ServesTheTranslationsWithTheSameKeysInBothLanguages) {
   EXPECT_GT(vi.size(), 50u);
   for (auto it = vi.begin(); it != vi.end(); ++it) EXPECT_TRUE(en.contains(it.key())) << it.key();
   for (auto it = en.begin(); it != en.end(); ++it) EXPECT_TRUE(vi.contains(it.key())) << it.key();
+}
+
+// console.auth = certificate: HTTPS asking for a client certificate of the CA; its CN
+// operator:<name> must name an account, which gives the role; probes work without one.
+TEST_F(ConsoleTest, ClientCertificatesSignOperatorsIn) {
+  const std::string certs = dir_.File("certs");
+  ASSERT_TRUE(auth::InitCa(certs).ok());
+  for (const char* principal : {"operator:vy", "operator:ghost", "facility:BV79001"}) {
+    auth::IssueOptions client;
+    client.dir = certs;
+    client.principal = principal;
+    ASSERT_TRUE(auth::Issue(client).ok()) << principal;
+  }
+  auth::IssueOptions https;
+  https.dir = certs;
+  https.principal = "server:console";
+  https.server = true;
+  auto server = auth::Issue(https);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ConsoleConfig config;
+  config.auth = "certificate";
+  config.https_cert_file = server->cert_file;
+  config.https_key_file = server->key_file;
+  config.client_ca_file = certs + "/ca.crt";
+  StartConsole("127.0.0.1:" + std::to_string(grpc_port_), config);
+  ASSERT_TRUE(session_.cookie.empty()) << "no password sign-in with certificates";
+
+  auto client = [&](const std::string& base) {
+    auto c = base.empty() ? std::make_unique<httplib::SSLClient>("127.0.0.1", console_->port())
+                          : std::make_unique<httplib::SSLClient>(
+                                "127.0.0.1", console_->port(), certs + "/" + base + ".crt",
+                                certs + "/" + base + ".key");
+    c->set_ca_cert_path((certs + "/ca.crt").c_str());
+    c->enable_server_certificate_verification(true);
+    return c;
+  };
+  // Without a certificate: the probes answer, the API does not.
+  auto anonymous = client("");
+  auto health = anonymous->Get("/healthz");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+  auto refused = anonymous->Get("/api/session");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(json::parse(refused->body)["auth"], "certificate");
+
+  auto vy = client("operator-vy");
+  auto me = vy->Get("/api/session");
+  ASSERT_TRUE(me);
+  ASSERT_EQ(me->status, 200) << me->body;
+  json who = json::parse(me->body);
+  EXPECT_EQ(who["operator"], "operator:vy");
+  EXPECT_EQ(who["role"], "viewer");
+  EXPECT_EQ(who["auth"], "certificate");
+  const std::string cookie = me->get_header_value("Set-Cookie");
+  EXPECT_THAT(cookie, HasSubstr("; HttpOnly; Secure; SameSite=Strict"));
+  const httplib::Headers session = {{"Cookie", cookie.substr(0, cookie.find(';'))},
+                                    {"X-CSRF-Token", who["csrf_token"].get<std::string>()}};
+  auto status = vy->Get("/api/status", session);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 200);
+  auto pause = vy->Post("/api/connectors/registry-sink/pause", session, "", "application/json");
+  ASSERT_TRUE(pause);
+  EXPECT_EQ(pause->status, 403) << "a viewer's certificate does not make it an operator";
+  // A session is only good with the certificate it was made for.
+  auto ghost = client("operator-ghost");
+  auto stolen = ghost->Get("/api/status", session);
+  ASSERT_TRUE(stolen);
+  EXPECT_EQ(stolen->status, 403) << stolen->body;  // and operator:ghost has no account
+  EXPECT_THAT(stolen->body, HasSubstr("has no account"));
+  auto facility = client("facility-BV79001");
+  auto not_operator = facility->Get("/api/session");
+  ASSERT_TRUE(not_operator);
+  EXPECT_EQ(not_operator->status, 401);
+  // No password sign-in here.
+  auto password = vy->Post("/api/session", json{{"name", "lan"}, {"password", kPassword}}.dump(),
+                           "application/json");
+  ASSERT_TRUE(password);
+  EXPECT_EQ(password->status, 409);
+  std::lock_guard<std::mutex> lock(admin_.mu);
+  EXPECT_TRUE(admin_.connector_calls.empty());
 }
 
 TEST(ConsoleConfig, ValidationNamesEveryBadKey) {

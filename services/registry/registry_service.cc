@@ -105,7 +105,96 @@ std::string ActionName(rv1::Action action) {
 
 }  // namespace
 
-RegistryService::RegistryService(Deps deps) : deps_(std::move(deps)) {}
+RegistryService::RegistryService(Deps deps) : deps_(std::move(deps)), accounts_(*deps_.store) {
+  auto areas = reconcile::indicators::Areas::Load({});
+  if (areas.ok()) {
+    areas_ = std::move(*areas);
+  } else {  // then offices read only what their registrations link to
+    Log()->error("event=areas_unavailable error=\"{}\"", std::string(areas.status().message()));
+  }
+}
+
+absl::StatusOr<RegistryService::ReadScope> RegistryService::ScopeOf(
+    const common::Principal& caller) {
+  ReadScope scope;
+  scope.principal = records::FormatPrincipal(caller);
+  if (caller.kind() == common::PRINCIPAL_KIND_REGISTRY_OFFICE) {
+    scope.office = caller.code();
+    rv1::RecordEnvelope office;  // the province of its commune, as for a registration it made
+    office.mutable_registration()->mutable_key()->set_registry_office_code(caller.code());
+    scope.province = reconcile::indicators::RecordProvince(office, areas_);
+    if (scope.province.empty()) scope.province = "??";  // a commune the register lacks
+    return scope;
+  }
+  CRVS_ASSIGN_OR_RETURN(auto account, accounts_.Find(caller.code()));
+  if (account && account->disabled) {
+    return absl::PermissionDeniedError(scope.principal + ": this account is disabled");
+  }
+  if (account) scope.province = account->province_code;
+  return scope;
+}
+
+absl::Status RegistryService::CheckRecordInScope(const ReadScope& scope,
+                                                 const v1::RecordView& view) {
+  if (scope.province.empty() || view.versions_size() == 0) return absl::OkStatus();
+  const rv1::RecordEnvelope& current = view.versions(view.versions_size() - 1).envelope();
+  if (reconcile::indicators::RecordProvince(current, areas_) == scope.province) {
+    return absl::OkStatus();
+  }
+  bool linked = false;
+  if (!scope.office.empty()) {
+    CRVS_RETURN_IF_ERROR(deps_.store->Read([&](store::sql::Connection& c) -> absl::Status {
+      CRVS_ASSIGN_OR_RETURN(
+          auto rows, c.Execute("SELECT 1 FROM registrations WHERE linked_key = $1 AND "
+                               "registry_office_code = $2 LIMIT 1",
+                               {store::sql::Value::Text(view.business_key()),
+                                store::sql::Value::Text(scope.office)}));
+      linked = !rows.empty();
+      return absl::OkStatus();
+    }));
+  }
+  if (linked) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      scope.principal, " reads the records of province ", scope.province,
+      scope.office.empty() ? "" : " and those its registrations link to", "; ",
+      view.business_key(), " is not one of them"));
+}
+
+absl::Status RegistryService::CheckPersonInScope(const ReadScope& scope,
+                                                 const std::string& personal_id) {
+  if (scope.province.empty()) return absl::OkStatus();
+  // Where each record about the person was made: a birth's or death's commune, a
+  // registration's office (a divorce decision's commune is not kept in a column: it counts
+  // through the registration that noted it).
+  bool in_scope = false;
+  CRVS_RETURN_IF_ERROR(deps_.store->Read([&](store::sql::Connection& c) -> absl::Status {
+    CRVS_ASSIGN_OR_RETURN(
+        auto rows,
+        c.Execute("SELECT b.birth_commune_code, d.death_commune_code, r.registry_office_code "
+                  "FROM person_facts f "
+                  "LEFT JOIN birth_certificates b ON b.business_key = f.business_key "
+                  "LEFT JOIN death_notices d ON d.business_key = f.business_key "
+                  "LEFT JOIN registrations r ON r.business_key = f.business_key "
+                  "WHERE f.personal_id = $1",
+                  {store::sql::Value::Text(personal_id)}));
+    for (const auto& row : rows) {
+      for (int i = 0; i < 3 && !in_scope; ++i) {
+        if (row[i].is_null()) continue;
+        const std::string commune = row[i].AsString();
+        if (i == 2 && commune == scope.office) in_scope = true;
+        rv1::RecordEnvelope at;
+        at.mutable_registration()->mutable_key()->set_registry_office_code(commune);
+        if (reconcile::indicators::RecordProvince(at, areas_) == scope.province) in_scope = true;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  if (in_scope) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      scope.principal, " may read the status of a person whose records were made in province ",
+      scope.province, scope.office.empty() ? "" : " or whom its office registered",
+      "; none of this person's are"));
+}
 
 template <class Response, class Body>
 grpc::Status RegistryService::Handle(const char* method, grpc::ServerContext* context,
@@ -165,8 +254,10 @@ absl::StatusOr<v1::RecordView> RegistryService::Get(const common::Principal& cal
   CRVS_RETURN_IF_ERROR(CheckReader(caller));
   auto violations = validation::ValidateGetRecordRequest(request);
   if (!violations.empty()) return InvalidArgument(violations);
+  CRVS_ASSIGN_OR_RETURN(ReadScope scope, ScopeOf(caller));
   auto view = deps_.store->GetRecord(store::BusinessKey(request.business_key()));
   if (!view.ok()) return FromStore(view.status(), "");
+  CRVS_RETURN_IF_ERROR(CheckRecordInScope(scope, *view));
   return view;
 }
 
@@ -178,6 +269,8 @@ absl::StatusOr<v1::PersonStatus> RegistryService::Person(
   ctx.now = Now();
   auto violations = validation::ValidateGetPersonStatusRequest(request, ctx);
   if (!violations.empty()) return InvalidArgument(violations);
+  CRVS_ASSIGN_OR_RETURN(ReadScope scope, ScopeOf(caller));
+  CRVS_RETURN_IF_ERROR(CheckPersonInScope(scope, request.personal_id().number()));
   auto status = deps_.store->GetPersonStatus(request.personal_id().number());
   if (!status.ok()) return FromStore(status.status(), "");
   return status;
@@ -207,10 +300,15 @@ absl::StatusOr<v1::ListRecordsResponse> RegistryService::List(
   query.page_size = request.page_size();
   query.page_token = request.page_token();
 
+  CRVS_ASSIGN_OR_RETURN(ReadScope scope, ScopeOf(caller));
   auto page = deps_.store->ListRecords(query);
   if (!page.ok()) return FromStore(page.status(), "");
   v1::ListRecordsResponse response;
-  for (auto& view : page->records) *response.add_records() = std::move(view);
+  for (auto& view : page->records) {
+    // A provincial operator's page keeps its province's records (it may come out short).
+    if (scope.office.empty() && !CheckRecordInScope(scope, view).ok()) continue;
+    *response.add_records() = std::move(view);
+  }
   response.set_next_page_token(std::move(page->next_page_token));
   return response;
 }

@@ -21,6 +21,8 @@
 
 #include "crvs/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry_metrics.h"
+#include "services/operators/accounts.h"
+#include "services/reconcile/indicators/areas.h"
 #include "services/store/store.h"
 #include "services/validation/reference_data.h"
 
@@ -36,6 +38,17 @@ class RegistryService final : public v1::Registry::Service {
     std::function<absl::Time()> now;
   };
   explicit RegistryService(Deps deps);
+
+  // What a reader may see (issue 17): a registry office, the records of its province (the
+  // province of the commune where the event happened or was registered) and those its own
+  // registrations link to, and the status of a person whose records lie in its province or
+  // who is the subject of one of its registrations; an operator, its account's province
+  // (national without an account or with a national one).
+  struct ReadScope {
+    std::string principal;
+    std::string province;  // "" national
+    std::string office;    // the registry office's code; "" for an operator
+  };
 
   grpc::Status GetRecord(grpc::ServerContext* context, const v1::GetRecordRequest* request,
                          v1::RecordView* response) override;
@@ -70,7 +83,13 @@ class RegistryService final : public v1::Registry::Service {
 
   absl::Time Now() const { return deps_.now ? deps_.now() : absl::Now(); }
 
+  absl::StatusOr<ReadScope> ScopeOf(const common::v1::Principal& caller);
+  absl::Status CheckRecordInScope(const ReadScope& scope, const v1::RecordView& view);
+  absl::Status CheckPersonInScope(const ReadScope& scope, const std::string& personal_id);
+
   Deps deps_;
+  reconcile::indicators::Areas areas_;  // the built-in register: communes -> provinces
+  operators::Accounts accounts_;
 };
 
 }  // namespace crvs::registry

@@ -22,6 +22,7 @@
 #include "services/registry/registry.h"
 #include "services/store/audit.h"
 #include "services/store/sql.h"
+#include "services/operators/accounts.h"
 #include "services/store/store.h"
 #include "services/validation/reference_data.h"
 #include "tests/support/fixtures.h"
@@ -773,6 +774,56 @@ INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::Values("SQLite", "Po
 // ---------------------------------------------------------------------------------------------
 // The component
 // ---------------------------------------------------------------------------------------------
+
+// Issue 17: reads are confined to the reader's province (the commune where the event happened
+// or was registered), plus, for an office, what its own registrations link to and the persons
+// they name. Office 26734 is in province 79 (Hồ Chí Minh City), office 00004 in 01 (Hà Nội);
+// the seeded births happened in 26734, the death in 00004.
+TEST_P(RegistryTest, ReadsAreConfinedToTheReadersProvince) {
+  reg::RecordView view;
+  EXPECT_TRUE(GetRecord(kBirthKey, &view, kOffice).ok());
+  grpc::Status st = GetRecord(kDeathKey, &view, kOffice);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("province 79"));
+  reg::PersonStatus status;
+  EXPECT_EQ(PersonStatus("001052003456", &status, kOffice).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string hanoi_office = "registry_office:00004";
+  EXPECT_TRUE(GetRecord(kDeathKey, &view, hanoi_office).ok());
+  EXPECT_TRUE(PersonStatus("001052003456", &status, hanoi_office).ok());
+  EXPECT_EQ(GetRecord(kBirthKey, &view, hanoi_office).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A person nobody in the province has records of is not told either.
+  EXPECT_EQ(PersonStatus("079194009999", &status, hanoi_office).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // A birth in province 79 registered at the parents' residence in Hà Nội: office 00004 then
+  // reads the certificate its registration links to, and the child's status.
+  rv1::Registration at_residence = fx::BirthRegistration("777");
+  at_residence.mutable_key()->set_registry_office_code("00004");
+  reg::RecordRegistrationResponse recorded;
+  st = Record(Submit("00004-1", at_residence), &recorded, hanoi_office);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(GetRecord(kBirthKey, &view, hanoi_office).ok());
+  EXPECT_TRUE(PersonStatus(at_residence.subject().personal_id().number(), &status, hanoi_office)
+                  .ok());
+
+  // An operator's account confines it likewise; a national one (or none) sees all.
+  operators::Accounts accounts(*store_);
+  ASSERT_TRUE(accounts.Add("ha", operators::Role::kViewer, "01", "mật khẩu đủ dài 2026",
+                           "system:test", absl::Now())
+                  .ok());
+  EXPECT_TRUE(GetRecord(kDeathKey, &view, "operator:ha").ok());
+  EXPECT_EQ(GetRecord(kBirthKey, &view, "operator:ha").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  reg::ListRecordsResponse listed;
+  ASSERT_TRUE(List({}, &listed, "operator:ha").ok());
+  ASSERT_EQ(listed.records_size(), 2);  // the death in 00004 and the registration made there
+  for (const auto& r : listed.records()) {
+    EXPECT_NE(r.kind(), rv1::RECORD_KIND_BIRTH_CERTIFICATE) << r.business_key();
+  }
+  EXPECT_TRUE(GetRecord(kBirthKey, &view, kOperator).ok());
+}
 
 TEST(RegistryComponentTest, RejectsBadConfigurationNamingTheKey) {
   SqliteDatabase db;
