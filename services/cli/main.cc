@@ -697,10 +697,10 @@ int EmitReport(const reconcile::v1::IndicatorReport& report,
                const reconcile::indicators::ReportJob& job) {
   namespace indicators = reconcile::indicators;
   if (job.output.empty()) {
-    std::cout << indicators::FormatReport(report, job.format);
+    std::cout << indicators::FormatReport(report, job.format, job.language);
     return 0;
   }
-  absl::Status written = indicators::WriteReport(report, job.format, job.output);
+  absl::Status written = indicators::WriteReport(report, job.format, job.output, job.language);
   if (!written.ok()) {
     std::fprintf(stderr, "crvs report: --output: %s\n", std::string(written.message()).c_str());
     const bool bad_path = written.code() == absl::StatusCode::kNotFound ||
@@ -1022,6 +1022,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report_cmd->add_option("--indicators", report_flags.indicators,
                          "comma-separated ids, e.g. B1,D5 (default: all ten)");
+  report_cmd->add_option("--lang", report_flags.lang,
+                         "vi (default) or en: the language of the table's words and of the "
+                         "published metadata's note, names and column labels")
+      ->capture_default_str();
   report_cmd->add_option("--format", report_flags.format, "table, json or csv")
       ->capture_default_str();
   report_cmd->add_option("--output", report_flags.output,

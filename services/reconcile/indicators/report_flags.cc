@@ -89,6 +89,11 @@ absl::StatusOr<ReportJob> ParseReportFlags(const ReportFlags& flags) {
     bad.push_back({"--format", std::string(format.status().message())});
   }
   job.output = flags.output;
+  if (auto language = i18n::ParseLanguage(flags.lang)) {
+    job.language = *language;
+  } else {
+    bad.push_back({"--lang", "'" + flags.lang + "' is not vi or en"});
+  }
   if (!bad.empty()) return InvalidArgument(bad);
   return job;
 }

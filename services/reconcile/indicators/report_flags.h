@@ -26,16 +26,18 @@ struct ReportFlags {
   std::string format = "table";    // --format table|json|csv
   std::string output;              // --output FILE; "" = standard output
   std::string known = "as-of";     // --known as-of|now (rv1::Knowledge)
+  std::string lang = "vi";         // --lang vi|en
 };
 
 struct ReportJob {
   crvs::reconcile::v1::IndicatorsRequest request;
   ReportFormat format = ReportFormat::kTable;
   std::string output;
+  i18n::Language language = i18n::Language::kVietnamese;
 };
 
 // INVALID_ARGUMENT with one field violation per bad flag, the field being the flag
-// ("--as-of"): --period missing, --as-of not a date, unknown --breakdown or --format. Values
+// ("--as-of"): --period missing, --as-of not a date, unknown --breakdown, --format or --lang. Values
 // the request carries as typed (the period's syntax, codes, ids) are ComputeIndicators' to
 // check.
 absl::StatusOr<ReportJob> ParseReportFlags(const ReportFlags& flags);

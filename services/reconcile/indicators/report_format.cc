@@ -24,13 +24,6 @@ namespace rv1 = ::crvs::reconcile::v1;
 using nlohmann::ordered_json;
 
 constexpr char kSource[] = "crvs-sync";
-constexpr char kNote[] =
-    "Indicators of the national programme on civil registration and vital statistics "
-    "2026-2030 (Decision 2836/QĐ-TTg), computed per the national statistical indicator system "
-    "from the electronic civil-status database. P is the period; an event is mature when its "
-    "legal deadline (births 60 days, deaths 15 days, or 365 days) has passed by the as-of "
-    "date; voided records count nowhere. Definitions: docs/indicators.md.";
-
 constexpr const char* kCsvColumns[] = {
     "id",      "area",        "breakdown_key", "numerator", "denominator", "open_not_mature",
     "percent", "target_2028", "target_2030",   "met_2028",  "met_2030"};
@@ -74,23 +67,31 @@ ordered_json Optional(bool present, bool value) {
   return present ? ordered_json(value) : ordered_json(nullptr);
 }
 
-ordered_json Metadata(const rv1::IndicatorReport& r) {
+using i18n::Language;
+using i18n::Text;
+
+ordered_json Metadata(const rv1::IndicatorReport& r, Language language) {
+  ordered_json names = ordered_json::object();
   ordered_json definitions = ordered_json::object();
   ordered_json targets = ordered_json::object();
   for (const rv1::IndicatorValue* v : FirstOfEachId(r)) {
+    const std::string name_key = "indicator." + v->id();
+    names[v->id()] = i18n::Has(language, name_key) ? Text(language, name_key) : v->definition();
     definitions[v->id()] = v->definition();
     targets[v->id()] = {{"2028", Optional(v->has_target_2028(), v->target_2028())},
                         {"2030", Optional(v->has_target_2030(), v->target_2030())}};
   }
   return {{"source", kSource},
-          {"note", kNote},
+          {"language", i18n::LanguageCode(language)},
+          {"note", Text(language, "report.note")},
           {"period", r.period()},
           {"as_of", Day(r.as_of())},
-          {"known", r.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW
-                        ? "everything known at computed_at, judged as of as_of"
-                        : "only what was committed by the end of as_of"},
+          {"known", Text(language, r.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW
+                                       ? "report.known.now"
+                                       : "report.known.as_of")},
           {"computed_at", records::FormatTimestamp(r.computed_at())},
           {"area", Area(r)},
+          {"names", names},
           {"definitions", definitions},
           {"targets", targets}};
 }
@@ -140,10 +141,10 @@ std::string Columns(const std::vector<std::vector<std::string>>& rows,
   return out;
 }
 
-std::vector<std::string> TableRow(const rv1::IndicatorValue& v) {
+std::vector<std::string> TableRow(const rv1::IndicatorValue& v, Language language) {
   auto dash = [](std::string s) { return s.empty() ? std::string("-") : s; };
   return {v.id(),
-          v.breakdown_key().empty() ? "total" : v.breakdown_key(),
+          v.breakdown_key().empty() ? Text(language, "report.total") : v.breakdown_key(),
           absl::StrCat(v.numerator()),
           absl::StrCat(v.denominator()),
           absl::StrCat(v.open_not_mature()),
@@ -184,29 +185,41 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
       absl::StrCat("unknown format \"", std::string(name), "\"; expected table, json or csv"));
 }
 
-std::string FormatTable(const rv1::IndicatorReport& report) {
-  std::string out = absl::StrCat("CRVS indicators: period ", report.period(), ", area ",
-                                 Area(report), ", as of ", Day(report.as_of()),
-                                 report.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW
-                                     ? " with everything known now"
-                                     : "",
-                                 ", computed ", records::FormatTimestamp(report.computed_at()),
-                                 "\n\n");
-  std::vector<std::vector<std::string>> rows = {
-      {"id", "group", "numerator", "denominator", "open", "percent", "target 2028",
-       "target 2030", "met 2028", "met 2030"}};
-  for (const auto& v : report.values()) rows.push_back(TableRow(v));
+std::string FormatTable(const rv1::IndicatorReport& report, Language language) {
+  std::string out = absl::StrCat(
+      Text(language, "report.title",
+           {{"period", report.period()},
+            {"area", Area(report)},
+            {"as_of", Day(report.as_of())},
+            {"known", report.knowledge() == rv1::KNOWLEDGE_EVERYTHING_KNOWN_NOW
+                          ? Text(language, "report.known_now")
+                          : ""},
+            {"computed", records::FormatTimestamp(report.computed_at())}}),
+      "\n\n");
+  std::vector<std::string> header;
+  for (const char* column : {"id", "breakdown_key", "numerator", "denominator", "open_not_mature",
+                             "percent", "target_2028", "target_2030", "met_2028", "met_2030"}) {
+    header.push_back(Text(language, absl::StrCat("report.col.", column)));
+  }
+  std::vector<std::vector<std::string>> rows = {header};
+  for (const auto& v : report.values()) rows.push_back(TableRow(v, language));
   absl::StrAppend(&out, Columns(rows, {false, false, true, true, true, true, true, true, false,
                                        false}));
   out += "\n";
   for (const rv1::IndicatorValue* v : FirstOfEachId(report)) {
-    absl::StrAppend(&out, v->id(), "  ", v->definition(), "\n");
+    const std::string name_key = "indicator." + v->id();
+    if (i18n::Has(language, name_key)) {
+      absl::StrAppend(&out, v->id(), "  ", Text(language, name_key), "\n");
+      absl::StrAppend(&out, std::string(v->id().size() + 2, ' '), v->definition(), "\n");
+    } else {
+      absl::StrAppend(&out, v->id(), "  ", v->definition(), "\n");
+    }
   }
   return out;
 }
 
-std::string FormatJson(const rv1::IndicatorReport& report) {
-  ordered_json json = Metadata(report);
+std::string FormatJson(const rv1::IndicatorReport& report, Language language) {
+  ordered_json json = Metadata(report, language);
   json["values"] = ordered_json::array();
   for (const auto& v : report.values()) json["values"].push_back(ValueJson(v));
   return json.dump(2) + "\n";
@@ -233,10 +246,16 @@ std::string FormatCsv(const rv1::IndicatorReport& report) {
   return out;
 }
 
-std::string FormatCsvMetadata(const rv1::IndicatorReport& report, std::string_view data_file) {
-  ordered_json json = Metadata(report);
+std::string FormatCsvMetadata(const rv1::IndicatorReport& report, std::string_view data_file,
+                              Language language) {
+  ordered_json json = Metadata(report, language);
   json["data_file"] = BaseName(data_file);
   json["columns"] = kCsvColumns;
+  ordered_json labels = ordered_json::object();
+  for (const char* column : kCsvColumns) {
+    labels[column] = Text(language, absl::StrCat("report.col.", column));
+  }
+  json["column_labels"] = labels;
   return json.dump(2) + "\n";
 }
 
@@ -244,12 +263,13 @@ std::string MetadataPath(std::string_view csv_path) {
   return std::string(csv_path) + ".meta.json";
 }
 
-std::string FormatReport(const rv1::IndicatorReport& report, ReportFormat format) {
+std::string FormatReport(const rv1::IndicatorReport& report, ReportFormat format,
+                         Language language) {
   switch (format) {
     case ReportFormat::kTable:
-      return FormatTable(report);
+      return FormatTable(report, language);
     case ReportFormat::kJson:
-      return FormatJson(report);
+      return FormatJson(report, language);
     case ReportFormat::kCsv:
       return FormatCsv(report);
   }
@@ -257,11 +277,12 @@ std::string FormatReport(const rv1::IndicatorReport& report, ReportFormat format
 }
 
 absl::Status WriteReport(const rv1::IndicatorReport& report, ReportFormat format,
-                         const std::string& path) {
+                         const std::string& path, Language language) {
   if (format == ReportFormat::kCsv) {
-    CRVS_RETURN_IF_ERROR(WriteFile(MetadataPath(path), FormatCsvMetadata(report, path)));
+    CRVS_RETURN_IF_ERROR(
+        WriteFile(MetadataPath(path), FormatCsvMetadata(report, path, language)));
   }
-  return WriteFile(path, FormatReport(report, format));
+  return WriteFile(path, FormatReport(report, format, language));
 }
 
 }  // namespace crvs::reconcile::indicators

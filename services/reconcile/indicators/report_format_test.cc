@@ -54,7 +54,7 @@ rv1::IndicatorReport SmallReport() {
 }
 
 TEST(ReportFormatTest, TableAlignsColumnsAndMarksTargetsMetOrNot) {
-  EXPECT_EQ(FormatTable(SmallReport()),
+  EXPECT_EQ(FormatTable(SmallReport(), i18n::Language::kEnglish),
             "CRVS indicators: period 2026-Q1, area VN, as of 2026-06-30, computed "
             "2026-07-01T01:02:03.000Z\n"
             "\n"
@@ -69,9 +69,35 @@ TEST(ReportFormatTest, TableAlignsColumnsAndMarksTargetsMetOrNot) {
             "D5  total          4            4     0   100.00           75           80  ✓    "
             "     ✓\n"
             "\n"
-            "B1  definition of B1\n"
-            "B3  definition of B3\n"
-            "D5  definition of D5\n");
+            "B1  Births registered on time (within 60 days)\n"
+            "    definition of B1\n"
+            "B3  Electronic birth certificates reaching the civil-status database on time\n"
+            "    definition of B3\n"
+            "D5  Deaths in a health facility with the cause certified to the international "
+            "standard (ICD-10)\n"
+            "    definition of D5\n");
+}
+
+// Issue 17: Vietnamese by default — title, column names, "tổng", the indicators' names as the
+// programme writes them; figures and ids unchanged.
+TEST(ReportFormatTest, TheTableSpeaksVietnameseByDefault) {
+  const std::string table = FormatTable(SmallReport());
+  EXPECT_THAT(table, ::testing::StartsWith("Chỉ tiêu CRVS: kỳ 2026-Q1, địa bàn VN, tính đến ngày "
+                                           "2026-06-30, tính lúc 2026-07-01T01:02:03.000Z\n"));
+  EXPECT_THAT(table, HasSubstr("chỉ tiêu  nhóm  tử số  mẫu số  chưa đến hạn  tỷ lệ %"));
+  EXPECT_THAT(table, HasSubstr("B1        tổng      3       4             1    75.00"));
+  EXPECT_THAT(table, HasSubstr("B1  Tỷ lệ đăng ký khai sinh đúng hạn"));
+  auto json = nlohmann::json::parse(FormatJson(SmallReport()));
+  EXPECT_EQ(json["language"], "vi");
+  EXPECT_THAT(json["note"].get<std::string>(), HasSubstr("hệ thống chỉ tiêu thống kê quốc gia"));
+  EXPECT_THAT(json["names"]["D5"].get<std::string>(), HasSubstr("ICD-10"));
+  EXPECT_EQ(json["definitions"]["B3"], "definition of B3");  // the computation's own words
+  auto meta = nlohmann::json::parse(FormatCsvMetadata(SmallReport(), "x.csv"));
+  EXPECT_EQ(meta["column_labels"]["numerator"], "tử số");
+  EXPECT_EQ(meta["columns"][3], "numerator");  // identifiers stay
+  // The CSV's rows are the same in either language.
+  EXPECT_EQ(FormatCsv(SmallReport()), FormatReport(SmallReport(), ReportFormat::kCsv,
+                                                   i18n::Language::kEnglish));
 }
 
 TEST(ReportFormatTest, CsvHasAHeaderLineAndEmptyFieldsForAbsentValues) {
@@ -91,7 +117,7 @@ TEST(ReportFormatTest, CsvQuotesFieldsPerRfc4180) {
 }
 
 TEST(ReportFormatTest, JsonCarriesThePublicationMetadataAndTheValues) {
-  auto json = nlohmann::json::parse(FormatJson(SmallReport()));
+  auto json = nlohmann::json::parse(FormatJson(SmallReport(), i18n::Language::kEnglish));
   EXPECT_EQ(json["source"], "crvs-sync");
   EXPECT_THAT(json["note"].get<std::string>(), HasSubstr("national statistical indicator system"));
   EXPECT_EQ(json["period"], "2026-Q1");
