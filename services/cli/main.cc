@@ -78,6 +78,9 @@ absl::StatusOr<kafka::EmbeddedBroker*> StartEmbeddedBroker(const RootConfig& roo
 // passes here starts.
 int CheckConfiguration(const RootConfig& root, bool read_files) {
   std::vector<FieldViolation> bad = gateway::Gateway::ConfigViolations(root.gateway);
+  for (FieldViolation& v : FieldViolations(console::ValidateConsoleConfig(root.console))) {
+    bad.push_back(std::move(v));
+  }
   if (root.sink.batch_max_records < 1) bad.push_back({"sink.batch_max_records", "must be >= 1"});
   if (root.sink.batch_max_wait.count() <= 0) bad.push_back({"sink.batch_max_wait", "must be > 0"});
   if (root.sink.session_timeout.count() < 1000) {
