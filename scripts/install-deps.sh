@@ -38,7 +38,7 @@ packages=(
 # --build-only: what configuring and building needs, without the servers and tools only the
 # tests run (the container image's build stage uses this).
 if [ "${1:-}" = "--build-only" ]; then
-  test_only=" kcat sqlite3 postgresql prometheus chromium chromium-driver libnss3-tools python3-yaml clang libclang-rt-14-dev
+  test_only=" kcat sqlite3 postgresql prometheus chromium chromium-driver libnss3-tools openssl python3-yaml clang libclang-rt-14-dev
     openjdk-17-jre-headless openjdk-17-jdk-headless maven python3-venv "
   build=()
   for p in "${packages[@]}"; do

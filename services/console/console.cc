@@ -842,6 +842,13 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
       // gets the page's explanation instead of a TLS error. The API requires it
       // (Authenticate).
       SSL_CTX_set_verify(ssl->ssl_context(), SSL_VERIFY_PEER, nullptr);
+      // A server that verifies clients must name its session context, or OpenSSL refuses
+      // every resumed session (alert internal_error): a browser resumes one on each new
+      // connection, so the page's fetches would fail. A resumed session keeps the verified
+      // peer certificate.
+      static const unsigned char kSessionContext[] = "crvs-console";
+      SSL_CTX_set_session_id_context(ssl->ssl_context(), kSessionContext,
+                                     sizeof kSessionContext - 1);
     }
     console->server_ = std::move(ssl);
   } else {

@@ -64,6 +64,14 @@ void Sessions::RemoveAllOf(const std::string& name) {
 bool LoginThrottle::Allow(const std::string& address, absl::Time now,
                           absl::Duration* retry_after) {
   platform::MutexLock lock(&mu_);
+  // Addresses whose attempts are all older than the window are forgotten now and then, so a
+  // scan from many addresses does not grow the map for ever.
+  if (recent_.size() > 10000) {
+    for (auto it = recent_.begin(); it != recent_.end();) {
+      it = !it->second.empty() && now - it->second.back() >= window_ ? recent_.erase(it)
+                                                                      : std::next(it);
+    }
+  }
   std::vector<absl::Time>& times = recent_[address];
   times.erase(std::remove_if(times.begin(), times.end(),
                              [&](absl::Time t) { return now - t >= window_; }),

@@ -55,24 +55,13 @@ std::string Address(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 // ---- the browser ---------------------------------------------------------------------------
 
-// Headless Chromium as the machine's notes require it on a closed network: no sandbox (root),
-// no GPU, no QUIC, none of the background connections to Google's hosts, a fresh profile.
-// `timeout` bounds a hung browser.
+// Headless Chromium run once on a page (HeadlessChromiumFlags, a fresh profile); `timeout`
+// bounds a hung browser.
 testing::RunResult RunChromium(const std::vector<std::string>& flags, const std::string& url) {
   char profile_template[] = "/tmp/crvs-chromium-XXXXXX";
   std::string profile = mkdtemp(profile_template);
-  std::vector<std::string> argv = {"timeout",
-                                   "90",
-                                   "chromium",
-                                   "--headless",
-                                   "--no-sandbox",
-                                   "--disable-gpu",
-                                   "--disable-quic",
-                                   "--no-first-run",
-                                   "--disable-background-networking",
-                                   "--disable-component-update",
-                                   "--disable-sync",
-                                   "--user-data-dir=" + profile};
+  std::vector<std::string> argv = {"timeout", "90", "chromium"};
+  for (const std::string& flag : HeadlessChromiumFlags(profile)) argv.push_back(flag);
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.push_back(url);
   auto result = testing::RunProgram(argv);
@@ -782,6 +771,136 @@ TEST(ConsoleBrowser, OperatorsSignInAndActWithinTheirRoleAndProvince) {
 
   EXPECT_EQ(dev.Stop(SIGINT, 15000), 0);
   testing::RunProgram({"rm", "-rf", dir});
+}
+
+// ---- client certificates (issue 17) ------------------------------------------------------
+
+// GET /api/session from inside the page: {"status": code, "body": the JSON answer}.
+json SessionFromPage(Browser& browser) {
+  return browser.Execute(
+      "const done = arguments[arguments.length - 1];"
+      "fetch('/api/session').then(async r => done({status: r.status, body: await r.json()}))"
+      "                     .catch(e => done({status: -1, body: String(e)}));",
+      json::array(), /*async=*/true);
+}
+
+// console.auth = certificate in a real browser: `crvs dev` serves the console over HTTPS and
+// asks for a client certificate of its CA. Chromium holding operator:lan's (in its NSS
+// database, chosen without asking) is signed in as lan, a viewer, by the certificate alone: no
+// form, the dashboard, and GET /api/session from the page answers 200 with "auth":
+// "certificate". The same browser without a certificate gets the page's explanation, and no
+// password form. A screenshot of the signed-in page is kept (console-certificate.png).
+TEST(ConsoleBrowser, OperatorsSignInWithTheirClientCertificate) {
+  auto keys = DescribeConfig();
+  if (!keys.count("console.auth")) GTEST_SKIP() << "this crvs has no client-certificate sign-in";
+  char dir_template[] = "/tmp/crvs-console-certificate-XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  // However the test ends (declared first, so it goes after the browsers and `crvs dev`).
+  struct RemoveAtExit {
+    std::string path;
+    ~RemoveAtExit() { testing::RunProgram({"rm", "-rf", path}); }
+  } remove_dir{dir};
+  const std::string pki = dir + "/pki";
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {CRVS_BINARY, "certs", "init", "--dir", pki},
+           {CRVS_BINARY, "certs", "issue", "--dir", pki, "--principal", "operator:lan", "--out",
+            "lan"},
+           {CRVS_BINARY, "certs", "issue", "--dir", pki, "--principal", "server:console",
+            "--server", "--out", "console"}}) {
+    auto made = testing::RunProgram(argv);
+    ASSERT_EQ(made.exit_code, 0) << "crvs certs " << argv[2] << ": " << made.err;
+  }
+
+  const std::string database = "sqlite:" + dir + "/crvs.db";
+  std::map<std::string, int> ports;
+  std::vector<std::string> argv = {CRVS_BINARY, "--set", "database.url=" + database,
+                                   "--set", "log.level=warn"};
+  for (const auto& [key, value] : keys) {
+    if (!EndsWith(key, ".listen") && !EndsWith(key, ".metrics_listen")) continue;
+    ports[key] = FreePort();
+    argv.insert(argv.end(), {"--set", key + "=" + Address(ports[key])});
+  }
+  argv.insert(argv.end(), {"--set", "console.auth=certificate",
+                           "--set", "console.https_cert_file=" + pki + "/console.crt",
+                           "--set", "console.https_key_file=" + pki + "/console.key",
+                           "--set", "console.client_ca_file=" + pki + "/ca.crt", "dev"});
+  testing::Subprocess dev(argv);
+  const int console_port = ports["console.listen"];
+  const std::string origin = "https://" + Address(console_port);
+  const std::string url = origin + "/";
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    // The probes answer without a client certificate; the server's is verified against the CA.
+    httplib::SSLClient probe("127.0.0.1", console_port);
+    probe.set_ca_cert_path((pki + "/ca.crt").c_str());
+    probe.enable_server_certificate_verification(true);
+    probe.set_connection_timeout(2);
+    auto res = probe.Get("/healthz");
+    up = res && res->status == 200;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(up) << "crvs dev's console did not start on " << url;
+  auto added = testing::RunProgram({CRVS_BINARY, "--set", "database.url=" + database, "operators",
+                                    "add", "lan", "--certificate-only", "--role", "viewer"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+
+  const std::string signed_in =
+      "const s = document.getElementById('session-operator');"
+      "return !!s && s.textContent.includes('lan') && s.dataset.role !== '';";
+  const std::string form_shown =
+      "const f = document.getElementById('login-form'); return !!f && f.offsetParent !== null;";
+  const std::string page_text = "return document.body.innerText;";
+
+  // With operator:lan's certificate.
+  const std::string home = dir + "/home";
+  ASSERT_EQ(ImportClientCertificate(home, pki + "/lan.crt", pki + "/lan.key"), "");
+  Browser::Options with_certificate;
+  with_certificate.home = home;
+  with_certificate.preferences = AutoSelectCertificate(origin);
+  Browser browser(with_certificate);
+  ASSERT_TRUE(browser.ok()) << browser.error();
+  ASSERT_TRUE(browser.Navigate(url)) << browser.error();
+  ASSERT_TRUE(browser.WaitFor(signed_in, 20000))
+      << "not signed in by the certificate; the page says:\n" << browser.Execute(page_text);
+  EXPECT_TRUE(browser.Find("#dashboard", 0).has_value());
+  EXPECT_EQ(browser.Execute(form_shown), json(false));
+  EXPECT_EQ(browser.Execute("return document.getElementById('session-operator').dataset.role;"),
+            json("viewer"));
+  json session = SessionFromPage(browser);
+  ASSERT_TRUE(session.is_object()) << browser.last_error();
+  EXPECT_EQ(session["status"], 200) << session.dump();
+  EXPECT_EQ(session["body"].value("auth", ""), "certificate") << session.dump();
+  EXPECT_EQ(session["body"].value("operator", ""), "operator:lan") << session.dump();
+  EXPECT_EQ(session["body"].value("role", ""), "viewer") << session.dump();
+  // A viewer, by the account: the API refuses to pause.
+  EXPECT_EQ(FetchFromPage(browser, "POST", "/api/connectors/registry-sink/pause"), 403);
+  // The page's figures, for the screenshot.
+  browser.WaitFor(
+      "const n = document.getElementById('lag-messages-total'); return !!n && !!n.dataset.value;",
+      10000);
+  EXPECT_TRUE(browser.Screenshot(std::string(CRVS_TEST_OUTPUT_DIR) + "/console-certificate.png"));
+
+  // The same browser without a certificate (a fresh home: no NSS database at all).
+  Browser::Options without_certificate;
+  without_certificate.preferences = AutoSelectCertificate(origin);
+  Browser stranger(without_certificate);
+  ASSERT_TRUE(stranger.ok()) << stranger.error();
+  ASSERT_TRUE(stranger.Navigate(url)) << stranger.error();
+  auto message = stranger.Find("#login-message", 20000);
+  ASSERT_TRUE(message.has_value()) << "no message; the page says:\n"
+                                   << stranger.Execute(page_text);
+  ASSERT_TRUE(stranger.WaitFor(
+      "return document.getElementById('login-message').textContent.trim() !== '';"))
+      << stranger.Execute(page_text);
+  EXPECT_THAT(stranger.Text(*message), ::testing::HasSubstr("operator:"));
+  EXPECT_EQ(stranger.Execute(form_shown), json(false)) << "a password form for certificates";
+  EXPECT_EQ(stranger.Execute(signed_in), json(false));
+  json refused = SessionFromPage(stranger);
+  ASSERT_TRUE(refused.is_object()) << stranger.last_error();
+  EXPECT_EQ(refused["status"], 401) << refused.dump();
+  EXPECT_EQ(refused["body"].value("auth", ""), "certificate") << refused.dump();
+
+  EXPECT_EQ(dev.Stop(SIGINT, 15000), 0) << "crvs dev must shut down cleanly on Ctrl-C";
 }
 
 }  // namespace

@@ -26,6 +26,18 @@ std::string TempDir(const char* prefix) {
 
 }  // namespace
 
+std::vector<std::string> HeadlessChromiumFlags(const std::string& profile) {
+  return {"--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--user-data-dir=" + profile};
+}
+
 Browser::Browser(Options options) {
   profile_ = TempDir("crvs-chromium-profile");
   std::string home = options.home;
@@ -49,20 +61,10 @@ Browser::Browser(Options options) {
     error_ = "chromedriver did not start (Debian package chromium-driver)";
     return;
   }
-  // As the machine's notes require Chromium on a closed network: no sandbox (root), no GPU, no
-  // QUIC, no background connections to Google's hosts.
-  json args = {"--headless",
-               "--no-sandbox",
-               "--disable-gpu",
-               "--disable-quic",
-               "--no-first-run",
-               "--disable-background-networking",
-               "--disable-component-update",
-               "--disable-sync",
-               "--disable-dev-shm-usage",
-               "--user-data-dir=" + profile_,
-               "--window-size=" + std::to_string(options.width) + "," +
-                   std::to_string(options.height)};
+  json args = HeadlessChromiumFlags(profile_);
+  args.push_back("--disable-dev-shm-usage");
+  args.push_back("--window-size=" + std::to_string(options.width) + "," +
+                 std::to_string(options.height));
   for (const auto& a : options.extra_args) args.push_back(a);
   json caps = {{"capabilities",
                 {{"alwaysMatch",
@@ -193,6 +195,43 @@ bool Browser::Screenshot(const std::string& path) {
   if (!v.is_string() || !absl::Base64Unescape(v.get<std::string>(), &png)) return false;
   std::ofstream(path, std::ios::binary) << png;
   return true;
+}
+
+std::string ImportClientCertificate(const std::string& home, const std::string& cert_file,
+                                    const std::string& key_file) {
+  const std::string nssdb = home + "/.pki/nssdb";
+  const std::string p12 = home + "/client.p12";
+  std::error_code failed;
+  std::filesystem::create_directories(nssdb, failed);
+  if (failed) return "cannot create " + nssdb + ": " + failed.message();
+  const std::vector<std::vector<std::string>> steps = {
+      {"certutil", "-N", "-d", "sql:" + nssdb, "--empty-password"},
+      {"openssl", "pkcs12", "-export", "-in", cert_file, "-inkey", key_file, "-out", p12,
+       "-passout", "pass:"},
+      {"pk12util", "-i", p12, "-d", "sql:" + nssdb, "-W", ""}};
+  std::string error;
+  for (const auto& step : steps) {
+    testing::RunResult r = testing::RunProgram(step);
+    if (r.exit_code != 0) {
+      error = step[0] + " " + step[1] + " exited " + std::to_string(r.exit_code) + ": " + r.err +
+              r.out;
+      break;
+    }
+  }
+  std::filesystem::remove(p12, failed);  // the key stays in the database only
+  return error;
+}
+
+json AutoSelectCertificate(const std::string& origin) {
+  // A content-setting exception "<primary pattern>,<secondary pattern>"; an empty filter
+  // matches every certificate (the database holds one).
+  return {{"profile",
+           {{"content_settings",
+             {{"exceptions",
+               {{"auto_select_certificate",
+                 {{origin + ",*",
+                   {{"last_modified", "13340000000000000"},
+                    {"setting", {{"filters", json::array({json::object()})}}}}}}}}}}}}}};
 }
 
 }  // namespace crvs::e2e

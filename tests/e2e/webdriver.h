@@ -17,6 +17,11 @@
 
 namespace crvs::e2e {
 
+// Headless Chromium as the machine's notes require it on a closed network: no sandbox (root),
+// no GPU, no QUIC, none of the background connections to Google's hosts, the profile
+// directory `profile`.
+std::vector<std::string> HeadlessChromiumFlags(const std::string& profile);
+
 class Browser {
  public:
   struct Options {
@@ -70,5 +75,23 @@ class Browser {
   std::unique_ptr<httplib::Client> http_;
   std::string session_;
 };
+
+// ---- client certificates (a console with console.auth = certificate) ----------------------
+//
+// Chromium on Linux presents the certificates of the NSS database $HOME/.pki/nssdb
+// (Options::home) and, headless, only one chosen for it beforehand: without
+// AutoSelectCertificate it waits for a choice nobody can make and the navigation never ends.
+
+// Creates that database under `home` holding the certificate `cert_file` with its private key
+// `key_file` (PEM, as `crvs certs issue` writes them), through a PKCS#12 file without a
+// password: openssl, certutil and pk12util (Debian: openssl, libnss3-tools). What failed, or ""
+// once imported.
+std::string ImportClientCertificate(const std::string& home, const std::string& cert_file,
+                                    const std::string& key_file);
+
+// Options::preferences under which Chromium presents a certificate to `origin`
+// ("https://127.0.0.1:8443") without asking, as the AutoSelectCertificateForUrls policy would:
+// the auto_select_certificate content setting with a filter that matches any certificate.
+nlohmann::json AutoSelectCertificate(const std::string& origin);
 
 }  // namespace crvs::e2e
