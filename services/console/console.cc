@@ -130,6 +130,19 @@ absl::StatusOr<std::string> ProvinceParam(const httplib::Request& req) {
                                            "since 2025-07-01)"}});
 }
 
+// PERMISSION_DENIED unless the request carries the session's CSRF token (compared in constant
+// time).
+absl::Status CheckCsrf(const httplib::Request& req, const Session& session) {
+  const std::string token = req.get_header_value(kCsrfHeader);
+  if (token.size() == session.csrf_token.size() &&
+      CRYPTO_memcmp(token.data(), session.csrf_token.data(), token.size()) == 0) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "missing or wrong ", kCsrfHeader,
+      " header: reload the page (it comes with GET /api/session)"));
+}
+
 absl::StatusOr<int64_t> ParseId(const std::string& text) {
   int64_t id = 0;
   if (!absl::SimpleAtoi(text, &id) || id <= 0) {
@@ -954,13 +967,7 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
       auto out = [&]() -> absl::StatusOr<json> {
         CRVS_ASSIGN_OR_RETURN(Session session, api->Authenticate(req, res));
         if (req.method != "GET" && req.method != "HEAD") {
-          const std::string token = req.get_header_value(kCsrfHeader);
-          if (token.size() != session.csrf_token.size() ||
-              CRYPTO_memcmp(token.data(), session.csrf_token.data(), token.size()) != 0) {
-            return absl::PermissionDeniedError(absl::StrCat(
-                "missing or wrong ", kCsrfHeader, " header: reload the page (it comes with "
-                "GET /api/session)"));
-          }
+          CRVS_RETURN_IF_ERROR(CheckCsrf(req, session));
         }
         CRVS_RETURN_IF_ERROR(operators::RequireRole(
             {session.principal(), "", session.role, session.province_code}, needs,
@@ -981,9 +988,7 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
                                                     httplib::Response& res) {
     auto out = [&]() -> absl::StatusOr<json> {
       CRVS_ASSIGN_OR_RETURN(Session s, api->Authenticate(req, res));
-      if (req.get_header_value(kCsrfHeader) != s.csrf_token) {
-        return absl::PermissionDeniedError(absl::StrCat("missing or wrong ", kCsrfHeader));
-      }
+      CRVS_RETURN_IF_ERROR(CheckCsrf(req, s));
       return api->SignOut(s, res);
     }();
     respond(res, out);

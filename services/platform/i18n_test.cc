@@ -51,11 +51,15 @@ TEST(I18nTest, TextsAreVietnameseFirstWithParameters) {
   EXPECT_EQ(ParseLanguage("en"), Language::kEnglish);
   EXPECT_FALSE(ParseLanguage("fr").has_value());
   EXPECT_EQ(Text(Language::kVietnamese, "indicator.B1").rfind("Tỷ lệ đăng ký khai sinh", 0), 0u);
-  EXPECT_EQ(Text(Language::kEnglish, "report.title",
-                 {{"period", "2026"}, {"area", "VN"}, {"as_of", "x"}, {"known", ""},
-                  {"computed", "y"}})
-                .find("2026"),
-            Text(Language::kEnglish, "report.title", {{"period", "2026"}}).find("2026"));
+  const std::map<std::string, std::string> params = {
+      {"period", "2026"}, {"area", "VN"}, {"as_of", "2026-06-30"}, {"known", ""},
+      {"computed", "2026-07-01T00:00:00.000Z"}};
+  EXPECT_EQ(Text(Language::kEnglish, "report.title", params),
+            "CRVS indicators: period 2026, area VN, as of 2026-06-30, computed "
+            "2026-07-01T00:00:00.000Z");
+  EXPECT_EQ(Text(Language::kVietnamese, "report.title", params),
+            "Chỉ tiêu CRVS: kỳ 2026, địa bàn VN, tính đến ngày 2026-06-30, tính lúc "
+            "2026-07-01T00:00:00.000Z");
   EXPECT_EQ(Text(Language::kVietnamese, "no.such.key"), "no.such.key");
   EXPECT_TRUE(Has(Language::kVietnamese, "report.col.numerator"));
 }

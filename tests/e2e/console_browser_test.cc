@@ -219,6 +219,21 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// `crvs` on `database` with warnings only and every listen address of `keys` (DescribeConfig)
+// on a free port, kept in `ports` by key; settings and the subcommand go after.
+std::vector<std::string> CrvsOnFreePorts(const std::map<std::string, std::string>& keys,
+                                         const std::string& database,
+                                         std::map<std::string, int>* ports) {
+  std::vector<std::string> argv = {CRVS_BINARY, "--set", "database.url=" + database, "--set",
+                                   "log.level=warn"};
+  for (const auto& [key, value] : keys) {
+    if (!EndsWith(key, ".listen") && !EndsWith(key, ".metrics_listen")) continue;
+    (*ports)[key] = FreePort();
+    argv.insert(argv.end(), {"--set", key + "=" + Address((*ports)[key])});
+  }
+  return argv;
+}
+
 std::string HttpGet(int port, const std::string& path, const httplib::Headers& headers = {}) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2);
@@ -367,13 +382,7 @@ TEST(ConsoleBrowser, DashboardShowsTheFiguresOfTheSampledMetrics) {
   char dir_template[] = "/tmp/crvs-console-XXXXXX";
   std::string dir = mkdtemp(dir_template);
   std::map<std::string, int> ports;
-  std::vector<std::string> argv = {CRVS_BINARY, "--set", "database.url=sqlite:" + dir + "/crvs.db",
-                                   "--set", "log.level=warn"};
-  for (const auto& [key, value] : keys) {
-    if (!EndsWith(key, ".listen") && !EndsWith(key, ".metrics_listen")) continue;
-    ports[key] = FreePort();
-    argv.insert(argv.end(), {"--set", key + "=" + Address(ports[key])});
-  }
+  std::vector<std::string> argv = CrvsOnFreePorts(keys, "sqlite:" + dir + "/crvs.db", &ports);
   const int metrics_port = ports["gateway.metrics_listen"];
   const int console_port = ports["console.listen"];
   MetricsTap tap(metrics_port);
@@ -619,13 +628,7 @@ TEST(ConsoleBrowser, OperatorsSignInAndActWithinTheirRoleAndProvince) {
   std::string dir = mkdtemp(dir_template);
   const std::string database = "sqlite:" + dir + "/crvs.db";
   std::map<std::string, int> ports;
-  std::vector<std::string> argv = {CRVS_BINARY, "--set", "database.url=" + database,
-                                   "--set", "log.level=warn"};
-  for (const auto& [key, value] : keys) {
-    if (!EndsWith(key, ".listen") && !EndsWith(key, ".metrics_listen")) continue;
-    ports[key] = FreePort();
-    argv.insert(argv.end(), {"--set", key + "=" + Address(ports[key])});
-  }
+  std::vector<std::string> argv = CrvsOnFreePorts(keys, database, &ports);
   // This test signs in a dozen times a minute; the throttle has its own unit test.
   argv.insert(argv.end(), {"--set", "console.login_attempts_per_minute=100", "dev"});
   testing::Subprocess dev(argv);
@@ -813,13 +816,7 @@ TEST(ConsoleBrowser, OperatorsSignInWithTheirClientCertificate) {
 
   const std::string database = "sqlite:" + dir + "/crvs.db";
   std::map<std::string, int> ports;
-  std::vector<std::string> argv = {CRVS_BINARY, "--set", "database.url=" + database,
-                                   "--set", "log.level=warn"};
-  for (const auto& [key, value] : keys) {
-    if (!EndsWith(key, ".listen") && !EndsWith(key, ".metrics_listen")) continue;
-    ports[key] = FreePort();
-    argv.insert(argv.end(), {"--set", key + "=" + Address(ports[key])});
-  }
+  std::vector<std::string> argv = CrvsOnFreePorts(keys, database, &ports);
   argv.insert(argv.end(), {"--set", "console.auth=certificate",
                            "--set", "console.https_cert_file=" + pki + "/console.crt",
                            "--set", "console.https_key_file=" + pki + "/console.key",
