@@ -20,8 +20,9 @@ packages=(
   libgtest-dev libgmock-dev
   # observability tests: promtool (check config/rules/metrics, rule unit tests)
   prometheus
-  # console browser test: headless Chromium
-  chromium
+  # console browser tests: headless Chromium driven over WebDriver (chromedriver), a client
+  # certificate imported into its NSS store (certutil, pk12util) made with the openssl tool
+  chromium chromium-driver libnss3-tools openssl
   # deploy_test: YAML of deploy/ (compose, Kubernetes)
   python3-yaml
   # fuzz test: clang and libFuzzer's runtime (tests/fuzz/README.md)

@@ -49,7 +49,7 @@ std::vector<std::pair<std::string, std::string>> ConsumerSettings(const CourtSou
           {"auto.offset.reset", "error"},
           {"session.timeout.ms", std::to_string(config.session_timeout.count())},
           {"heartbeat.interval.ms",
-           std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))}};
+           std::to_string(kafka::HeartbeatIntervalFor(config.session_timeout).count())}};
 }
 
 // "divorce/<court>/<decision_no>" with its component escapes undone; false if not that form.
@@ -108,7 +108,7 @@ absl::StatusOr<std::unique_ptr<CourtSource>> CourtSource::Prepare(
     if (!file.ok()) return file.status();
     source->export_ = std::move(*file);
   }
-  source->metrics_ = std::make_shared<CourtSourceMetrics>(*deps.registry);
+  source->metrics_ = std::make_shared<CourtSourceMetrics>(*deps.metrics);
   source->tracker_ = std::make_shared<Tracker>();
 
   return source;
@@ -215,7 +215,8 @@ void CourtSource::Handle(const kafka::ConsumedMessage& m) {
   } else if (m.topic == kafka_.topic_resync) {
     HandleResendRequest(m);
   }
-  next_offsets_[{m.topic, m.partition}] = m.offset + 1;
+  next_offsets_[{model::Topic(m.topic), model::Partition(m.partition)}] =
+      model::Offset(m.offset + 1);
   ++batch_inputs_;
 }
 
@@ -410,9 +411,7 @@ bool CourtSource::Flush() {
   }
   consecutive_failures_.store(0);
 
-  std::vector<kafka::PartitionOffset> commit;
-  for (const auto& [tp, next] : next_offsets_) commit.push_back({{tp.first, tp.second}, next});
-  absl::Status committed = consumer_->Commit(commit, /*async=*/false);
+  absl::Status committed = consumer_->Commit(next_offsets_, /*async=*/false);
   if (!committed.ok()) {
     // The outputs are delivered; re-reading these inputs later only yields duplicates.
     Log()->warn("offset commit failed inputs={} error={}", batch_inputs_,
@@ -426,42 +425,45 @@ bool CourtSource::Flush() {
   return true;
 }
 
-void CourtSource::OnRevoked(const std::vector<kafka::TopicPartition>& partitions) {
+void CourtSource::OnRevoked(const std::vector<model::TopicPartition>& partitions) {
   // Confirm and commit what we handled while we still own it; the next owner starts after.
   Flush();
   consumer_->Unassign().IgnoreError();
   Log()->info("partitions revoked count={}", partitions.size());
 }
 
-void CourtSource::OnAssigned(const std::vector<kafka::TopicPartition>& partitions) {
+void CourtSource::OnAssigned(const std::vector<model::TopicPartition>& partitions) {
   Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
-  std::vector<kafka::PartitionOffset> starts;
+  kafka::NextOffsets committed;
   while (true) {
-    auto committed = consumer_->Committed(partitions, kCommittedTimeout);
-    if (committed.ok()) {
-      starts = std::move(*committed);
+    auto read = consumer_->Committed(partitions, kCommittedTimeout);
+    if (read.ok()) {
+      committed = std::move(*read);
       break;
     }
-    Log()->error("cannot read committed offsets error={}", std::string(committed.status().message()));
+    Log()->error("cannot read committed offsets error={}", std::string(read.status().message()));
     if (stop_.load()) return;
     backoff.Sleep(stop_);
   }
-  for (auto& start : starts) {
-    const kafka::TopicPartition& tp = start.partition;
-    if (start.offset < 0) {
-      start.offset = kafka::kOffsetBeginning;  // a new group reads the stream from its start
+  kafka::StartOffsets starts;
+  for (const model::TopicPartition& tp : partitions) {
+    auto it = committed.find(tp);
+    if (it == committed.end()) {
+      starts[tp] = kafka::kLogStart;  // a new group reads the stream from its start
       continue;
     }
+    model::Offset start = it->second;
     auto bounds = consumer_->QueryWatermarks(tp, kKafkaTimeout);
-    if (bounds.ok() && start.offset < bounds->low) {
-      metrics_->BehindLogStart(tp.topic, tp.partition,
-                               static_cast<double>(bounds->low - start.offset));
+    if (bounds.ok() && start < bounds->low) {
+      metrics_->BehindLogStart(tp.topic.value(), tp.partition.value(),
+                               static_cast<double>(bounds->low.value() - start.value()));
       Log()->error(
           "ALARM changes expired unread topic={} partition={} lost_offsets=[{},{}): the court "
           "must re-snapshot the decision table (or reconciliation request re-sends)",
-          tp.topic, tp.partition, start.offset, bounds->low);
-      start.offset = bounds->low;
+          tp.topic.value(), tp.partition.value(), start.value(), bounds->low.value());
+      start = bounds->low;
     }
+    starts[tp] = start;
   }
   consumer_->Assign(starts).IgnoreError();
   if (fetch_paused_) consumer_->Pause(partitions).IgnoreError();
@@ -471,25 +473,29 @@ void CourtSource::OnAssigned(const std::vector<kafka::TopicPartition>& partition
 void CourtSource::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {
   if (topic.empty()) return;
   Flush();  // everything handled before the gap is confirmed and committed first
-  const kafka::TopicPartition tp{topic, partition};
+  const model::TopicPartition tp{model::Topic(topic), model::Partition(partition)};
   auto bounds = consumer_->QueryWatermarks(tp, kKafkaTimeout);
   if (!bounds.ok()) {
     Log()->error("offset out of range topic={} partition={}: cannot read the log start", topic,
                  partition);
     return;
   }
+  // In the log: -1 when the committed offset could not be read, -1001 (librdkafka's "invalid
+  // offset") when the group never committed one.
+  constexpr int64_t kNeverCommitted = -1001;
   int64_t committed = -1;
-  if (auto c = consumer_->Committed({tp}, kKafkaTimeout); c.ok() && c->size() == 1) {
-    committed = (*c)[0].offset;
+  if (auto c = consumer_->Committed({tp}, kKafkaTimeout); c.ok()) {
+    auto it = c->find(tp);
+    committed = it != c->end() ? it->second.value() : kNeverCommitted;
   }
-  const int64_t low = bounds->low;
+  const int64_t low = bounds->low.value();
   double lost = committed >= 0 && committed < low ? static_cast<double>(low - committed) : 0;
   metrics_->BehindLogStart(topic, partition, lost);
   Log()->error(
       "ALARM position out of range topic={} partition={} committed={} log_start={}: resuming at "
       "the log start; the court must re-snapshot the decision table",
       topic, partition, committed, low);
-  absl::Status st = consumer_->Seek({tp, low}, kKafkaTimeout);
+  absl::Status st = consumer_->Seek(tp, bounds->low, kKafkaTimeout);
   if (!st.ok()) {
     Log()->error("seek failed topic={} partition={} error={}", topic, partition,
                  std::string(st.message()));

@@ -19,8 +19,8 @@
 // court_source_test.cc); outputs go through kafka::Producer.
 //
 // Lifetime: Start() runs the consumer on its own thread; Stop() confirms what was handled,
-// commits, leaves the group and joins. The producer, reference data and metrics registry must
-// outlive the connector. Thread-safety: Stop and the accessors are thread-safe.
+// commits, leaves the group and joins. The producer, reference data and Prometheus metrics
+// (Deps) must outlive the connector. Thread-safety: Stop and the accessors are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -52,7 +52,7 @@ class CourtSource : private kafka::Consumer::RebalanceListener {
   struct Deps {
     kafka::Producer* producer;                   // divorce topic, dead letters, acknowledgements
     const validation::ReferenceData* reference;  // BRIEF §3 validation of mapped decisions
-    prometheus::Registry* registry;              // metrics
+    prometheus::Registry* metrics;               // Prometheus: the connector registers its metrics
   };
 
   // INVALID_ARGUMENT for a bad mapping, an unreadable resend_source_file or a bad Kafka
@@ -112,8 +112,8 @@ class CourtSource : private kafka::Consumer::RebalanceListener {
   bool Flush();
   // Rebalances (from inside Poll, on the consumer thread): start each assigned partition at
   // its committed offset (a new group: the log start); confirm and commit before giving back.
-  void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
-  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  void OnAssigned(const std::vector<model::TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<model::TopicPartition>& partitions) override;
   void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
 
   CourtSourceConfig config_;
@@ -135,7 +135,7 @@ class CourtSource : private kafka::Consumer::RebalanceListener {
   // partition, inputs handled.
   std::vector<Output> outputs_;
   std::shared_ptr<Tracker> tracker_;
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
+  kafka::NextOffsets next_offsets_;
   int64_t batch_inputs_ = 0;
   std::chrono::steady_clock::time_point batch_started_;
 };

@@ -14,7 +14,7 @@ namespace crvs::court_source {
 
 class CourtSourceMetrics {
  public:
-  explicit CourtSourceMetrics(prometheus::Registry& registry);
+  explicit CourtSourceMetrics(prometheus::Registry& metrics);
 
   // One input of the change stream: op c/u/d/r ("tombstone", "unknown" otherwise) and outcome
   // produced / dead_lettered / skipped.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -22,17 +23,18 @@ namespace {
 
 using Json = nlohmann::json;
 using kafka::FakeConsumer;
-using kafka::TopicPartition;
+using model::Offset;
+using model::TopicPartition;
 using ::testing::ElementsAre;
 
 const kafka::KafkaConfig kKafka;
 const std::string kInputTopic = "court.cdc.decisions";
-const TopicPartition kInput0{kInputTopic, 0};
+const TopicPartition kInput0{model::Topic(kInputTopic), model::Partition(0)};
 
-double Metric(prometheus::Registry& registry, const std::string& name,
+double Metric(prometheus::Registry& metrics, const std::string& name,
               const std::map<std::string, std::string>& labels = {}) {
   double total = 0;
-  for (const auto& family : registry.Collect()) {
+  for (const auto& family : metrics.Collect()) {
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
       bool match = true;
@@ -120,7 +122,7 @@ class CourtSourceTest : public ::testing::Test {
   FakeConsumer& Run(std::unique_ptr<FakeConsumer> fake, int script_end) {
     FakeConsumer* raw = fake.get();
     auto source = CourtSource::Start(config_, kKafka, std::move(fake),
-                                     {producer_, &validation::ReferenceData::Default(), &registry_});
+                                     {producer_, &validation::ReferenceData::Default(), &metrics_});
     EXPECT_TRUE(source.ok()) << source.status();
     if (!source.ok()) std::abort();
     source_ = std::move(*source);
@@ -135,13 +137,13 @@ class CourtSourceTest : public ::testing::Test {
   }
 
   double Produced() {
-    return Metric(registry_, "crvs_court_source_events_total", {{"outcome", "produced"}});
+    return Metric(metrics_, "crvs_court_source_events_total", {{"outcome", "produced"}});
   }
   // Envelopes the broker confirmed.
-  double Confirmed() { return Metric(registry_, "crvs_court_source_decisions_total"); }
+  double Confirmed() { return Metric(metrics_, "crvs_court_source_decisions_total"); }
 
   CourtSourceConfig config_;
-  prometheus::Registry registry_;
+  prometheus::Registry metrics_;
   std::unique_ptr<CourtSource> source_;
 
   static kafka::EmbeddedBroker* broker_;
@@ -159,45 +161,45 @@ TEST_F(CourtSourceTest, ANewGroupReadsTheChangeStreamFromItsStart) {
   FakeConsumer& ran = Run(std::move(fake), 1);
 
   ASSERT_EQ(ran.assigns().size(), 1u);
-  EXPECT_EQ(ran.assigns()[0][0].offset, kafka::kOffsetBeginning);
+  EXPECT_EQ(ran.assigns()[0].at(kInput0), kafka::kLogStart);
   EXPECT_THAT(ran.DeliveredOffsets(kInput0), ElementsAre(1, 2));
   EXPECT_EQ(Produced(), 2);
   EXPECT_EQ(Confirmed(), 2);
-  EXPECT_EQ(ran.CommittedOffset(kInput0), 3);
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_behind_log_start_total"), 0);
+  EXPECT_EQ(ran.CommittedOffset(kInput0), Offset(3));
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_behind_log_start_total"), 0);
   EXPECT_EQ(source_->committed_inputs(), 2);
 }
 
 TEST_F(CourtSourceTest, ACommittedPositionInsideTheLogResumesThere) {
   auto fake = std::make_unique<FakeConsumer>();
   ProduceEvents(*fake, 0, 5);
-  fake->SetCommitted(kInput0, 2);
+  fake->SetCommitted(kInput0, Offset(2));
   fake->AssignAt(1, {kInput0});
   FakeConsumer& ran = Run(std::move(fake), 1);
 
-  EXPECT_EQ(ran.assigns()[0][0].offset, 2);
+  EXPECT_EQ(ran.assigns()[0].at(kInput0), Offset(2));
   EXPECT_THAT(ran.DeliveredOffsets(kInput0), ElementsAre(2, 3, 4));
   EXPECT_EQ(Produced(), 3) << "changes below the committed offset produced again";
   EXPECT_EQ(Confirmed(), 3);
-  EXPECT_EQ(ran.CommittedOffset(kInput0), 5);
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_behind_log_start_total"), 0);
+  EXPECT_EQ(ran.CommittedOffset(kInput0), Offset(5));
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_behind_log_start_total"), 0);
 }
 
 TEST_F(CourtSourceTest, ACommittedPositionBelowTheLogStartRaisesTheAlarmAndResumesAtTheLogStart) {
   auto fake = std::make_unique<FakeConsumer>();
   ProduceEvents(*fake, 0, 6);
-  fake->SetCommitted(kInput0, 1);
+  fake->SetCommitted(kInput0, Offset(1));
   fake->Truncate(kInput0, 4);  // [1, 4) expired unread
   fake->AssignAt(1, {kInput0});
   FakeConsumer& ran = Run(std::move(fake), 1);
 
-  EXPECT_EQ(ran.assigns()[0][0].offset, 4);
+  EXPECT_EQ(ran.assigns()[0].at(kInput0), Offset(4));
   EXPECT_THAT(ran.DeliveredOffsets(kInput0), ElementsAre(4, 5));
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_behind_log_start_total",
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_behind_log_start_total",
                    {{"topic", kInputTopic}, {"partition", "0"}}),
             1);
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_lost_offsets_total"), 3);
-  EXPECT_EQ(ran.CommittedOffset(kInput0), 6);
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_lost_offsets_total"), 3);
+  EXPECT_EQ(ran.CommittedOffset(kInput0), Offset(6));
 }
 
 TEST_F(CourtSourceTest, OffsetOutOfRangeWhileConsumingCommitsWhatWasHandledThenResumesAtTheLogStart) {
@@ -210,32 +212,33 @@ TEST_F(CourtSourceTest, OffsetOutOfRangeWhileConsumingCommitsWhatWasHandledThenR
   ASSERT_GE(ran.delivered().size(), 4u);
   EXPECT_EQ(ran.delivered()[3].error, kafka::ConsumedMessage::Error::kOffsetOutOfRange);
   ASSERT_FALSE(ran.commits().empty());
-  EXPECT_EQ(ran.commits().front().offset, 3) << "what came before the gap, committed first";
+  EXPECT_EQ(ran.commits().front().at(kInput0), Offset(3))
+      << "what came before the gap, committed first";
   ASSERT_EQ(ran.seeks().size(), 1u);
-  EXPECT_EQ(ran.seeks()[0].offset, 5);
+  EXPECT_EQ(ran.seeks()[0].offset, Offset(5));
   EXPECT_THAT(ran.DeliveredOffsets(kInput0), ElementsAre(0, 1, 2, 5, 6));
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_lost_offsets_total"), 2);
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_behind_log_start_total"), 1);
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_lost_offsets_total"), 2);
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_behind_log_start_total"), 1);
   EXPECT_EQ(Produced(), 5);
-  EXPECT_EQ(ran.CommittedOffset(kInput0), 7);
+  EXPECT_EQ(ran.CommittedOffset(kInput0), Offset(7));
 }
 
 TEST_F(CourtSourceTest, ACommittedPositionBeyondTheLogEndIsReadAgainFromTheLogStart) {
   // The court's topic was re-created: its new log is shorter than what the group committed.
   auto fake = std::make_unique<FakeConsumer>();
   ProduceEvents(*fake, 0, 3);
-  fake->SetCommitted(kInput0, 10);
+  fake->SetCommitted(kInput0, Offset(10));
   fake->AssignAt(1, {kInput0});
   FakeConsumer& ran = Run(std::move(fake), 1);
 
-  EXPECT_EQ(ran.assigns()[0][0].offset, 10);
+  EXPECT_EQ(ran.assigns()[0].at(kInput0), Offset(10));
   ASSERT_FALSE(ran.delivered().empty());
   EXPECT_EQ(ran.delivered()[0].error, kafka::ConsumedMessage::Error::kOffsetOutOfRange);
   EXPECT_THAT(ran.DeliveredOffsets(kInput0), ElementsAre(0, 1, 2));
   EXPECT_EQ(Produced(), 3);
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_behind_log_start_total"), 1);
-  EXPECT_EQ(Metric(registry_, "crvs_court_source_lost_offsets_total"), 0);
-  EXPECT_EQ(ran.CommittedOffset(kInput0), 3);
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_behind_log_start_total"), 1);
+  EXPECT_EQ(Metric(metrics_, "crvs_court_source_lost_offsets_total"), 0);
+  EXPECT_EQ(ran.CommittedOffset(kInput0), Offset(3));
 }
 
 TEST_F(CourtSourceTest, RevokedMidBatchConfirmsAndCommitsWhatWasHandledAndNothingIsProducedTwice) {
@@ -244,7 +247,7 @@ TEST_F(CourtSourceTest, RevokedMidBatchConfirmsAndCommitsWhatWasHandledAndNothin
   fake->AssignAt(1, {kInput0});  // polls 1-3 deliver offsets 0-2 into one open batch
   fake->RevokeAt(4);
   double confirmed_at_revoke = -1;
-  int64_t committed_at_revoke = -1;
+  std::optional<Offset> committed_at_revoke;
   fake->At(5, [&](FakeConsumer& c) {
     confirmed_at_revoke = Confirmed();
     committed_at_revoke = c.CommittedOffset(kInput0);
@@ -252,14 +255,15 @@ TEST_F(CourtSourceTest, RevokedMidBatchConfirmsAndCommitsWhatWasHandledAndNothin
   fake->AssignAt(8, {kInput0});
   FakeConsumer& ran = Run(std::move(fake), 8);
 
-  EXPECT_EQ(committed_at_revoke, 3) << "the open batch was not committed before giving it back";
+  EXPECT_EQ(committed_at_revoke, Offset(3))
+      << "the open batch was not committed before giving it back";
   EXPECT_EQ(confirmed_at_revoke, 3) << "committed before the broker confirmed the outputs";
   ASSERT_EQ(ran.assigns().size(), 2u);
-  EXPECT_EQ(ran.assigns()[1][0].offset, 3);
+  EXPECT_EQ(ran.assigns()[1].at(kInput0), Offset(3));
   EXPECT_THAT(ran.DeliveredOffsets(kInput0), ElementsAre(0, 1, 2, 3, 4, 5));
   EXPECT_EQ(Produced(), 6);
   EXPECT_EQ(Confirmed(), 6);
-  EXPECT_EQ(ran.CommittedOffset(kInput0), 6);
+  EXPECT_EQ(ran.CommittedOffset(kInput0), Offset(6));
 }
 
 }  // namespace

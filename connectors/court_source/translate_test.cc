@@ -391,6 +391,40 @@ TEST_F(TranslateTest, EnvelopeProblemsAreMappingDeadLettersNamingTheField) {
   EXPECT_EQ(MustReject(Translate(no_op)).error_class, kErrorMapping);
 }
 
+// A commit time whose microseconds do not fit in 64 bits: commit_ms * 1000 (the position of a
+// change without lsn or binlog position) wrapped around from about 1.8e16 on, and the change
+// was rejected with "the change's position ... is 0" (or got a wrong position).
+TEST_F(TranslateTest, ACommitTimeBeyondItsMicrosecondsIn64BitsIsAMappingDeadLetterNamingTheField) {
+  constexpr uint64_t kMaxMs = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / 1000;
+  const std::string kSourceTsError = "source.ts_ms must be below 2^63 / 1000 (Unix milliseconds)";
+  Json event = Event("u", nullptr, Row(), 0);
+  event["source"].erase("lsn");  // the position is the commit time in microseconds
+  for (uint64_t ms : {uint64_t{1} << 61,                       // * 1000 wrapped to 0
+                      uint64_t{20'000'000'000'000'000},        // wrapped to a plausible position
+                      kMaxMs + 1,                              // above 2^63 - 1 microseconds
+                      std::numeric_limits<uint64_t>::max()}) {
+    event["source"]["ts_ms"] = ms;
+    Rejected r = MustReject(Translate(event));
+    EXPECT_EQ(r.error_class, kErrorMapping) << ms;
+    EXPECT_EQ(r.error_message, kSourceTsError) << ms;
+  }
+  Json with_lsn = Event("u", nullptr, Row(), 7);
+  with_lsn["source"]["ts_ms"] = kMaxMs + 1;
+  EXPECT_EQ(MustReject(Translate(with_lsn)).error_message, kSourceTsError)
+      << "the commit time is out of range whatever gives the position";
+  Json no_source = Event("u", nullptr, Row(), 0);
+  no_source.erase("source");
+  no_source["ts_ms"] = uint64_t{1} << 61;
+  EXPECT_EQ(MustReject(Translate(no_source)).error_message,
+            "ts_ms must be below 2^63 / 1000 (Unix milliseconds)");
+
+  event["source"]["ts_ms"] = kMaxMs;  // the latest commit time that has a position
+  auto parsed = ParseChangeEvent(event.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->position, kMaxMs * 1000);
+  EXPECT_EQ(parsed->position_origin, PositionOrigin::kTsMs);
+}
+
 TEST_F(TranslateTest, RowsThatDoNotFitTheMappingAreMappingDeadLettersNamingColumnAndKey) {
   auto reject = [&](Json row) { return MustReject(Translate(Event("u", nullptr, row, 7))); };
   Json row = Row();

@@ -1,5 +1,7 @@
 #include "connectors/kafka/consumer.h"
 
+#include <algorithm>
+
 #include <librdkafka/rdkafka.h>
 
 #include "connectors/kafka/producer.h"
@@ -11,29 +13,35 @@ namespace {
 using List = std::unique_ptr<rd_kafka_topic_partition_list_t,
                              decltype(&rd_kafka_topic_partition_list_destroy)>;
 
-List MakeList(const std::vector<PartitionOffset>& partitions) {
-  List list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())),
+List MakeList(const std::map<model::TopicPartition, int64_t>& offsets) {
+  List list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())),
             &rd_kafka_topic_partition_list_destroy);
-  for (const auto& p : partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), p.partition.topic.c_str(),
-                                      p.partition.partition)
-        ->offset = p.offset;
+  for (const auto& [tp, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.value().c_str(), tp.partition.value())
+        ->offset = offset;
   }
   return list;
 }
 
-List MakeList(const std::vector<TopicPartition>& partitions) {
-  std::vector<PartitionOffset> with_offsets;
-  with_offsets.reserve(partitions.size());
-  for (const auto& p : partitions) with_offsets.push_back({p, kOffsetInvalid});
-  return MakeList(with_offsets);
+List MakeList(const std::vector<model::TopicPartition>& partitions) {
+  List list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())),
+            &rd_kafka_topic_partition_list_destroy);
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.value().c_str(), tp.partition.value())
+        ->offset = RD_KAFKA_OFFSET_INVALID;
+  }
+  return list;
 }
 
-std::vector<TopicPartition> PartitionsOf(const rd_kafka_topic_partition_list_t* list) {
-  std::vector<TopicPartition> out;
+model::TopicPartition PartitionOf(const rd_kafka_topic_partition_t& p) {
+  return {model::Topic(p.topic), model::Partition(p.partition)};
+}
+
+std::vector<model::TopicPartition> PartitionsOf(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<model::TopicPartition> out;
   if (list == nullptr) return out;
   out.reserve(static_cast<size_t>(list->cnt));
-  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  for (int i = 0; i < list->cnt; ++i) out.push_back(PartitionOf(list->elems[i]));
   return out;
 }
 
@@ -134,11 +142,18 @@ std::optional<ConsumedMessage> KafkaConsumer::Poll(std::chrono::milliseconds tim
   return out;
 }
 
-absl::Status KafkaConsumer::Assign(const std::vector<PartitionOffset>& partitions) {
-  List list = MakeList(partitions);
+absl::Status KafkaConsumer::Assign(const StartOffsets& starts) {
+  std::map<model::TopicPartition, int64_t> raw;
+  for (const auto& [tp, start] : starts) {
+    raw[tp] = start.has_value() ? start->value() : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  return AssignRaw(raw);
+}
+
+absl::Status KafkaConsumer::AssignRaw(const std::map<model::TopicPartition, int64_t>& starts) {
+  List list = MakeList(starts);
   CRVS_RETURN_IF_ERROR(KafkaError("kafka assign", rd_kafka_assign(rk_, list.get())));
-  starts_.clear();
-  for (const auto& p : partitions) starts_[p.partition] = p.offset;
+  starts_ = starts;
   return absl::OkStatus();
 }
 
@@ -148,18 +163,18 @@ absl::Status KafkaConsumer::Unassign() {
   return KafkaError("kafka unassign", rd_kafka_assign(rk_, nullptr));
 }
 
-absl::StatusOr<std::vector<TopicPartition>> KafkaConsumer::Assignment() {
+absl::StatusOr<std::vector<model::TopicPartition>> KafkaConsumer::Assignment() {
   rd_kafka_topic_partition_list_t* assigned = nullptr;
   absl::Status st = KafkaError("kafka assignment", rd_kafka_assignment(rk_, &assigned));
   if (!st.ok()) return st;
-  std::vector<TopicPartition> out = PartitionsOf(assigned);
+  std::vector<model::TopicPartition> out = PartitionsOf(assigned);
   rd_kafka_topic_partition_list_destroy(assigned);
   return out;
 }
 
-absl::Status KafkaConsumer::Seek(const PartitionOffset& partition,
+absl::Status KafkaConsumer::Seek(const model::TopicPartition& partition, model::Offset offset,
                                  std::chrono::milliseconds timeout) {
-  List list = MakeList(std::vector<PartitionOffset>{partition});
+  List list = MakeList({{partition, offset.value()}});
   rd_kafka_error_t* error =
       rd_kafka_seek_partitions(rk_, list.get(), static_cast<int>(timeout.count()));
   if (error != nullptr) {
@@ -172,95 +187,99 @@ absl::Status KafkaConsumer::Seek(const PartitionOffset& partition,
     // partition and refuses to seek it ("Local: Erroneous state"; rd_kafka_toppar_seek): assign
     // the whole assignment again, this partition at `offset`, the others where the application
     // stands (rd_kafka_position), or where they were last started when nothing was returned.
-    return Reassign(partition);
+    return Reassign(partition, offset);
   }
   CRVS_RETURN_IF_ERROR(KafkaError("kafka seek", list->elems[0].err));
-  starts_[partition.partition] = partition.offset;
+  starts_[partition] = offset.value();
   return absl::OkStatus();
 }
 
-absl::Status KafkaConsumer::Reassign(const PartitionOffset& moved) {
+absl::Status KafkaConsumer::Reassign(const model::TopicPartition& moved, model::Offset to) {
   rd_kafka_topic_partition_list_t* assigned = nullptr;
   CRVS_RETURN_IF_ERROR(KafkaError("kafka assignment", rd_kafka_assignment(rk_, &assigned)));
   List owned(assigned, &rd_kafka_topic_partition_list_destroy);
   CRVS_RETURN_IF_ERROR(KafkaError("kafka position", rd_kafka_position(rk_, assigned)));
-  std::vector<PartitionOffset> starts;
+  std::map<model::TopicPartition, int64_t> starts;
   bool found = false;
   for (int i = 0; i < assigned->cnt; ++i) {
-    const TopicPartition tp{assigned->elems[i].topic, assigned->elems[i].partition};
+    const model::TopicPartition tp = PartitionOf(assigned->elems[i]);
     int64_t offset = assigned->elems[i].offset;
-    if (tp == moved.partition) {
-      offset = moved.offset;
+    if (tp == moved) {
+      offset = to.value();
       found = true;
     } else if (offset < 0) {
       auto it = starts_.find(tp);
-      offset = it != starts_.end() ? it->second : kOffsetInvalid;
+      offset = it != starts_.end() ? it->second : RD_KAFKA_OFFSET_INVALID;
     }
-    starts.push_back({tp, offset});
+    starts[tp] = offset;
   }
   if (!found) {
-    return absl::FailedPreconditionError("kafka seek: " + moved.partition.topic + " [" +
-                                         std::to_string(moved.partition.partition) +
+    return absl::FailedPreconditionError("kafka seek: " + moved.topic.value() + " [" +
+                                         std::to_string(moved.partition.value()) +
                                          "] is not assigned");
   }
-  const std::set<TopicPartition> paused = paused_;
-  CRVS_RETURN_IF_ERROR(Assign(starts));
+  const std::set<model::TopicPartition> paused = paused_;
+  CRVS_RETURN_IF_ERROR(AssignRaw(starts));
   if (!paused.empty()) return Pause({paused.begin(), paused.end()});
   return absl::OkStatus();
 }
 
-absl::Status KafkaConsumer::Pause(const std::vector<TopicPartition>& partitions) {
+absl::Status KafkaConsumer::Pause(const std::vector<model::TopicPartition>& partitions) {
   List list = MakeList(partitions);
   CRVS_RETURN_IF_ERROR(KafkaError("kafka pause", rd_kafka_pause_partitions(rk_, list.get())));
   paused_.insert(partitions.begin(), partitions.end());
   return absl::OkStatus();
 }
 
-absl::Status KafkaConsumer::Resume(const std::vector<TopicPartition>& partitions) {
+absl::Status KafkaConsumer::Resume(const std::vector<model::TopicPartition>& partitions) {
   List list = MakeList(partitions);
   CRVS_RETURN_IF_ERROR(KafkaError("kafka resume", rd_kafka_resume_partitions(rk_, list.get())));
   for (const auto& tp : partitions) paused_.erase(tp);
   return absl::OkStatus();
 }
 
-absl::StatusOr<Watermarks> KafkaConsumer::QueryWatermarks(const TopicPartition& partition,
+absl::StatusOr<Watermarks> KafkaConsumer::QueryWatermarks(const model::TopicPartition& partition,
                                                           std::chrono::milliseconds timeout) {
-  Watermarks w;
+  int64_t low = 0, high = 0;
   absl::Status st = KafkaError(
       "kafka watermarks",
-      rd_kafka_query_watermark_offsets(rk_, partition.topic.c_str(), partition.partition, &w.low,
-                                       &w.high, static_cast<int>(timeout.count())));
+      rd_kafka_query_watermark_offsets(rk_, partition.topic.value().c_str(),
+                                       partition.partition.value(), &low, &high,
+                                       static_cast<int>(timeout.count())));
   if (!st.ok()) return st;
-  return w;
+  return Watermarks{model::Offset(low), model::Offset(high)};
 }
 
-absl::StatusOr<Watermarks> KafkaConsumer::CachedWatermarks(const TopicPartition& partition) {
-  Watermarks w;
-  absl::Status st = KafkaError("kafka watermarks",
-                               rd_kafka_get_watermark_offsets(rk_, partition.topic.c_str(),
-                                                              partition.partition, &w.low, &w.high));
+absl::StatusOr<Watermarks> KafkaConsumer::CachedWatermarks(const model::TopicPartition& partition) {
+  int64_t low = 0, high = 0;
+  absl::Status st = KafkaError(
+      "kafka watermarks", rd_kafka_get_watermark_offsets(rk_, partition.topic.value().c_str(),
+                                                         partition.partition.value(), &low, &high));
   if (!st.ok()) return st;
-  return w;
+  return Watermarks{model::Offset(low), model::Offset(high)};
 }
 
-absl::StatusOr<std::vector<PartitionOffset>> KafkaConsumer::Committed(
-    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) {
+absl::StatusOr<NextOffsets> KafkaConsumer::Committed(
+    const std::vector<model::TopicPartition>& partitions, std::chrono::milliseconds timeout) {
   List list = MakeList(partitions);
   absl::Status st = KafkaError(
       "kafka committed offsets",
       rd_kafka_committed(rk_, list.get(), static_cast<int>(timeout.count())));
   if (!st.ok()) return st;
-  std::vector<PartitionOffset> out;
-  out.reserve(partitions.size());
+  NextOffsets out;
   for (int i = 0; i < list->cnt; ++i) {
-    out.push_back({{list->elems[i].topic, list->elems[i].partition}, list->elems[i].offset});
+    // Never committed: RD_KAFKA_OFFSET_INVALID.
+    if (list->elems[i].offset < 0) continue;
+    out[PartitionOf(list->elems[i])] = model::Offset(list->elems[i].offset);
   }
   return out;
 }
 
-absl::Status KafkaConsumer::Commit(const std::vector<PartitionOffset>& offsets, bool async) {
+absl::Status KafkaConsumer::Commit(const NextOffsets& offsets, bool async) {
   if (offsets.empty()) return absl::OkStatus();
-  List list = MakeList(offsets);
+  std::map<model::TopicPartition, int64_t> raw;
+  for (const auto& [tp, offset] : offsets) raw[tp] = offset.value();
+  List list = MakeList(raw);
   return KafkaError("kafka commit", rd_kafka_commit(rk_, list.get(), async ? 1 : 0));
 }
 
@@ -268,6 +287,12 @@ void KafkaConsumer::Close() {
   if (closed_) return;
   closed_ = true;
   rd_kafka_consumer_close(rk_);
+}
+
+std::chrono::milliseconds HeartbeatIntervalFor(std::chrono::milliseconds session_timeout) {
+  constexpr int64_t kHeartbeatsPerSession = 5;
+  constexpr std::chrono::milliseconds kMinHeartbeatInterval{100};
+  return std::max(session_timeout / kHeartbeatsPerSession, kMinHeartbeatInterval);
 }
 
 bool SetFetchPaused(Consumer& consumer, bool paused) {

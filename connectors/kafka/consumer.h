@@ -20,7 +20,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -28,42 +27,34 @@
 #include <absl/status/statusor.h>
 
 #include "connectors/kafka/kafka_config.h"
+#include "services/model/fundamental.h"
 
 struct rd_kafka_s;
 struct rd_kafka_topic_partition_list_s;
 
 namespace crvs::kafka {
 
-// Special offsets (librdkafka's values): where Assign starts a partition.
-inline constexpr int64_t kOffsetBeginning = -2;  // the log start
-inline constexpr int64_t kOffsetEnd = -1;        // the log end
-inline constexpr int64_t kOffsetStored = -1000;  // the Kafka-committed offset
-inline constexpr int64_t kOffsetInvalid = -1001; // none (Committed: never committed)
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-
-  friend bool operator<(const TopicPartition& a, const TopicPartition& b) {
-    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
-  }
-  friend bool operator==(const TopicPartition& a, const TopicPartition& b) {
-    return a.topic == b.topic && a.partition == b.partition;
-  }
-};
-
-// A partition with an offset: where to start (Assign, Seek), what was committed (Committed,
-// Commit: the next offset to consume).
-struct PartitionOffset {
-  TopicPartition partition;
-  int64_t offset = kOffsetInvalid;
-};
+// Where Assign starts fetching a partition: an offset, or kLogStart (the first offset the log
+// holds).
+using StartOffset = std::optional<model::Offset>;
+inline constexpr std::nullopt_t kLogStart = std::nullopt;
+// A start per partition (Assign).
+using StartOffsets = std::map<model::TopicPartition, StartOffset>;
+// The next offset to consume per partition: what Commit commits and Committed answers.
+using NextOffsets = std::map<model::TopicPartition, model::Offset>;
 
 // The log's bounds: the first offset it holds and the offset the next message will get.
 struct Watermarks {
-  int64_t low = 0;
-  int64_t high = 0;
+  model::Offset low;
+  model::Offset high;
 };
+
+// The heartbeat interval (heartbeat.interval.ms) of a consumer group member with
+// `session_timeout` (session.timeout.ms): a fifth of it, so the group coordinator declares the
+// member dead only after several heartbeats in a row are missed (Kafka requires the interval
+// below the session timeout and recommends a third of it at most); and at least 100 ms, so a
+// very short timeout does not turn heartbeats into a busy loop against the coordinator.
+std::chrono::milliseconds HeartbeatIntervalFor(std::chrono::milliseconds session_timeout);
 
 // One message as consumed, owned (no librdkafka memory), or a per-partition error.
 struct ConsumedMessage {
@@ -94,9 +85,9 @@ class Consumer {
    public:
     virtual ~RebalanceListener() = default;
     // The group gave this consumer `partitions`: call Assign with a start offset for each.
-    virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+    virtual void OnAssigned(const std::vector<model::TopicPartition>& partitions) = 0;
     // The group takes `partitions` back: finish with them, then call Unassign.
-    virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
+    virtual void OnRevoked(const std::vector<model::TopicPartition>& partitions) = 0;
   };
 
   virtual ~Consumer() = default;
@@ -107,26 +98,28 @@ class Consumer {
   // The next message or error, or nothing within `timeout`. Rebalances run the listener here.
   virtual std::optional<ConsumedMessage> Poll(std::chrono::milliseconds timeout) = 0;
 
-  // Replaces the assignment by `partitions`, each fetched from its offset.
-  virtual absl::Status Assign(const std::vector<PartitionOffset>& partitions) = 0;
+  // Replaces the assignment by `starts`' partitions, each fetched from its start.
+  virtual absl::Status Assign(const StartOffsets& starts) = 0;
   virtual absl::Status Unassign() = 0;
-  virtual absl::StatusOr<std::vector<TopicPartition>> Assignment() = 0;
+  virtual absl::StatusOr<std::vector<model::TopicPartition>> Assignment() = 0;
   // Fetches `partition` from `offset` next (also after an out-of-range error).
-  virtual absl::Status Seek(const PartitionOffset& partition, std::chrono::milliseconds timeout) = 0;
-  virtual absl::Status Pause(const std::vector<TopicPartition>& partitions) = 0;
-  virtual absl::Status Resume(const std::vector<TopicPartition>& partitions) = 0;
+  virtual absl::Status Seek(const model::TopicPartition& partition, model::Offset offset,
+                            std::chrono::milliseconds timeout) = 0;
+  virtual absl::Status Pause(const std::vector<model::TopicPartition>& partitions) = 0;
+  virtual absl::Status Resume(const std::vector<model::TopicPartition>& partitions) = 0;
 
   // Asks the partition's leader for its log bounds (a network round trip).
-  virtual absl::StatusOr<Watermarks> QueryWatermarks(const TopicPartition& partition,
+  virtual absl::StatusOr<Watermarks> QueryWatermarks(const model::TopicPartition& partition,
                                                      std::chrono::milliseconds timeout) = 0;
   // The bounds last seen by fetching, without a round trip; UNAVAILABLE when none is known.
-  virtual absl::StatusOr<Watermarks> CachedWatermarks(const TopicPartition& partition) = 0;
+  virtual absl::StatusOr<Watermarks> CachedWatermarks(const model::TopicPartition& partition) = 0;
 
-  // The group's Kafka-committed offsets of `partitions` (kOffsetInvalid where none).
-  virtual absl::StatusOr<std::vector<PartitionOffset>> Committed(
-      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) = 0;
+  // The group's Kafka-committed offsets of `partitions`; a partition the group never
+  // committed is absent.
+  virtual absl::StatusOr<NextOffsets> Committed(
+      const std::vector<model::TopicPartition>& partitions, std::chrono::milliseconds timeout) = 0;
   // Commits next offsets to Kafka; `async` returns at once (errors then only logged).
-  virtual absl::Status Commit(const std::vector<PartitionOffset>& offsets, bool async) = 0;
+  virtual absl::Status Commit(const NextOffsets& offsets, bool async) = 0;
 
   // Leaves the group (revoking through the listener). Poll no more afterwards.
   virtual void Close() = 0;
@@ -147,32 +140,36 @@ class KafkaConsumer final : public Consumer {
   absl::Status Subscribe(const std::vector<std::string>& topics,
                          RebalanceListener* listener) override;
   std::optional<ConsumedMessage> Poll(std::chrono::milliseconds timeout) override;
-  absl::Status Assign(const std::vector<PartitionOffset>& partitions) override;
+  absl::Status Assign(const StartOffsets& starts) override;
   absl::Status Unassign() override;
-  absl::StatusOr<std::vector<TopicPartition>> Assignment() override;
-  absl::Status Seek(const PartitionOffset& partition, std::chrono::milliseconds timeout) override;
-  absl::Status Pause(const std::vector<TopicPartition>& partitions) override;
-  absl::Status Resume(const std::vector<TopicPartition>& partitions) override;
-  absl::StatusOr<Watermarks> QueryWatermarks(const TopicPartition& partition,
+  absl::StatusOr<std::vector<model::TopicPartition>> Assignment() override;
+  absl::Status Seek(const model::TopicPartition& partition, model::Offset offset,
+                    std::chrono::milliseconds timeout) override;
+  absl::Status Pause(const std::vector<model::TopicPartition>& partitions) override;
+  absl::Status Resume(const std::vector<model::TopicPartition>& partitions) override;
+  absl::StatusOr<Watermarks> QueryWatermarks(const model::TopicPartition& partition,
                                              std::chrono::milliseconds timeout) override;
-  absl::StatusOr<Watermarks> CachedWatermarks(const TopicPartition& partition) override;
-  absl::StatusOr<std::vector<PartitionOffset>> Committed(
-      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) override;
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets, bool async) override;
+  absl::StatusOr<Watermarks> CachedWatermarks(const model::TopicPartition& partition) override;
+  absl::StatusOr<NextOffsets> Committed(const std::vector<model::TopicPartition>& partitions,
+                                        std::chrono::milliseconds timeout) override;
+  absl::Status Commit(const NextOffsets& offsets, bool async) override;
   void Close() override;
 
  private:
   KafkaConsumer() = default;
   void OnRebalance(int err, rd_kafka_topic_partition_list_s* partitions);
-  // Seek of a partition librdkafka stopped (out of range): the assignment again, `moved`
-  // changed.
-  absl::Status Reassign(const PartitionOffset& moved);
+  // rd_kafka_assign of `starts` (librdkafka's offsets, its special values included).
+  absl::Status AssignRaw(const std::map<model::TopicPartition, int64_t>& starts);
+  // Seek of a partition librdkafka stopped (out of range): the assignment again, `moved` at
+  // `to`.
+  absl::Status Reassign(const model::TopicPartition& moved, model::Offset to);
 
   rd_kafka_s* rk_ = nullptr;
   RebalanceListener* listener_ = nullptr;
   bool closed_ = false;
-  std::map<TopicPartition, int64_t> starts_;  // offsets of the last Assign and Seeks
-  std::set<TopicPartition> paused_;
+  // librdkafka's start offsets of the last Assign and Seeks.
+  std::map<model::TopicPartition, int64_t> starts_;
+  std::set<model::TopicPartition> paused_;
 };
 
 // Pauses (or resumes) every partition currently assigned to `consumer`; partitions assigned

@@ -5,6 +5,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "services/platform/logging.h"
+
 namespace crvs::kafka {
 
 absl::StatusOr<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(const Options& options) {
@@ -51,5 +53,22 @@ void EmbeddedBroker::SetBrokerDown(int broker_id) {
 }
 
 void EmbeddedBroker::SetBrokerUp(int broker_id) { rd_kafka_mock_broker_set_up(cluster_, broker_id); }
+
+absl::StatusOr<std::string> ConfiguredOrEmbedded(const KafkaConfig& kafka,
+                                                 const std::vector<std::string>& more_topics,
+                                                 Lifecycle& lifecycle) {
+  if (!kafka.bootstrap_servers.empty()) return kafka.bootstrap_servers;
+  std::vector<std::string> topics = kafka.AllTopics();
+  topics.insert(topics.end(), more_topics.begin(), more_topics.end());
+  auto broker = EmbeddedBroker::Start({kafka.embedded_brokers, kafka.embedded_partitions, topics});
+  if (!broker.ok()) return broker.status();
+  EmbeddedBroker* raw = broker->release();
+  lifecycle.OnStop("embedded-broker", [raw] { delete raw; });
+  logging::Get("devbroker")
+      ->info("embedded Kafka-protocol broker up bootstrap={} brokers={} partitions={} topics={}",
+             raw->bootstrap_servers(), kafka.embedded_brokers, kafka.embedded_partitions,
+             topics.size());
+  return raw->bootstrap_servers();
+}
 
 }  // namespace crvs::kafka

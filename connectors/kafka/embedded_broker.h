@@ -12,6 +12,9 @@
 
 #include <absl/status/statusor.h>
 
+#include "connectors/kafka/kafka_config.h"
+#include "services/platform/lifecycle.h"
+
 struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
 
@@ -46,5 +49,12 @@ class EmbeddedBroker {
   rd_kafka_mock_cluster_s* cluster_ = nullptr;
   std::string bootstrap_;
 };
+
+// The cluster a command runs on: kafka.bootstrap_servers, or, when that is empty, an embedded
+// broker with every product topic and `more_topics` (kafka.embedded_brokers and
+// kafka.embedded_partitions), started now and stopped by `lifecycle`.
+absl::StatusOr<std::string> ConfiguredOrEmbedded(const KafkaConfig& kafka,
+                                                 const std::vector<std::string>& more_topics,
+                                                 Lifecycle& lifecycle);
 
 }  // namespace crvs::kafka

@@ -5,12 +5,12 @@
 
 namespace crvs::kafka {
 
-int64_t FakeConsumer::Produce(const TopicPartition& partition, std::string key, std::string value,
-                              Headers headers) {
+int64_t FakeConsumer::Produce(const model::TopicPartition& partition, std::string key,
+                              std::string value, Headers headers) {
   Log& log = logs_[partition];
   ConsumedMessage m;
-  m.topic = partition.topic;
-  m.partition = partition.partition;
+  m.topic = partition.topic.value();
+  m.partition = partition.partition.value();
   m.offset = log.high;
   m.key = std::move(key);
   m.value = std::move(value);
@@ -20,23 +20,23 @@ int64_t FakeConsumer::Produce(const TopicPartition& partition, std::string key, 
   return log.high++;
 }
 
-void FakeConsumer::Truncate(const TopicPartition& partition, int64_t low) {
+void FakeConsumer::Truncate(const model::TopicPartition& partition, int64_t low) {
   Log& log = logs_[partition];
   log.low = std::min(low, log.high);
   log.messages.erase(log.messages.begin(), log.messages.lower_bound(log.low));
 }
 
-void FakeConsumer::ReplaceLog(const TopicPartition& partition, int64_t low) {
+void FakeConsumer::ReplaceLog(const model::TopicPartition& partition, int64_t low) {
   logs_[partition] = Log{low, low, {}};
 }
 
-Watermarks FakeConsumer::LogBounds(const TopicPartition& partition) const {
+Watermarks FakeConsumer::LogBounds(const model::TopicPartition& partition) const {
   auto it = logs_.find(partition);
   if (it == logs_.end()) return {};
-  return {it->second.low, it->second.high};
+  return {model::Offset(it->second.low), model::Offset(it->second.high)};
 }
 
-void FakeConsumer::SetCommitted(const TopicPartition& partition, int64_t offset) {
+void FakeConsumer::SetCommitted(const model::TopicPartition& partition, model::Offset offset) {
   committed_[partition] = offset;
 }
 
@@ -44,7 +44,7 @@ void FakeConsumer::At(int poll, std::function<void(FakeConsumer&)> action) {
   script_.emplace(poll, std::move(action));
 }
 
-void FakeConsumer::AssignAt(int poll, std::vector<TopicPartition> partitions) {
+void FakeConsumer::AssignAt(int poll, std::vector<model::TopicPartition> partitions) {
   At(poll, [partitions = std::move(partitions)](FakeConsumer& c) {
     c.Revoke();
     if (c.listener_ != nullptr) c.listener_->OnAssigned(partitions);
@@ -55,12 +55,12 @@ void FakeConsumer::RevokeAt(int poll) {
   At(poll, [](FakeConsumer& c) { c.Revoke(); });
 }
 
-void FakeConsumer::ErrorAt(int poll, const TopicPartition& partition, ConsumedMessage::Error error,
-                           std::string message) {
+void FakeConsumer::ErrorAt(int poll, const model::TopicPartition& partition,
+                           ConsumedMessage::Error error, std::string message) {
   At(poll, [partition, error, message = std::move(message)](FakeConsumer& c) {
     ConsumedMessage m;
-    m.topic = partition.topic;
-    m.partition = partition.partition;
+    m.topic = partition.topic.value();
+    m.partition = partition.partition.value();
     m.error = error;
     m.error_message = message;
     auto it = c.fetch_.find(partition);
@@ -72,44 +72,38 @@ void FakeConsumer::ErrorAt(int poll, const TopicPartition& partition, ConsumedMe
   });
 }
 
-void FakeConsumer::FailWatermarks(const TopicPartition& partition, int times) {
+void FakeConsumer::FailWatermarks(const model::TopicPartition& partition, int times) {
   failing_watermarks_[partition] = times;
 }
 
-std::vector<int64_t> FakeConsumer::DeliveredOffsets(const TopicPartition& partition) const {
+std::vector<int64_t> FakeConsumer::DeliveredOffsets(const model::TopicPartition& partition) const {
   std::vector<int64_t> out;
   for (const auto& m : delivered_) {
-    if (m.ok() && m.topic == partition.topic && m.partition == partition.partition) {
+    if (m.ok() && m.topic == partition.topic.value() &&
+        m.partition == partition.partition.value()) {
       out.push_back(m.offset);
     }
   }
   return out;
 }
 
-int64_t FakeConsumer::CommittedOffset(const TopicPartition& partition) const {
+std::optional<model::Offset> FakeConsumer::CommittedOffset(
+    const model::TopicPartition& partition) const {
   auto it = committed_.find(partition);
-  return it == committed_.end() ? kOffsetInvalid : it->second;
+  if (it == committed_.end()) return std::nullopt;
+  return it->second;
 }
 
 void FakeConsumer::Revoke() {
   if (fetch_.empty() || listener_ == nullptr) return;
-  std::vector<TopicPartition> revoked;
+  std::vector<model::TopicPartition> revoked;
   for (const auto& [tp, fetch] : fetch_) revoked.push_back(tp);
   listener_->OnRevoked(revoked);
 }
 
-int64_t FakeConsumer::Resolve(const TopicPartition& partition, int64_t offset) const {
-  const Watermarks w = LogBounds(partition);
-  switch (offset) {
-    case kOffsetBeginning: return w.low;
-    case kOffsetEnd: return w.high;
-    case kOffsetStored:
-    case kOffsetInvalid: {
-      auto it = committed_.find(partition);
-      return it != committed_.end() ? it->second : -1;  // none: out of range (reset = error)
-    }
-    default: return offset;
-  }
+int64_t FakeConsumer::Resolve(const model::TopicPartition& partition,
+                              const StartOffset& start) const {
+  return start.has_value() ? start->value() : LogBounds(partition).low.value();
 }
 
 std::optional<ConsumedMessage> FakeConsumer::Next() {
@@ -117,22 +111,22 @@ std::optional<ConsumedMessage> FakeConsumer::Next() {
   const size_t n = fetch_.size();
   for (size_t i = 0; i < n; ++i) {
     auto it = std::next(fetch_.begin(), static_cast<long>((next_partition_ + i) % n));
-    const TopicPartition& tp = it->first;
+    const model::TopicPartition& tp = it->first;
     Fetch& fetch = it->second;
     if (fetch.stalled || paused_.count(tp) > 0) continue;
     const Watermarks w = LogBounds(tp);
-    if (fetch.position < w.low || fetch.position > w.high) {
+    if (fetch.position < w.low.value() || fetch.position > w.high.value()) {
       fetch.stalled = true;
       next_partition_ = (next_partition_ + i + 1) % n;
       ConsumedMessage error;
-      error.topic = tp.topic;
-      error.partition = tp.partition;
+      error.topic = tp.topic.value();
+      error.partition = tp.partition.value();
       error.offset = fetch.position;
       error.error = ConsumedMessage::Error::kOffsetOutOfRange;
       error.error_message = "Broker: Offset out of range";
       return error;
     }
-    if (fetch.position == w.high) continue;
+    if (fetch.position == w.high.value()) continue;
     next_partition_ = (next_partition_ + i + 1) % n;
     return logs_.at(tp).messages.at(fetch.position++);
   }
@@ -171,12 +165,12 @@ std::optional<ConsumedMessage> FakeConsumer::Poll(std::chrono::milliseconds time
   return out;
 }
 
-absl::Status FakeConsumer::Assign(const std::vector<PartitionOffset>& partitions) {
+absl::Status FakeConsumer::Assign(const StartOffsets& starts) {
   fetch_.clear();
   paused_.clear();
   next_partition_ = 0;
-  for (const auto& p : partitions) fetch_[p.partition] = {Resolve(p.partition, p.offset), false};
-  assigns_.push_back(partitions);
+  for (const auto& [tp, start] : starts) fetch_[tp] = {Resolve(tp, start), false};
+  assigns_.push_back(starts);
   return absl::OkStatus();
 }
 
@@ -186,35 +180,36 @@ absl::Status FakeConsumer::Unassign() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<TopicPartition>> FakeConsumer::Assignment() {
-  std::vector<TopicPartition> out;
+absl::StatusOr<std::vector<model::TopicPartition>> FakeConsumer::Assignment() {
+  std::vector<model::TopicPartition> out;
   for (const auto& [tp, fetch] : fetch_) out.push_back(tp);
   return out;
 }
 
-absl::Status FakeConsumer::Seek(const PartitionOffset& partition, std::chrono::milliseconds) {
-  seeks_.push_back(partition);
-  auto it = fetch_.find(partition.partition);
+absl::Status FakeConsumer::Seek(const model::TopicPartition& partition, model::Offset offset,
+                                std::chrono::milliseconds) {
+  seeks_.push_back({partition, offset});
+  auto it = fetch_.find(partition);
   if (it == fetch_.end()) {
-    return absl::FailedPreconditionError("kafka seek: " + partition.partition.topic + "/" +
-                                         std::to_string(partition.partition.partition) +
+    return absl::FailedPreconditionError("kafka seek: " + partition.topic.value() + "/" +
+                                         std::to_string(partition.partition.value()) +
                                          " is not assigned");
   }
-  it->second = {Resolve(partition.partition, partition.offset), false};
+  it->second = {offset.value(), false};
   return absl::OkStatus();
 }
 
-absl::Status FakeConsumer::Pause(const std::vector<TopicPartition>& partitions) {
+absl::Status FakeConsumer::Pause(const std::vector<model::TopicPartition>& partitions) {
   for (const auto& tp : partitions) paused_.insert(tp);
   return absl::OkStatus();
 }
 
-absl::Status FakeConsumer::Resume(const std::vector<TopicPartition>& partitions) {
+absl::Status FakeConsumer::Resume(const std::vector<model::TopicPartition>& partitions) {
   for (const auto& tp : partitions) paused_.erase(tp);
   return absl::OkStatus();
 }
 
-absl::StatusOr<Watermarks> FakeConsumer::QueryWatermarks(const TopicPartition& partition,
+absl::StatusOr<Watermarks> FakeConsumer::QueryWatermarks(const model::TopicPartition& partition,
                                                          std::chrono::milliseconds) {
   if (auto it = failing_watermarks_.find(partition);
       it != failing_watermarks_.end() && it->second > 0) {
@@ -227,23 +222,24 @@ absl::StatusOr<Watermarks> FakeConsumer::QueryWatermarks(const TopicPartition& p
   return LogBounds(partition);
 }
 
-absl::StatusOr<Watermarks> FakeConsumer::CachedWatermarks(const TopicPartition& partition) {
+absl::StatusOr<Watermarks> FakeConsumer::CachedWatermarks(const model::TopicPartition& partition) {
   if (logs_.count(partition) == 0) return absl::UnavailableError("kafka watermarks: unknown");
   return LogBounds(partition);
 }
 
-absl::StatusOr<std::vector<PartitionOffset>> FakeConsumer::Committed(
-    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds) {
-  std::vector<PartitionOffset> out;
-  for (const auto& tp : partitions) out.push_back({tp, CommittedOffset(tp)});
+absl::StatusOr<NextOffsets> FakeConsumer::Committed(
+    const std::vector<model::TopicPartition>& partitions, std::chrono::milliseconds) {
+  NextOffsets out;
+  for (const auto& tp : partitions) {
+    if (auto it = committed_.find(tp); it != committed_.end()) out.insert(*it);
+  }
   return out;
 }
 
-absl::Status FakeConsumer::Commit(const std::vector<PartitionOffset>& offsets, bool) {
-  for (const auto& o : offsets) {
-    commits_.push_back(o);
-    committed_[o.partition] = o.offset;
-  }
+absl::Status FakeConsumer::Commit(const NextOffsets& offsets, bool) {
+  if (offsets.empty()) return absl::OkStatus();  // as KafkaConsumer: nothing to commit
+  commits_.push_back(offsets);
+  for (const auto& [tp, offset] : offsets) committed_[tp] = offset;
   return absl::OkStatus();
 }
 

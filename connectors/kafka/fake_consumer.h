@@ -22,6 +22,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,16 +39,16 @@ class FakeConsumer final : public Consumer {
 
   // Appends a message to the partition's log (created empty at offset 0 if new); returns its
   // offset.
-  int64_t Produce(const TopicPartition& partition, std::string key, std::string value,
+  int64_t Produce(const model::TopicPartition& partition, std::string key, std::string value,
                   Headers headers = {});
   // Drops the records below `low` (retention): the log now starts there.
-  void Truncate(const TopicPartition& partition, int64_t low);
+  void Truncate(const model::TopicPartition& partition, int64_t low);
   // Replaces the log by an empty one starting at `low` (a re-created topic: low = 0); Produce
   // fills it again. Positions past its end become out of range.
-  void ReplaceLog(const TopicPartition& partition, int64_t low = 0);
-  Watermarks LogBounds(const TopicPartition& partition) const;
+  void ReplaceLog(const model::TopicPartition& partition, int64_t low = 0);
+  Watermarks LogBounds(const model::TopicPartition& partition) const;
   // The group's Kafka-committed offset of a partition (what Committed answers).
-  void SetCommitted(const TopicPartition& partition, int64_t offset);
+  void SetCommitted(const model::TopicPartition& partition, model::Offset offset);
 
   // --- the script ---
 
@@ -55,14 +56,14 @@ class FakeConsumer final : public Consumer {
   // Actions due at one poll run in the order given.
   void At(int poll, std::function<void(FakeConsumer&)> action);
   // The group assigns `partitions` at poll `poll` (after revoking what is assigned, eagerly).
-  void AssignAt(int poll, std::vector<TopicPartition> partitions);
+  void AssignAt(int poll, std::vector<model::TopicPartition> partitions);
   // The group revokes the whole assignment at poll `poll`.
   void RevokeAt(int poll);
   // Poll `poll` returns this error for `partition` instead of a message.
-  void ErrorAt(int poll, const TopicPartition& partition, ConsumedMessage::Error error,
+  void ErrorAt(int poll, const model::TopicPartition& partition, ConsumedMessage::Error error,
                std::string message);
   // Fails QueryWatermarks of `partition` the next `times` times (a leader not known yet).
-  void FailWatermarks(const TopicPartition& partition, int times);
+  void FailWatermarks(const model::TopicPartition& partition, int times);
 
   // --- what the consumer did (after the connector stopped) ---
 
@@ -72,35 +73,46 @@ class FakeConsumer final : public Consumer {
   // Every message and error Poll returned, in order.
   const std::vector<ConsumedMessage>& delivered() const { return delivered_; }
   // Offsets of the messages delivered from `partition`, in order.
-  std::vector<int64_t> DeliveredOffsets(const TopicPartition& partition) const;
+  std::vector<int64_t> DeliveredOffsets(const model::TopicPartition& partition) const;
+  // One Seek call.
+  struct SeekCall {
+    model::TopicPartition partition;
+    model::Offset offset;
+  };
   // Each Assign call's partitions and start offsets, in order; Seek calls in order.
-  const std::vector<std::vector<PartitionOffset>>& assigns() const { return assigns_; }
-  const std::vector<PartitionOffset>& seeks() const { return seeks_; }
-  // Every Commit, in order; and the committed offset per partition.
-  const std::vector<PartitionOffset>& commits() const { return commits_; }
-  int64_t CommittedOffset(const TopicPartition& partition) const;
+  const std::vector<StartOffsets>& assigns() const { return assigns_; }
+  const std::vector<SeekCall>& seeks() const { return seeks_; }
+  // Each Commit call's offsets, in order (a Commit of nothing is not one); and the committed
+  // offset of a partition (unset when none was).
+  const std::vector<NextOffsets>& commits() const { return commits_; }
+  std::optional<model::Offset> CommittedOffset(const model::TopicPartition& partition) const;
   bool subscribed() const { return listener_ != nullptr; }
   bool closed() const { return closed_; }
-  bool assigned(const TopicPartition& partition) const { return fetch_.count(partition) > 0; }
-  bool paused(const TopicPartition& partition) const { return paused_.count(partition) > 0; }
+  bool assigned(const model::TopicPartition& partition) const {
+    return fetch_.count(partition) > 0;
+  }
+  bool paused(const model::TopicPartition& partition) const {
+    return paused_.count(partition) > 0;
+  }
 
   // --- Consumer ---
 
   absl::Status Subscribe(const std::vector<std::string>& topics,
                          RebalanceListener* listener) override;
   std::optional<ConsumedMessage> Poll(std::chrono::milliseconds timeout) override;
-  absl::Status Assign(const std::vector<PartitionOffset>& partitions) override;
+  absl::Status Assign(const StartOffsets& starts) override;
   absl::Status Unassign() override;
-  absl::StatusOr<std::vector<TopicPartition>> Assignment() override;
-  absl::Status Seek(const PartitionOffset& partition, std::chrono::milliseconds timeout) override;
-  absl::Status Pause(const std::vector<TopicPartition>& partitions) override;
-  absl::Status Resume(const std::vector<TopicPartition>& partitions) override;
-  absl::StatusOr<Watermarks> QueryWatermarks(const TopicPartition& partition,
+  absl::StatusOr<std::vector<model::TopicPartition>> Assignment() override;
+  absl::Status Seek(const model::TopicPartition& partition, model::Offset offset,
+                    std::chrono::milliseconds timeout) override;
+  absl::Status Pause(const std::vector<model::TopicPartition>& partitions) override;
+  absl::Status Resume(const std::vector<model::TopicPartition>& partitions) override;
+  absl::StatusOr<Watermarks> QueryWatermarks(const model::TopicPartition& partition,
                                              std::chrono::milliseconds timeout) override;
-  absl::StatusOr<Watermarks> CachedWatermarks(const TopicPartition& partition) override;
-  absl::StatusOr<std::vector<PartitionOffset>> Committed(
-      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) override;
-  absl::Status Commit(const std::vector<PartitionOffset>& offsets, bool async) override;
+  absl::StatusOr<Watermarks> CachedWatermarks(const model::TopicPartition& partition) override;
+  absl::StatusOr<NextOffsets> Committed(const std::vector<model::TopicPartition>& partitions,
+                                        std::chrono::milliseconds timeout) override;
+  absl::Status Commit(const NextOffsets& offsets, bool async) override;
   void Close() override;
 
  private:
@@ -115,27 +127,27 @@ class FakeConsumer final : public Consumer {
     bool stalled = false;
   };
   void Revoke();
-  int64_t Resolve(const TopicPartition& partition, int64_t offset) const;
+  int64_t Resolve(const model::TopicPartition& partition, const StartOffset& start) const;
   std::optional<ConsumedMessage> Next();
 
-  std::map<TopicPartition, Log> logs_;
-  std::map<TopicPartition, int64_t> committed_;
-  std::map<TopicPartition, int> failing_watermarks_;
+  std::map<model::TopicPartition, Log> logs_;
+  NextOffsets committed_;
+  std::map<model::TopicPartition, int> failing_watermarks_;
   std::multimap<int, std::function<void(FakeConsumer&)>> script_;
   std::optional<ConsumedMessage> pending_error_;  // set by ErrorAt's action
   RebalanceListener* listener_ = nullptr;
   std::vector<std::string> topics_;
-  std::map<TopicPartition, Fetch> fetch_;
-  std::set<TopicPartition> paused_;
+  std::map<model::TopicPartition, Fetch> fetch_;
+  std::set<model::TopicPartition> paused_;
   size_t next_partition_ = 0;  // round robin over fetch_
   bool closed_ = false;
 
   std::atomic<int> polls_{0};
   std::atomic<int> idle_polls_{0};
   std::vector<ConsumedMessage> delivered_;
-  std::vector<std::vector<PartitionOffset>> assigns_;
-  std::vector<PartitionOffset> seeks_;
-  std::vector<PartitionOffset> commits_;
+  std::vector<StartOffsets> assigns_;
+  std::vector<SeekCall> seeks_;
+  std::vector<NextOffsets> commits_;
 };
 
 }  // namespace crvs::kafka

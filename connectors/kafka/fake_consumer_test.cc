@@ -19,7 +19,7 @@ namespace {
 
 using ::testing::ElementsAre;
 
-const TopicPartition kTopic0{"contract.topic", 0};
+const model::TopicPartition kTopic0{model::Topic("contract.topic"), model::Partition(0)};
 
 class ConsumerContract : public ::testing::TestWithParam<bool> {
  protected:
@@ -32,7 +32,7 @@ class ConsumerContract : public ::testing::TestWithParam<bool> {
       consumer_ = std::move(fake);
       return;
     }
-    auto broker = EmbeddedBroker::Start({1, 1, {kTopic0.topic}});
+    auto broker = EmbeddedBroker::Start({1, 1, {kTopic0.topic.value()}});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = std::move(*broker);
     auto producer = Producer::Create(kafka_, {}, broker_->bootstrap_servers());
@@ -40,7 +40,7 @@ class ConsumerContract : public ::testing::TestWithParam<bool> {
     for (const auto& [k, v] : messages) {
       std::promise<absl::Status> done;
       ASSERT_TRUE((*producer)
-                      ->Produce({kTopic0.topic, k, v, {{"h", "x"}}},
+                      ->Produce({kTopic0.topic.value(), k, v, {{"h", "x"}}},
                                 [&](const Delivery& d) { done.set_value(d.status); })
                       .ok());
       ASSERT_TRUE(done.get_future().get().ok());
@@ -70,18 +70,18 @@ class ConsumerContract : public ::testing::TestWithParam<bool> {
 TEST_P(ConsumerContract, APositionPastTheLogEndIsOneOutOfRangeErrorThenSilenceUntilSought) {
   auto bounds = consumer_->QueryWatermarks(kTopic0, std::chrono::seconds(5));
   ASSERT_TRUE(bounds.ok()) << bounds.status();
-  EXPECT_EQ(bounds->low, 0);
-  EXPECT_EQ(bounds->high, 3);
+  EXPECT_EQ(bounds->low.value(), 0);
+  EXPECT_EQ(bounds->high.value(), 3);
 
-  ASSERT_TRUE(consumer_->Assign({{kTopic0, 10}}).ok());
+  ASSERT_TRUE(consumer_->Assign({{kTopic0, model::Offset(10)}}).ok());
   auto error = Next();
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->error, ConsumedMessage::Error::kOffsetOutOfRange) << error->error_message;
-  EXPECT_EQ(error->topic, kTopic0.topic);
+  EXPECT_EQ(error->topic, kTopic0.topic.value());
   EXPECT_EQ(error->partition, 0);
   EXPECT_FALSE(Next(std::chrono::milliseconds(1500)).has_value()) << "fetched without a seek";
 
-  absl::Status sought = consumer_->Seek({kTopic0, 1}, std::chrono::seconds(5));
+  absl::Status sought = consumer_->Seek(kTopic0, model::Offset(1), std::chrono::seconds(5));
   ASSERT_TRUE(sought.ok()) << sought;
   std::vector<int64_t> offsets;
   for (int i = 0; i < 2; ++i) {
@@ -100,6 +100,15 @@ TEST_P(ConsumerContract, APositionPastTheLogEndIsOneOutOfRangeErrorThenSilenceUn
 
 INSTANTIATE_TEST_SUITE_P(FakeAndLibrdkafka, ConsumerContract, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Kafka" : "Fake"; });
+
+// The registry sink's and the court-source connector's heartbeat.interval.ms.
+TEST(HeartbeatIntervalFor, IsAFifthOfTheSessionTimeoutAndAtLeast100Ms) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(HeartbeatIntervalFor(milliseconds(10000)), milliseconds(2000));
+  EXPECT_EQ(HeartbeatIntervalFor(milliseconds(45001)), milliseconds(9000));
+  EXPECT_EQ(HeartbeatIntervalFor(milliseconds(500)), milliseconds(100));
+  EXPECT_EQ(HeartbeatIntervalFor(milliseconds(100)), milliseconds(100));
+}
 
 }  // namespace
 }  // namespace crvs::kafka

@@ -100,11 +100,12 @@ void Producer::OnDelivery(rd_kafka_s* rk, const void* raw, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
   const auto* m = static_cast<const rd_kafka_message_t*>(raw);
   std::unique_ptr<DeliveryCallback> done(static_cast<DeliveryCallback*>(m->_private));
+  self->awaiting_.fetch_sub(1);
   Delivery d;
   d.topic = rd_kafka_topic_name(m->rkt);
-  d.partition.value = m->partition;
+  if (m->partition >= 0) d.partition = model::Partition(m->partition);
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset >= 0) {
-    d.offset.value = m->offset;
+    d.offset = model::Offset(m->offset);
   } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Delivered without an offset (-1001): librdkafka inferred the delivery instead of being
     // told, because a later batch of the partition was acknowledged (rd_kafka_dr_implicit_ack)
@@ -117,7 +118,7 @@ void Producer::OnDelivery(rd_kafka_s* rk, const void* raw, void* opaque) {
     self->delivery_errors_.fetch_add(1, std::memory_order_relaxed);
     Log()->warn("{} [{}]: delivery acknowledged without an offset (inferred, not confirmed); "
                 "reported as not delivered",
-                d.topic, d.partition.value);
+                d.topic, m->partition);
     d.status = absl::UnavailableError(
         "kafka acknowledged the message without its offset (delivery inferred, not confirmed); "
         "re-send it with the same message_id");
@@ -159,6 +160,7 @@ absl::Status Producer::Produce(OutgoingMessage message, DeliveryCallback done) {
                         static_cast<ssize_t>(value.size()));
   }
   auto* callback = new DeliveryCallback(std::move(done));
+  awaiting_.fetch_add(1);  // before producev: the outcome may be reported before it returns
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(message.topic.c_str()),
       RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
@@ -167,6 +169,7 @@ absl::Status Producer::Produce(OutgoingMessage message, DeliveryCallback done) {
       RD_KAFKA_V_OPAQUE(callback), RD_KAFKA_V_END);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   // Not enqueued: we still own the headers and the callback.
+  awaiting_.fetch_sub(1);
   rd_kafka_headers_destroy(headers);
   delete callback;
   std::string what = rd_kafka_err2str(err);
@@ -181,8 +184,6 @@ absl::Status Producer::Produce(OutgoingMessage message, DeliveryCallback done) {
       return absl::UnavailableError("kafka: " + what);
   }
 }
-
-int Producer::QueueDepth() const { return rd_kafka_outq_len(rk_); }
 
 std::string Producer::FatalError() const {
   char err[512];

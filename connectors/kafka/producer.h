@@ -19,6 +19,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,6 +30,7 @@
 
 #include "connectors/kafka/kafka_config.h"
 #include "services/crypto/payload_cipher.h"
+#include "services/model/fundamental.h"
 #include "services/platform/config.h"
 
 struct rd_kafka_s;
@@ -56,13 +58,6 @@ struct ProducerConfig {
   }
 };
 
-struct Partition {
-  int32_t value = -1;
-};
-struct Offset {
-  int64_t value = -1;
-};
-
 // One message to produce. Headers are UTF-8 name/value pairs.
 struct OutgoingMessage {
   std::string topic;
@@ -73,12 +68,15 @@ struct OutgoingMessage {
 
 // The final outcome of one message.
 struct Delivery {
-  // OK: durably written at `offset` (>= 0); UNAVAILABLE: not delivered, or delivered without
-  // a known offset (safe to retry either way: consumers drop a second copy by message id).
+  // OK: durably written at `partition` / `offset`, both set; UNAVAILABLE: not delivered, or
+  // delivered without a known offset (safe to retry either way: consumers drop a second copy
+  // by message id).
   absl::Status status;
   std::string topic;
-  Partition partition;
-  Offset offset;
+  // The partition the message was produced to; unset when it was never assigned one.
+  std::optional<model::Partition> partition;
+  // The offset Kafka gave it (>= 0): set exactly when `status` is OK.
+  std::optional<model::Offset> offset;
 };
 
 class Producer {
@@ -99,8 +97,10 @@ class Producer {
   // INTERNAL if sealing failed in OpenSSL.
   absl::Status Produce(OutgoingMessage message, DeliveryCallback done);
 
-  // Messages waiting for their outcome.
-  int QueueDepth() const;
+  // Messages enqueued whose outcome has not yet been reported to their callback. Counted here,
+  // not with rd_kafka_outq_len(), which also counts a delivered message until librdkafka frees
+  // it after the callback, and any event waiting in the reply queue.
+  int QueueDepth() const { return static_cast<int>(awaiting_.load()); }
   // Delivery failures since start.
   int64_t DeliveryErrors() const { return delivery_errors_.load(); }
   // Empty when healthy; otherwise why the producer cannot deliver (fatal idempotence error).
@@ -118,6 +118,7 @@ class Producer {
   config::Duration close_timeout_{10000};
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> delivery_errors_{0};
+  std::atomic<int64_t> awaiting_{0};
   std::thread poller_;
 };
 

@@ -4,10 +4,12 @@
 #include <functional>
 #include <thread>
 
+#include <absl/strings/ascii.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "connectors/registry_sink/decode.h"
 #include "services/platform/backoff.h"
+#include "services/platform/elapsed.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -18,24 +20,28 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // How long a query of a partition's log bounds (or a seek) may take before we treat them as
-// unknown.
+// unknown. Each is one round trip to the partition's leader, far below 5 s when the leader is
+// healthy; the bound is how long positioning a partition (on assignment, or after an offset
+// error) can hang on an unreachable leader before the sink falls back to the stored position.
 constexpr std::chrono::milliseconds kWatermarkTimeout{5000};
 // Pause before fetching again when the log bounds or the database were unavailable, so that a
-// partition that keeps failing does not spin.
+// partition that keeps failing does not spin. Short against the session timeout (a rebalance
+// is not held up by it), long enough that a failing partition costs a few calls a second.
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
 // How often the count of unacknowledged offset alarms (readiness) is read from the database;
 // an operator's acknowledgement shows within this.
 constexpr auto kAlarmRefresh = std::chrono::seconds(2);
+// Longest poll while no batch is open: how soon an idle sink sees stop, pause / resume and
+// the alarm refresh above. (With a batch open the poll waits only for the rest of
+// sink.batch_max_wait.)
+constexpr auto kIdlePoll = std::chrono::milliseconds(100);
+// Consecutive failed attempts at applying one batch before /readyz reports the database writes
+// as failing: one or two are the transient errors the retry with backoff is there for.
+constexpr int kNotReadyAfterFailures = 3;
 
 auto Log() {
   static auto log = logging::Get("sink");
   return log;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 store::KafkaMessage ToKafkaMessage(const kafka::ConsumedMessage& m) {
@@ -58,7 +64,7 @@ std::vector<std::pair<std::string, std::string>> ConsumerSettings(const SinkConf
           {"auto.offset.reset", "error"},
           {"session.timeout.ms", std::to_string(config.session_timeout.count())},
           {"heartbeat.interval.ms",
-           std::to_string(std::max<int64_t>(config.session_timeout.count() / 5, 100))},
+           std::to_string(kafka::HeartbeatIntervalFor(config.session_timeout).count())},
           {"fetch.wait.max.ms", std::to_string(config.fetch_max_wait.count())}};
 }
 
@@ -73,7 +79,7 @@ absl::StatusOr<std::unique_ptr<RegistrySink>> RegistrySink::Prepare(
   auto cipher = crypto::LoadPayloadCipher(kafka.crypto);
   if (!cipher.ok()) return cipher.status();
   sink->cipher_ = std::move(*cipher);
-  sink->metrics_ = std::make_unique<SinkMetrics>(*deps.registry);
+  sink->metrics_ = std::make_unique<SinkMetrics>(*deps.metrics);
   return sink;
 }
 
@@ -124,7 +130,9 @@ void RegistrySink::Stop() {
 std::string RegistrySink::NotReady() const {
   std::string why;
   int failures = consecutive_failures_.load();
-  if (failures >= 3) why = "database writes failing (" + std::to_string(failures) + " attempts)";
+  if (failures >= kNotReadyAfterFailures) {
+    why = "database writes failing (" + std::to_string(failures) + " attempts)";
+  }
   int64_t alarms = unacknowledged_alarms_.load();
   if (alarms > 0) {
     if (!why.empty()) why += "; ";
@@ -153,14 +161,7 @@ void RegistrySink::Run() {
       fetch_paused_ = want_paused;
       Log()->info("sink {}", fetch_paused_ ? "paused" : "resumed");
     }
-    int timeout_ms = 100;
-    if (!batch_.records.empty() || !batch_.failures.empty()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          batch_started_ + config_.batch_max_wait - Clock::now());
-      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
-    }
-    std::optional<kafka::ConsumedMessage> m =
-        consumer_->Poll(std::chrono::milliseconds(timeout_ms));
+    std::optional<kafka::ConsumedMessage> m = consumer_->Poll(PollTimeout());
     if (m) {
       switch (m->error) {
         case kafka::ConsumedMessage::Error::kNone:
@@ -185,6 +186,14 @@ void RegistrySink::Run() {
   Flush();
   consumer_->Close();  // revokes (flushing nothing more) and leaves the group
   Log()->info("sink stopped committed={}", committed_.load());
+}
+
+std::chrono::milliseconds RegistrySink::PollTimeout() const {
+  if (batch_.records.empty() && batch_.failures.empty()) return kIdlePoll;
+  // An open batch is applied sink.batch_max_wait after its first record at the latest.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      batch_started_ + config_.batch_max_wait - Clock::now());
+  return std::max(std::chrono::milliseconds(0), left);
 }
 
 void RegistrySink::Add(const kafka::ConsumedMessage& m) {
@@ -261,8 +270,9 @@ bool RegistrySink::Flush() {
   size_t count = batch_.records.size() + batch_.failures.size();
   committed_.fetch_add(static_cast<int64_t>(count));
   for (const auto& [kind_outcome, n] : result->counts) {
-    metrics_->Applied(records::KindLabel(kind_outcome.first),
-                      Lower(store::ApplyOutcomeName(kind_outcome.second)), static_cast<double>(n));
+    std::string outcome(store::ApplyOutcomeName(kind_outcome.second));
+    absl::AsciiStrToLower(&outcome);  // "applied_new", ...
+    metrics_->Applied(records::KindLabel(kind_outcome.first), outcome, static_cast<double>(n));
   }
   for (const auto& r : batch_.records) {
     const auto& issued = r.envelope.issued_at();
@@ -271,16 +281,12 @@ bool RegistrySink::Flush() {
   }
   PublishDeadLetters(batch_, *result);
   UpdateLag(batch_, result->committed_at);
-  metrics_->Batch(static_cast<double>(count),
-                  std::chrono::duration<double>(Clock::now() - started).count());
+  metrics_->Batch(static_cast<double>(count), platform::SecondsSince(started));
 
   // Informational copy of the positions for Kafka tools (kafka-consumer-groups); the
   // database's offsets are the ones the sink resumes from.
-  std::vector<kafka::PartitionOffset> commit;
-  for (const auto& o : batch_.offsets) {
-    commit.push_back({{o.topic_partition.topic.value(), o.topic_partition.partition.value()},
-                      o.next_offset.value()});
-  }
+  kafka::NextOffsets commit;
+  for (const auto& o : batch_.offsets) commit[o.topic_partition] = o.next_offset;
   consumer_->Commit(commit, /*async=*/true).IgnoreError();
 
   batch_ = store::ApplyBatch{batch_.group, {}, {}, {}};
@@ -400,9 +406,9 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
     const std::string& topic = o.topic_partition.topic.value();
     int32_t partition = o.topic_partition.partition.value();
     double messages = 0;
-    auto bounds = consumer_->CachedWatermarks({topic, partition});
-    if (bounds.ok() && bounds->high >= o.next_offset.value()) {
-      messages = static_cast<double>(bounds->high - o.next_offset.value());
+    auto bounds = consumer_->CachedWatermarks(o.topic_partition);
+    if (bounds.ok() && bounds->high.value() >= o.next_offset.value()) {
+      messages = static_cast<double>(bounds->high.value() - o.next_offset.value());
     }
     double seconds = -1;
     auto it = batch_positions_.find(o.topic_partition);
@@ -415,25 +421,27 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
   }
 }
 
-void RegistrySink::OnRevoked(const std::vector<kafka::TopicPartition>& partitions) {
+void RegistrySink::OnRevoked(const std::vector<store::TopicPartition>& partitions) {
   // Apply what we consumed while we still own it; the next owner starts after it.
   Flush();
   consumer_->Unassign().IgnoreError();
-  for (const auto& tp : partitions) metrics_->ForgetPartition(tp.topic, tp.partition);
+  for (const auto& tp : partitions) {
+    metrics_->ForgetPartition(tp.topic.value(), tp.partition.value());
+  }
   Log()->info("partitions revoked count={}", partitions.size());
 }
 
-void RegistrySink::OnAssigned(const std::vector<kafka::TopicPartition>& partitions) {
-  std::vector<kafka::PartitionOffset> starts;
-  starts.reserve(partitions.size());
-  for (const auto& tp : partitions) starts.push_back({tp, StartPosition(tp.topic, tp.partition)});
+void RegistrySink::OnAssigned(const std::vector<store::TopicPartition>& partitions) {
+  kafka::StartOffsets starts;
+  for (const auto& tp : partitions) starts[tp] = StartPosition(tp);
   consumer_->Assign(starts).IgnoreError();
   if (fetch_paused_) consumer_->Pause(partitions).IgnoreError();
   Log()->info("partitions assigned count={}", partitions.size());
 }
 
-int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition) {
-  const store::TopicPartition tp{store::Topic(topic), store::Partition(partition)};
+store::Offset RegistrySink::StartPosition(const store::TopicPartition& tp) {
+  const std::string& topic = tp.topic.value();
+  const int32_t partition = tp.partition.value();
   verify_.erase(tp);
   std::optional<store::StoredPosition> stored;
   Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
@@ -446,12 +454,12 @@ int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition)
     }
     Log()->error("cannot load stored offsets topic={} error={}", topic,
                  std::string(positions.status().message()));
-    if (stop_.load()) return 0;  // not fetched: the consumer closes
+    if (stop_.load()) return store::Offset(0);  // not fetched: the consumer closes
     backoff.Sleep(stop_);
   }
   // None stored: from the very first offset (out of range if it expired: handled below).
   const int64_t position = stored ? stored->next_offset.value() : 0;
-  auto bounds = consumer_->QueryWatermarks({topic, partition}, kWatermarkTimeout);
+  auto bounds = consumer_->QueryWatermarks(tp, kWatermarkTimeout);
   if (!bounds.ok()) {
     // Leader unknown for now: fetch from the stored position; if it is out of range the error
     // comes back and this runs again.
@@ -461,13 +469,13 @@ int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition)
     std::this_thread::sleep_for(kRetryPause);
     return Verified(tp, position, stored);
   }
-  const int64_t low = bounds->low, high = bounds->high;
+  const int64_t low = bounds->low.value(), high = bounds->high.value();
   if (position > high) {
     // The log ends before what we already applied: the topic was re-created, the in-memory
     // broker restarted, or a leader lost records. Re-read the new log from its start.
-    if (RecordReset(tp, position, low, high, "BEYOND_LOG_END")) return low;
+    if (RecordReset(tp, position, low, high, "BEYOND_LOG_END")) return bounds->low;
     std::this_thread::sleep_for(kRetryPause);
-    return position;  // out of range again, and this runs again
+    return store::Offset(position);  // out of range again, and this runs again
   }
   if (position < low) {
     store::LostRange range{tp, store::Offset(position), store::Offset(low), absl::Now()};
@@ -479,22 +487,22 @@ int64_t RegistrySink::StartPosition(const std::string& topic, int32_t partition)
         topic, partition, position, low, st.ok());
     if (st.ok()) {
       RefreshAlarms();
-      return low;
+      return bounds->low;
     }
     // Not recorded (database down): the error and this handling come back until it is.
     std::this_thread::sleep_for(kRetryPause);
-    return position;
+    return store::Offset(position);
   }
-  return position > low ? Verified(tp, position, stored) : position;
+  return position > low ? Verified(tp, position, stored) : store::Offset(position);
 }
 
-int64_t RegistrySink::Verified(const store::TopicPartition& tp, int64_t position,
-                               const std::optional<store::StoredPosition>& stored) {
-  if (position <= 0 || !stored || !stored->last_fingerprint) return position;
+store::Offset RegistrySink::Verified(const store::TopicPartition& tp, int64_t position,
+                                     const std::optional<store::StoredPosition>& stored) {
+  if (position <= 0 || !stored || !stored->last_fingerprint) return store::Offset(position);
   // Fetch the last message we applied once more and compare it (Add): a log that reuses our
   // offsets for other messages is caught here, even when it has grown past our position.
   verify_[tp] = {position, *stored->last_fingerprint};
-  return position - 1;
+  return store::Offset(position - 1);
 }
 
 bool RegistrySink::RecordReset(const store::TopicPartition& tp, int64_t stored, int64_t low,
@@ -521,21 +529,22 @@ void RegistrySink::LogReplaced(const store::TopicPartition& tp, int64_t stored, 
   Log()->error("log replaced topic={} partition={}: offset {} holds another message than the one "
                "applied there (first offset fetched: {})",
                topic, partition, stored - 1, found);
-  auto bounds = consumer_->QueryWatermarks({topic, partition}, kWatermarkTimeout);
-  if (bounds.ok() && RecordReset(tp, stored, bounds->low, bounds->high, "LOG_REPLACED")) {
-    Seek(topic, partition, bounds->low);
+  auto bounds = consumer_->QueryWatermarks(tp, kWatermarkTimeout);
+  if (bounds.ok() &&
+      RecordReset(tp, stored, bounds->low.value(), bounds->high.value(), "LOG_REPLACED")) {
+    Seek(tp, bounds->low);
     return;
   }
   // Not recorded: check the same message again later.
   std::this_thread::sleep_for(kRetryPause);
-  Seek(topic, partition, StartPosition(topic, partition));
+  Seek(tp, StartPosition(tp));
 }
 
-void RegistrySink::Seek(const std::string& topic, int32_t partition, int64_t offset) {
-  absl::Status st = consumer_->Seek({{topic, partition}, offset}, kWatermarkTimeout);
+void RegistrySink::Seek(const store::TopicPartition& tp, store::Offset offset) {
+  absl::Status st = consumer_->Seek(tp, offset, kWatermarkTimeout);
   if (!st.ok()) {
-    Log()->warn("seek topic={} partition={} offset={} failed: {}", topic, partition, offset,
-                std::string(st.message()));
+    Log()->warn("seek topic={} partition={} offset={} failed: {}", tp.topic.value(),
+                tp.partition.value(), offset.value(), std::string(st.message()));
   }
 }
 
@@ -546,7 +555,8 @@ void RegistrySink::HandleOffsetOutOfRange(const std::string& topic, int32_t part
   // path of StartPosition ends in a position to seek to, or the partition would stall silently.
   // A position inside the log (a fetch that reached a broker whose log did not yet match, e.g.
   // during a leader change) is simply fetched again.
-  Seek(topic, partition, StartPosition(topic, partition));
+  const store::TopicPartition tp{store::Topic(topic), store::Partition(partition)};
+  Seek(tp, StartPosition(tp));
 }
 
 }  // namespace crvs::sink

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -54,7 +55,7 @@ class RegistrySink : private kafka::Consumer::RebalanceListener {
     store::Store* store;                          // the civil-status database
     kafka::Producer* dead_letter_producer;        // for the dead-letter topic
     const validation::ReferenceData* reference;   // for the domain rules
-    prometheus::Registry* registry;               // metrics
+    prometheus::Registry* metrics;                // Prometheus: the sink registers its metrics
   };
 
   // Errors name the bad Kafka setting or the unreadable keyring (crypto.keyring_file).
@@ -91,25 +92,28 @@ class RegistrySink : private kafka::Consumer::RebalanceListener {
   // Subscribes `consumer` and starts the loop thread.
   absl::Status Launch(std::unique_ptr<kafka::Consumer> consumer);
   void Run();
+  // How long the loop's next Poll may wait: kIdlePoll with no batch open, else what is left of
+  // sink.batch_max_wait for the open batch (0 when it is due).
+  std::chrono::milliseconds PollTimeout() const;
   // Rebalances (from inside Poll, on the loop thread): seek each assigned partition to its
   // stored position; apply what was consumed before giving partitions back.
-  void OnAssigned(const std::vector<kafka::TopicPartition>& partitions) override;
-  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions) override;
+  void OnAssigned(const std::vector<store::TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<store::TopicPartition>& partitions) override;
   void Add(const kafka::ConsumedMessage& message);
   void HandleOffsetOutOfRange(const std::string& topic, int32_t partition);
-  // Where to fetch (topic, partition) from: the stored position checked against the log. Below
-  // the log start: a lost range is recorded. Beyond the log end: a log reset is recorded and the
-  // log is re-read from its start. Inside: the position, or the one before it to verify (below).
-  int64_t StartPosition(const std::string& topic, int32_t partition);
+  // Where to fetch `tp` from: the stored position checked against the log. Below the log
+  // start: a lost range is recorded. Beyond the log end: a log reset is recorded and the log is
+  // re-read from its start. Inside: the position, or the one before it to verify (below).
+  store::Offset StartPosition(const store::TopicPartition& tp);
   // `position`, or position - 1 with the stored fingerprint armed in verify_ when there is one.
-  int64_t Verified(const store::TopicPartition& tp, int64_t position,
-                   const std::optional<store::StoredPosition>& stored);
+  store::Offset Verified(const store::TopicPartition& tp, int64_t position,
+                         const std::optional<store::StoredPosition>& stored);
   // Records a log reset (database, metric, log, readiness); false when it could not be stored.
   bool RecordReset(const store::TopicPartition& tp, int64_t stored, int64_t low, int64_t high,
                    const std::string& reason);
   // The message fetched at stored - 1 is not the one applied there: reset and re-read.
   void LogReplaced(const store::TopicPartition& tp, int64_t stored, int64_t found);
-  void Seek(const std::string& topic, int32_t partition, int64_t offset);
+  void Seek(const store::TopicPartition& tp, store::Offset offset);
   void RefreshAlarms();
   // Applies the pending batch, retrying transient failures; returns false only when stopping.
   bool Flush();

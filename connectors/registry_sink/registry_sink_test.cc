@@ -28,19 +28,19 @@ namespace crvs::sink {
 namespace {
 
 using kafka::FakeConsumer;
-using kafka::TopicPartition;
+using store::TopicPartition;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const kafka::KafkaConfig kKafka;
-const TopicPartition kDeaths0{kKafka.topic_deaths, 0};
+const TopicPartition kDeaths0{store::Topic(kKafka.topic_deaths), store::Partition(0)};
 const store::ConsumerGroup kGroup("crvs-registry-sink");
 
 // The sum of the samples of metric `name` whose labels include `labels`.
-double Metric(prometheus::Registry& registry, const std::string& name,
+double Metric(prometheus::Registry& metrics, const std::string& name,
               const std::map<std::string, std::string>& labels = {}) {
   double total = 0;
-  for (const auto& family : registry.Collect()) {
+  for (const auto& family : metrics.Collect()) {
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
       bool match = true;
@@ -111,7 +111,7 @@ class RegistrySinkTest : public ::testing::Test {
     FakeConsumer* raw = fake.get();
     auto sink = RegistrySink::Start(config_, kKafka, std::move(fake),
                                     {store_.get(), producer_, &validation::ReferenceData::Default(),
-                                     registry_.get()});
+                                     metrics_.get()});
     EXPECT_TRUE(sink.ok()) << sink.status();
     if (!sink.ok()) std::abort();
     sink_ = std::move(*sink);
@@ -133,8 +133,8 @@ class RegistrySinkTest : public ::testing::Test {
     while (running_.load() == nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return *running_.load();
   }
-  // A new metrics registry for the next sink (each sink registers its own metrics).
-  void NewMetrics() { registry_ = std::make_shared<prometheus::Registry>(); }
+  // New metrics for the next sink (each sink registers its own).
+  void NewMetrics() { metrics_ = std::make_shared<prometheus::Registry>(); }
 
   int64_t Count(const std::string& sql) {
     sqlite3* db = nullptr;
@@ -149,13 +149,13 @@ class RegistrySinkTest : public ::testing::Test {
     return n;
   }
   int64_t StoredPosition(const TopicPartition& tp = kDeaths0) {
-    auto positions = store_->LoadPositions(kGroup, store::Topic(tp.topic));
+    auto positions = store_->LoadPositions(kGroup, tp.topic);
     EXPECT_TRUE(positions.ok()) << positions.status();
-    auto it = positions->find(store::Partition(tp.partition));
+    auto it = positions->find(tp.partition);
     return it == positions->end() ? -1 : it->second.next_offset.value();
   }
   double Duplicates() {
-    return Metric(*registry_, "crvs_sink_records_total", {{"outcome", "duplicate"}});
+    return Metric(*metrics_, "crvs_sink_records_total", {{"outcome", "duplicate"}});
   }
   // A first sink applies notices [0, n) from offset 0: the database then holds position n
   // and the fingerprint of message n - 1.
@@ -173,7 +173,7 @@ class RegistrySinkTest : public ::testing::Test {
   crvs::testing::ScratchDir dir_{"crvs-sink-unit"};
   std::unique_ptr<store::Store> store_;
   SinkConfig config_;
-  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<prometheus::Registry> metrics_ = std::make_shared<prometheus::Registry>();
   const crypto::PayloadCipher cipher_{crypto::Keyring::Development()};
   std::map<int, std::string> sealed_;  // notice number -> sealed envelope
   std::unique_ptr<RegistrySink> sink_;
@@ -194,11 +194,11 @@ TEST_F(RegistrySinkTest, AssignedWithNoStoredPositionConsumesThePartitionFromOff
   FakeConsumer& ran = Run(std::move(fake), 1);
 
   ASSERT_EQ(ran.assigns().size(), 1u);
-  EXPECT_EQ(ran.assigns()[0][0].offset, 0);
+  EXPECT_EQ(ran.assigns()[0].at(kDeaths0), store::Offset(0));
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(0, 1, 2, 3, 4));
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 5);
   EXPECT_EQ(StoredPosition(), 5);
-  EXPECT_EQ(ran.CommittedOffset(kDeaths0), 5) << "the informational Kafka commit";
+  EXPECT_EQ(ran.CommittedOffset(kDeaths0), store::Offset(5)) << "the informational Kafka commit";
   EXPECT_EQ(Count("SELECT count(*) FROM log_resets"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM lost_offset_ranges"), 0);
   EXPECT_EQ(not_ready_, "");
@@ -213,7 +213,7 @@ TEST_F(RegistrySinkTest, AssignedWithAStoredPositionInsideTheLogResumesThereAndR
 
   // Fetched from stored - 1: the last message applied, fetched again to check the log is the
   // same one (it is: not applied again), then the rest.
-  EXPECT_EQ(ran.assigns()[0][0].offset, 4);
+  EXPECT_EQ(ran.assigns()[0].at(kDeaths0), store::Offset(4));
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(4, 5, 6, 7, 8, 9));
   EXPECT_EQ(sink_->committed(), 5) << "only the records after the stored position";
   EXPECT_EQ(Duplicates(), 0);
@@ -230,15 +230,15 @@ TEST_F(RegistrySinkTest, StoredPositionBeyondTheLogEndReReadsTheLogFromItsStartA
   fake->AssignAt(1, {kDeaths0});
   FakeConsumer& ran = Run(std::move(fake), 1);
 
-  EXPECT_EQ(ran.assigns()[0][0].offset, 0) << "the new log from its start";
+  EXPECT_EQ(ran.assigns()[0].at(kDeaths0), store::Offset(0)) << "the new log from its start";
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(0, 1, 2));
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 13) << "the new log's records were skipped";
   EXPECT_EQ(StoredPosition(), 3) << "the stored position moved down, then on";
   EXPECT_EQ(Count("SELECT count(*) FROM log_resets WHERE reason = 'BEYOND_LOG_END' AND "
                   "stored_offset = 10 AND log_start = 0 AND log_end = 3"),
             1);
-  EXPECT_EQ(Metric(*registry_, "crvs_sink_log_resets_total"), 1);
-  EXPECT_EQ(Metric(*registry_, "crvs_sink_unacknowledged_alarms"), 1);
+  EXPECT_EQ(Metric(*metrics_, "crvs_sink_log_resets_total"), 1);
+  EXPECT_EQ(Metric(*metrics_, "crvs_sink_unacknowledged_alarms"), 1);
   EXPECT_THAT(not_ready_, HasSubstr("1 offset alarm(s) not acknowledged"));
 }
 
@@ -250,18 +250,18 @@ TEST_F(RegistrySinkTest, StoredPositionBelowTheLogStartRecordsTheLostRangeAndRes
   fake->AssignAt(1, {kDeaths0});
   FakeConsumer& ran = Run(std::move(fake), 1);
 
-  EXPECT_EQ(ran.assigns()[0][0].offset, 6);
+  EXPECT_EQ(ran.assigns()[0].at(kDeaths0), store::Offset(6));
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(6, 7));
   auto lost = store_->ListLostRanges(kGroup);
   ASSERT_TRUE(lost.ok()) << lost.status();
   ASSERT_EQ(lost->size(), 1u);
-  EXPECT_EQ((*lost)[0].topic_partition.topic.value(), kDeaths0.topic);
+  EXPECT_EQ((*lost)[0].topic_partition, kDeaths0);
   EXPECT_EQ((*lost)[0].from.value(), 3);
   EXPECT_EQ((*lost)[0].to.value(), 6);
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 5);
   EXPECT_EQ(StoredPosition(), 8);
-  EXPECT_EQ(Metric(*registry_, "crvs_sink_lost_offsets_total"), 3);
-  EXPECT_EQ(Metric(*registry_, "crvs_sink_behind_log_start_total"), 1);
+  EXPECT_EQ(Metric(*metrics_, "crvs_sink_lost_offsets_total"), 3);
+  EXPECT_EQ(Metric(*metrics_, "crvs_sink_behind_log_start_total"), 1);
   EXPECT_THAT(not_ready_, HasSubstr("offset alarm(s) not acknowledged"));
 }
 
@@ -285,7 +285,7 @@ TEST_F(RegistrySinkTest, RevokedMidBatchAppliesWhatWasConsumedOnceAndTheNextAssi
   fake->AssignAt(1, {kDeaths0});  // polls 1-4 deliver offsets 0-3 into one open batch
   fake->RevokeAt(5);
   int64_t stored_at_revoke = -1;
-  int64_t kafka_commit_at_revoke = -1;
+  std::optional<store::Offset> kafka_commit_at_revoke;
   fake->At(6, [&](FakeConsumer& c) {
     stored_at_revoke = StoredPosition();
     kafka_commit_at_revoke = c.CommittedOffset(kDeaths0);
@@ -294,15 +294,16 @@ TEST_F(RegistrySinkTest, RevokedMidBatchAppliesWhatWasConsumedOnceAndTheNextAssi
   FakeConsumer& ran = Run(std::move(fake), 8);
 
   EXPECT_EQ(stored_at_revoke, 4) << "the open batch was not applied before giving it back";
-  EXPECT_EQ(kafka_commit_at_revoke, 4);
+  EXPECT_EQ(kafka_commit_at_revoke, store::Offset(4));
   ASSERT_EQ(ran.assigns().size(), 2u);
-  EXPECT_EQ(ran.assigns()[1][0].offset, 3) << "the next owner starts at the stored position";
+  EXPECT_EQ(ran.assigns()[1].at(kDeaths0), store::Offset(3))
+      << "the next owner starts at the stored position";
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9));
   EXPECT_EQ(sink_->committed(), 10) << "a record applied twice (or not at all)";
   EXPECT_EQ(Duplicates(), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM record_versions"), 10);
   EXPECT_EQ(StoredPosition(), 10);
-  EXPECT_EQ(ran.CommittedOffset(kDeaths0), 10);
+  EXPECT_EQ(ran.CommittedOffset(kDeaths0), store::Offset(10));
 }
 
 TEST_F(RegistrySinkTest, OutOfRangeAfterTheLogWasReplacedWhileConsumingReReadsTheNewLogFromItsStart) {
@@ -321,7 +322,7 @@ TEST_F(RegistrySinkTest, OutOfRangeAfterTheLogWasReplacedWhileConsumingReReadsTh
   ASSERT_GE(ran.delivered().size(), 7u);
   EXPECT_EQ(ran.delivered()[6].error, kafka::ConsumedMessage::Error::kOffsetOutOfRange);
   ASSERT_FALSE(ran.seeks().empty());
-  EXPECT_EQ(ran.seeks().back().offset, 0);
+  EXPECT_EQ(ran.seeks().back().offset, store::Offset(0));
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(0, 1, 2, 3, 4, 5, 0, 1));
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 8);
   EXPECT_EQ(Count("SELECT count(*) FROM log_resets WHERE reason = 'BEYOND_LOG_END' AND "
@@ -329,7 +330,7 @@ TEST_F(RegistrySinkTest, OutOfRangeAfterTheLogWasReplacedWhileConsumingReReadsTh
             1)
       << "the batch before the gap was not applied first, or no reset was recorded";
   EXPECT_EQ(StoredPosition(), 2);
-  EXPECT_EQ(Metric(*registry_, "crvs_sink_log_resets_total"), 1);
+  EXPECT_EQ(Metric(*metrics_, "crvs_sink_log_resets_total"), 1);
 }
 
 TEST_F(RegistrySinkTest, OutOfRangeForAPositionStillInTheLogFetchesAgainFromTheStoredPosition) {
@@ -343,7 +344,7 @@ TEST_F(RegistrySinkTest, OutOfRangeForAPositionStillInTheLogFetchesAgainFromTheS
 
   // Offsets 0-2 applied at the error; the sink seeks to 2 (stored - 1, checked) and goes on.
   ASSERT_FALSE(ran.seeks().empty());
-  EXPECT_EQ(ran.seeks().back().offset, 2);
+  EXPECT_EQ(ran.seeks().back().offset, store::Offset(2));
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9));
   EXPECT_EQ(sink_->committed(), 10);
   EXPECT_EQ(Duplicates(), 0);
@@ -376,7 +377,7 @@ TEST_F(RegistrySinkTest, LogBoundsUnavailableAtAssignmentFetchesFromTheStoredPos
   fake->AssignAt(1, {kDeaths0});
   FakeConsumer& ran = Run(std::move(fake), 1);
 
-  EXPECT_EQ(ran.assigns()[0][0].offset, 2);
+  EXPECT_EQ(ran.assigns()[0].at(kDeaths0), store::Offset(2));
   EXPECT_THAT(ran.DeliveredOffsets(kDeaths0), ElementsAre(2, 3, 4));
   EXPECT_EQ(sink_->committed(), 2);
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 5);

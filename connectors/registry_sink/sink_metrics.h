@@ -13,7 +13,7 @@ namespace crvs::sink {
 
 class SinkMetrics {
  public:
-  explicit SinkMetrics(prometheus::Registry& registry);
+  explicit SinkMetrics(prometheus::Registry& metrics);
 
   void Applied(const std::string& kind, const std::string& outcome, double count);
   void Batch(double records, double seconds);

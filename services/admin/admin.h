@@ -4,7 +4,7 @@
 // one; tests start one in-process on a free port.
 //
 // Lifetime: Start() returns a serving component; Stop() (or destruction) stops accepting calls
-// and waits briefly for calls in flight. The store and the prometheus registry must outlive it.
+// and waits briefly for calls in flight. The store and the metrics (prometheus::Registry) must outlive it.
 // Thread-safety: the accessors are thread-safe; Stop from one thread.
 #pragma once
 

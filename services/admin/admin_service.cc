@@ -6,6 +6,7 @@
 #include <future>
 
 #include "crvs/records/v1/envelope.pb.h"
+#include "services/admin/proto_mapping.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -33,28 +34,6 @@ absl::Status NationalOperator(const operators::Operator& op, const std::string& 
 
 absl::Status CheckId(int64_t id) {
   return id > 0 ? absl::OkStatus() : InvalidArgument({{"id", "must be a dead-letter id (> 0)"}});
-}
-
-v1::OffsetAlarm ToProto(const store::OffsetAlarm& a) {
-  v1::OffsetAlarm out;
-  out.set_alarm_id(a.id);
-  out.set_kind(a.kind == store::OffsetAlarm::Kind::kLogReset ? v1::OffsetAlarm::LOG_RESET
-                                                             : v1::OffsetAlarm::RECORDS_LOST);
-  out.set_consumer_group(a.group.value());
-  out.set_topic(a.topic_partition.topic.value());
-  out.set_partition(a.topic_partition.partition.value());
-  out.set_from_offset(a.from.value());
-  out.set_to_offset(a.to.value());
-  out.set_log_end(a.log_end.value());
-  out.set_reason(a.reason);
-  *out.mutable_detected_at() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(a.detected_at));
-  if (a.acknowledged_at) {
-    *out.mutable_acknowledged_at() =
-        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(*a.acknowledged_at));
-  }
-  out.set_acknowledged_by(a.acknowledged_by);
-  out.set_acknowledgement_note(a.acknowledgement_note);
-  return out;
 }
 
 }  // namespace
@@ -85,14 +64,14 @@ grpc::Status AdminService::AsOperator(grpc::ServerContext* context, const char* 
   return ToGrpcStatus(status);
 }
 
-std::string AdminService::ProvinceOf(const v1::DeadLetter& letter) const {
+std::string AdminService::ProvinceOf(const store::DeadLetterRow& letter) const {
   records::v1::RecordEnvelope envelope;
-  if (!envelope.ParseFromString(letter.payload())) return "";  // sealed or unreadable
+  if (!envelope.ParseFromString(letter.payload)) return "";  // sealed or unreadable
   return reconcile::indicators::RecordProvince(envelope, *deps_.areas);
 }
 
-absl::StatusOr<v1::DeadLetter> AdminService::DeadLetterInScope(const operators::Operator& op,
-                                                               int64_t id) {
+absl::StatusOr<store::DeadLetterRow> AdminService::DeadLetterInScope(
+    const operators::Operator& op, int64_t id) {
   CRVS_RETURN_IF_ERROR(CheckId(id));
   auto letter = deps_.store->GetDeadLetter(id);
   if (letter.ok() && !op.InScope(ProvinceOf(*letter))) {
@@ -152,7 +131,7 @@ grpc::Status AdminService::ListDeadLetters(grpc::ServerContext* context,
     store::DeadLetterQuery q;
     q.original_topic = request->original_topic();
     q.error_class = request->error_class();
-    q.state = request->state();
+    q.state = DeadLetterStateFilter(request->state());
     if (request->has_failed_from()) q.failed_from = FromProto(request->failed_from());
     if (request->has_failed_to()) q.failed_to = FromProto(request->failed_to());
     q.page_size = request->page_size();
@@ -164,11 +143,11 @@ grpc::Status AdminService::ListDeadLetters(grpc::ServerContext* context,
     for (auto& d : page.dead_letters) {
       if (!op.InScope(ProvinceOf(d))) continue;
       if (!request->include_payload()) {
-        d.clear_key();
-        d.clear_payload();
-        d.clear_headers();
+        d.key.clear();
+        d.payload.clear();
+        d.headers.clear();
       }
-      *response->add_dead_letters() = std::move(d);
+      *response->add_dead_letters() = ToProto(d);
     }
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
@@ -179,7 +158,8 @@ grpc::Status AdminService::GetDeadLetter(grpc::ServerContext* context,
                                          const v1::GetDeadLetterRequest* request,
                                          v1::DeadLetter* response) {
   return AsOperator(context, "GetDeadLetter", [&](const operators::Operator& op) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(*response, DeadLetterInScope(op, request->id()));
+    CRVS_ASSIGN_OR_RETURN(store::DeadLetterRow letter, DeadLetterInScope(op, request->id()));
+    *response = ToProto(letter);
     return absl::OkStatus();
   });
 }
@@ -190,13 +170,13 @@ absl::StatusOr<v1::DeadLetter> AdminService::Replay(const std::string& by,
   if (r.operator_note().size() > 1000) {
     return InvalidArgument({{"operator_note", "must be at most 1000 bytes"}});
   }
-  CRVS_ASSIGN_OR_RETURN(v1::DeadLetter letter, deps_.store->GetDeadLetter(r.id()));
-  if (letter.state() != v1::DEAD_LETTER_STATE_OPEN) {
+  CRVS_ASSIGN_OR_RETURN(store::DeadLetterRow letter, deps_.store->GetDeadLetter(r.id()));
+  if (letter.state != store::DeadLetterState::kOpen) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "dead letter ", r.id(), " is ", v1::DeadLetterState_Name(letter.state()),
-        ", not OPEN: it was already resolved by ", letter.resolved_by()));
+        "dead letter ", r.id(), " is ", v1::DeadLetterState_Name(ToProto(letter.state)),
+        ", not OPEN: it was already resolved by ", letter.resolved_by));
   }
-  if (letter.original_topic() == store::kLegacyRegistryApiTopic) {
+  if (letter.original.topic.value() == store::kLegacyRegistryApiTopic) {
     // Not a Kafka record: a registration an office wrote through the registry API and was told
     // was refused. Producing it to this topic would lose it (nothing consumes it).
     return absl::FailedPreconditionError(absl::StrCat(
@@ -204,8 +184,8 @@ absl::StatusOr<v1::DeadLetter> AdminService::Replay(const std::string& by,
         " was written through the registry API; the office must resend it (it is not a Kafka "
         "record and cannot be replayed; discard it once the office has resent it)"));
   }
-  kafka::OutgoingMessage message{letter.original_topic(), letter.key(), letter.payload(), {}};
-  for (const auto& h : letter.headers()) message.headers.push_back({h.key(), h.value()});
+  kafka::OutgoingMessage message{letter.original.topic.value(), letter.key, letter.payload, {}};
+  for (const auto& h : letter.headers) message.headers.push_back({h.key, h.value});
   message.headers.push_back({"crvs-replay-of", std::to_string(r.id())});
   auto done = std::make_shared<std::promise<kafka::Delivery>>();
   std::future<kafka::Delivery> delivered = done->get_future();
@@ -219,17 +199,20 @@ absl::StatusOr<v1::DeadLetter> AdminService::Replay(const std::string& by,
         absl::StrCat("Kafka did not confirm the replay (", d.status.message(),
                      "); the dead letter stays OPEN"));
   }
+  // Delivered: Kafka named the partition and offset (kafka::Delivery).
+  const int32_t partition = d.partition->value();
+  const int64_t offset = d.offset->value();
   // Produced first, marked second: if marking fails the replay is retried, and the sink
   // applies a message id once whatever the number of copies.
   CRVS_ASSIGN_OR_RETURN(
-      v1::DeadLetter resolved,
+      store::DeadLetterRow resolved,
       deps_.store->ResolveDeadLetter(
-          r.id(), v1::DEAD_LETTER_STATE_REPLAYED, by,
-          absl::StrCat("replayed to ", d.topic, "[", d.partition.value, "]@", d.offset.value,
+          r.id(), store::DeadLetterState::kReplayed, by,
+          absl::StrCat("replayed to ", d.topic, "[", partition, "]@", offset,
                        r.operator_note().empty() ? "" : ": ", r.operator_note())));
   Log()->info("event=dead_letter_replayed id={} by={} topic={} partition={} offset={}", r.id(), by,
-              d.topic, d.partition.value, d.offset.value);
-  return resolved;
+              d.topic, partition, offset);
+  return ToProto(resolved);
 }
 
 grpc::Status AdminService::ReplayDeadLetter(grpc::ServerContext* context,
@@ -256,10 +239,11 @@ grpc::Status AdminService::DiscardDeadLetter(grpc::ServerContext* context,
     }
     if (!bad.empty()) return InvalidArgument(bad);
     CRVS_RETURN_IF_ERROR(DeadLetterInScope(op, request->id()).status());
-    CRVS_ASSIGN_OR_RETURN(*response,
+    CRVS_ASSIGN_OR_RETURN(store::DeadLetterRow discarded,
                           deps_.store->ResolveDeadLetter(request->id(),
-                                                         v1::DEAD_LETTER_STATE_DISCARDED, by,
+                                                         store::DeadLetterState::kDiscarded, by,
                                                          request->reason()));
+    *response = ToProto(discarded);
     Log()->info("event=dead_letter_discarded id={} by={}", request->id(), by);
     return absl::OkStatus();
   });

@@ -88,8 +88,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status AsOperator(grpc::ServerContext* context, const char* method, F body);
   // The dead letter `id`, NOT_FOUND also when it lies outside `op`'s province (whether it
   // exists there is not told).
-  absl::StatusOr<v1::DeadLetter> DeadLetterInScope(const operators::Operator& op, int64_t id);
-  std::string ProvinceOf(const v1::DeadLetter& letter) const;
+  absl::StatusOr<store::DeadLetterRow> DeadLetterInScope(const operators::Operator& op,
+                                                         int64_t id);
+  std::string ProvinceOf(const store::DeadLetterRow& letter) const;
   absl::StatusOr<v1::ConnectorStatus> Command(const std::string& by, const std::string& name,
                                               bool pause);
 

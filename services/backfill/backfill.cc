@@ -17,8 +17,10 @@
 #include "services/backfill/progress.h"
 #include "services/backfill/report.h"
 #include "services/backfill/row_classifier.h"
+#include "services/platform/elapsed.h"
 #include "services/platform/logging.h"
 #include "services/platform/mutex.h"
+#include "services/platform/status.h"
 #include "services/records/records.h"
 
 namespace crvs::backfill {
@@ -110,6 +112,217 @@ absl::Status Produce(const std::string& topic, const records::v1::RecordEnvelope
   }
 }
 
+// One RunBackfill: the input checked against the checkpoint of an earlier run, the loop over
+// its rows, the checkpoint kept as the broker confirms them, and the outcome.
+class BackfillRun {
+ public:
+  BackfillRun(const BackfillOptions& options, Publisher& publisher)
+      : options_(options), publisher_(publisher) {}
+
+  absl::StatusOr<BackfillSummary> Run() {
+    summary_.file = options_.file;
+    summary_.kind = std::string(ExportKindName(options_.kind));
+    summary_.format = std::string(ExportFormatName(options_.format));
+    summary_.checkpoint_path = options_.checkpoint_path;
+    summary_.report_path = options_.report_path;
+    if (options_.topic.empty())
+      return absl::InvalidArgumentError("backfill: no topic for the records");
+    CRVS_RETURN_IF_ERROR(OpenInput());
+
+    Log()->info("start file={} kind={} format={} rows={} resume_from_row={} topic={} checkpoint={}",
+                options_.file, summary_.kind, summary_.format, summary_.rows,
+                summary_.resumed_from, options_.topic, options_.checkpoint_path);
+
+    ClassifierOptions classifier_options;
+    classifier_options.last_backlog_day = options_.last_backlog_day;
+    classifier_options.validation.reference = options_.reference;
+    classifier_options.validation.now = absl::Now();
+    classifier_ = std::make_unique<RowClassifier>(options_.kind, classifier_options);
+    progress_ = std::make_unique<Progress>(summary_.rows, options_.progress_on_terminal,
+                                           options_.progress_interval);
+    last_saved_ = summary_.resumed_from;
+    next_save_ = Clock::now() + options_.checkpoint_interval;
+
+    const absl::Status stop = ProduceRows();
+    const int64_t done = Drain();
+    summary_.produced = d_.confirmed.load();
+    summary_.seconds = platform::SecondsSince(started_);
+    SaveLast(done, reached_end_ && done == last_row_ && stop.ok() && !Failing());
+    progress_->Finish(done);
+    return Outcome(done, stop);
+  }
+
+ private:
+  // Maps the input, counts its rows and, when an earlier run left a checkpoint, checks that it
+  // is of the same input and resumes after its rows.
+  absl::Status OpenInput() {
+    auto data = ExportData::Map(options_.file);
+    if (!data.ok()) return data.status();
+    data_ = *std::move(data);
+    checkpoint_.input = options_.file;
+    checkpoint_.identity = IdentifyInput(data_->bytes());
+    checkpoint_.kind = summary_.kind;
+    checkpoint_.format = summary_.format;
+    checkpoint_.last_backlog_day = absl::FormatCivilTime(options_.last_backlog_day);
+    auto total = CountRows(*data_, options_.format, options_.kind);
+    if (!total.ok()) return total.status();
+    checkpoint_.rows_total = *total;
+    summary_.rows = *total;
+
+    auto previous = LoadCheckpoint(options_.checkpoint_path);
+    if (!previous.ok()) return previous.status();
+    if (previous->has_value()) {
+      absl::Status same = CheckSameInput(**previous, options_.checkpoint_path, checkpoint_);
+      if (!same.ok()) return same;
+      summary_.resumed_from = (*previous)->rows_done;
+    }
+    checkpoint_.rows_done = summary_.resumed_from;
+
+    auto reader = ExportReader::Open(*data_, options_.format, options_.kind, options_.file);
+    if (!reader.ok()) return reader.status();
+    reader_ = *std::move(reader);
+    auto report = EligibilityReport::Create(options_.report_path);
+    if (!report.ok()) return report.status();
+    report_ = *std::move(report);
+    return absl::OkStatus();
+  }
+
+  // Reads, classifies and produces rows until the end of the file (reached_end_), a failed
+  // delivery or checkpoint write (Failing), or a stop: returns why it stopped before the end
+  // of the file (OK for the first two).
+  absl::Status ProduceRows() {
+    absl::Status stop;
+    RawRow row;
+    records::v1::RecordEnvelope envelope;
+    while (true) {
+      if (Failing()) break;
+      if (options_.stop_requested && options_.stop_requested()) {
+        stop = absl::CancelledError("interrupted");
+        break;
+      }
+      if (!reader_->Next(&row)) {
+        reached_end_ = true;
+        break;
+      }
+      last_row_ = row.number;
+      // A row kCapacity past the oldest unconfirmed one waits for it: memory and the work
+      // redone after a crash stay bounded even if one partition stalls.
+      while (!d_.window.HasRoom(row.number) && !Failing()) {
+        Tick();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (Failing()) break;
+      stop = HandleRow(row, &envelope);
+      if (!stop.ok()) break;
+      if ((row.number & 255) == 0) Tick();
+    }
+    return stop;
+  }
+
+  // One row: an ineligible one goes to the report, an eligible one to the topic unless an
+  // earlier run already did it.
+  absl::Status HandleRow(const RawRow& row, records::v1::RecordEnvelope* envelope) {
+    Verdict verdict = classifier_->Classify(row, envelope);
+    if (!verdict.eligible) {
+      ++summary_.ineligible;
+      ++summary_.ineligible_by_reason[static_cast<int>(verdict.why.reason)];
+      CRVS_RETURN_IF_ERROR(report_->Add(row.number, verdict.business_key, verdict.why));
+      d_.window.MarkDone(row.number);
+      return absl::OkStatus();
+    }
+    ++summary_.eligible;
+    if (row.number <= summary_.resumed_from) {
+      ++summary_.already_done;  // produced and confirmed by an earlier run
+      d_.window.MarkDone(row.number);
+      return absl::OkStatus();
+    }
+    return Produce(options_.topic, *envelope, row.number, publisher_, d_, [&] {
+      // The producer queue is full: the broker is the bottleneck; wait for confirmations.
+      Tick();
+      return !Failing();
+    });
+  }
+
+  // Advances the done mark; rewrites the checkpoint when it is due and the mark moved.
+  void Tick() {
+    const int64_t done = d_.window.Advance();
+    progress_->Update(done);
+    const auto now = Clock::now();
+    if (done > last_saved_ && now >= next_save_) {
+      checkpoint_.rows_done = done;
+      absl::Status st = SaveCheckpoint(options_.checkpoint_path, checkpoint_);
+      if (!st.ok() && save_error_.ok()) save_error_ = st;
+      last_saved_ = done;
+      next_save_ = now + options_.checkpoint_interval;
+    }
+  }
+
+  bool Failing() const { return d_.failed.load() > 0 || !save_error_.ok(); }
+
+  // Waits until every record produced has its outcome (callbacks reference d_); returns the
+  // done mark: rows 1..it are done.
+  int64_t Drain() {
+    while (d_.outstanding.load() > 0) {
+      Tick();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return d_.window.Advance();
+  }
+
+  // The run's last checkpoint: rows 1..done, and whether that is the whole file.
+  void SaveLast(int64_t done, bool complete) {
+    checkpoint_.complete = complete;
+    if (done > last_saved_ || checkpoint_.complete) {
+      checkpoint_.rows_done = done;
+      absl::Status st = SaveCheckpoint(options_.checkpoint_path, checkpoint_);
+      if (!st.ok() && save_error_.ok()) save_error_ = st;
+    }
+  }
+
+  // The summary, or why the run did not finish (rows 1..done are done: how to resume).
+  absl::StatusOr<BackfillSummary> Outcome(int64_t done, const absl::Status& stop) {
+    if (!save_error_.ok()) return save_error_;
+    if (d_.failed.load() > 0) {
+      platform::MutexLock lock(&d_.mu);
+      return absl::UnavailableError(
+          absl::StrCat(d_.failed.load(), " record(s) were not confirmed by the broker (",
+                       d_.first_error, "); rows 1..", done, " are done (",
+                       options_.checkpoint_path, "): run the same command again to resume"));
+    }
+    if (!stop.ok()) {
+      return absl::Status(stop.code(),
+                          absl::StrCat(stop.message(), "; rows 1..", done, " are done (",
+                                       options_.checkpoint_path,
+                                       "): run the same command again to resume"));
+    }
+    absl::Status st = report_->Commit();
+    if (!st.ok()) return st;
+    Log()->info(
+        "done file={} rows={} eligible={} produced={} already_done={} ineligible={} "
+        "seconds={:.2f}",
+        options_.file, summary_.rows, summary_.eligible, summary_.produced,
+        summary_.already_done, summary_.ineligible, summary_.seconds);
+    return summary_;
+  }
+
+  const BackfillOptions& options_;
+  Publisher& publisher_;
+  const Clock::time_point started_ = Clock::now();
+  BackfillSummary summary_;
+  std::unique_ptr<ExportData> data_;
+  Checkpoint checkpoint_;
+  std::unique_ptr<ExportReader> reader_;  // reads data_
+  std::unique_ptr<EligibilityReport> report_;
+  std::unique_ptr<RowClassifier> classifier_;
+  std::unique_ptr<Progress> progress_;
+  Deliveries d_;
+  int64_t last_saved_ = 0;  // rows_done of the checkpoint file
+  Clock::time_point next_save_;
+  absl::Status save_error_;
+  int64_t last_row_ = 0;
+  bool reached_end_ = false;
+};
+
 }  // namespace
 
 void ResolvePaths(const std::string& checkpoint_dir, BackfillOptions* o) {
@@ -156,158 +369,7 @@ absl::StatusOr<BackfillOptions> MakeOptions(const BackfillFlags& flags,
 }
 
 absl::StatusOr<BackfillSummary> RunBackfill(const BackfillOptions& options, Publisher& publisher) {
-  const auto started = Clock::now();
-  BackfillSummary summary;
-  summary.file = options.file;
-  summary.kind = std::string(ExportKindName(options.kind));
-  summary.format = std::string(ExportFormatName(options.format));
-  summary.checkpoint_path = options.checkpoint_path;
-  summary.report_path = options.report_path;
-  if (options.topic.empty())
-    return absl::InvalidArgumentError("backfill: no topic for the records");
-
-  auto data = ExportData::Map(options.file);
-  if (!data.ok()) return data.status();
-  Checkpoint checkpoint;
-  checkpoint.input = options.file;
-  checkpoint.identity = IdentifyInput((*data)->bytes());
-  checkpoint.kind = summary.kind;
-  checkpoint.format = summary.format;
-  checkpoint.last_backlog_day = absl::FormatCivilTime(options.last_backlog_day);
-  auto total = CountRows(**data, options.format, options.kind);
-  if (!total.ok()) return total.status();
-  checkpoint.rows_total = *total;
-  summary.rows = *total;
-
-  auto previous = LoadCheckpoint(options.checkpoint_path);
-  if (!previous.ok()) return previous.status();
-  if (previous->has_value()) {
-    absl::Status same = CheckSameInput(**previous, options.checkpoint_path, checkpoint);
-    if (!same.ok()) return same;
-    summary.resumed_from = (*previous)->rows_done;
-  }
-  checkpoint.rows_done = summary.resumed_from;
-
-  auto reader = ExportReader::Open(**data, options.format, options.kind, options.file);
-  if (!reader.ok()) return reader.status();
-  auto report = EligibilityReport::Create(options.report_path);
-  if (!report.ok()) return report.status();
-
-  Log()->info("start file={} kind={} format={} rows={} resume_from_row={} topic={} checkpoint={}",
-              options.file, summary.kind, summary.format, summary.rows, summary.resumed_from,
-              options.topic, options.checkpoint_path);
-
-  ClassifierOptions classifier_options;
-  classifier_options.last_backlog_day = options.last_backlog_day;
-  classifier_options.validation.reference = options.reference;
-  classifier_options.validation.now = absl::Now();
-  RowClassifier classifier(options.kind, classifier_options);
-  Progress progress(summary.rows, options.progress_on_terminal, options.progress_interval);
-  auto deliveries = std::make_unique<Deliveries>();
-  Deliveries& d = *deliveries;
-
-  int64_t last_saved = summary.resumed_from;
-  auto next_save = Clock::now() + options.checkpoint_interval;
-  absl::Status save_error;
-  // Advances the done mark; rewrites the checkpoint when it is due and the mark moved.
-  auto tick = [&] {
-    const int64_t done = d.window.Advance();
-    progress.Update(done);
-    const auto now = Clock::now();
-    if (done > last_saved && now >= next_save) {
-      checkpoint.rows_done = done;
-      absl::Status st = SaveCheckpoint(options.checkpoint_path, checkpoint);
-      if (!st.ok() && save_error.ok()) save_error = st;
-      last_saved = done;
-      next_save = now + options.checkpoint_interval;
-    }
-  };
-  auto failing = [&] { return d.failed.load() > 0 || !save_error.ok(); };
-
-  absl::Status stop;  // why the run stopped before the end of the file
-  int64_t last_row = 0;
-  bool reached_end = false;
-  RawRow row;
-  records::v1::RecordEnvelope envelope;
-  while (true) {
-    if (failing()) break;
-    if (options.stop_requested && options.stop_requested()) {
-      stop = absl::CancelledError("interrupted");
-      break;
-    }
-    if (!(*reader)->Next(&row)) {
-      reached_end = true;
-      break;
-    }
-    last_row = row.number;
-    // A row kCapacity past the oldest unconfirmed one waits for it: memory and the work
-    // redone after a crash stay bounded even if one partition stalls.
-    while (!d.window.HasRoom(row.number) && !failing()) {
-      tick();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    if (failing()) break;
-    Verdict verdict = classifier.Classify(row, &envelope);
-    if (!verdict.eligible) {
-      ++summary.ineligible;
-      ++summary.ineligible_by_reason[static_cast<int>(verdict.why.reason)];
-      stop = (*report)->Add(row.number, verdict.business_key, verdict.why);
-      if (!stop.ok()) break;
-      d.window.MarkDone(row.number);
-    } else {
-      ++summary.eligible;
-      if (row.number <= summary.resumed_from) {
-        ++summary.already_done;  // produced and confirmed by an earlier run
-        d.window.MarkDone(row.number);
-      } else {
-        stop = Produce(options.topic, envelope, row.number, publisher, d, [&] {
-          // The producer queue is full: the broker is the bottleneck; wait for confirmations.
-          tick();
-          return !failing();
-        });
-        if (!stop.ok()) break;
-      }
-    }
-    if ((row.number & 255) == 0) tick();
-  }
-
-  // Every record produced gets its outcome before the run ends (callbacks reference `d`).
-  while (d.outstanding.load() > 0) {
-    tick();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  const int64_t done = d.window.Advance();
-  summary.produced = d.confirmed.load();
-  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  checkpoint.complete = reached_end && done == last_row && stop.ok() && !failing();
-  if (done > last_saved || checkpoint.complete) {
-    checkpoint.rows_done = done;
-    absl::Status st = SaveCheckpoint(options.checkpoint_path, checkpoint);
-    if (!st.ok() && save_error.ok()) save_error = st;
-  }
-  progress.Finish(done);
-
-  if (!save_error.ok()) return save_error;
-  if (d.failed.load() > 0) {
-    platform::MutexLock lock(&d.mu);
-    return absl::UnavailableError(
-        absl::StrCat(d.failed.load(), " record(s) were not confirmed by the broker (",
-                     d.first_error, "); rows 1..", done, " are done (", options.checkpoint_path,
-                     "): run the same command again to resume"));
-  }
-  if (!stop.ok()) {
-    return absl::Status(stop.code(), absl::StrCat(stop.message(), "; rows 1..", done, " are done (",
-                                                  options.checkpoint_path,
-                                                  "): run the same command again to resume"));
-  }
-  absl::Status st = (*report)->Commit();
-  if (!st.ok()) return st;
-  Log()->info(
-      "done file={} rows={} eligible={} produced={} already_done={} ineligible={} "
-      "seconds={:.2f}",
-      options.file, summary.rows, summary.eligible, summary.produced, summary.already_done,
-      summary.ineligible, summary.seconds);
-  return summary;
+  return BackfillRun(options, publisher).Run();
 }
 
 std::string FormatSummary(const BackfillSummary& s) {

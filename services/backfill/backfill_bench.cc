@@ -1,29 +1,15 @@
 #include "services/backfill/backfill_bench.h"
 
-#include <filesystem>
-#include <system_error>
-
 #include <absl/strings/str_cat.h>
 #include <absl/time/civil_time.h>
 
 #include "services/backfill/backfill.h"
 #include "services/backfill/generator.h"
 #include "services/backfill/row_classifier.h"
+#include "services/platform/scratch_dir.h"
 #include "services/records/records.h"
 
 namespace crvs::backfill {
-namespace {
-
-// Removes a scratch directory and what the run left in it.
-struct ScratchDir {
-  std::string path;
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path.empty()) std::filesystem::remove_all(path, ignored);
-  }
-};
-
-}  // namespace
 
 kafka::ProducerConfig BackfillProducerConfig(const kafka::ProducerConfig& base,
                                              const BackfillConfig& backfill) {
@@ -36,16 +22,16 @@ kafka::ProducerConfig BackfillProducerConfig(const kafka::ProducerConfig& base,
 
 absl::StatusOr<BackfillBenchReport> RunBackfillBench(
     const BackfillBenchInputs& in, const std::function<void(const std::string&)>& progress) {
-  char tmpl[] = "/tmp/crvs-bench-backfill-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a scratch directory");
-  ScratchDir dir{tmpl};
+  // The generated export, the checkpoint and the report; removed when the bench ends.
+  platform::ScratchDir dir("crvs-bench-backfill");
+  if (!dir.ok()) return absl::InternalError("cannot create a scratch directory");
 
   GenerateOptions g;
   g.kind = in.kind;
   g.format = in.format;
   g.rows = in.rows;
   g.ineligible_percent = in.ineligible_percent;
-  g.out = dir.path + "/export." + std::string(ExportFormatName(in.format));
+  g.out = dir.path() + "/export." + std::string(ExportFormatName(in.format));
   auto generated = GenerateExport(g);
   if (!generated.ok()) return generated.status();
   progress(absl::StrCat("generated ", generated->rows, " rows (", generated->eligible,

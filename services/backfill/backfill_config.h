@@ -17,7 +17,6 @@ struct BackfillConfig {
   config::Duration linger{50};
   int queue_max_messages = 500000;
   config::Duration delivery_timeout{120000};
-  std::string reference_provinces_file;  // empty: the copy built into the binary
 
   template <class V>
   void Visit(V& v) {
@@ -36,8 +35,6 @@ struct BackfillConfig {
     v("delivery_timeout", delivery_timeout,
       "how long a record may wait for the broker's confirmation before the run stops "
       "(re-running resumes from the checkpoint)");
-    v("reference_provinces_file", reference_provinces_file,
-      "provinces CSV (deploy/reference/provinces.csv format); empty uses the built-in copy");
   }
 };
 

@@ -1,35 +1,18 @@
-// Helpers shared by the backfill unit tests: a scratch directory and small file I/O.
+// Helpers shared by the backfill unit tests: a scratch directory (the product's) and small
+// file I/O.
 #pragma once
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "services/backfill/columns.h"
+#include "services/platform/scratch_dir.h"
 
 namespace crvs::backfill::testing {
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char tmpl[] = "/tmp/crvs-backfill-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ScratchDir = platform::ScratchDir;
 
 inline void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;

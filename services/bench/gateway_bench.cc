@@ -1,4 +1,5 @@
 #include "services/bench/gateway_bench.h"
+#include "services/platform/elapsed.h"
 
 #include <sys/resource.h>
 
@@ -286,7 +287,7 @@ absl::StatusOr<GatewayBenchReport> RunGatewayBench(
   // 2. The system: an in-process gateway and sink, or a deployment's gateway.
   CRVS_ASSIGN_OR_RETURN(auto db, store::Store::Open(in.database));
   report.backend = std::string(db->backend());
-  prometheus::Registry registry;
+  prometheus::Registry metrics;
   std::unique_ptr<kafka::Producer> dlq;
   std::unique_ptr<sink::RegistrySink> sink;
   std::unique_ptr<gateway::Gateway> gw;
@@ -298,13 +299,13 @@ absl::StatusOr<GatewayBenchReport> RunGatewayBench(
     CRVS_ASSIGN_OR_RETURN(sink, sink::RegistrySink::Start(sc, in.kafka, in.bootstrap_servers,
                                                           {db.get(), dlq.get(),
                                                            &validation::ReferenceData::Default(),
-                                                           &registry}));
+                                                           &metrics}));
     gateway::GatewayConfig gc = in.gateway;
     gc.listen = "127.0.0.1:0";
     gc.metrics_listen = "";
     gc.plaintext = true;  // in-process, on loopback
     CRVS_ASSIGN_OR_RETURN(gw, gateway::Gateway::Start(gc, in.kafka, in.producer,
-                                                      in.bootstrap_servers, registry));
+                                                      in.bootstrap_servers, metrics));
     address = "127.0.0.1:" + std::to_string(gw->port());
     // Let the sink join its group before the clock starts.
     std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -358,7 +359,7 @@ absl::StatusOr<GatewayBenchReport> RunGatewayBench(
     }
     if (sample_due) {
       GatewayBenchSample s;
-      s.at_s = std::chrono::duration<double>(Clock::now() - start).count();
+      s.at_s = platform::SecondsSince(start);
       s.submitted = run.submitted;
       s.committed = committed;
       s.rss_kb = ResidentKb();
@@ -391,7 +392,7 @@ absl::StatusOr<GatewayBenchReport> RunGatewayBench(
     }
   }
   joiner.join();
-  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const double wall = platform::SecondsSince(start);
   report.cpu_cores = (CpuSeconds() - cpu0) / wall;
   report.rss_peak_kb = PeakResidentKb();
   report.rss_end_kb = ResidentKb();

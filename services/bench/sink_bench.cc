@@ -1,4 +1,5 @@
 #include "services/bench/sink_bench.h"
+#include "services/platform/elapsed.h"
 
 #include <atomic>
 #include <chrono>
@@ -19,7 +20,6 @@ namespace crvs::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // A valid death notice for person i (bench_records.h), as the gateway would have enveloped it.
 records::v1::RecordEnvelope Notice(const std::string& run, int i) {
@@ -64,7 +64,7 @@ absl::StatusOr<SinkBenchReport> RunSinkBench(
       }));
     }
     while (delivered + failed < in.records) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    report.produce_per_s = in.records / Since(start);
+    report.produce_per_s = in.records / platform::SecondsSince(start);
     if (failed > 0) return absl::UnavailableError(std::to_string(failed.load()) + " records not delivered");
     progress("produced " + std::to_string(in.records) + " notices of " +
              std::to_string(report.envelope_bytes) + " bytes");
@@ -80,13 +80,13 @@ absl::StatusOr<SinkBenchReport> RunSinkBench(
   CRVS_ASSIGN_OR_RETURN(auto db, store::Store::Open(in.database));
   report.backend = std::string(db->backend());
   CRVS_ASSIGN_OR_RETURN(auto dlq, kafka::Producer::Create(in.kafka, in.producer, in.bootstrap_servers));
-  prometheus::Registry registry;
+  prometheus::Registry metrics;
   sink::SinkConfig sc = in.sink;
   sc.group_id = "crvs-bench-" + run;
   CRVS_ASSIGN_OR_RETURN(auto sink, sink::RegistrySink::Start(
                                        sc, in.kafka, in.bootstrap_servers,
                                        {db.get(), dlq.get(), &validation::ReferenceData::Default(),
-                                        &registry}));
+                                        &metrics}));
   Clock::time_point first;
   int64_t at_first = 0;
   auto last_report = Clock::now();
@@ -99,12 +99,12 @@ absl::StatusOr<SinkBenchReport> RunSinkBench(
       first = Clock::now();
       at_first = c;
     }
-    if (Since(last_report) >= 1.0) {
+    if (platform::SecondsSince(last_report) >= 1.0) {
       progress("sink committed " + std::to_string(c) + "/" + std::to_string(in.records));
       last_report = Clock::now();
     }
   }
-  report.sink_per_s = (in.records - at_first) / std::max(1e-9, Since(first));
+  report.sink_per_s = (in.records - at_first) / std::max(1e-9, platform::SecondsSince(first));
   sink->Stop();
   return report;
 }

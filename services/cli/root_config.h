@@ -19,6 +19,7 @@
 #include "services/reconcile/reconcile_config.h"
 #include "services/registry/registry_config.h"
 #include "services/simulate/simulate_config.h"
+#include "services/validation/reference_config.h"
 #include "services/store/database_config.h"
 #include "services/platform/config.h"
 #include "services/platform/logging.h"
@@ -40,6 +41,7 @@ struct RootConfig {
   console::ConsoleConfig console;
   simulate::SimulateConfig simulate;
   auth::TlsConfig tls;
+  validation::ReferenceConfig reference;  // shared by every component that validates records
 
   void BindTo(config::Config& c) {
     c.Bind("database", &database);
@@ -57,6 +59,10 @@ struct RootConfig {
     c.Bind("producer", &producer);
     c.Bind("gateway", &gateway);
     c.Bind("tls", &tls);
+    c.Bind("reference", &reference);
+    // One reference file for every component (it was two keys, each read by several).
+    c.Moved("gateway.reference_provinces_file", "reference.provinces_file");
+    c.Moved("backfill.reference_provinces_file", "reference.provinces_file");
   }
 };
 

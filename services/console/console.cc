@@ -772,19 +772,19 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
                                                         ConsoleDeps deps) {
   CRVS_RETURN_IF_ERROR(ValidateConsoleConfig(config));
   std::unique_ptr<Console> console(new Console());
-  if (!deps.registry) deps.registry = std::make_shared<prometheus::Registry>();
+  if (!deps.metrics) deps.metrics = std::make_shared<prometheus::Registry>();
   auto& http_requests = prometheus::BuildCounter()
                             .Name("crvs_console_http_requests_total")
                             .Help("Console HTTP requests by route, method and HTTP status")
-                            .Register(*deps.registry);
+                            .Register(*deps.metrics);
   auto& backend_calls = prometheus::BuildCounter()
                             .Name("crvs_console_backend_calls_total")
                             .Help("gRPC calls the console made by service, method and gRPC code")
-                            .Register(*deps.registry);
+                            .Register(*deps.metrics);
   auto& scrapes = prometheus::BuildCounter()
                       .Name("crvs_console_scrapes_total")
                       .Help("Scrapes of console.metrics_urls by outcome (ok, error)")
-                      .Register(*deps.registry);
+                      .Register(*deps.metrics);
 
   if (deps.fetcher == nullptr) {
     console->own_fetcher_ = MakeHttpMetricsFetcher(ToAbsl(config.call_timeout));
@@ -942,9 +942,9 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
     res.status = why.empty() ? 200 : 503;
     res.set_content(why.empty() ? "ready\n" : why + "\n", "text/plain");
   });
-  std::shared_ptr<prometheus::Registry> registry = api->deps.registry;
-  server.Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(RenderMetrics(*registry), "text/plain; version=0.0.4; charset=utf-8");
+  std::shared_ptr<prometheus::Registry> metrics = api->deps.metrics;
+  server.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(RenderMetrics(*metrics), "text/plain; version=0.0.4; charset=utf-8");
   });
 
   // Every API route but sign-in needs a session; a state-changing one also its CSRF token

@@ -66,9 +66,9 @@ class Server;
 namespace crvs::console {
 
 struct ConsoleDeps {
-  // Where the console's own metrics register; /metrics renders this registry. Null: a private
-  // one. In `crvs dev` it is the process's registry, so /metrics shows the whole process.
-  std::shared_ptr<prometheus::Registry> registry;
+  // Where the console's own metrics register; /metrics renders them. Null: private ones. In
+  // `crvs dev` they are the process's metrics, so /metrics shows the whole process.
+  std::shared_ptr<prometheus::Registry> metrics;
   // Topic -> record kind label, to group partitions by kind (from the [kafka] topics).
   TopicKinds topic_kinds;
   // Null: HTTP scrapes. Must outlive the console.

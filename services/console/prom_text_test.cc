@@ -174,30 +174,30 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"ok 1\n\n# HELP m one\n# HELP m two\n", "line 4: second HELP"}));
 
 TEST(ParseTextFormat, ReadsWhatPrometheusCppWrites) {
-  prometheus::Registry registry;
+  prometheus::Registry metrics;
   prometheus::BuildCounter()
       .Name("crvs_gateway_records_total")
       // prometheus-cpp writes HELP unescaped, so no backslash or newline here.
       .Help("Records by kind and \"outcome\"")
-      .Register(registry)
+      .Register(metrics)
       .Add({{"kind", "death_notice"}, {"outcome", "accepted"}})
       .Increment(7);
   prometheus::BuildGauge()
       .Name("crvs_sink_lag_seconds")
       .Help("lag")
-      .Register(registry)
+      .Register(metrics)
       .Add({{"topic", "t\\\"x\n"}, {"partition", "3"}})
       .Set(0.125);
   auto& h = prometheus::BuildHistogram()
                 .Name("crvs_sink_event_to_commit_seconds")
                 .Help("event to commit")
-                .Register(registry)
+                .Register(metrics)
                 .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.1, 1});
   h.Observe(0.05);
   h.Observe(0.5);
   h.Observe(5);
 
-  auto parsed = ParseTextFormat(RenderMetrics(registry));
+  auto parsed = ParseTextFormat(RenderMetrics(metrics));
   ASSERT_THAT(parsed, IsOk());
   const MetricFamily* records = FindFamily(*parsed, "crvs_gateway_records_total");
   ASSERT_NE(records, nullptr);

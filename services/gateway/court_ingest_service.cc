@@ -6,6 +6,7 @@
 
 #include "services/auth/caller.h"
 #include "services/gateway/ingest_calls.h"
+#include "services/platform/elapsed.h"
 #include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -16,10 +17,7 @@ namespace {
 
 using ingest::v1::CourtIngestRequest;
 using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using platform::SecondsSince;
 
 absl::StatusOr<common::v1::Principal> Court(const grpc::CallbackServerContext& context) {
   auto caller = auth::CallerFromContext(context);

@@ -13,9 +13,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         const kafka::KafkaConfig& kafka,
                                                         const kafka::ProducerConfig& producer,
                                                         const std::string& bootstrap_servers,
-                                                        prometheus::Registry& registry,
+                                                        prometheus::Registry& metrics,
                                                         const auth::TlsConfig& tls,
-                                                        store::Store* database) {
+                                                        store::Store* database,
+                                                        const validation::ReferenceData* reference) {
   std::vector<FieldViolation> bad = ConfigViolations(config);
   if (config.receipt_after == "database" && database == nullptr) {
     bad.push_back({"gateway.receipt_after",
@@ -27,9 +28,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   std::unique_ptr<Gateway> g(new Gateway());
   g->config_ = config;
   g->kafka_ = kafka;
-  auto reference = validation::ReferenceData::Load(config.reference_provinces_file);
-  if (!reference.ok()) return reference.status();
-  g->reference_ = std::make_unique<validation::ReferenceData>(std::move(*reference));
+  if (reference == nullptr) {
+    auto built_in = validation::ReferenceData::Load("");
+    if (!built_in.ok()) return built_in.status();
+    g->own_reference_ = std::make_unique<validation::ReferenceData>(std::move(*built_in));
+    reference = g->own_reference_.get();
+  }
+  g->reference_ = reference;
 
   auto p = kafka::Producer::Create(kafka, producer, bootstrap_servers);
   if (!p.ok()) return p.status();
@@ -41,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   if (!points.ok()) return points.status();
   g->resume_points_ = std::move(*points);
   g->book_ = std::make_unique<ReceiptBook>(static_cast<size_t>(config.receipt_cache_entries));
-  g->metrics_ = std::make_unique<GatewayMetrics>(registry);
+  g->metrics_ = std::make_unique<GatewayMetrics>(metrics);
   g->limiter_ = std::make_unique<RateLimiter>(config.rate_limit_per_second,
                                               static_cast<double>(config.rate_limit_burst));
   const std::string receipt_after = ReceiptAfter(config, kafka, database != nullptr);
@@ -54,11 +59,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
       receipt_after == "database" ? absl::Milliseconds(config.commit_wait.count())
                                   : absl::ZeroDuration());
   g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
-      g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_.get(),
+      g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_,
       config.stream_max_in_flight, g->limiter_.get(), g->outcomes_.get(), database});
   g->court_ = std::make_unique<CourtIngestService>(CourtIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->resume_points_.get(),
-      g->metrics_.get(), g->reference_.get(), config.stream_max_in_flight, g->limiter_.get(),
+      g->metrics_.get(), g->reference_, config.stream_max_in_flight, g->limiter_.get(),
       g->outcomes_.get(), database});
 
   grpc::ServerBuilder builder;

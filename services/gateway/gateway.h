@@ -31,16 +31,19 @@ namespace crvs::gateway {
 
 class Gateway {
  public:
-  // Mutual TLS with `tls` unless config.plaintext: FAILED_PRECONDITION naming the tls.* keys
+  // Validates with `reference` ([reference], shared with the process's other components; null:
+  // the built-in copy). Mutual TLS with `tls` unless config.plaintext: FAILED_PRECONDITION naming the tls.* keys
   // when they are missing, INVALID_ARGUMENT for a bad gateway.* value, UNAVAILABLE when the
   // listen address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayConfig& config,
                                                         const kafka::KafkaConfig& kafka,
                                                         const kafka::ProducerConfig& producer,
                                                         const std::string& bootstrap_servers,
-                                                        prometheus::Registry& registry,
+                                                        prometheus::Registry& metrics,
                                                         const auth::TlsConfig& tls = {},
-                                                        store::Store* database = nullptr);
+                                                        store::Store* database = nullptr,
+                                                        const validation::ReferenceData* reference =
+                                                            nullptr);
   // gateway.receipt_after resolved: "database" when receipts wait for the database (which
   // `database` must then reach), else "kafka". `auto` is database with the embedded broker
   // (kafka.bootstrap_servers empty) when a database is given.
@@ -63,7 +66,8 @@ class Gateway {
 
   GatewayConfig config_;
   kafka::KafkaConfig kafka_;
-  std::unique_ptr<validation::ReferenceData> reference_;
+  std::unique_ptr<validation::ReferenceData> own_reference_;  // when Start was given none
+  const validation::ReferenceData* reference_ = nullptr;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<ReceiptBook> book_;
   std::unique_ptr<ResendInbox> inbox_;

@@ -20,7 +20,6 @@ struct GatewayConfig {
   // Per-principal token bucket on submitted records (Submit and stream records alike); 0 = off.
   double rate_limit_per_second = 0;
   int rate_limit_burst = 0;  // 0: one second's worth
-  std::string reference_provinces_file;  // empty: the copy built into the binary
   std::string receipt_after = "auto";
   config::Duration commit_wait{30000};
   config::Duration outcome_poll{5};
@@ -45,8 +44,6 @@ struct GatewayConfig {
       "beyond, RESOURCE_EXHAUSTED with reason RATE_LIMITED and nothing produced (0 = no limit)");
     v("rate_limit_burst", rate_limit_burst,
       "records one principal may submit at once above its rate (0 = one second's worth)");
-    v("reference_provinces_file", reference_provinces_file,
-      "provinces CSV (deploy/reference/provinces.csv format); empty uses the built-in copy");
     v("receipt_after", receipt_after,
       "when a source gets its success receipt: `kafka` (ACCEPTED once the Kafka cluster holds "
       "the record with acks=all: durable where Kafka is replicated), `database` (COMMITTED once "

@@ -2,33 +2,33 @@
 
 namespace crvs::gateway {
 
-GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
+GatewayMetrics::GatewayMetrics(prometheus::Registry& metrics)
     : calls_(prometheus::BuildCounter()
                  .Name("crvs_gateway_calls_total")
                  .Help("Ingest calls (stream records counted one by one) by method and gRPC code")
-                 .Register(registry)),
+                 .Register(metrics)),
       latency_(prometheus::BuildHistogram()
                    .Name("crvs_gateway_call_duration_seconds")
                    .Help("Submission to receipt, by method (seconds)")
-                   .Register(registry)),
+                   .Register(metrics)),
       records_(prometheus::BuildCounter()
                    .Name("crvs_gateway_records_total")
                    .Help("Records by kind and outcome (accepted, duplicate, rejected, failed)")
-                   .Register(registry)),
+                   .Register(metrics)),
       delivery_errors_(prometheus::BuildCounter()
                            .Name("crvs_gateway_delivery_errors_total")
                            .Help("Records Kafka did not confirm (no receipt given)")
-                           .Register(registry)
+                           .Register(metrics)
                            .Add({})),
       rate_limited_(prometheus::BuildCounter()
                         .Name("crvs_gateway_rate_limited_total")
                         .Help("Records refused by the per-principal rate limit (nothing "
                               "produced), by service (health, court)")
-                        .Register(registry)),
+                        .Register(metrics)),
       queue_depth_(prometheus::BuildGauge()
                        .Name("crvs_gateway_producer_queue_depth")
                        .Help("Records produced and awaiting Kafka's confirmation")
-                       .Register(registry)
+                       .Register(metrics)
                        .Add({})) {}
 
 void GatewayMetrics::Call(const std::string& method, const std::string& code, double seconds) {

@@ -1,4 +1,5 @@
-// The gateway's Prometheus metrics. Owned by the Gateway; families live in the process registry.
+// The gateway's Prometheus metrics. Owned by the Gateway; families live in the process's metrics
+// (prometheus::Registry).
 // Thread-safety: prometheus-cpp metrics are thread-safe.
 #pragma once
 
@@ -14,7 +15,7 @@ namespace crvs::gateway {
 
 class GatewayMetrics {
  public:
-  explicit GatewayMetrics(prometheus::Registry& registry);
+  explicit GatewayMetrics(prometheus::Registry& metrics);
 
   // One finished RPC (unary call, or one record of a stream) with its gRPC status code name.
   void Call(const std::string& method, const std::string& code, double seconds);

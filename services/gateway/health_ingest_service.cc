@@ -5,6 +5,7 @@
 
 #include "services/auth/caller.h"
 #include "services/gateway/ingest_calls.h"
+#include "services/platform/elapsed.h"
 #include "services/platform/mutex.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -16,10 +17,7 @@ namespace {
 using ingest::v1::IngestRequest;
 using ingest::v1::Receipt;
 using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using platform::SecondsSince;
 
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
 

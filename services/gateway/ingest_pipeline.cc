@@ -111,8 +111,9 @@ void IngestPipeline::Accept(records::v1::RecordEnvelope envelope, Done done) {
         Receipt receipt = pending;
         receipt.set_state(ingest::v1::RECEIPT_STATE_ACCEPTED);
         receipt.set_topic(d.topic);
-        receipt.set_partition(d.partition.value);
-        receipt.set_offset(d.offset.value);
+        // Delivered: Kafka named the partition and offset (kafka::Delivery).
+        receipt.set_partition(d.partition->value());
+        receipt.set_offset(d.offset->value());
         *receipt.mutable_accepted_at() = TimeUtil::GetCurrentTime();
         if (outcomes_ == nullptr || commit_wait_ <= absl::ZeroDuration()) {
           book_->Finish(principal, message_id, receipt);

@@ -161,6 +161,10 @@ void Config::Binder::operator()(std::string_view key, std::vector<std::string>& 
 absl::Status Config::Apply(const std::string& key, const std::string& value,
                            std::string_view origin) {
   auto it = fields_.find(key);
+  if (auto moved = moved_.find(key); it == fields_.end() && moved != moved_.end()) {
+    return absl::InvalidArgumentError(std::string(origin) + ": configuration key '" + key +
+                                      "' is now '" + moved->second + "'");
+  }
   if (it == fields_.end()) {
     return absl::InvalidArgumentError(std::string(origin) + ": unknown configuration key '" + key +
                                       "' (`crvs config describe` lists every key)");
@@ -219,6 +223,11 @@ absl::Status Config::LoadEnvironment(const char* const* envp) {
       if (EnvName(k) == name) {
         key = &k;
         break;
+      }
+    }
+    for (const auto& [old_key, new_key] : moved_) {
+      if (key == nullptr && EnvName(old_key) == name) {
+        return absl::InvalidArgumentError("environment: " + name + " is now " + EnvName(new_key));
       }
     }
     if (key == nullptr) {

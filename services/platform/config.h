@@ -44,6 +44,12 @@ class Config {
     target->Visit(binder);
   }
 
+  // A key that moved: a file, variable or --set naming `old_key` is refused with a message
+  // naming `new_key`, so an operator's configuration does not silently lose the setting.
+  void Moved(std::string old_key, std::string new_key) {
+    moved_.emplace(std::move(old_key), std::move(new_key));
+  }
+
   // TOML subset: [section] headers, key = value, strings, numbers, booleans, arrays of strings.
   absl::Status LoadFile(const std::string& path);
   absl::Status LoadText(std::string_view text, std::string_view origin);
@@ -85,6 +91,7 @@ class Config {
   absl::Status Apply(const std::string& key, const std::string& value, std::string_view origin);
 
   std::map<std::string, Field> fields_;  // "section.key" → field, ordered for Describe/Dump
+  std::map<std::string, std::string> moved_;  // old "section.key" → new
 };
 
 }  // namespace crvs::config

@@ -114,6 +114,18 @@ TEST_F(ConfigTest, UnknownEnvironmentVariableIsRejected) {
   EXPECT_NE(s.message().find("CRVS_GATEWAY_LISTN"), absl::string_view::npos) << s;
 }
 
+TEST_F(ConfigTest, AMovedKeyIsRefusedNamingItsNewPlace) {
+  config.Moved("gateway.listen_address", "gateway.listen");
+  absl::Status s = config.LoadText("[gateway]\nlisten_address = \"x\"\n", "config file a.toml");
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(s.message(),
+            "config file a.toml: configuration key 'gateway.listen_address' is now 'gateway.listen'");
+  const char* env[] = {"CRVS_GATEWAY_LISTEN_ADDRESS=x", nullptr};
+  s = config.LoadEnvironment(env);
+  EXPECT_EQ(s.message(), "environment: CRVS_GATEWAY_LISTEN_ADDRESS is now CRVS_GATEWAY_LISTEN");
+  EXPECT_EQ(sample.listen, "127.0.0.1:50051");  // nothing applied
+}
+
 TEST_F(ConfigTest, UnknownFlagKeyAndMalformedFlagAreRejected) {
   EXPECT_THAT(config.Set("gateway.nope=1"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(config.Set("gateway.listen"), StatusIs(absl::StatusCode::kInvalidArgument));

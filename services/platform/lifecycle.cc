@@ -27,6 +27,12 @@ int Lifecycle::WaitForSignal() {
   return sig;
 }
 
+bool Lifecycle::ShutdownSignalPending() {
+  sigset_t set = ShutdownSignals();
+  const timespec no_wait{0, 0};
+  return sigtimedwait(&set, nullptr, &no_wait) > 0;
+}
+
 void Lifecycle::OnStop(std::string name, std::function<void()> stop) {
   stops_.emplace_back(std::move(name), std::move(stop));
 }

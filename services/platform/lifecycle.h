@@ -18,6 +18,9 @@ class Lifecycle {
   static void BlockShutdownSignals();
   // Waits for SIGINT or SIGTERM; returns the signal number.
   static int WaitForSignal();
+  // Takes a pending SIGINT or SIGTERM without waiting: for work that ends on its own and checks
+  // between steps whether it was asked to stop.
+  static bool ShutdownSignalPending();
 
   void OnStop(std::string name, std::function<void()> stop);
   // Runs every registered stop, newest first, once. Also run by the destructor.

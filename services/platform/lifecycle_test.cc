@@ -1,5 +1,7 @@
 #include "services/platform/lifecycle.h"
 
+#include <csignal>
+
 #include <gtest/gtest.h>
 
 namespace crvs {
@@ -16,6 +18,14 @@ TEST(Lifecycle, StopsInReverseOrderOnce) {
     lifecycle.Stop();  // second call is a no-op; so is the destructor
   }
   EXPECT_EQ(order, (std::vector<std::string>{"sink", "broker", "database"}));
+}
+
+TEST(Lifecycle, ShutdownSignalPendingTakesABlockedSignalOnce) {
+  Lifecycle::BlockShutdownSignals();
+  EXPECT_FALSE(Lifecycle::ShutdownSignalPending());
+  ASSERT_EQ(raise(SIGTERM), 0);  // blocked: stays pending for this thread
+  EXPECT_TRUE(Lifecycle::ShutdownSignalPending());
+  EXPECT_FALSE(Lifecycle::ShutdownSignalPending());  // taken
 }
 
 }  // namespace

@@ -11,14 +11,14 @@
 
 namespace crvs {
 
-std::string RenderMetrics(const prometheus::Registry& registry) {
+std::string RenderMetrics(const prometheus::Registry& metrics) {
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  prometheus::TextSerializer().Serialize(out, metrics.Collect());
   return out.str();
 }
 
-MetricsServer::MetricsServer(std::shared_ptr<prometheus::Registry> registry)
-    : registry_(std::move(registry)), server_(std::make_unique<httplib::Server>()) {}
+MetricsServer::MetricsServer(std::shared_ptr<prometheus::Registry> metrics)
+    : metrics_(std::move(metrics)), server_(std::make_unique<httplib::Server>()) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
 
@@ -35,7 +35,7 @@ absl::Status MetricsServer::Start(const std::string& listen) {
   int port = std::atoi(listen.c_str() + colon + 1);
 
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(RenderMetrics(*registry_), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(RenderMetrics(*metrics_), "text/plain; version=0.0.4; charset=utf-8");
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");

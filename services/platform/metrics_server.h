@@ -1,5 +1,5 @@
 // The HTTP endpoint every crvs process exposes for operators and Prometheus:
-//   /metrics  Prometheus text exposition of the process's prometheus-cpp registry
+//   /metrics  Prometheus text exposition of the process's metrics (a prometheus-cpp Registry)
 //   /healthz  200 while the process runs
 //   /readyz   200 when every readiness check passes, 503 naming the failing ones otherwise
 //
@@ -22,15 +22,15 @@ class Server;
 
 namespace crvs {
 
-// The Prometheus text exposition (format 0.0.4) of everything in `registry`.
-std::string RenderMetrics(const prometheus::Registry& registry);
+// The Prometheus text exposition (format 0.0.4) of everything in `metrics`.
+std::string RenderMetrics(const prometheus::Registry& metrics);
 
 class MetricsServer {
  public:
   // A readiness check returns an empty string when ready, or why it is not.
   using ReadinessCheck = std::function<std::string()>;
 
-  explicit MetricsServer(std::shared_ptr<prometheus::Registry> registry);
+  explicit MetricsServer(std::shared_ptr<prometheus::Registry> metrics);
   ~MetricsServer();
 
   void AddReadinessCheck(std::string name, ReadinessCheck check);
@@ -40,7 +40,7 @@ class MetricsServer {
   int port() const { return port_; }
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Registry> metrics_;
   std::vector<std::pair<std::string, ReadinessCheck>> checks_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -1,4 +1,5 @@
 #include "services/reconcile/reconcile_bench.h"
+#include "services/platform/elapsed.h"
 
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
@@ -14,9 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -67,7 +65,7 @@ double ManifestRun(int64_t n) {
   options.covered_days = {{0, 2}};
   const auto start = Clock::now();
   v1::CoverageRow row = CompareEntries(declared, stored, options);
-  const double seconds = Since(start);
+  const double seconds = platform::SecondsSince(start);
   if (row.missing() != n / 1000 + (n % 1000 != 0) || row.extra() == 0) return -1;
   return seconds;
 }
@@ -104,7 +102,7 @@ absl::StatusOr<ReconcileBenchReport> RunReconcileBench(
   report.digest_keys = options.digest_keys;
   auto start = Clock::now();
   DigestIndex source(Inventory(options.digest_keys, 0, false), false);
-  report.digest_index_seconds = Since(start);
+  report.digest_index_seconds = platform::SecondsSince(start);
   for (double percent : options.digest_difference_percents) {
     // Two differences (one missing, one other content) per `step` keys.
     const int64_t step = std::max<int64_t>(2, static_cast<int64_t>(200.0 / percent));
@@ -123,7 +121,7 @@ absl::StatusOr<ReconcileBenchReport> RunReconcileBench(
         back.ParseFromString(answer->SerializeAsString());
         return absl::StatusOr<v1::DigestResponse>(std::move(back));
       });
-      times.push_back(Since(t0));
+      times.push_back(platform::SecondsSince(t0));
       if (!diff.ok()) return diff.status();
       row.differences = static_cast<int64_t>(diff->only_here.size() + diff->hash_differs.size());
       row.calls = diff->calls;

@@ -3,7 +3,7 @@
 //
 // Lifetime: Start() returns a serving registry; Stop() (or destruction) stops accepting calls
 // and waits for calls in flight (up to 10 s, then cancels them). The store, the reference
-// data and the prometheus registry must outlive the Registry.
+// data and the metrics (prometheus::Registry) must outlive the Registry.
 // Thread-safety: the accessors are thread-safe; Stop from one thread.
 #pragma once
 

@@ -2,19 +2,19 @@
 
 namespace crvs::registry {
 
-RegistryMetrics::RegistryMetrics(prometheus::Registry& registry)
+RegistryMetrics::RegistryMetrics(prometheus::Registry& metrics)
     : calls_(prometheus::BuildCounter()
                  .Name("crvs_registry_calls_total")
                  .Help("Registry calls by method and gRPC code")
-                 .Register(registry)),
+                 .Register(metrics)),
       latency_(prometheus::BuildHistogram()
                    .Name("crvs_registry_call_duration_seconds")
                    .Help("Registry call duration by method, database included (seconds)")
-                   .Register(registry)),
+                   .Register(metrics)),
       registrations_(prometheus::BuildCounter()
                          .Name("crvs_registry_registrations_total")
                          .Help("Registrations applied to the database by action and outcome")
-                         .Register(registry)) {}
+                         .Register(metrics)) {}
 
 void RegistryMetrics::Call(const std::string& method, const std::string& code, double seconds) {
   calls_.Add({{"method", method}, {"code", code}}).Increment();

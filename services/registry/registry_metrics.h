@@ -1,5 +1,5 @@
 // The registry service's Prometheus metrics. Owned by the Registry; families live in the
-// process registry. Thread-safety: prometheus-cpp metrics are thread-safe.
+// process's metrics (prometheus::Registry). Thread-safety: prometheus-cpp metrics are thread-safe.
 #pragma once
 
 #include <string>
@@ -13,7 +13,7 @@ namespace crvs::registry {
 
 class RegistryMetrics {
  public:
-  explicit RegistryMetrics(prometheus::Registry& registry);
+  explicit RegistryMetrics(prometheus::Registry& metrics);
 
   // One finished RPC with its gRPC status code name ("OK", "INVALID_ARGUMENT", ...).
   void Call(const std::string& method, const std::string& code, double seconds);

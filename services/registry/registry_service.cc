@@ -1,4 +1,5 @@
 #include "services/registry/registry_service.h"
+#include "services/platform/elapsed.h"
 
 #include <chrono>
 #include <string>
@@ -11,6 +12,7 @@
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
+#include "services/registry/proto_mapping.h"
 #include "services/registry/registration_write.h"
 #include "services/validation/validators.h"
 
@@ -22,20 +24,6 @@ namespace rv1 = ::crvs::records::v1;
 using Clock = std::chrono::steady_clock;
 
 std::shared_ptr<spdlog::logger> Log() { return logging::Get("registry"); }
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    seconds -= 1;
-  }
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rest * 1000));
-  return ts;
-}
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
@@ -135,9 +123,9 @@ absl::StatusOr<RegistryService::ReadScope> RegistryService::ScopeOf(
 }
 
 absl::Status RegistryService::CheckRecordInScope(const ReadScope& scope,
-                                                 const v1::RecordView& view) {
-  if (scope.province.empty() || view.versions_size() == 0) return absl::OkStatus();
-  const rv1::RecordEnvelope& current = view.versions(view.versions_size() - 1).envelope();
+                                                 const store::RecordRow& view) {
+  if (scope.province.empty() || view.versions.empty()) return absl::OkStatus();
+  const rv1::RecordEnvelope& current = view.versions.back().envelope;
   if (reconcile::indicators::RecordProvince(current, areas_) == scope.province) {
     return absl::OkStatus();
   }
@@ -147,7 +135,7 @@ absl::Status RegistryService::CheckRecordInScope(const ReadScope& scope,
       CRVS_ASSIGN_OR_RETURN(
           auto rows, c.Execute("SELECT 1 FROM registrations WHERE linked_key = $1 AND "
                                "registry_office_code = $2 LIMIT 1",
-                               {store::sql::Value::Text(view.business_key()),
+                               {store::sql::Value::Text(view.business_key),
                                 store::sql::Value::Text(scope.office)}));
       linked = !rows.empty();
       return absl::OkStatus();
@@ -157,7 +145,7 @@ absl::Status RegistryService::CheckRecordInScope(const ReadScope& scope,
   return absl::PermissionDeniedError(absl::StrCat(
       scope.principal, " reads the records of province ", scope.province,
       scope.office.empty() ? "" : " and those its registrations link to", "; ",
-      view.business_key(), " is not one of them"));
+      view.business_key, " is not one of them"));
 }
 
 absl::Status RegistryService::CheckPersonInScope(const ReadScope& scope,
@@ -210,7 +198,7 @@ grpc::Status RegistryService::Handle(const char* method, grpc::ServerContext* co
     if (result.ok()) *response = std::move(*result);
   }
   deps_.metrics->Call(method, absl::StatusCodeToString(status.code()),
-                      std::chrono::duration<double>(Clock::now() - start).count());
+                      platform::SecondsSince(start));
   if (status.code() == absl::StatusCode::kInternal ||
       status.code() == absl::StatusCode::kUnavailable) {
     Log()->warn("call failed method={} caller={} code={} error={}", method,
@@ -258,7 +246,7 @@ absl::StatusOr<v1::RecordView> RegistryService::Get(const common::Principal& cal
   auto view = deps_.store->GetRecord(store::BusinessKey(request.business_key()));
   if (!view.ok()) return FromStore(view.status(), "");
   CRVS_RETURN_IF_ERROR(CheckRecordInScope(scope, *view));
-  return view;
+  return ToProto(*view);
 }
 
 absl::StatusOr<v1::PersonStatus> RegistryService::Person(
@@ -273,7 +261,7 @@ absl::StatusOr<v1::PersonStatus> RegistryService::Person(
   CRVS_RETURN_IF_ERROR(CheckPersonInScope(scope, request.personal_id().number()));
   auto status = deps_.store->GetPersonStatus(request.personal_id().number());
   if (!status.ok()) return FromStore(status.status(), "");
-  return status;
+  return ToProto(*status);
 }
 
 absl::StatusOr<v1::ListRecordsResponse> RegistryService::List(
@@ -304,10 +292,10 @@ absl::StatusOr<v1::ListRecordsResponse> RegistryService::List(
   auto page = deps_.store->ListRecords(query);
   if (!page.ok()) return FromStore(page.status(), "");
   v1::ListRecordsResponse response;
-  for (auto& view : page->records) {
+  for (const auto& view : page->records) {
     // A provincial operator's page keeps its province's records (it may come out short).
     if (scope.office.empty() && !CheckRecordInScope(scope, view).ok()) continue;
-    *response.add_records() = std::move(view);
+    *response.add_records() = ToProto(view);
   }
   response.set_next_page_token(std::move(page->next_page_token));
   return response;
@@ -317,7 +305,7 @@ absl::StatusOr<bool> RegistryService::LinkedRecordFound(const rv1::Registration&
   const std::string key = LinkedKey(registration);
   if (key.empty()) return false;
   auto view = deps_.store->GetRecord(store::BusinessKey(key));
-  if (view.ok()) return view->state() != v1::RECORD_STATE_VOIDED;
+  if (view.ok()) return view->state != store::RecordState::kVoided;
   if (view.status().code() == absl::StatusCode::kNotFound) return false;
   return FromStore(view.status(), " with the same message_id");
 }
@@ -355,7 +343,7 @@ absl::StatusOr<v1::RecordRegistrationResponse> RegistryService::Record(
   } else {
     *envelope.mutable_registration() = request.registration();
   }
-  records::CompleteEnvelope(&envelope, ToProto(now));
+  records::CompleteEnvelope(&envelope, ToTimestamp(now));
 
   auto written = deps_.store->WriteRecord(envelope);
   if (!written.ok()) return FromStore(written.status(), " with the same message_id");
@@ -375,7 +363,7 @@ absl::StatusOr<v1::RecordRegistrationResponse> RegistryService::Record(
     case store::ApplyOutcome::kAppliedVersion:
     case store::ApplyOutcome::kVoided:
     case store::ApplyOutcome::kDuplicate:  // the original answer: its version's commit time
-      *response.mutable_committed_at() = ToProto(written->committed_at);
+      *response.mutable_committed_at() = ToTimestamp(written->committed_at);
       break;
     case store::ApplyOutcome::kConflict:
     case store::ApplyOutcome::kInvalid:

@@ -84,7 +84,7 @@ class RegistryService final : public v1::Registry::Service {
   absl::Time Now() const { return deps_.now ? deps_.now() : absl::Now(); }
 
   absl::StatusOr<ReadScope> ScopeOf(const common::v1::Principal& caller);
-  absl::Status CheckRecordInScope(const ReadScope& scope, const v1::RecordView& view);
+  absl::Status CheckRecordInScope(const ReadScope& scope, const store::RecordRow& view);
   absl::Status CheckPersonInScope(const ReadScope& scope, const std::string& personal_id);
 
   Deps deps_;

@@ -87,6 +87,28 @@ const Cause kIllDefined = {"Ngừng tuần hoàn", "I46.9", "Không rõ nguyên 
 const std::vector<std::string> kIntervals = {"2 giờ", "6 giờ", "1 ngày", "3 ngày", "2 tuần",
                                              "3 tháng", "1 năm", "5 năm"};
 
+// The certifier's cause of death: one of kCauses, or (8%) an ill-defined one.
+const Cause& PickCause(PersonMaker& people) {
+  return people.Chance(8)
+             ? kIllDefined
+             : kCauses[people.Between(0, static_cast<int64_t>(std::size(kCauses)) - 1)];
+}
+
+// The cause-of-death chain of `cause` on `d`: the immediate cause, then the underlying one,
+// each with the interval since onset the certifier wrote.
+void AddCauseChain(const Cause& cause, PersonMaker& people, v1::DeathNotice* d) {
+  v1::CauseLine* immediate = d->mutable_cause_of_death()->add_chain();
+  immediate->set_role(v1::CAUSE_ROLE_IMMEDIATE);
+  immediate->set_description(cause.immediate);
+  immediate->set_icd10_code(cause.immediate_code);
+  immediate->set_interval(people.Pick(kIntervals));
+  v1::CauseLine* underlying = d->mutable_cause_of_death()->add_chain();
+  underlying->set_role(v1::CAUSE_ROLE_UNDERLYING);
+  underlying->set_description(cause.underlying);
+  underlying->set_icd10_code(cause.underlying_code);
+  underlying->set_interval(people.Pick(kIntervals));
+}
+
 Step MakeStep(Channel channel, std::string principal, Request request,
               std::string planted_field = "") {
   Step s;
@@ -363,169 +385,194 @@ static v1::Registration RegistrationAt(size_t office, v1::RegistrationKind kind,
 }
 
 void TrafficPlan::NewBirth(absl::Duration at, bool home) {
-  const absl::Time t = At(at);
-  const absl::CivilDay today = VietnamDay(t);
+  const absl::CivilDay today = VietnamDay(At(at));
   if (home) {
-    // A birth at home: no certificate. The commune enters the registration from its paper
-    // book, so it is dated in the past: registration_date = event + delay <= today.
-    const double delay = *RegistrationDelayDays(60, 8, 0);
-    const absl::CivilDay event =
-        today - static_cast<int64_t>(delay) - people_.Between(0, 90);
-    const size_t office = people_.PickPlace();
-    const bool male = people_.Chance(51);
-    v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_BIRTH,
-                                        static_cast<int>(today.year()));
-    *r.mutable_subject() = people_.Person(male, event, office, office);
-    const absl::CivilDay mother_born =
-        people_.DayIn(static_cast<int>(event.year() - people_.Between(18, 42)), event - 1);
-    *r.add_other_persons() = people_.Person(false, mother_born, office, office);
-    r.add_other_persons();  // father unknown
-    ScheduleRegistration(at, std::move(r), event, delay);
+    NewHomeBirth(at, today);
     return;
   }
-
-  const Source& facility = PickFacility(at);
-  const Place& place = Places()[facility.place];
-  const bool late = people_.Chance(options_.late_percent);
-  const absl::Time issued =
-      t - absl::Seconds(late ? people_.Between(26 * 3600, 72 * 3600) : people_.Between(5, 600));
-  const absl::Time born = issued - absl::Seconds(people_.Between(3600, 30 * 3600));
-  const absl::CivilDay born_day = VietnamDay(born);
-  const int plurality = people_.Chance(1.5) ? 2 : 1;
-
-  const size_t home_place = people_.Chance(80) ? facility.place : people_.PickPlace();
-  const size_t mother_origin = people_.Chance(75) ? home_place : people_.PickPlace();
-  const int mother_age = static_cast<int>(people_.Between(18, 42));
-  const common::Person mother = people_.Person(
-      false, people_.DayIn(static_cast<int>(born_day.year()) - mother_age, born_day - 1),
-      mother_origin, home_place);
-  std::optional<common::Person> father;
-  if (people_.Chance(85)) {
-    const int age = std::max(18, mother_age + static_cast<int>(people_.Between(-2, 8)));
-    father = people_.Person(
-        true, people_.DayIn(static_cast<int>(born_day.year()) - age, born_day - 1),
-        people_.Chance(75) ? home_place : people_.PickPlace(), home_place);
-  }
-
-  for (int order = 1; order <= plurality; ++order) {
+  const Delivery delivery = NewDelivery(at);
+  for (int order = 1; order <= delivery.plurality; ++order) {
     const bool male = people_.Chance(51);
-    v1::BirthCertificate b;
-    b.mutable_key()->set_facility_code(facility.code);
-    b.mutable_key()->set_certificate_no(absl::StrCat("GCS-", today.year(), "-", NextNumber()));
-    v1::Child* child = b.mutable_child();
-    if (people_.Chance(30)) child->set_full_name(people_.Name(male));
-    child->set_sex(male ? common::SEX_MALE : common::SEX_FEMALE);
-    *child->mutable_born_at() = LocalDateTime(born + absl::Minutes(10 * (order - 1)));
-    double spread = 0;
-    for (int i = 0; i < 4; ++i) spread += people_.Uniform();
-    const int weight = std::clamp(
-        static_cast<int>(3100 + (spread - 2) * 600 - (plurality > 1 ? 600 : 0)), 1200, 4800);
-    child->set_weight_grams(weight);
-    if (people_.Chance(90)) {
-      child->set_gestational_weeks(static_cast<int32_t>(
-          weight < 2500 ? people_.Between(33, 37) : people_.Between(37, 41)));
-    }
-    child->set_birth_order(order);
-    child->set_plurality(plurality);
-    v1::PlaceOfBirth* where = b.mutable_place_of_birth();
-    if (people_.Chance(97)) {
-      where->set_in_facility(true);
-      where->mutable_facility()->set_facility_code(facility.code);
-      where->mutable_facility()->set_name(facility.name);
-      where->set_commune_code(place.commune_code);
-    } else {  // born on the way; the facility certifies it
-      where->set_commune_code(Places()[home_place].commune_code);
-    }
-    *b.mutable_mother() = mother;
-    if (father) *b.mutable_father() = *father;
-    *b.mutable_attendant() =
-        Officer(people_.OfficerName(), people_.Chance(60) ? "Nữ hộ sinh" : "Bác sĩ");
-    *b.mutable_issuing_officer() = Officer(people_.OfficerName(), "Phó Giám đốc");
-    *b.mutable_issued_at() = ToProto(issued);
-
+    const v1::BirthCertificate b = BirthCertificateOf(delivery, today, order, male);
     const std::string key = records::KeyOf(b.key()).value;
     IngestRequest request;
     *request.mutable_birth_certificate() = b;
-    std::optional<Step> step = SubmitHealth(at, facility, Channel::kBirth, request, key, issued);
-    const bool sent = step.has_value();
-    if (sent) {
-      Schedule(at, [s = std::move(*step)](absl::Duration) mutable {
-        return std::optional<Step>(std::move(s));
-      });
-    }
-
-    bool voided = false;
-    if (sent && people_.Chance(options_.amend_percent)) {
-      IngestRequest amended = request;
-      v1::Child* c = amended.mutable_birth_certificate()->mutable_child();
-      std::string reason;
-      if (c->full_name().empty()) {
-        c->set_full_name(people_.Name(male));
-        reason = "Bổ sung họ tên trẻ";
-      } else {
-        c->set_weight_grams(std::clamp(
-            c->weight_grams() + static_cast<int>(people_.Between(-150, 150)), 1200, 4800));
-        reason = "Đính chính cân nặng trẻ sơ sinh";
-      }
-      ScheduleChange(at + RealDelay(absl::Hours(people_.Between(8, 72))), facility,
-                     Channel::kBirth, std::move(amended), std::move(reason), false, key);
-    } else if (sent && people_.Chance(options_.void_percent)) {
-      voided = true;
-      ScheduleChange(at + RealDelay(absl::Hours(people_.Between(8, 48))), facility,
-                     Channel::kBirth, request, "Cấp nhầm, hủy giấy chứng sinh", true, key);
-    }
-    if (voided) continue;
-
-    // The family registers the birth at the mother's commune, days later.
-    const std::optional<double> delay = RegistrationDelayDays(60, 8, 2);
-    if (!delay) continue;
-    const size_t office = home_place;
-    v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_BIRTH,
-                                        static_cast<int>(today.year()));
-    common::Person* subject = r.mutable_subject();
-    subject->mutable_personal_id()->set_number(people_.PersonalId(
-        Places()[office].id_prefix, male, static_cast<int>(born_day.year())));
-    subject->set_full_name(child->full_name().empty() ? people_.Name(male) : child->full_name());
-    subject->set_sex(child->sex());
-    *subject->mutable_date_of_birth() = ToLocalDate(born_day);
-    subject->mutable_residence()->set_commune_code(Places()[office].commune_code);
-    *r.add_other_persons() = mother;
-    if (father) {
-      *r.add_other_persons() = *father;
-    } else {
-      r.add_other_persons();
-    }
-    *r.mutable_birth_certificate() = b.key();
-    ScheduleRegistration(at + RealDelay(absl::Seconds(*delay * 86400)), std::move(r), born_day,
-                         *delay);
+    const bool sent =
+        SendHealth(at, *delivery.facility, Channel::kBirth, request, key, delivery.issued);
+    if (sent && ScheduleBirthChange(at, *delivery.facility, request, key, male)) continue;
+    ScheduleBirthRegistration(at, delivery, today, b, male);
   }
+}
+
+void TrafficPlan::NewHomeBirth(absl::Duration at, absl::CivilDay today) {
+  // A birth at home: no certificate. The commune enters the registration from its paper
+  // book, so it is dated in the past: registration_date = event + delay <= today.
+  const double delay = *RegistrationDelayDays(60, 8, 0);
+  const absl::CivilDay event =
+      today - static_cast<int64_t>(delay) - people_.Between(0, 90);
+  const size_t office = people_.PickPlace();
+  const bool male = people_.Chance(51);
+  v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_BIRTH,
+                                      static_cast<int>(today.year()));
+  *r.mutable_subject() = people_.Person(male, event, office, office);
+  const absl::CivilDay mother_born =
+      people_.DayIn(static_cast<int>(event.year() - people_.Between(18, 42)), event - 1);
+  *r.add_other_persons() = people_.Person(false, mother_born, office, office);
+  r.add_other_persons();  // father unknown
+  ScheduleRegistration(at, std::move(r), event, delay);
+}
+
+TrafficPlan::Delivery TrafficPlan::NewDelivery(absl::Duration at) {
+  Delivery d;
+  d.facility = &PickFacility(at);
+  const bool late = people_.Chance(options_.late_percent);
+  d.issued = At(at) - absl::Seconds(late ? people_.Between(26 * 3600, 72 * 3600)
+                                         : people_.Between(5, 600));
+  d.born = d.issued - absl::Seconds(people_.Between(3600, 30 * 3600));
+  const absl::CivilDay born_day = VietnamDay(d.born);
+  d.plurality = people_.Chance(1.5) ? 2 : 1;
+
+  d.home_place = people_.Chance(80) ? d.facility->place : people_.PickPlace();
+  const size_t mother_origin = people_.Chance(75) ? d.home_place : people_.PickPlace();
+  const int mother_age = static_cast<int>(people_.Between(18, 42));
+  d.mother = people_.Person(
+      false, people_.DayIn(static_cast<int>(born_day.year()) - mother_age, born_day - 1),
+      mother_origin, d.home_place);
+  if (people_.Chance(85)) {
+    const int age = std::max(18, mother_age + static_cast<int>(people_.Between(-2, 8)));
+    d.father = people_.Person(
+        true, people_.DayIn(static_cast<int>(born_day.year()) - age, born_day - 1),
+        people_.Chance(75) ? d.home_place : people_.PickPlace(), d.home_place);
+  }
+  return d;
+}
+
+v1::BirthCertificate TrafficPlan::BirthCertificateOf(const Delivery& delivery,
+                                                     absl::CivilDay today, int order,
+                                                     bool male) {
+  const Source& facility = *delivery.facility;
+  const int plurality = delivery.plurality;
+  v1::BirthCertificate b;
+  b.mutable_key()->set_facility_code(facility.code);
+  b.mutable_key()->set_certificate_no(absl::StrCat("GCS-", today.year(), "-", NextNumber()));
+  v1::Child* child = b.mutable_child();
+  if (people_.Chance(30)) child->set_full_name(people_.Name(male));
+  child->set_sex(male ? common::SEX_MALE : common::SEX_FEMALE);
+  *child->mutable_born_at() = LocalDateTime(delivery.born + absl::Minutes(10 * (order - 1)));
+  double spread = 0;
+  for (int i = 0; i < 4; ++i) spread += people_.Uniform();
+  const int weight = std::clamp(
+      static_cast<int>(3100 + (spread - 2) * 600 - (plurality > 1 ? 600 : 0)), 1200, 4800);
+  child->set_weight_grams(weight);
+  if (people_.Chance(90)) {
+    child->set_gestational_weeks(static_cast<int32_t>(
+        weight < 2500 ? people_.Between(33, 37) : people_.Between(37, 41)));
+  }
+  child->set_birth_order(order);
+  child->set_plurality(plurality);
+  v1::PlaceOfBirth* where = b.mutable_place_of_birth();
+  if (people_.Chance(97)) {
+    where->set_in_facility(true);
+    where->mutable_facility()->set_facility_code(facility.code);
+    where->mutable_facility()->set_name(facility.name);
+    where->set_commune_code(Places()[facility.place].commune_code);
+  } else {  // born on the way; the facility certifies it
+    where->set_commune_code(Places()[delivery.home_place].commune_code);
+  }
+  *b.mutable_mother() = delivery.mother;
+  if (delivery.father) *b.mutable_father() = *delivery.father;
+  *b.mutable_attendant() =
+      Officer(people_.OfficerName(), people_.Chance(60) ? "Nữ hộ sinh" : "Bác sĩ");
+  *b.mutable_issuing_officer() = Officer(people_.OfficerName(), "Phó Giám đốc");
+  *b.mutable_issued_at() = ToProto(delivery.issued);
+  return b;
+}
+
+bool TrafficPlan::ScheduleBirthChange(absl::Duration at, const Source& facility,
+                                      const IngestRequest& request, const std::string& key,
+                                      bool male) {
+  if (people_.Chance(options_.amend_percent)) {
+    IngestRequest amended = request;
+    v1::Child* c = amended.mutable_birth_certificate()->mutable_child();
+    std::string reason;
+    if (c->full_name().empty()) {
+      c->set_full_name(people_.Name(male));
+      reason = "Bổ sung họ tên trẻ";
+    } else {
+      c->set_weight_grams(std::clamp(
+          c->weight_grams() + static_cast<int>(people_.Between(-150, 150)), 1200, 4800));
+      reason = "Đính chính cân nặng trẻ sơ sinh";
+    }
+    ScheduleChange(at + RealDelay(absl::Hours(people_.Between(8, 72))), facility,
+                   Channel::kBirth, std::move(amended), std::move(reason), false, key);
+    return false;
+  }
+  if (people_.Chance(options_.void_percent)) {
+    ScheduleChange(at + RealDelay(absl::Hours(people_.Between(8, 48))), facility,
+                   Channel::kBirth, request, "Cấp nhầm, hủy giấy chứng sinh", true, key);
+    return true;
+  }
+  return false;
+}
+
+void TrafficPlan::ScheduleBirthRegistration(absl::Duration at, const Delivery& delivery,
+                                            absl::CivilDay today,
+                                            const v1::BirthCertificate& certificate, bool male) {
+  // The family registers the birth at the mother's commune, days later.
+  const std::optional<double> delay = RegistrationDelayDays(60, 8, 2);
+  if (!delay) return;
+  const absl::CivilDay born_day = VietnamDay(delivery.born);
+  const v1::Child& child = certificate.child();
+  const size_t office = delivery.home_place;
+  v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_BIRTH,
+                                      static_cast<int>(today.year()));
+  common::Person* subject = r.mutable_subject();
+  subject->mutable_personal_id()->set_number(people_.PersonalId(
+      Places()[office].id_prefix, male, static_cast<int>(born_day.year())));
+  subject->set_full_name(child.full_name().empty() ? people_.Name(male) : child.full_name());
+  subject->set_sex(child.sex());
+  *subject->mutable_date_of_birth() = ToLocalDate(born_day);
+  subject->mutable_residence()->set_commune_code(Places()[office].commune_code);
+  *r.add_other_persons() = delivery.mother;
+  if (delivery.father) {
+    *r.add_other_persons() = *delivery.father;
+  } else {
+    r.add_other_persons();
+  }
+  *r.mutable_birth_certificate() = certificate.key();
+  ScheduleRegistration(at + RealDelay(absl::Seconds(*delay * 86400)), std::move(r), born_day,
+                       *delay);
+}
+
+bool TrafficPlan::SendHealth(absl::Duration at, const Source& facility, Channel channel,
+                             const IngestRequest& request, const std::string& key,
+                             absl::Time issued) {
+  std::optional<Step> step = SubmitHealth(at, facility, channel, request, key, issued);
+  if (!step) return false;
+  Schedule(at, [s = std::move(*step)](absl::Duration) mutable {
+    return std::optional<Step>(std::move(s));
+  });
+  return true;
+}
+
+int TrafficPlan::DeathAge() {
+  const double age_draw = people_.Uniform();
+  return static_cast<int>(age_draw < 0.7   ? people_.Between(60, 95)
+                          : age_draw < 0.9 ? people_.Between(30, 59)
+                                           : people_.Between(1, 29));
 }
 
 void TrafficPlan::NewDeath(absl::Duration at, bool home) {
   const absl::Time t = At(at);
   const absl::CivilDay today = VietnamDay(t);
   const bool male = people_.Chance(55);
-  const double age_draw = people_.Uniform();
-  const int age = static_cast<int>(age_draw < 0.7   ? people_.Between(60, 95)
-                                   : age_draw < 0.9 ? people_.Between(30, 59)
-                                                    : people_.Between(1, 29));
+  const int age = DeathAge();
   if (home) {
-    // A death at home: no notice; entered from the commune's paper book as for home births.
-    const double delay = *RegistrationDelayDays(15, 12, 0);
-    const absl::CivilDay event =
-        today - static_cast<int64_t>(delay) - people_.Between(0, 60);
-    const size_t office = people_.PickPlace();
-    v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_DEATH,
-                                        static_cast<int>(today.year()));
-    *r.mutable_subject() = people_.Person(
-        male, people_.DayIn(static_cast<int>(event.year()) - age, event - 1),
-        people_.Chance(80) ? office : people_.PickPlace(), office);
-    ScheduleRegistration(at, std::move(r), event, delay);
+    NewHomeDeath(at, today, male, age);
     return;
   }
 
   const Source& facility = PickFacility(at);
-  const Place& place = Places()[facility.place];
   const bool late = people_.Chance(options_.late_percent);
   const absl::Time issued =
       t - absl::Seconds(late ? people_.Between(26 * 3600, 72 * 3600) : people_.Between(5, 600));
@@ -541,26 +588,9 @@ void TrafficPlan::NewDeath(absl::Duration at, bool home) {
   d.mutable_key()->set_notice_no(absl::StrCat("GBT-", today.year(), "-", NextNumber()));
   *d.mutable_deceased() = deceased;
   *d.mutable_died_at() = LocalDateTime(died);
-  if (people_.Chance(85)) {
-    d.mutable_place_of_death()->set_in_facility(true);
-    d.mutable_place_of_death()->mutable_facility()->set_facility_code(facility.code);
-    d.mutable_place_of_death()->set_commune_code(place.commune_code);
-  } else {  // brought in dead
-    d.mutable_place_of_death()->set_commune_code(Places()[home_place].commune_code);
-  }
-  const Cause& cause = people_.Chance(8)
-                           ? kIllDefined
-                           : kCauses[people_.Between(0, static_cast<int64_t>(std::size(kCauses)) - 1)];
-  v1::CauseLine* immediate = d.mutable_cause_of_death()->add_chain();
-  immediate->set_role(v1::CAUSE_ROLE_IMMEDIATE);
-  immediate->set_description(cause.immediate);
-  immediate->set_icd10_code(cause.immediate_code);
-  immediate->set_interval(people_.Pick(kIntervals));
-  v1::CauseLine* underlying = d.mutable_cause_of_death()->add_chain();
-  underlying->set_role(v1::CAUSE_ROLE_UNDERLYING);
-  underlying->set_description(cause.underlying);
-  underlying->set_icd10_code(cause.underlying_code);
-  underlying->set_interval(people_.Pick(kIntervals));
+  SetPlaceOfDeath(facility, home_place, &d);
+  const Cause& cause = PickCause(people_);
+  AddCauseChain(cause, people_, &d);
   const bool investigated =
       cause.manner == v1::MANNER_OF_DEATH_ACCIDENT && people_.Chance(30);
   d.set_manner_of_death(investigated ? v1::MANNER_OF_DEATH_PENDING_INVESTIGATION : cause.manner);
@@ -570,22 +600,48 @@ void TrafficPlan::NewDeath(absl::Duration at, bool home) {
   const std::string key = records::KeyOf(d.key()).value;
   IngestRequest request;
   *request.mutable_death_notice() = d;
-  std::optional<Step> step = SubmitHealth(at, facility, Channel::kDeath, request, key, issued);
-  const bool sent = step.has_value();
-  if (sent) {
-    Schedule(at, [s = std::move(*step)](absl::Duration) mutable {
-      return std::optional<Step>(std::move(s));
-    });
-  }
+  const bool sent = SendHealth(at, facility, Channel::kDeath, request, key, issued);
+  const bool ill_defined = std::string(cause.underlying_code) == kIllDefined.underlying_code;
+  if (sent && ScheduleDeathChange(at, facility, request, key, investigated, ill_defined)) return;
+  ScheduleDeathRegistration(at, home_place, today, died_day, deceased, d.key());
+}
 
-  if (sent && (investigated || people_.Chance(options_.amend_percent))) {
+void TrafficPlan::NewHomeDeath(absl::Duration at, absl::CivilDay today, bool male, int age) {
+  // A death at home: no notice; entered from the commune's paper book as for home births.
+  const double delay = *RegistrationDelayDays(15, 12, 0);
+  const absl::CivilDay event =
+      today - static_cast<int64_t>(delay) - people_.Between(0, 60);
+  const size_t office = people_.PickPlace();
+  v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_DEATH,
+                                      static_cast<int>(today.year()));
+  *r.mutable_subject() = people_.Person(
+      male, people_.DayIn(static_cast<int>(event.year()) - age, event - 1),
+      people_.Chance(80) ? office : people_.PickPlace(), office);
+  ScheduleRegistration(at, std::move(r), event, delay);
+}
+
+void TrafficPlan::SetPlaceOfDeath(const Source& facility, size_t home_place,
+                                  v1::DeathNotice* d) {
+  if (people_.Chance(85)) {
+    d->mutable_place_of_death()->set_in_facility(true);
+    d->mutable_place_of_death()->mutable_facility()->set_facility_code(facility.code);
+    d->mutable_place_of_death()->set_commune_code(Places()[facility.place].commune_code);
+  } else {  // brought in dead
+    d->mutable_place_of_death()->set_commune_code(Places()[home_place].commune_code);
+  }
+}
+
+bool TrafficPlan::ScheduleDeathChange(absl::Duration at, const Source& facility,
+                                      const IngestRequest& request, const std::string& key,
+                                      bool investigated, bool ill_defined) {
+  if (investigated || people_.Chance(options_.amend_percent)) {
     IngestRequest amended = request;
     v1::DeathNotice* a = amended.mutable_death_notice();
     std::string reason;
     if (investigated) {
       a->set_manner_of_death(v1::MANNER_OF_DEATH_ACCIDENT);
       reason = "Kết luận điều tra: tai nạn";
-    } else if (std::string(cause.underlying_code) == kIllDefined.underlying_code) {
+    } else if (ill_defined) {
       const Cause& found = kCauses[people_.Between(0, 9)];  // the natural causes
       a->mutable_cause_of_death()->mutable_chain(1)->set_description(found.underlying);
       a->mutable_cause_of_death()->mutable_chain(1)->set_icd10_code(found.underlying_code);
@@ -597,19 +653,27 @@ void TrafficPlan::NewDeath(absl::Duration at, bool home) {
     }
     ScheduleChange(at + RealDelay(absl::Hours(people_.Between(8, 96))), facility,
                    Channel::kDeath, std::move(amended), std::move(reason), false, key);
-  } else if (sent && people_.Chance(options_.void_percent)) {
+    return false;
+  }
+  if (people_.Chance(options_.void_percent)) {
     ScheduleChange(at + RealDelay(absl::Hours(people_.Between(8, 48))), facility,
                    Channel::kDeath, request, "Cấp nhầm người bệnh, hủy giấy báo tử", true, key);
-    return;
+    return true;
   }
+  return false;
+}
 
+void TrafficPlan::ScheduleDeathRegistration(absl::Duration at, size_t home_place,
+                                            absl::CivilDay today, absl::CivilDay died_day,
+                                            const common::Person& deceased,
+                                            const v1::DeathNoticeKey& notice) {
   // The family registers the death at the deceased's commune, days later.
   const std::optional<double> delay = RegistrationDelayDays(15, 12, 3);
   if (!delay) return;
   v1::Registration r = RegistrationAt(home_place, v1::REGISTRATION_KIND_DEATH,
                                       static_cast<int>(today.year()));
   *r.mutable_subject() = deceased;
-  *r.mutable_death_notice() = d.key();
+  *r.mutable_death_notice() = notice;
   ScheduleRegistration(at + RealDelay(absl::Seconds(*delay * 86400)), std::move(r), died_day,
                        *delay);
 }
@@ -634,30 +698,7 @@ void TrafficPlan::NewDivorce(absl::Duration at) {
       absl::StrCat(people_.Between(1, 999), "/", decided.year(), "/", series, "-", NextNumber()));
   v.set_kind(kind);
   *v.mutable_decision_date() = ToLocalDate(decided);
-  const size_t home = people_.Chance(85) ? court.place : people_.PickPlace();
-  const int born_a = static_cast<int>(decided.year() - people_.Between(24, 60));
-  const int born_b = static_cast<int>(std::min<int64_t>(born_a + people_.Between(-3, 6),
-                                                         decided.year() - 20));
-  const absl::CivilDay dob_a = people_.DayIn(born_a, decided - 1);
-  const absl::CivilDay dob_b = people_.DayIn(born_b, decided - 1);
-  *v.mutable_spouse_a() = people_.Person(true, dob_a, people_.Chance(80) ? home : people_.PickPlace(),
-                                         home);
-  *v.mutable_spouse_b() = people_.Person(false, dob_b, people_.Chance(80) ? home : people_.PickPlace(),
-                                         home);
-  size_t office = home;
-  if (people_.Chance(60)) {
-    const absl::CivilDay earliest = std::max(dob_a, dob_b) + 18 * 366;
-    const absl::CivilDay latest = decided - 180;
-    if (earliest < latest) {
-      const absl::CivilDay married = earliest + people_.Between(0, latest - earliest);
-      office = people_.Chance(70) ? home : people_.PickPlace();
-      v1::MarriageRef* m = v.mutable_marriage();
-      m->set_registry_office_commune_code(Places()[office].commune_code);
-      m->set_book(absl::StrCat("01/", married.year()));
-      m->set_registration_no(std::to_string(people_.Between(1, 500)));
-      *m->mutable_registered_on() = ToLocalDate(married);
-    }
-  }
+  const size_t office = AddSpousesAndMarriage(court, decided, &v);
   *v.mutable_issued_at() = ToProto(t);
 
   const std::string key = records::KeyOf(v.key()).value;
@@ -672,42 +713,8 @@ void TrafficPlan::NewDivorce(absl::Duration at) {
   *request.mutable_decision() = v;
 
   const std::string principal = court.principal;
-  // The registry office notes an effective divorce in its book, days later.
-  auto note = [this, office](absl::Duration when, const v1::DivorceDecision& decision,
-                             absl::CivilDay effect) {
-    const double delay = 1 + people_.Uniform() * 29;
-    v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_DIVORCE_NOTED,
-                                        static_cast<int>(VietnamDay(At(when)).year()));
-    *r.mutable_subject() = decision.spouse_a();
-    *r.add_other_persons() = decision.spouse_b();
-    *r.mutable_divorce_decision() = decision.key();
-    ScheduleRegistration(when + RealDelay(absl::Seconds(delay * 86400)), std::move(r), effect,
-                         delay);
-  };
-
   if (people_.Chance(options_.invalid_percent)) {
-    CourtIngestRequest broken = request;
-    broken.set_message_id(NextMessageId());
-    v1::DivorceDecision* b = broken.mutable_decision();
-    std::string field;
-    switch (planted_++ % 3) {
-      case 0:
-        *b->mutable_legal_effect_date() = ToLocalDate(decided - 3);
-        field = "decision.legal_effect_date";
-        break;
-      case 1:
-        *b->mutable_spouse_b()->mutable_personal_id() = b->spouse_a().personal_id();
-        field = "decision.spouse_b.personal_id.number";
-        break;
-      default:
-        b->mutable_spouse_a()->mutable_personal_id()->mutable_number()->replace(0, 3, "000");
-        field = "decision.spouse_a.personal_id.number";
-        break;
-    }
-    Step s = MakeStep(Channel::kDivorce, principal, std::move(broken), std::move(field));
-    Schedule(at, [s = std::move(s)](absl::Duration) mutable {
-      return std::optional<Step>(std::move(s));
-    });
+    ScheduleBrokenDecision(at, principal, request, decided);
     at += RealDelay(absl::Seconds(people_.Between(3600, 6 * 3600)));  // corrected later
   }
   request.set_message_id(NextMessageId());
@@ -715,15 +722,90 @@ void TrafficPlan::NewDivorce(absl::Duration at) {
     return std::optional<Step>(MakeStep(Channel::kDivorce, principal, request));
   });
   if (effective_now) {
-    note(at, v, decided);
+    NoteDivorce(at, office, v, decided);
     return;
   }
+  ScheduleLegalEffect(at, principal, request, decided, key, first_issued_us, office);
+}
+
+size_t TrafficPlan::AddSpousesAndMarriage(const Source& court, absl::CivilDay decided,
+                                          v1::DivorceDecision* v) {
+  const size_t home = people_.Chance(85) ? court.place : people_.PickPlace();
+  const int born_a = static_cast<int>(decided.year() - people_.Between(24, 60));
+  const int born_b = static_cast<int>(std::min<int64_t>(born_a + people_.Between(-3, 6),
+                                                         decided.year() - 20));
+  const absl::CivilDay dob_a = people_.DayIn(born_a, decided - 1);
+  const absl::CivilDay dob_b = people_.DayIn(born_b, decided - 1);
+  *v->mutable_spouse_a() =
+      people_.Person(true, dob_a, people_.Chance(80) ? home : people_.PickPlace(), home);
+  *v->mutable_spouse_b() =
+      people_.Person(false, dob_b, people_.Chance(80) ? home : people_.PickPlace(), home);
+  size_t office = home;
+  if (people_.Chance(60)) {
+    const absl::CivilDay earliest = std::max(dob_a, dob_b) + 18 * 366;
+    const absl::CivilDay latest = decided - 180;
+    if (earliest < latest) {
+      const absl::CivilDay married = earliest + people_.Between(0, latest - earliest);
+      office = people_.Chance(70) ? home : people_.PickPlace();
+      v1::MarriageRef* m = v->mutable_marriage();
+      m->set_registry_office_commune_code(Places()[office].commune_code);
+      m->set_book(absl::StrCat("01/", married.year()));
+      m->set_registration_no(std::to_string(people_.Between(1, 500)));
+      *m->mutable_registered_on() = ToLocalDate(married);
+    }
+  }
+  return office;
+}
+
+void TrafficPlan::ScheduleBrokenDecision(absl::Duration at, const std::string& principal,
+                                         const CourtIngestRequest& request,
+                                         absl::CivilDay decided) {
+  CourtIngestRequest broken = request;
+  broken.set_message_id(NextMessageId());
+  v1::DivorceDecision* b = broken.mutable_decision();
+  std::string field;
+  switch (planted_++ % 3) {
+    case 0:
+      *b->mutable_legal_effect_date() = ToLocalDate(decided - 3);
+      field = "decision.legal_effect_date";
+      break;
+    case 1:
+      *b->mutable_spouse_b()->mutable_personal_id() = b->spouse_a().personal_id();
+      field = "decision.spouse_b.personal_id.number";
+      break;
+    default:
+      b->mutable_spouse_a()->mutable_personal_id()->mutable_number()->replace(0, 3, "000");
+      field = "decision.spouse_a.personal_id.number";
+      break;
+  }
+  Step s = MakeStep(Channel::kDivorce, principal, std::move(broken), std::move(field));
+  Schedule(at, [s = std::move(s)](absl::Duration) mutable {
+    return std::optional<Step>(std::move(s));
+  });
+}
+
+void TrafficPlan::NoteDivorce(absl::Duration at, size_t office,
+                              const v1::DivorceDecision& decision, absl::CivilDay effect) {
+  const double delay = 1 + people_.Uniform() * 29;
+  v1::Registration r = RegistrationAt(office, v1::REGISTRATION_KIND_DIVORCE_NOTED,
+                                      static_cast<int>(VietnamDay(At(at)).year()));
+  *r.mutable_subject() = decision.spouse_a();
+  *r.add_other_persons() = decision.spouse_b();
+  *r.mutable_divorce_decision() = decision.key();
+  ScheduleRegistration(at + RealDelay(absl::Seconds(delay * 86400)), std::move(r), effect,
+                       delay);
+}
+
+void TrafficPlan::ScheduleLegalEffect(absl::Duration at, const std::string& principal,
+                                      CourtIngestRequest request, absl::CivilDay decided,
+                                      const std::string& key, int64_t first_issued_us,
+                                      size_t office) {
   // A judgment or annulment takes legal effect once the appeal period has run out; the court
   // sends the decision again with its date of legal effect.
   const int64_t effect_days = people_.Between(16, 45);
   Schedule(at + RealDelay(effect_days * kDay),
-           [this, principal, request, decided, effect_days, first_issued_us, key,
-            note](absl::Duration when) mutable -> std::optional<Step> {
+           [this, principal, request = std::move(request), decided, effect_days, first_issued_us,
+            key, office](absl::Duration when) mutable -> std::optional<Step> {
              const absl::Time now = At(when);
              const absl::CivilDay effect = std::min(decided + effect_days, VietnamDay(now));
              v1::DivorceDecision* d = request.mutable_decision();
@@ -733,7 +815,7 @@ void TrafficPlan::NewDivorce(absl::Duration at) {
              request.set_action(v1::ACTION_AMEND);
              request.set_reason("Bản án, quyết định đã có hiệu lực pháp luật");
              ledgers_[principal]["divorce"][key] = {first_issued_us, effect, false};
-             note(when, *d, effect);
+             NoteDivorce(when, office, *d, effect);
              return MakeStep(Channel::kDivorce, principal, request);
            });
 }

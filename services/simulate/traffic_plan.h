@@ -131,9 +131,74 @@ class TrafficPlan {
 
   void Schedule(absl::Duration at, std::function<std::optional<Step>(absl::Duration)> make);
   void NewEvent(absl::Duration at);
+  // One delivery at a facility: what the certificates of its children (twins: two) share.
+  struct Delivery {
+    const Source* facility = nullptr;
+    size_t home_place = 0;  // the family's commune (index in Places())
+    absl::Time born;
+    absl::Time issued;  // of the certificates
+    int plurality = 1;
+    common::v1::Person mother;
+    std::optional<common::v1::Person> father;
+  };
+
+  // A birth: at home, a registration from the commune's paper book; else a delivery at a
+  // facility, a certificate per child with its amend or void, and the family's registration.
   void NewBirth(absl::Duration at, bool home);
+  void NewHomeBirth(absl::Duration at, absl::CivilDay today);
+  Delivery NewDelivery(absl::Duration at);
+  records::v1::BirthCertificate BirthCertificateOf(const Delivery& delivery, absl::CivilDay today,
+                                                   int order, bool male);
+  // Maybe an amend or a void of a sent certificate, later; true when it is voided (the family
+  // then never registers the birth).
+  bool ScheduleBirthChange(absl::Duration at, const Source& facility,
+                           const ingest::v1::IngestRequest& request, const std::string& key,
+                           bool male);
+  // The family registers the birth at its commune, days later (or never, for a few).
+  void ScheduleBirthRegistration(absl::Duration at, const Delivery& delivery,
+                                 absl::CivilDay today,
+                                 const records::v1::BirthCertificate& certificate, bool male);
+  // SubmitHealth, its first step scheduled at `at`; false when the facility never sends it.
+  bool SendHealth(absl::Duration at, const Source& facility, Channel channel,
+                  const ingest::v1::IngestRequest& request, const std::string& key,
+                  absl::Time issued);
+
+  // A death: at home, a registration from the commune's paper book; else a facility's death
+  // notice with its amend or void, and the family's registration.
   void NewDeath(absl::Duration at, bool home);
+  int DeathAge();
+  void NewHomeDeath(absl::Duration at, absl::CivilDay today, bool male, int age);
+  void SetPlaceOfDeath(const Source& facility, size_t home_place, records::v1::DeathNotice* d);
+  // An amend (always when `investigated`: the investigation's finding) or maybe a void of a
+  // sent notice, later; true when it is voided (the family then never registers the death).
+  bool ScheduleDeathChange(absl::Duration at, const Source& facility,
+                           const ingest::v1::IngestRequest& request, const std::string& key,
+                           bool investigated, bool ill_defined);
+  void ScheduleDeathRegistration(absl::Duration at, size_t home_place, absl::CivilDay today,
+                                 absl::CivilDay died_day, const common::v1::Person& deceased,
+                                 const records::v1::DeathNoticeKey& notice);
+
+  // A court's divorce decision: sent (after a copy with a planted error, for a few), then
+  // noted by the registry office once it takes legal effect.
   void NewDivorce(absl::Duration at);
+  // The spouses and, for most, the marriage; returns the commune whose registry office notes
+  // the divorce (the marriage's, else the couple's home).
+  size_t AddSpousesAndMarriage(const Source& court, absl::CivilDay decided,
+                               records::v1::DivorceDecision* decision);
+  // A copy of `request` with a planted error (cycling through the errors a court makes), sent
+  // at `at`.
+  void ScheduleBrokenDecision(absl::Duration at, const std::string& principal,
+                              const ingest::v1::CourtIngestRequest& request,
+                              absl::CivilDay decided);
+  // The registry office of Places()[office] notes the effective `decision` in its book, days
+  // after `at`.
+  void NoteDivorce(absl::Duration at, size_t office, const records::v1::DivorceDecision& decision,
+                   absl::CivilDay effect);
+  // A judgment or annulment takes legal effect after its appeal period: the court sends it
+  // again with that date, and the divorce is noted.
+  void ScheduleLegalEffect(absl::Duration at, const std::string& principal,
+                           ingest::v1::CourtIngestRequest request, absl::CivilDay decided,
+                           const std::string& key, int64_t first_issued_us, size_t office);
   void ManifestTick(absl::Duration at);
   // Records a facility's certificate or notice in its ledger and returns its first step: the
   // submit, or a copy with a planted error (the corrected submit is scheduled). nullopt when

@@ -16,6 +16,7 @@
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/audit.h"
+#include "services/store/dead_letter_headers.h"
 #include "services/store/record_columns.h"
 #include "services/store/record_rules.h"
 
@@ -23,7 +24,6 @@ namespace crvs::store {
 namespace {
 
 namespace v1 = ::crvs::records::v1;
-namespace registry = ::crvs::registry::v1;
 using rules::Micros;
 using sql::Value;
 
@@ -32,7 +32,7 @@ using sql::Value;
 struct KeyState {
   bool exists = false;
   v1::RecordKind kind = v1::RECORD_KIND_UNSPECIFIED;
-  registry::RecordState state = registry::RECORD_STATE_UNSPECIFIED;
+  RecordState state = RecordState::kUnspecified;
   std::string state_detail;
   int32_t version = 0;
   std::string current_hash;
@@ -247,7 +247,7 @@ class BatchApplier {
     if (position > 0 && s.exists && position <= s.source_sequence) {
       return Unchanged(e, ApplyOutcome::kStale, s.version);
     }
-    const bool voided = s.exists && s.state == registry::RECORD_STATE_VOIDED;
+    const bool voided = s.exists && s.state == RecordState::kVoided;
     switch (e.action()) {
       case v1::ACTION_SUBMIT:
         if (!s.exists) return AddVersion(r, s, ApplyOutcome::kAppliedNew);
@@ -313,7 +313,7 @@ class BatchApplier {
     s.current_hash = e.content_hash();
     s.hashes.push_back(e.content_hash());
     if (e.action() == v1::ACTION_VOID) {
-      s.state = registry::RECORD_STATE_VOIDED;
+      s.state = RecordState::kVoided;
       s.state_detail = absl::StrCat("voided: ", e.reason());
     } else {
       s.state = rules::StateOf(e, &s.state_detail);
@@ -397,17 +397,17 @@ class BatchApplier {
     }
     pending_dead_letters_[{m.topic_partition.topic.value(), m.topic_partition.partition.value(),
                            m.offset.value()}] = {std::move(actor), business_key, error_class};
-    admin::v1::DeadLetter headers;
+    std::vector<KafkaHeader> headers;
+    headers.reserve(m.headers.size());
     for (const auto& h : m.headers) {
-      auto* out = headers.add_headers();
-      out->set_key(text::Printable(h.key));  // a header name is a proto string: text only
-      out->set_value(h.value);
+      // A header name is a string field of the stored encoding: text only.
+      headers.push_back({text::Printable(h.key), h.value});
     }
     for (Value v : {Value::Text(m.topic_partition.topic.value()),
                     Value::Int(m.topic_partition.partition.value()), Value::Int(m.offset.value()),
                     // Text columns take only text: whatever bytes came are shown escaped.
                     Value::Text(text::Printable(business_key)), Value::Blob(m.key),
-                    Value::Blob(m.value), Value::Blob(headers.SerializeAsString()),
+                    Value::Blob(m.value), Value::Blob(EncodeDeadLetterHeaders(headers)),
                     Value::Text(error_class), Value::Text(text::Printable(error_message.substr(0, 1000))), Value::Int(std::max(attempts, 1)),
                     Value::Int(now_us_), Value::Text("OPEN"), Value::Text(""), Value::Text(""),
                     Value::Text(text::Printable(source)), Value::Text(text::Printable(message_id))}) {
@@ -473,7 +473,7 @@ class BatchApplier {
     for (const auto& [key, s] : keys_) {
       if (!s.changed) continue;
       changed_keys.push_back(Value::Text(key));
-      if (s.state == registry::RECORD_STATE_VOIDED || s.content == nullptr) continue;
+      if (s.state == RecordState::kVoided || s.content == nullptr) continue;
       for (const auto& f : rules::FactsOf(*s.content)) {
         affected.insert(f.personal_id);
         for (Value v : {Value::Text(f.personal_id), Value::Text(f.business_key),

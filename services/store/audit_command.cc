@@ -106,4 +106,39 @@ int RunAuditList(const DatabaseConfig& database, const AuditListFlags& flags, st
   return kAuditExitIntact;
 }
 
+AuditCommand::AuditCommand(CLI::App& app) {
+  CLI::App* audit = app.add_subcommand(
+      "audit",
+      "the tamper-evident audit trail of the civil-status database (database.url): every "
+      "applied record, dead letter, offset movement, operator action and migration, chained "
+      "by SHA-256");
+  audit->require_subcommand(1);
+  verify_ = audit->add_subcommand(
+      "verify",
+      "check the whole chain: exit 0 when intact (prints the rows verified and the head "
+      "SEQ:HASH), 3 when a row was edited, deleted, inserted or reordered (names the first "
+      "such row), 1 when the database fails, 2 for a bad flag. Keep the printed head outside "
+      "the database and pass it back with --expect to detect a rewritten chain");
+  verify_->add_option("--expect", verify_flags_.expect,
+                      "SEQ:HASH printed by an earlier verification: the chain must still hold "
+                      "that row with that hash");
+  verify_->add_option("--progress-every", verify_flags_.progress_every,
+                      "print progress on stderr every N rows (0: never)")
+      ->capture_default_str();
+  list_ = audit->add_subcommand(
+      "list", "print audit rows, oldest first, tab-separated: seq, time, actor, action, "
+              "subject, detail, hash");
+  list_->add_option("--since-seq", list_flags_.since_seq, "rows after this seq")
+      ->capture_default_str();
+  list_->add_option("--limit", list_flags_.limit, "at most this many rows (1..10000)")
+      ->capture_default_str();
+}
+
+bool AuditCommand::parsed() const { return verify_->parsed() || list_->parsed(); }
+
+int AuditCommand::Run(const DatabaseConfig& database, std::FILE* out, std::FILE* err) const {
+  if (verify_->parsed()) return RunAuditVerify(database, verify_flags_, out, err);
+  return RunAuditList(database, list_flags_, out, err);
+}
+
 }  // namespace crvs::store

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "services/store/database_config.h"
 
 namespace crvs::store {
@@ -39,5 +41,21 @@ struct AuditListFlags {
 // subject, detail, hash (hex).
 int RunAuditList(const DatabaseConfig& database, const AuditListFlags& flags, std::FILE* out,
                  std::FILE* err);
+
+// Registers `audit verify` and `audit list` and runs the parsed one.
+class AuditCommand {
+ public:
+  // Adds `audit` with its two subcommands to `app`.
+  explicit AuditCommand(CLI::App& app);
+
+  bool parsed() const;
+  int Run(const DatabaseConfig& database, std::FILE* out, std::FILE* err) const;
+
+ private:
+  CLI::App* verify_;
+  CLI::App* list_;
+  AuditVerifyFlags verify_flags_;
+  AuditListFlags list_flags_;
+};
 
 }  // namespace crvs::store

@@ -25,7 +25,6 @@ namespace crvs::store::testing {
 namespace {
 
 namespace fx = ::crvs::testing;
-namespace admin = ::crvs::admin::v1;
 using ::crvs::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -232,7 +231,7 @@ TEST_P(AuditTest, DeadLettersAreAuditedWhenOpenedAndWhenResolved) {
   EXPECT_THAT(by_class["error_class=DECODE"].subject, HasSubstr("dead_letter/"));
 
   const int64_t id = std::stoll(by_class["error_class=DECODE"].subject.substr(12));
-  auto discarded = store_->ResolveDeadLetter(id, admin::DEAD_LETTER_STATE_DISCARDED,
+  auto discarded = store_->ResolveDeadLetter(id, DeadLetterState::kDiscarded,
                                              "operator:lan", "garbage from 001052003456's test");
   ASSERT_TRUE(discarded.ok()) << discarded.status();
   auto resolved = RowsOf("dead_letter.discarded");
@@ -244,7 +243,7 @@ TEST_P(AuditTest, DeadLettersAreAuditedWhenOpenedAndWhenResolved) {
 
   const int64_t conflict_id = std::stoll(by_class["error_class=CONFLICT"].subject.substr(12));
   ASSERT_TRUE(store_
-                  ->ResolveDeadLetter(conflict_id, admin::DEAD_LETTER_STATE_REPLAYED,
+                  ->ResolveDeadLetter(conflict_id, DeadLetterState::kReplayed,
                                       "operator:minh", "replayed to t[0]@9")
                   .ok());
   auto replayed = RowsOf("dead_letter.replayed");
@@ -253,10 +252,10 @@ TEST_P(AuditTest, DeadLettersAreAuditedWhenOpenedAndWhenResolved) {
 
   // A refused resolution rolls back, audit row included.
   const int64_t last = LastSeq();
-  EXPECT_THAT(store_->ResolveDeadLetter(id, admin::DEAD_LETTER_STATE_DISCARDED, "operator:lan",
+  EXPECT_THAT(store_->ResolveDeadLetter(id, DeadLetterState::kDiscarded, "operator:lan",
                                         "again"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(store_->ResolveDeadLetter(conflict_id, admin::DEAD_LETTER_STATE_DISCARDED, "", "x"),
+  EXPECT_THAT(store_->ResolveDeadLetter(conflict_id, DeadLetterState::kDiscarded, "", "x"),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(LastSeq(), last);
   EXPECT_TRUE(Verify().intact);

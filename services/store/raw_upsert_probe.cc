@@ -1,4 +1,5 @@
 #include "services/store/raw_upsert_probe.h"
+#include "services/platform/elapsed.h"
 
 #include <chrono>
 
@@ -46,8 +47,7 @@ absl::StatusOr<double> MeasureRawUpsertRate(const DatabaseConfig& config,
     CRVS_RETURN_IF_ERROR(c->Commit());
     done += n;
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = platform::SecondsSince(start);
   CRVS_RETURN_IF_ERROR(c->ExecScript("DROP TABLE crvs_bench_raw_upsert"));
   return probe.rows / seconds;
 }

@@ -6,14 +6,67 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstddef>
 #include <tuple>
+#include <utility>
 
 #include "services/platform/status.h"
 #include "services/records/records.h"
 
 namespace crvs::store::rules {
+namespace {
 
-namespace registry = ::crvs::registry::v1;
+// The stored names of the store's enums, every value once.
+template <class E>
+using Name = std::pair<E, std::string_view>;
+
+constexpr Name<RecordState> kStateNames[] = {
+    {RecordState::kUnspecified, "UNSPECIFIED"},
+    {RecordState::kActive, "ACTIVE"},
+    {RecordState::kVoided, "VOIDED"},
+    {RecordState::kPendingEffect, "PENDING_EFFECT"},
+    {RecordState::kEffective, "EFFECTIVE"},
+    {RecordState::kSetAside, "SET_ASIDE"},
+    {RecordState::kConflict, "CONFLICT"},
+};
+constexpr Name<VitalStatus> kVitalNames[] = {
+    {VitalStatus::kUnspecified, "UNSPECIFIED"},
+    {VitalStatus::kUnknown, "UNKNOWN"},
+    {VitalStatus::kAlive, "ALIVE"},
+    {VitalStatus::kDeceased, "DECEASED"},
+};
+constexpr Name<MaritalStatus> kMaritalNames[] = {
+    {MaritalStatus::kUnspecified, "UNSPECIFIED"},
+    {MaritalStatus::kUnknown, "UNKNOWN"},
+    {MaritalStatus::kMarried, "MARRIED"},
+    {MaritalStatus::kDivorced, "DIVORCED"},
+    {MaritalStatus::kWidowed, "WIDOWED"},
+    {MaritalStatus::kAnnulled, "ANNULLED"},
+};
+constexpr Name<DeadLetterState> kDeadLetterStateNames[] = {
+    {DeadLetterState::kUnspecified, "UNSPECIFIED"},
+    {DeadLetterState::kOpen, "OPEN"},
+    {DeadLetterState::kReplayed, "REPLAYED"},
+    {DeadLetterState::kDiscarded, "DISCARDED"},
+};
+
+template <class E, size_t N>
+std::string NameOf(const Name<E> (&names)[N], E value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return std::string(name);
+  }
+  return "";
+}
+
+template <class E, size_t N>
+E Parse(const Name<E> (&names)[N], std::string_view name, E otherwise) {
+  for (const auto& [v, n] : names) {
+    if (n == name) return v;
+  }
+  return otherwise;
+}
+
+}  // namespace
 
 std::string StripEnumPrefix(const std::string& name, std::string_view prefix) {
   return name.compare(0, prefix.size(), prefix) == 0 ? name.substr(prefix.size()) : name;
@@ -75,9 +128,7 @@ std::string KindName(v1::RecordKind kind) {
 std::string ActionName(v1::Action action) {
   return StripEnumPrefix(v1::Action_Name(action), "ACTION_");
 }
-std::string StateName(registry::RecordState state) {
-  return StripEnumPrefix(registry::RecordState_Name(state), "RECORD_STATE_");
-}
+std::string StateName(RecordState state) { return NameOf(kStateNames, state); }
 v1::RecordKind ParseKind(std::string_view name) {
   v1::RecordKind kind = v1::RECORD_KIND_UNSPECIFIED;
   v1::RecordKind_Parse(std::string("RECORD_KIND_").append(name), &kind);
@@ -88,27 +139,24 @@ v1::Action ParseAction(std::string_view name) {
   v1::Action_Parse(std::string("ACTION_").append(name), &action);
   return action;
 }
-registry::RecordState ParseState(std::string_view name) {
-  registry::RecordState state = registry::RECORD_STATE_UNSPECIFIED;
-  registry::RecordState_Parse(std::string("RECORD_STATE_").append(name), &state);
-  return state;
+RecordState ParseState(std::string_view name) {
+  return Parse(kStateNames, name, RecordState::kUnspecified);
 }
 
-std::string VitalName(registry::VitalStatus status) {
-  return StripEnumPrefix(registry::VitalStatus_Name(status), "VITAL_STATUS_");
+std::string VitalName(VitalStatus status) { return NameOf(kVitalNames, status); }
+std::string MaritalName(MaritalStatus status) { return NameOf(kMaritalNames, status); }
+VitalStatus ParseVital(std::string_view name) {
+  return Parse(kVitalNames, name, VitalStatus::kUnknown);
 }
-std::string MaritalName(registry::MaritalStatus status) {
-  return StripEnumPrefix(registry::MaritalStatus_Name(status), "MARITAL_STATUS_");
+MaritalStatus ParseMarital(std::string_view name) {
+  return Parse(kMaritalNames, name, MaritalStatus::kUnknown);
 }
-registry::VitalStatus ParseVital(std::string_view name) {
-  registry::VitalStatus status = registry::VITAL_STATUS_UNKNOWN;
-  registry::VitalStatus_Parse(std::string("VITAL_STATUS_").append(name), &status);
-  return status;
+
+std::string DeadLetterStateName(DeadLetterState state) {
+  return NameOf(kDeadLetterStateNames, state);
 }
-registry::MaritalStatus ParseMarital(std::string_view name) {
-  registry::MaritalStatus status = registry::MARITAL_STATUS_UNKNOWN;
-  registry::MaritalStatus_Parse(std::string("MARITAL_STATUS_").append(name), &status);
-  return status;
+DeadLetterState ParseDeadLetterState(std::string_view name) {
+  return Parse(kDeadLetterStateNames, name, DeadLetterState::kUnspecified);
 }
 
 std::string FormatDate(const common::v1::LocalDate& d) {
@@ -139,19 +187,19 @@ std::string LocalDateOf(const common::v1::DateTime& at) {
   return buf;
 }
 
-registry::RecordState StateOf(const v1::RecordEnvelope& content, std::string* detail) {
+RecordState StateOf(const v1::RecordEnvelope& content, std::string* detail) {
   detail->clear();
   if (content.record_case() != v1::RecordEnvelope::kDivorceDecision) {
-    return registry::RECORD_STATE_ACTIVE;
+    return RecordState::kActive;
   }
   const auto& d = content.divorce_decision();
   if (d.has_set_aside()) {
     *detail = absl::StrCat("set aside on ", FormatDate(d.set_aside().set_aside_on()), " by ",
                            d.set_aside().by_decision_no());
-    return registry::RECORD_STATE_SET_ASIDE;
+    return RecordState::kSetAside;
   }
-  if (d.has_legal_effect_date()) return registry::RECORD_STATE_EFFECTIVE;
-  return registry::RECORD_STATE_PENDING_EFFECT;
+  if (d.has_legal_effect_date()) return RecordState::kEffective;
+  return RecordState::kPendingEffect;
 }
 
 std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content) {
@@ -179,14 +227,14 @@ std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content) {
       const auto& d = content.divorce_decision();
       std::string detail;
       switch (StateOf(content, &detail)) {
-        case registry::RECORD_STATE_EFFECTIVE: {
+        case RecordState::kEffective: {
           auto fact = d.kind() == v1::DECISION_KIND_ANNULMENT ? kAnnulled : kDivorced;
           std::string date = FormatDate(d.legal_effect_date());
           add(d.spouse_a(), fact, date);
           add(d.spouse_b(), fact, date);
           break;
         }
-        case registry::RECORD_STATE_SET_ASIDE: {
+        case RecordState::kSetAside: {
           std::string date = FormatDate(d.set_aside().set_aside_on());
           add(d.spouse_a(), kDivorceSetAside, date);
           add(d.spouse_b(), kDivorceSetAside, date);
@@ -218,7 +266,7 @@ std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content) {
 DerivedPerson DerivePerson(const std::vector<PersonFact>& facts) {
   DerivedPerson out;
   if (facts.empty()) return out;
-  out.vital_status = registry::VITAL_STATUS_ALIVE;
+  out.vital_status = VitalStatus::kAlive;
 
   std::vector<const PersonFact*> registered, notices, marital;
   for (const auto& f : facts) {
@@ -241,14 +289,14 @@ DerivedPerson DerivePerson(const std::vector<PersonFact>& facts) {
   });
 
   if (!registered.empty() || !notices.empty()) {
-    out.vital_status = registry::VITAL_STATUS_DECEASED;
+    out.vital_status = VitalStatus::kDeceased;
     out.date_of_death = !registered.empty() ? registered.front()->date : notices.front()->date;
   }
   if (!marital.empty()) {
     const PersonFact& latest = *marital.front();
-    out.marital_status = latest.fact == kDivorced   ? registry::MARITAL_STATUS_DIVORCED
-                         : latest.fact == kAnnulled ? registry::MARITAL_STATUS_ANNULLED
-                                                    : registry::MARITAL_STATUS_MARRIED;
+    out.marital_status = latest.fact == kDivorced   ? MaritalStatus::kDivorced
+                         : latest.fact == kAnnulled ? MaritalStatus::kAnnulled
+                                                    : MaritalStatus::kMarried;
     out.marital_since = latest.date;
   }
   for (const auto* group : {&registered, &notices, &marital}) {

@@ -15,7 +15,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include "crvs/records/v1/envelope.pb.h"
-#include "crvs/registry/v1/registry.pb.h"
+#include "services/store/rows.h"
 
 namespace crvs::store::rules {
 
@@ -33,19 +33,23 @@ std::string LinkedKey(const v1::Registration& registration);
 // are the validation library's. INVALID_ARGUMENT naming every bad field.
 absl::Status CheckEnvelope(const v1::RecordEnvelope& envelope);
 
-// Enum values as stored: the proto name without its prefix ("BIRTH_CERTIFICATE", "AMEND",
-// "PENDING_EFFECT"); and back (UNSPECIFIED for an unknown name).
+// Enum values as stored: a record proto's enum name without its prefix ("BIRTH_CERTIFICATE",
+// "AMEND"), a store enum's name in upper snake case without the `k` ("PENDING_EFFECT",
+// "DECEASED", "OPEN"); and back (UNSPECIFIED for an unknown name; UNKNOWN for the person
+// statuses).
 std::string StripEnumPrefix(const std::string& name, std::string_view prefix);
 std::string KindName(v1::RecordKind kind);
 std::string ActionName(v1::Action action);
-std::string StateName(registry::v1::RecordState state);
+std::string StateName(RecordState state);
 v1::RecordKind ParseKind(std::string_view name);
 v1::Action ParseAction(std::string_view name);
-registry::v1::RecordState ParseState(std::string_view name);
-std::string VitalName(registry::v1::VitalStatus status);
-std::string MaritalName(registry::v1::MaritalStatus status);
-registry::v1::VitalStatus ParseVital(std::string_view name);
-registry::v1::MaritalStatus ParseMarital(std::string_view name);
+RecordState ParseState(std::string_view name);
+std::string VitalName(VitalStatus status);
+std::string MaritalName(MaritalStatus status);
+VitalStatus ParseVital(std::string_view name);
+MaritalStatus ParseMarital(std::string_view name);
+std::string DeadLetterStateName(DeadLetterState state);
+DeadLetterState ParseDeadLetterState(std::string_view name);
 
 // A Timestamp as stored: microseconds since the epoch (the *_us columns).
 inline int64_t Micros(const google::protobuf::Timestamp& t) {
@@ -60,7 +64,7 @@ std::string LocalDateOf(const common::v1::DateTime& at);
 
 // State of a record whose latest applied content is `content` (not voided): ACTIVE, or for a
 // divorce decision PENDING_EFFECT / EFFECTIVE / SET_ASIDE. `detail` explains SET_ASIDE.
-registry::v1::RecordState StateOf(const v1::RecordEnvelope& content, std::string* detail);
+RecordState StateOf(const v1::RecordEnvelope& content, std::string* detail);
 
 // Fact kinds, as stored in person_facts.fact.
 inline constexpr std::string_view kMentioned = "MENTIONED";
@@ -87,9 +91,9 @@ struct PersonFact {
 std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content);
 
 struct DerivedPerson {
-  registry::v1::VitalStatus vital_status = registry::v1::VITAL_STATUS_UNKNOWN;
+  VitalStatus vital_status = VitalStatus::kUnknown;
   std::string date_of_death;
-  registry::v1::MaritalStatus marital_status = registry::v1::MARITAL_STATUS_UNKNOWN;
+  MaritalStatus marital_status = MaritalStatus::kUnknown;
   std::string marital_since;
   std::vector<std::string> evidence_keys;  // most relevant first
 };

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "services/store/store_test_util.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/status_matchers.h"
@@ -11,7 +14,6 @@ namespace crvs::store::rules {
 namespace {
 
 namespace fx = ::crvs::testing;
-namespace registry = ::crvs::registry::v1;
 using ::crvs::store::testing::Envelope;
 using ::crvs::testing::StatusIs;
 using ::crvs::testing::ViolatedFields;
@@ -65,22 +67,68 @@ TEST(DatesTest, LocalDateUsesTheEventsUtcOffset) {
   EXPECT_FALSE(ParseDate("2027-2-28", &d));
 }
 
+// The names are what the database holds (records.state, persons.*, dead_letters.state): they
+// must never change.
+TEST(EnumNamesTest, AreTheStoredNamesAndParseBack) {
+  const std::pair<RecordState, std::string> states[] = {
+      {RecordState::kUnspecified, "UNSPECIFIED"}, {RecordState::kActive, "ACTIVE"},
+      {RecordState::kVoided, "VOIDED"},           {RecordState::kPendingEffect, "PENDING_EFFECT"},
+      {RecordState::kEffective, "EFFECTIVE"},     {RecordState::kSetAside, "SET_ASIDE"},
+      {RecordState::kConflict, "CONFLICT"}};
+  for (const auto& [state, name] : states) {
+    EXPECT_EQ(StateName(state), name);
+    EXPECT_EQ(ParseState(name), state) << name;
+  }
+  EXPECT_EQ(ParseState("NO_SUCH_STATE"), RecordState::kUnspecified);
+
+  const std::pair<VitalStatus, std::string> vital[] = {{VitalStatus::kUnspecified, "UNSPECIFIED"},
+                                                       {VitalStatus::kUnknown, "UNKNOWN"},
+                                                       {VitalStatus::kAlive, "ALIVE"},
+                                                       {VitalStatus::kDeceased, "DECEASED"}};
+  for (const auto& [status, name] : vital) {
+    EXPECT_EQ(VitalName(status), name);
+    EXPECT_EQ(ParseVital(name), status) << name;
+  }
+  EXPECT_EQ(ParseVital("ZOMBIE"), VitalStatus::kUnknown);
+
+  const std::pair<MaritalStatus, std::string> marital[] = {
+      {MaritalStatus::kUnspecified, "UNSPECIFIED"}, {MaritalStatus::kUnknown, "UNKNOWN"},
+      {MaritalStatus::kMarried, "MARRIED"},         {MaritalStatus::kDivorced, "DIVORCED"},
+      {MaritalStatus::kWidowed, "WIDOWED"},         {MaritalStatus::kAnnulled, "ANNULLED"}};
+  for (const auto& [status, name] : marital) {
+    EXPECT_EQ(MaritalName(status), name);
+    EXPECT_EQ(ParseMarital(name), status) << name;
+  }
+  EXPECT_EQ(ParseMarital("ENGAGED"), MaritalStatus::kUnknown);
+
+  const std::pair<DeadLetterState, std::string> letters[] = {
+      {DeadLetterState::kUnspecified, "UNSPECIFIED"},
+      {DeadLetterState::kOpen, "OPEN"},
+      {DeadLetterState::kReplayed, "REPLAYED"},
+      {DeadLetterState::kDiscarded, "DISCARDED"}};
+  for (const auto& [state, name] : letters) {
+    EXPECT_EQ(DeadLetterStateName(state), name);
+    EXPECT_EQ(ParseDeadLetterState(name), state) << name;
+  }
+  EXPECT_EQ(ParseDeadLetterState("LOST"), DeadLetterState::kUnspecified);
+}
+
 TEST(StateOfTest, DivorceDecisionStateFollowsEffectAndSetAside) {
   std::string detail;
   auto decision = fx::DivorceDecision();
   EXPECT_EQ(StateOf(Envelope(decision, v1::ACTION_SUBMIT, "m"), &detail),
-            registry::RECORD_STATE_EFFECTIVE);
+            RecordState::kEffective);
   decision.clear_legal_effect_date();
   EXPECT_EQ(StateOf(Envelope(decision, v1::ACTION_SUBMIT, "m"), &detail),
-            registry::RECORD_STATE_PENDING_EFFECT);
+            RecordState::kPendingEffect);
   *decision.mutable_legal_effect_date() = fx::Date(2026, 9, 15);
   *decision.mutable_set_aside()->mutable_set_aside_on() = fx::Date(2027, 3, 1);
   decision.mutable_set_aside()->set_by_decision_no("05/2027/GĐT-DS");
   EXPECT_EQ(StateOf(Envelope(decision, v1::ACTION_AMEND, "m"), &detail),
-            registry::RECORD_STATE_SET_ASIDE);
+            RecordState::kSetAside);
   EXPECT_EQ(detail, "set aside on 2027-03-01 by 05/2027/GĐT-DS");
   EXPECT_EQ(StateOf(Envelope(fx::BirthCertificate(), v1::ACTION_SUBMIT, "m"), &detail),
-            registry::RECORD_STATE_ACTIVE);
+            RecordState::kActive);
 }
 
 TEST(FactsOfTest, EachKindStatesWhatItSaysAboutPersons) {
@@ -105,18 +153,18 @@ TEST(FactsOfTest, EachKindStatesWhatItSaysAboutPersons) {
 
 TEST(DerivePersonTest, NoFactsIsUnknownAndAMentionIsAlive) {
   DerivedPerson none = DerivePerson({});
-  EXPECT_EQ(none.vital_status, registry::VITAL_STATUS_UNKNOWN);
-  EXPECT_EQ(none.marital_status, registry::MARITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(none.vital_status, VitalStatus::kUnknown);
+  EXPECT_EQ(none.marital_status, MaritalStatus::kUnknown);
   DerivedPerson mentioned = DerivePerson({{"p", "birth/A/1", "MENTIONED", ""}});
-  EXPECT_EQ(mentioned.vital_status, registry::VITAL_STATUS_ALIVE);
-  EXPECT_EQ(mentioned.marital_status, registry::MARITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(mentioned.vital_status, VitalStatus::kAlive);
+  EXPECT_EQ(mentioned.marital_status, MaritalStatus::kUnknown);
   EXPECT_THAT(mentioned.evidence_keys, IsEmpty());
 }
 
 TEST(DerivePersonTest, DeathRegistrationDateWinsOverTheNotice) {
   DerivedPerson p = DerivePerson({{"p", "death/A/1", "DEATH_NOTICE", "2026-10-25"},
                                   {"p", "registration/1/b/2", "DEATH_REGISTERED", "2026-10-24"}});
-  EXPECT_EQ(p.vital_status, registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(p.vital_status, VitalStatus::kDeceased);
   EXPECT_EQ(p.date_of_death, "2026-10-24");
   EXPECT_THAT(p.evidence_keys, ElementsAre("registration/1/b/2", "death/A/1"));
 }
@@ -124,11 +172,11 @@ TEST(DerivePersonTest, DeathRegistrationDateWinsOverTheNotice) {
 TEST(DerivePersonTest, LatestDivorceFactDecidesAndSetAsideMeansMarried) {
   DerivedPerson p = DerivePerson({{"p", "divorce/T/old", "DIVORCED", "2010-01-01"},
                                   {"p", "divorce/T/new", "DIVORCE_SET_ASIDE", "2021-05-02"}});
-  EXPECT_EQ(p.marital_status, registry::MARITAL_STATUS_MARRIED);
+  EXPECT_EQ(p.marital_status, MaritalStatus::kMarried);
   EXPECT_EQ(p.marital_since, "2021-05-02");
   EXPECT_THAT(p.evidence_keys, ElementsAre("divorce/T/new", "divorce/T/old"));
   DerivedPerson q = DerivePerson({{"p", "divorce/T/a", "ANNULLED", "2020-01-01"}});
-  EXPECT_EQ(q.marital_status, registry::MARITAL_STATUS_ANNULLED);
+  EXPECT_EQ(q.marital_status, MaritalStatus::kAnnulled);
 }
 
 }  // namespace

@@ -21,7 +21,6 @@ namespace crvs::store::testing {
 namespace {
 
 namespace fx = ::crvs::testing;
-namespace registry = ::crvs::registry::v1;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -84,7 +83,7 @@ TEST_P(RecordWriteTest, AWriteIsAppliedWithoutKafkaCoordinatesOrConsumedOffsets)
   // The same derivation as a consumed record: the registration makes its subject DECEASED.
   auto person = store_->GetPersonStatus(kDeceasedId);
   ASSERT_TRUE(person.ok()) << person.status();
-  EXPECT_EQ(person->vital_status(), registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(person->vital_status, VitalStatus::kDeceased);
 
   // The same audit row as a consumed record, its origin the API.
   const auto applied = AuditRows("record.applied");

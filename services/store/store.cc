@@ -16,6 +16,7 @@
 #include "services/records/records.h"
 #include "services/store/apply.h"
 #include "services/store/audit.h"
+#include "services/store/dead_letter_headers.h"
 #include "services/store/record_rules.h"
 #include "services/store/schema.h"
 #include "services/store/sql.h"
@@ -24,22 +25,7 @@ namespace crvs::store {
 namespace {
 
 namespace v1 = ::crvs::records::v1;
-namespace registry = ::crvs::registry::v1;
-namespace admin = ::crvs::admin::v1;
 using sql::Value;
-
-google::protobuf::Timestamp ToTimestamp(int64_t micros) {
-  google::protobuf::Timestamp t;
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    seconds -= 1;
-  }
-  t.set_seconds(seconds);
-  t.set_nanos(static_cast<int32_t>(rest * 1000));
-  return t;
-}
 
 // Builds a statement's $n parameters alongside its text.
 class Params {
@@ -79,42 +65,38 @@ constexpr const char* kDeadLetterColumns =
     "kafka_key, payload, failed_at_us, state, headers, business_key, attempts, "
     "resolved_at_us, resolved_by, resolution_note";
 
-admin::DeadLetter DeadLetterFromRow(const sql::Row& row, bool include_payload) {
-  admin::DeadLetter d;
-  d.set_id(row[0].AsInt());
-  d.set_original_topic(row[1].AsString());
-  d.set_partition(static_cast<int32_t>(row[2].AsInt()));
-  d.set_offset(row[3].AsInt());
-  d.set_error_class(row[4].AsString());
-  d.set_error_message(row[5].AsString());
+DeadLetterRow DeadLetterFromRow(const sql::Row& row, bool include_payload) {
+  DeadLetterRow d;
+  d.id = row[0].AsInt();
+  d.original = {Topic(row[1].AsString()), Partition(static_cast<int32_t>(row[2].AsInt()))};
+  d.offset = Offset(row[3].AsInt());
+  d.error_class = row[4].AsString();
+  d.error_message = row[5].AsString();
   if (include_payload) {
-    d.set_key(row[6].AsString());
-    d.set_payload(row[7].AsString());
-    admin::DeadLetter headers;
-    if (headers.ParseFromString(row[10].AsString())) *d.mutable_headers() = headers.headers();
+    d.key = row[6].AsString();
+    d.payload = row[7].AsString();
+    d.headers = DecodeDeadLetterHeaders(row[10].AsString());
   }
-  *d.mutable_failed_at() = ToTimestamp(row[8].AsInt());
-  admin::DeadLetterState state = admin::DEAD_LETTER_STATE_UNSPECIFIED;
-  admin::DeadLetterState_Parse(absl::StrCat("DEAD_LETTER_STATE_", row[9].AsString()), &state);
-  d.set_state(state);
-  d.set_business_key(row[11].AsString());
-  d.set_attempts(static_cast<int32_t>(row[12].AsInt()));
-  if (!row[13].is_null()) *d.mutable_resolved_at() = ToTimestamp(row[13].AsInt());
-  d.set_resolved_by(row[14].AsString());
-  d.set_resolution_note(row[15].AsString());
+  d.failed_at = absl::FromUnixMicros(row[8].AsInt());
+  d.state = rules::ParseDeadLetterState(row[9].AsString());
+  d.business_key = row[11].AsString();
+  d.attempts = static_cast<int32_t>(row[12].AsInt());
+  if (!row[13].is_null()) d.resolved_at = absl::FromUnixMicros(row[13].AsInt());
+  d.resolved_by = row[14].AsString();
+  d.resolution_note = row[15].AsString();
   return d;
 }
 
-registry::RecordVersion VersionFromRow(const sql::Row& row, size_t first) {
-  registry::RecordVersion v;
-  v.set_version(static_cast<int32_t>(row[first].AsInt()));
-  v.set_action(rules::ParseAction(row[first + 1].AsString()));
-  v.set_reason(row[first + 2].AsString());
-  v.set_content_hash(row[first + 3].AsString());
-  v.set_message_id(row[first + 4].AsString());
-  *v.mutable_committed_at() = ToTimestamp(row[first + 5].AsInt());
+RecordVersionRow VersionFromRow(const sql::Row& row, size_t first) {
+  RecordVersionRow v;
+  v.version = static_cast<int32_t>(row[first].AsInt());
+  v.action = rules::ParseAction(row[first + 1].AsString());
+  v.reason = row[first + 2].AsString();
+  v.content_hash = row[first + 3].AsString();
+  v.message_id = row[first + 4].AsString();
+  v.committed_at = absl::FromUnixMicros(row[first + 5].AsInt());
   // Stored as received; it decoded when it was applied.
-  v.mutable_envelope()->ParseFromString(row[first + 6].AsString());
+  v.envelope.ParseFromString(row[first + 6].AsString());
   return v;
 }
 
@@ -651,7 +633,7 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::ListOutcomes(
   return out;
 }
 
-absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {
+absl::StatusOr<RecordRow> Store::GetRecord(const BusinessKey& key) {
   platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   // One statement, so the record and its versions come from one snapshot.
@@ -664,13 +646,14 @@ absl::StatusOr<registry::RecordView> Store::GetRecord(const BusinessKey& key) {
                        "r.business_key WHERE r.business_key = $1 ORDER BY v.version"),
           {Value::Text(key.value())}));
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("no record ", key.value()));
-  registry::RecordView view;
-  view.set_business_key(key.value());
-  view.set_kind(rules::ParseKind(rows[0][0].AsString()));
-  view.set_state(rules::ParseState(rows[0][1].AsString()));
-  view.set_state_detail(rows[0][2].AsString());
-  view.set_current_version(static_cast<int32_t>(rows[0][3].AsInt()));
-  for (const auto& row : rows) *view.add_versions() = VersionFromRow(row, 4);
+  RecordRow view;
+  view.business_key = key.value();
+  view.kind = rules::ParseKind(rows[0][0].AsString());
+  view.state = rules::ParseState(rows[0][1].AsString());
+  view.state_detail = rows[0][2].AsString();
+  view.current_version = static_cast<int32_t>(rows[0][3].AsInt());
+  view.versions.reserve(rows.size());
+  for (const auto& row : rows) view.versions.push_back(VersionFromRow(row, 4));
   return view;
 }
 
@@ -723,13 +706,13 @@ absl::StatusOr<RecordPage> Store::ListRecords(const RecordQuery& query) {
   RecordPage page;
   for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(page_size); ++i) {
     const auto& row = rows[i];
-    registry::RecordView& view = page.records.emplace_back();
-    view.set_business_key(row[0].AsString());
-    view.set_kind(rules::ParseKind(row[1].AsString()));
-    view.set_state(rules::ParseState(row[2].AsString()));
-    view.set_state_detail(row[3].AsString());
-    view.set_current_version(static_cast<int32_t>(row[4].AsInt()));
-    *view.add_versions() = VersionFromRow(row, 6);
+    RecordRow& view = page.records.emplace_back();
+    view.business_key = row[0].AsString();
+    view.kind = rules::ParseKind(row[1].AsString());
+    view.state = rules::ParseState(row[2].AsString());
+    view.state_detail = row[3].AsString();
+    view.current_version = static_cast<int32_t>(row[4].AsInt());
+    view.versions.push_back(VersionFromRow(row, 6));
   }
   if (rows.size() > static_cast<size_t>(page_size)) {
     const auto& last = rows[static_cast<size_t>(page_size) - 1];
@@ -738,7 +721,7 @@ absl::StatusOr<RecordPage> Store::ListRecords(const RecordQuery& query) {
   return page;
 }
 
-absl::StatusOr<registry::PersonStatus> Store::GetPersonStatus(std::string_view personal_id) {
+absl::StatusOr<PersonRow> Store::GetPersonStatus(std::string_view personal_id) {
   platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   CRVS_ASSIGN_OR_RETURN(
@@ -746,29 +729,30 @@ absl::StatusOr<registry::PersonStatus> Store::GetPersonStatus(std::string_view p
       connection_->Execute("SELECT vital_status, date_of_death, marital_status, marital_since, "
                            "evidence_keys FROM persons WHERE personal_id = $1",
                            {Value::Text(std::string(personal_id))}));
-  registry::PersonStatus status;
-  status.mutable_personal_id()->set_number(std::string(personal_id));
-  status.set_vital_status(registry::VITAL_STATUS_UNKNOWN);
-  status.set_marital_status(registry::MARITAL_STATUS_UNKNOWN);
+  PersonRow status;
+  status.personal_id = std::string(personal_id);
+  status.vital_status = VitalStatus::kUnknown;
+  status.marital_status = MaritalStatus::kUnknown;
   if (rows.empty()) return status;
   const auto& row = rows[0];
-  status.set_vital_status(rules::ParseVital(row[0].AsString()));
-  if (!row[1].is_null()) rules::ParseDate(row[1].AsString(), status.mutable_date_of_death());
-  status.set_marital_status(rules::ParseMarital(row[2].AsString()));
-  if (!row[3].is_null()) rules::ParseDate(row[3].AsString(), status.mutable_marital_status_since());
+  status.vital_status = rules::ParseVital(row[0].AsString());
+  // A stored date is set even when it does not parse (then all zero), as it always was.
+  if (!row[1].is_null()) rules::ParseDate(row[1].AsString(), &status.date_of_death.emplace());
+  status.marital_status = rules::ParseMarital(row[2].AsString());
+  if (!row[3].is_null()) rules::ParseDate(row[3].AsString(), &status.marital_since.emplace());
   for (auto key : absl::StrSplit(row[4].AsString(), '\n', absl::SkipEmpty())) {
-    status.add_evidence_keys(std::string(key));
+    status.evidence_keys.emplace_back(key);
   }
   return status;
 }
 
-absl::StatusOr<admin::DeadLetter> Store::GetDeadLetter(int64_t id) {
+absl::StatusOr<DeadLetterRow> Store::GetDeadLetter(int64_t id) {
   platform::MutexLock lock(&mu_);
   CRVS_RETURN_IF_ERROR(connection_->EnsureConnected());
   return GetDeadLetterLocked(id);
 }
 
-absl::StatusOr<admin::DeadLetter> Store::GetDeadLetterLocked(int64_t id) {
+absl::StatusOr<DeadLetterRow> Store::GetDeadLetterLocked(int64_t id) {
   CRVS_ASSIGN_OR_RETURN(sql::Rows rows,
                         connection_->Execute(absl::StrCat("SELECT ", kDeadLetterColumns,
                                                           " FROM dead_letters WHERE id = $1"),
@@ -790,10 +774,9 @@ absl::StatusOr<DeadLetterPage> Store::ListDeadLetters(const DeadLetterQuery& que
   if (!query.error_class.empty()) {
     absl::StrAppend(&where, " AND error_class = ", p.Add(Value::Text(query.error_class)));
   }
-  if (query.state != admin::DEAD_LETTER_STATE_UNSPECIFIED) {
+  if (query.state) {
     absl::StrAppend(&where, " AND state = ",
-                    p.Add(Value::Text(rules::StripEnumPrefix(
-                        admin::DeadLetterState_Name(query.state), "DEAD_LETTER_STATE_"))));
+                    p.Add(Value::Text(rules::DeadLetterStateName(*query.state))));
   }
   if (query.failed_from) {
     absl::StrAppend(
@@ -824,21 +807,21 @@ absl::StatusOr<DeadLetterPage> Store::ListDeadLetters(const DeadLetterQuery& que
     page.dead_letters.push_back(DeadLetterFromRow(rows[i], query.include_payload));
   }
   if (rows.size() > static_cast<size_t>(page_size)) {
-    page.next_page_token = EncodeToken(absl::StrCat(page.dead_letters.back().id()));
+    page.next_page_token = EncodeToken(absl::StrCat(page.dead_letters.back().id));
   }
   return page;
 }
 
-absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::DeadLetterState state,
-                                                           std::string_view resolved_by,
-                                                           std::string_view note) {
-  if (state != admin::DEAD_LETTER_STATE_REPLAYED && state != admin::DEAD_LETTER_STATE_DISCARDED) {
+absl::StatusOr<DeadLetterRow> Store::ResolveDeadLetter(int64_t id, DeadLetterState state,
+                                                       std::string_view resolved_by,
+                                                       std::string_view note) {
+  if (state != DeadLetterState::kReplayed && state != DeadLetterState::kDiscarded) {
     return InvalidArgument({{"state", "must be REPLAYED or DISCARDED"}});
   }
   if (resolved_by.empty()) return InvalidArgument({{"resolved_by", "is required (who resolved it)"}});
   platform::MutexLock lock(&mu_);
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
-  return InTransaction([&]() -> absl::StatusOr<admin::DeadLetter> {
+  return InTransaction([&]() -> absl::StatusOr<DeadLetterRow> {
     mu_.AssertHeld();  // InTransaction runs its body under the caller's lock
     // Conditional on OPEN in the statement itself, so two operators cannot both resolve it.
     CRVS_ASSIGN_OR_RETURN(
@@ -846,26 +829,27 @@ absl::StatusOr<admin::DeadLetter> Store::ResolveDeadLetter(int64_t id, admin::De
         connection_->Execute(
             "UPDATE dead_letters SET state = $1, resolved_at_us = $2, resolved_by = $3, "
             "resolution_note = $4 WHERE id = $5 AND state = 'OPEN' RETURNING id",
-            {Value::Text(
-                 rules::StripEnumPrefix(admin::DeadLetterState_Name(state), "DEAD_LETTER_STATE_")),
-             Value::Int(now_us), Value::Text(std::string(resolved_by)),
+            {Value::Text(rules::DeadLetterStateName(state)), Value::Int(now_us),
+             Value::Text(std::string(resolved_by)),
              Value::Text(std::string(note).substr(0, 1000)), Value::Int(id)}));
-    CRVS_ASSIGN_OR_RETURN(admin::DeadLetter letter, GetDeadLetterLocked(id));
+    CRVS_ASSIGN_OR_RETURN(DeadLetterRow letter, GetDeadLetterLocked(id));
     if (updated.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "dead letter ", id, " is ", admin::DeadLetterState_Name(letter.state()), ", not OPEN"));
+      // Worded as it always was (clients read it): the state's API name.
+      return absl::FailedPreconditionError(
+          absl::StrCat("dead letter ", id, " is DEAD_LETTER_STATE_",
+                       rules::DeadLetterStateName(letter.state), ", not OPEN"));
     }
     CRVS_RETURN_IF_ERROR(AppendAudit(
         *connection_,
         {{std::string(resolved_by),
-          state == admin::DEAD_LETTER_STATE_REPLAYED ? "dead_letter.replayed"
-                                                     : "dead_letter.discarded",
+          state == DeadLetterState::kReplayed ? "dead_letter.replayed" : "dead_letter.discarded",
           absl::StrCat("dead_letter/", id),
-          absl::StrCat("error_class=", letter.error_class(), " business_key=",
-                       absl::Utf8SafeCEscape(letter.business_key()), " topic=",
-                       letter.original_topic(), " partition=", letter.partition(),
-                       " offset=", letter.offset(), " note=\"",
-                       absl::Utf8SafeCEscape(logging::MaskPersonalIds(letter.resolution_note())),
+          absl::StrCat("error_class=", letter.error_class, " business_key=",
+                       absl::Utf8SafeCEscape(letter.business_key), " topic=",
+                       letter.original.topic.value(), " partition=",
+                       letter.original.partition.value(), " offset=", letter.offset.value(),
+                       " note=\"",
+                       absl::Utf8SafeCEscape(logging::MaskPersonalIds(letter.resolution_note)),
                        "\"")}},
         absl::FromUnixMicros(now_us)));
     return letter;

@@ -22,6 +22,11 @@
 // audit trail in the same transaction (services/store/audit.h); services writing through
 // Transact append theirs with AppendAudit.
 //
+// Types: the store speaks its own language. Reads return plain rows (rows.h: RecordRow,
+// PersonRow, DeadLetterRow) that each service maps to its own API; Kafka positions are the
+// fundamental types of services/model/fundamental.h. The record model (crvs.records.v1, with
+// crvs.common.v1) is the product's own and is used as it is.
+//
 // Thread-safety: a Store is thread-safe; calls are serialized on its one connection. Open a
 // Store per worker thread for parallel writers (PostgreSQL).
 #pragma once
@@ -41,12 +46,12 @@
 #include <utility>
 #include <vector>
 
-#include "crvs/admin/v1/admin.pb.h"
 #include "crvs/records/v1/envelope.pb.h"
-#include "crvs/registry/v1/registry.pb.h"
+#include "services/model/fundamental.h"
 #include "services/platform/mutex.h"
 #include "services/store/audit.h"
 #include "services/store/database_config.h"
+#include "services/store/rows.h"
 
 namespace crvs::store {
 
@@ -54,43 +59,16 @@ namespace sql {
 class Connection;
 }
 
-// A value of type T that does not mix with other values of type T (an Offset is not a
-// Partition is not a plain integer).
-template <class T, class Tag>
-class StrongType {
- public:
-  StrongType() = default;
-  explicit StrongType(T value) : value_(std::move(value)) {}
-  const T& value() const { return value_; }
-  friend bool operator==(const StrongType& a, const StrongType& b) { return a.value_ == b.value_; }
-  friend bool operator!=(const StrongType& a, const StrongType& b) { return a.value_ != b.value_; }
-  friend bool operator<(const StrongType& a, const StrongType& b) { return a.value_ < b.value_; }
+// Kafka positions: the fundamental types (services/model/fundamental.h), under the names the
+// store has always used.
+using model::ConsumerGroup;
+using model::Offset;
+using model::Partition;
+using model::StrongType;
+using model::Topic;
+using model::TopicPartition;
 
- private:
-  T value_{};
-};
-
-using Topic = StrongType<std::string, struct TopicTag>;
-using Partition = StrongType<int32_t, struct PartitionTag>;
-using Offset = StrongType<int64_t, struct OffsetTag>;  // a Kafka offset, >= 0
-using ConsumerGroup = StrongType<std::string, struct ConsumerGroupTag>;
 using BusinessKey = StrongType<std::string, struct BusinessKeyTag>;  // "death/BV01002/GBT-1"
-
-struct TopicPartition {
-  Topic topic;
-  Partition partition;
-  friend bool operator==(const TopicPartition& a, const TopicPartition& b) {
-    return a.topic == b.topic && a.partition == b.partition;
-  }
-  friend bool operator<(const TopicPartition& a, const TopicPartition& b) {
-    return a.topic < b.topic || (a.topic == b.topic && a.partition < b.partition);
-  }
-};
-
-struct KafkaHeader {
-  std::string key;
-  std::string value;
-};
 
 // A consumed Kafka message: where it came from and its bytes as received.
 struct KafkaMessage {
@@ -277,8 +255,8 @@ struct RecordQuery {
 };
 
 struct RecordPage {
-  std::vector<registry::v1::RecordView> records;  // each with only its current version
-  std::string next_page_token;                    // "" on the last page
+  std::vector<RecordRow> records;  // each with only its current version
+  std::string next_page_token;     // "" on the last page
 };
 
 // The topic that versions and dead letters of registrations written through the registry API
@@ -290,7 +268,8 @@ inline constexpr std::string_view kLegacyRegistryApiTopic = "registry-api";
 struct DeadLetterQuery {
   std::string original_topic;                                                   // "" for any
   std::string error_class;                                                      // "" for any
-  admin::v1::DeadLetterState state = admin::v1::DEAD_LETTER_STATE_UNSPECIFIED;  // any
+  // Unset: any. kUnspecified matches no dead letter (every stored one has a state).
+  std::optional<DeadLetterState> state;
   std::optional<absl::Time> failed_from;                                        // inclusive
   std::optional<absl::Time> failed_to;                                          // exclusive
   int page_size = 0;  // 1..1000; 0 means 100
@@ -299,8 +278,8 @@ struct DeadLetterQuery {
 };
 
 struct DeadLetterPage {
-  std::vector<admin::v1::DeadLetter> dead_letters;
-  std::string next_page_token;
+  std::vector<DeadLetterRow> dead_letters;  // key, payload and headers only if include_payload
+  std::string next_page_token;              // "" on the last page
 };
 
 class Store {
@@ -393,26 +372,25 @@ class Store {
   // Retrying after a transient error is safe: a write that did commit is then a DUPLICATE.
   absl::StatusOr<WriteResult> WriteRecord(const records::v1::RecordEnvelope& envelope);
 
-  // --- reads for the registry and admin services ---
+  // --- reads for the registry and admin services (rows.h; each maps them to its API) ---
 
   // The record with every version, oldest first. NOT_FOUND for an unknown key.
-  absl::StatusOr<registry::v1::RecordView> GetRecord(const BusinessKey& key);
+  absl::StatusOr<RecordRow> GetRecord(const BusinessKey& key);
   // INVALID_ARGUMENT for a bad page_size, range or page_token.
   absl::StatusOr<RecordPage> ListRecords(const RecordQuery& query);
   // Status of a person; UNKNOWN / UNKNOWN for a person no record in force names.
-  absl::StatusOr<registry::v1::PersonStatus> GetPersonStatus(std::string_view personal_id);
+  absl::StatusOr<PersonRow> GetPersonStatus(std::string_view personal_id);
 
-  // NOT_FOUND for an unknown id.
-  absl::StatusOr<admin::v1::DeadLetter> GetDeadLetter(int64_t id);
+  // With key, payload and headers. NOT_FOUND for an unknown id.
+  absl::StatusOr<DeadLetterRow> GetDeadLetter(int64_t id);
   absl::StatusOr<DeadLetterPage> ListDeadLetters(const DeadLetterQuery& query);
   // Moves an OPEN dead letter to REPLAYED or DISCARDED with who and why, and audits it
   // (dead_letter.replayed / dead_letter.discarded, actor `resolved_by`). NOT_FOUND;
   // FAILED_PRECONDITION if it is not OPEN; INVALID_ARGUMENT for another target state or an
   // empty resolved_by.
-  absl::StatusOr<admin::v1::DeadLetter> ResolveDeadLetter(int64_t id,
-                                                          admin::v1::DeadLetterState state,
-                                                          std::string_view resolved_by,
-                                                          std::string_view note);
+  absl::StatusOr<DeadLetterRow> ResolveDeadLetter(int64_t id, DeadLetterState state,
+                                                  std::string_view resolved_by,
+                                                  std::string_view note);
 
   // --- services keeping their own tables in this database (reconciliation) ---
   //
@@ -435,8 +413,7 @@ class Store {
   // Runs `body` in a transaction after re-connecting if needed; rolls back on error.
   template <class F, class R = std::invoke_result_t<F>>
   R InTransaction(F body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<admin::v1::DeadLetter> GetDeadLetterLocked(int64_t id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<DeadLetterRow> GetDeadLetterLocked(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::unique_ptr<sql::Connection> connection_;  // used under mu_ (InTransaction bodies too)
   DatabaseConfig config_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "services/store/store.h"
+#include "services/platform/elapsed.h"
 #include "services/store/store_test_util.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/postgres_server.h"
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double seconds = crvs::platform::SecondsSince(t0);
   std::printf("backend=%s records=%d batch=%d seconds=%.2f records_per_s=%.0f\n",
               std::string(db.backend()).c_str(), records, batch_size, seconds, records / seconds);
   return 0;

@@ -20,7 +20,6 @@ namespace crvs::store::testing {
 namespace {
 
 namespace fx = ::crvs::testing;
-namespace registry = ::crvs::registry::v1;
 using ::crvs::testing::PostgresServer;
 using ::crvs::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -239,8 +238,9 @@ TEST_F(PostgresStoreTest, ConcurrentWritersDeriveThePersonFromEveryFact) {
 
   auto person = store_->GetPersonStatus("001052003456");
   ASSERT_TRUE(person.ok()) << person.status();
-  EXPECT_EQ(person->vital_status(), registry::VITAL_STATUS_DECEASED);
-  EXPECT_EQ(person->evidence_keys_size(), kBatchesPerWriter);  // every death notice
+  EXPECT_EQ(person->vital_status, VitalStatus::kDeceased);
+  // Every death notice.
+  EXPECT_EQ(person->evidence_keys.size(), static_cast<size_t>(kBatchesPerWriter));
   EXPECT_EQ(Count("SELECT count(*) FROM person_facts WHERE personal_id = '001052003456'"),
             2 * kBatchesPerWriter);
 }

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "services/platform/status.h"
@@ -26,8 +27,6 @@ namespace crvs::store::testing {
 namespace {
 
 namespace fx = ::crvs::testing;
-namespace registry = ::crvs::registry::v1;
-namespace admin = ::crvs::admin::v1;
 using ::crvs::testing::IsOk;
 using ::crvs::testing::StatusIs;
 using ::crvs::testing::ViolatedFields;
@@ -122,16 +121,16 @@ class StoreSemanticsTest : public StoreOnBackend {
     return out;
   }
 
-  registry::RecordView Record(const v1::RecordEnvelope& e) {
+  RecordRow Record(const v1::RecordEnvelope& e) {
     auto view = store_->GetRecord(BusinessKey(e.business_key()));
     EXPECT_TRUE(view.ok()) << view.status();
-    return view.ok() ? *view : registry::RecordView();
+    return view.ok() ? *view : RecordRow();
   }
 
-  registry::PersonStatus Person(const std::string& id) {
+  PersonRow Person(const std::string& id) {
     auto status = store_->GetPersonStatus(id);
     EXPECT_TRUE(status.ok()) << status.status();
-    return status.ok() ? *status : registry::PersonStatus();
+    return status.ok() ? *status : PersonRow();
   }
 
   std::map<int32_t, int64_t> Offsets(const std::string& topic,
@@ -145,17 +144,19 @@ class StoreSemanticsTest : public StoreOnBackend {
     return out;
   }
 
-  std::vector<admin::DeadLetter> DeadLetters(DeadLetterQuery query = {}) {
+  std::vector<DeadLetterRow> DeadLetters(DeadLetterQuery query = {}) {
     query.include_payload = true;
     auto page = store_->ListDeadLetters(query);
     EXPECT_TRUE(page.ok()) << page.status();
-    return page.ok() ? page->dead_letters : std::vector<admin::DeadLetter>{};
+    return page.ok() ? page->dead_letters : std::vector<DeadLetterRow>{};
   }
 
   std::map<std::string, int64_t> next_offset_;
 };
 
-std::string Date(const common::LocalDate& d) { return rules::FormatDate(d); }
+std::string Date(const std::optional<common::LocalDate>& d) {
+  return d ? rules::FormatDate(*d) : "(unset)";
+}
 
 // ---------------------------------------------------------------- migrations
 
@@ -183,19 +184,19 @@ TEST_P(StoreSemanticsTest, SubmitStoresTheFirstVersionWithEveryField) {
       result.counts,
       ElementsAre(Pair(Pair(v1::RECORD_KIND_BIRTH_CERTIFICATE, ApplyOutcome::kAppliedNew), 1)));
 
-  registry::RecordView view = Record(e);
-  EXPECT_EQ(view.business_key(), "birth/BV79001/GCS-2026-000123");
-  EXPECT_EQ(view.kind(), v1::RECORD_KIND_BIRTH_CERTIFICATE);
-  EXPECT_EQ(view.state(), registry::RECORD_STATE_ACTIVE);
-  EXPECT_EQ(view.current_version(), 1);
-  ASSERT_EQ(view.versions_size(), 1);
-  const auto& v = view.versions(0);
-  EXPECT_EQ(v.version(), 1);
-  EXPECT_EQ(v.action(), v1::ACTION_SUBMIT);
-  EXPECT_EQ(v.content_hash(), e.content_hash());
-  EXPECT_EQ(v.message_id(), "m1");
-  EXPECT_EQ(v.committed_at().seconds(), absl::ToUnixSeconds(result.committed_at));
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(v.envelope(), e));
+  RecordRow view = Record(e);
+  EXPECT_EQ(view.business_key, "birth/BV79001/GCS-2026-000123");
+  EXPECT_EQ(view.kind, v1::RECORD_KIND_BIRTH_CERTIFICATE);
+  EXPECT_EQ(view.state, RecordState::kActive);
+  EXPECT_EQ(view.current_version, 1);
+  ASSERT_EQ(view.versions.size(), 1u);
+  const auto& v = view.versions[0];
+  EXPECT_EQ(v.version, 1);
+  EXPECT_EQ(v.action, v1::ACTION_SUBMIT);
+  EXPECT_EQ(v.content_hash, e.content_hash());
+  EXPECT_EQ(v.message_id, "m1");
+  EXPECT_EQ(absl::ToUnixSeconds(v.committed_at), absl::ToUnixSeconds(result.committed_at));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(v.envelope, e));
 
   EXPECT_EQ(Count("record_versions",
                   "kafka_topic = 'crvs.birth-certificates.v1' AND kafka_partition = 0 AND "
@@ -206,8 +207,8 @@ TEST_P(StoreSemanticsTest, SubmitStoresTheFirstVersionWithEveryField) {
                   "birth_commune_code = '26734' AND in_facility = 1"),
             1);
   EXPECT_EQ(Count("message_ids", "source = 'facility:BV79001' AND message_id = 'm1'"), 1);
-  EXPECT_EQ(Person(kMotherId).vital_status(), registry::VITAL_STATUS_ALIVE);
-  EXPECT_EQ(Person(kFatherId).marital_status(), registry::MARITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(Person(kMotherId).vital_status, VitalStatus::kAlive);
+  EXPECT_EQ(Person(kFatherId).marital_status, MaritalStatus::kUnknown);
   EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 1)));
 }
 
@@ -237,28 +238,28 @@ TEST_P(StoreSemanticsTest, SecondSubmitWithOtherContentIsHeldAsAConflict) {
   EXPECT_EQ(result.records[0].error_class, "CONFLICT");
   EXPECT_THAT(result.records[0].error_message, HasSubstr("AMEND"));
 
-  registry::RecordView view = Record(original);
-  ASSERT_EQ(view.versions_size(), 1);
-  EXPECT_EQ(view.versions(0).content_hash(), original.content_hash());
-  EXPECT_EQ(view.versions(0).envelope().birth_certificate().child().weight_grams(), 3200);
+  RecordRow view = Record(original);
+  ASSERT_EQ(view.versions.size(), 1u);
+  EXPECT_EQ(view.versions[0].content_hash, original.content_hash());
+  EXPECT_EQ(view.versions[0].envelope.birth_certificate().child().weight_grams(), 3200);
 
   auto letters = DeadLetters();
   ASSERT_EQ(letters.size(), 1u);
-  const admin::DeadLetter& d = letters[0];
-  EXPECT_GT(d.id(), 0);
-  EXPECT_EQ(d.error_class(), "CONFLICT");
-  EXPECT_EQ(d.error_message(), result.records[0].error_message);
-  EXPECT_EQ(d.original_topic(), kBirths);
-  EXPECT_EQ(d.partition(), 0);
-  EXPECT_EQ(d.offset(), 1);
-  EXPECT_EQ(d.key(), original.business_key());
-  EXPECT_EQ(d.payload(), resubmit.message.value);
-  EXPECT_EQ(d.business_key(), original.business_key());
-  ASSERT_EQ(d.headers_size(), 2);
-  EXPECT_EQ(d.headers(1).key(), "crvs-message-id");
-  EXPECT_EQ(d.headers(1).value(), "m2");
-  EXPECT_EQ(d.state(), admin::DEAD_LETTER_STATE_OPEN);
-  EXPECT_EQ(d.attempts(), 1);
+  const DeadLetterRow& d = letters[0];
+  EXPECT_GT(d.id, 0);
+  EXPECT_EQ(d.error_class, "CONFLICT");
+  EXPECT_EQ(d.error_message, result.records[0].error_message);
+  EXPECT_EQ(d.original.topic.value(), kBirths);
+  EXPECT_EQ(d.original.partition.value(), 0);
+  EXPECT_EQ(d.offset.value(), 1);
+  EXPECT_EQ(d.key, original.business_key());
+  EXPECT_EQ(d.payload, resubmit.message.value);
+  EXPECT_EQ(d.business_key, original.business_key());
+  ASSERT_EQ(d.headers.size(), 2u);
+  EXPECT_EQ(d.headers[1].key, "crvs-message-id");
+  EXPECT_EQ(d.headers[1].value, "m2");
+  EXPECT_EQ(d.state, DeadLetterState::kOpen);
+  EXPECT_EQ(d.attempts, 1);
   EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 2)));  // the conflict is consumed
 }
 
@@ -283,15 +284,15 @@ TEST_P(StoreSemanticsTest, AmendAddsAVersionAndKeepsTheOldOne) {
   ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kAppliedVersion));
   EXPECT_EQ(result.records[0].version, 2);
 
-  registry::RecordView view = Record(submit);
-  EXPECT_EQ(view.current_version(), 2);
-  EXPECT_EQ(view.state(), registry::RECORD_STATE_ACTIVE);
-  ASSERT_EQ(view.versions_size(), 2);
-  EXPECT_EQ(view.versions(0).action(), v1::ACTION_SUBMIT);
-  EXPECT_EQ(view.versions(0).content_hash(), submit.content_hash());
-  EXPECT_EQ(view.versions(1).action(), v1::ACTION_AMEND);
-  EXPECT_EQ(view.versions(1).reason(), "commune code corrected");
-  EXPECT_EQ(view.versions(1).content_hash(), amend.content_hash());
+  RecordRow view = Record(submit);
+  EXPECT_EQ(view.current_version, 2);
+  EXPECT_EQ(view.state, RecordState::kActive);
+  ASSERT_EQ(view.versions.size(), 2u);
+  EXPECT_EQ(view.versions[0].action, v1::ACTION_SUBMIT);
+  EXPECT_EQ(view.versions[0].content_hash, submit.content_hash());
+  EXPECT_EQ(view.versions[1].action, v1::ACTION_AMEND);
+  EXPECT_EQ(view.versions[1].reason, "commune code corrected");
+  EXPECT_EQ(view.versions[1].content_hash, amend.content_hash());
   EXPECT_EQ(Count("birth_certificates", "birth_commune_code = '26737'"), 1);
 
   // The same correction again, under a new message id: nothing new to apply.
@@ -305,10 +306,10 @@ TEST_P(StoreSemanticsTest, AmendOfAnUnknownKeyCreatesTheRecord) {
   auto amend = Envelope(fx::DeathNotice(), v1::ACTION_AMEND, "m1", "cause corrected");
   BatchResult result = MustApply(Batch({Next(amend)}));
   ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kAppliedNew));
-  registry::RecordView view = Record(amend);
-  ASSERT_EQ(view.versions_size(), 1);
-  EXPECT_EQ(view.versions(0).action(), v1::ACTION_AMEND);
-  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+  RecordRow view = Record(amend);
+  ASSERT_EQ(view.versions.size(), 1u);
+  EXPECT_EQ(view.versions[0].action, v1::ACTION_AMEND);
+  EXPECT_EQ(Person(kDeceasedId).vital_status, VitalStatus::kDeceased);
 }
 
 TEST_P(StoreSemanticsTest, AVoidedRecordStaysVoided) {
@@ -318,12 +319,12 @@ TEST_P(StoreSemanticsTest, AVoidedRecordStaysVoided) {
       Batch({Next(Envelope(fx::BirthCertificate(), v1::ACTION_VOID, "m2", "issued in error"))}));
   ASSERT_THAT(Outcomes(voided), ElementsAre(ApplyOutcome::kVoided));
   EXPECT_EQ(voided.records[0].version, 2);
-  registry::RecordView view = Record(submit);
-  EXPECT_EQ(view.state(), registry::RECORD_STATE_VOIDED);
-  EXPECT_THAT(view.state_detail(), HasSubstr("issued in error"));
-  ASSERT_EQ(view.versions_size(), 2);
-  EXPECT_EQ(view.versions(1).action(), v1::ACTION_VOID);
-  EXPECT_EQ(view.versions(1).reason(), "issued in error");
+  RecordRow view = Record(submit);
+  EXPECT_EQ(view.state, RecordState::kVoided);
+  EXPECT_THAT(view.state_detail, HasSubstr("issued in error"));
+  ASSERT_EQ(view.versions.size(), 2u);
+  EXPECT_EQ(view.versions[1].action, v1::ACTION_VOID);
+  EXPECT_EQ(view.versions[1].reason, "issued in error");
 
   auto corrected = fx::BirthCertificate();
   corrected.mutable_child()->set_weight_grams(3100);
@@ -338,18 +339,18 @@ TEST_P(StoreSemanticsTest, AVoidedRecordStaysVoided) {
   EXPECT_EQ(Count("dead_letters", "error_class = 'CONFLICT'"), 2);
   EXPECT_EQ(Count("record_versions"), 2);
   // A voided record counts nowhere: the parents it named are no longer known from it.
-  EXPECT_EQ(Person(kMotherId).vital_status(), registry::VITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(Person(kMotherId).vital_status, VitalStatus::kUnknown);
 }
 
 TEST_P(StoreSemanticsTest, VoidOfAnUnknownKeyCreatesItVoided) {
   auto void_first = Envelope(fx::DeathNotice(), v1::ACTION_VOID, "m1", "sent by mistake");
   BatchResult result = MustApply(Batch({Next(void_first)}));
   ASSERT_THAT(Outcomes(result), ElementsAre(ApplyOutcome::kVoided));
-  EXPECT_EQ(Record(void_first).state(), registry::RECORD_STATE_VOIDED);
+  EXPECT_EQ(Record(void_first).state, RecordState::kVoided);
   BatchResult late_submit =
       MustApply(Batch({Next(Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m2"))}));
   EXPECT_THAT(Outcomes(late_submit), ElementsAre(ApplyOutcome::kConflict));
-  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_UNKNOWN);
+  EXPECT_EQ(Person(kDeceasedId).vital_status, VitalStatus::kUnknown);
 }
 
 TEST_P(StoreSemanticsTest, SeveralVersionsOfOneKeyInOneBatchApplyInOrder) {
@@ -378,8 +379,8 @@ TEST_P(StoreSemanticsTest, SeveralVersionsOfOneKeyInOneBatchApplyInOrder) {
                   Pair(K{v1::RECORD_KIND_DEATH_NOTICE, ApplyOutcome::kAppliedNew}, 1)));
   EXPECT_EQ(Count("record_versions"), 4);
   EXPECT_EQ(Count("records", "state = 'VOIDED' AND current_version = 3"), 1);
-  EXPECT_EQ(Person(kMotherId).vital_status(), registry::VITAL_STATUS_UNKNOWN);
-  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(Person(kMotherId).vital_status, VitalStatus::kUnknown);
+  EXPECT_EQ(Person(kDeceasedId).vital_status, VitalStatus::kDeceased);
 }
 
 TEST_P(StoreSemanticsTest, AnUnusableEnvelopeIsDeadLetteredAsValidation) {
@@ -402,12 +403,12 @@ TEST_P(StoreSemanticsTest, AnUnusableEnvelopeIsDeadLetteredAsValidation) {
 TEST_P(StoreSemanticsTest, ADeathNoticeMakesTheDeceasedDeceasedUntilItIsVoided) {
   auto notice = Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m1");
   MustApply(Batch({Next(notice)}));
-  registry::PersonStatus p = Person(kDeceasedId);
-  EXPECT_EQ(p.personal_id().number(), kDeceasedId);
-  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_DECEASED);
-  EXPECT_EQ(Date(p.date_of_death()), "2026-10-25");
-  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_UNKNOWN);
-  EXPECT_THAT(p.evidence_keys(), ElementsAre(notice.business_key()));
+  PersonRow p = Person(kDeceasedId);
+  EXPECT_EQ(p.personal_id, kDeceasedId);
+  EXPECT_EQ(p.vital_status, VitalStatus::kDeceased);
+  EXPECT_EQ(Date(p.date_of_death), "2026-10-25");
+  EXPECT_EQ(p.marital_status, MaritalStatus::kUnknown);
+  EXPECT_THAT(p.evidence_keys, ElementsAre(notice.business_key()));
   EXPECT_EQ(Count("death_notices",
                   "deceased_personal_id = '001052003456' AND died_on = '2026-10-25' AND "
                   "underlying_icd10 = 'I21.9'"),
@@ -415,9 +416,9 @@ TEST_P(StoreSemanticsTest, ADeathNoticeMakesTheDeceasedDeceasedUntilItIsVoided) 
 
   MustApply(Batch({Next(Envelope(fx::DeathNotice(), v1::ACTION_VOID, "m2", "wrong patient"))}));
   p = Person(kDeceasedId);
-  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_UNKNOWN);
-  EXPECT_FALSE(p.has_date_of_death());
-  EXPECT_THAT(p.evidence_keys(), IsEmpty());
+  EXPECT_EQ(p.vital_status, VitalStatus::kUnknown);
+  EXPECT_FALSE(p.date_of_death.has_value());
+  EXPECT_THAT(p.evidence_keys, IsEmpty());
 }
 
 TEST_P(StoreSemanticsTest, ADeathRegistrationDatesTheDeath) {
@@ -425,10 +426,10 @@ TEST_P(StoreSemanticsTest, ADeathRegistrationDatesTheDeath) {
   auto registration =
       Envelope(DeathRegistration("12", fx::Date(2026, 10, 24)), v1::ACTION_SUBMIT, "r1");
   MustApply(Batch({Next(notice), Next(registration)}));
-  registry::PersonStatus p = Person(kDeceasedId);
-  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_DECEASED);
-  EXPECT_EQ(Date(p.date_of_death()), "2026-10-24");
-  EXPECT_THAT(p.evidence_keys(), ElementsAre(registration.business_key(), notice.business_key()));
+  PersonRow p = Person(kDeceasedId);
+  EXPECT_EQ(p.vital_status, VitalStatus::kDeceased);
+  EXPECT_EQ(Date(p.date_of_death), "2026-10-24");
+  EXPECT_THAT(p.evidence_keys, ElementsAre(registration.business_key(), notice.business_key()));
   EXPECT_EQ(Count("registrations",
                   "registration_kind = 'DEATH' AND linked_key = 'death/BV01002/GBT-2026-000045' "
                   "AND event_date = '2026-10-24' AND subject_personal_id = '001052003456'"),
@@ -438,13 +439,13 @@ TEST_P(StoreSemanticsTest, ADeathRegistrationDatesTheDeath) {
 TEST_P(StoreSemanticsTest, AnEffectiveDivorceMakesBothSpousesDivorced) {
   auto decision = Envelope(fx::DivorceDecision(), v1::ACTION_SUBMIT, "d1");
   MustApply(Batch({Next(decision)}));
-  EXPECT_EQ(Record(decision).state(), registry::RECORD_STATE_EFFECTIVE);
+  EXPECT_EQ(Record(decision).state, RecordState::kEffective);
   for (const char* id : {kFatherId, kMotherId}) {
-    registry::PersonStatus p = Person(id);
-    EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_ALIVE) << id;
-    EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_DIVORCED) << id;
-    EXPECT_EQ(Date(p.marital_status_since()), "2026-09-15") << id;
-    EXPECT_THAT(p.evidence_keys(), ElementsAre(decision.business_key())) << id;
+    PersonRow p = Person(id);
+    EXPECT_EQ(p.vital_status, VitalStatus::kAlive) << id;
+    EXPECT_EQ(p.marital_status, MaritalStatus::kDivorced) << id;
+    EXPECT_EQ(Date(p.marital_since), "2026-09-15") << id;
+    EXPECT_THAT(p.evidence_keys, ElementsAre(decision.business_key())) << id;
   }
   EXPECT_EQ(Count("divorce_decisions",
                   "decision_kind = 'CONSENSUAL_RECOGNITION' AND legal_effect_date = "
@@ -456,8 +457,8 @@ TEST_P(StoreSemanticsTest, AnAnnulmentMakesBothSpousesAnnulled) {
   auto annulment = fx::DivorceDecision("07/2026/QĐ-HNGĐ");
   annulment.set_kind(v1::DECISION_KIND_ANNULMENT);
   MustApply(Batch({Next(Envelope(annulment, v1::ACTION_SUBMIT, "d1"))}));
-  EXPECT_EQ(Person(kFatherId).marital_status(), registry::MARITAL_STATUS_ANNULLED);
-  EXPECT_EQ(Person(kMotherId).marital_status(), registry::MARITAL_STATUS_ANNULLED);
+  EXPECT_EQ(Person(kFatherId).marital_status, MaritalStatus::kAnnulled);
+  EXPECT_EQ(Person(kMotherId).marital_status, MaritalStatus::kAnnulled);
 }
 
 TEST_P(StoreSemanticsTest, APendingDivorceChangesNoMaritalStatusUntilItTakesEffect) {
@@ -465,20 +466,20 @@ TEST_P(StoreSemanticsTest, APendingDivorceChangesNoMaritalStatusUntilItTakesEffe
   pending.clear_legal_effect_date();
   auto submit = Envelope(pending, v1::ACTION_SUBMIT, "d1");
   MustApply(Batch({Next(submit)}));
-  EXPECT_EQ(Record(submit).state(), registry::RECORD_STATE_PENDING_EFFECT);
+  EXPECT_EQ(Record(submit).state, RecordState::kPendingEffect);
   EXPECT_EQ(Count("divorce_decisions", "legal_effect_date IS NULL"), 1);
-  registry::PersonStatus p = Person(kMotherId);
-  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_ALIVE);
-  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_UNKNOWN);
-  EXPECT_FALSE(p.has_marital_status_since());
+  PersonRow p = Person(kMotherId);
+  EXPECT_EQ(p.vital_status, VitalStatus::kAlive);
+  EXPECT_EQ(p.marital_status, MaritalStatus::kUnknown);
+  EXPECT_FALSE(p.marital_since.has_value());
 
   auto effective = pending;
   *effective.mutable_legal_effect_date() = fx::Date(2026, 10, 1);
   MustApply(Batch({Next(Envelope(effective, v1::ACTION_AMEND, "d2", "took legal effect"))}));
-  EXPECT_EQ(Record(submit).state(), registry::RECORD_STATE_EFFECTIVE);
+  EXPECT_EQ(Record(submit).state, RecordState::kEffective);
   p = Person(kMotherId);
-  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_DIVORCED);
-  EXPECT_EQ(Date(p.marital_status_since()), "2026-10-01");
+  EXPECT_EQ(p.marital_status, MaritalStatus::kDivorced);
+  EXPECT_EQ(Date(p.marital_since), "2026-10-01");
 }
 
 TEST_P(StoreSemanticsTest, ASetAsideRevertsTheSpousesToMarriedAndKeepsTheHistory) {
@@ -489,16 +490,16 @@ TEST_P(StoreSemanticsTest, ASetAsideRevertsTheSpousesToMarriedAndKeepsTheHistory
   set_aside.mutable_set_aside()->set_by_decision_no("05/2026/GĐT-DS");
   MustApply(Batch({Next(Envelope(set_aside, v1::ACTION_AMEND, "d2", "set aside on review"))}));
 
-  registry::RecordView view = Record(decision);
-  EXPECT_EQ(view.state(), registry::RECORD_STATE_SET_ASIDE);
-  EXPECT_EQ(view.state_detail(), "set aside on 2026-10-30 by 05/2026/GĐT-DS");
-  ASSERT_EQ(view.versions_size(), 2);
-  EXPECT_FALSE(view.versions(0).envelope().divorce_decision().has_set_aside());
-  EXPECT_TRUE(view.versions(1).envelope().divorce_decision().has_set_aside());
+  RecordRow view = Record(decision);
+  EXPECT_EQ(view.state, RecordState::kSetAside);
+  EXPECT_EQ(view.state_detail, "set aside on 2026-10-30 by 05/2026/GĐT-DS");
+  ASSERT_EQ(view.versions.size(), 2u);
+  EXPECT_FALSE(view.versions[0].envelope.divorce_decision().has_set_aside());
+  EXPECT_TRUE(view.versions[1].envelope.divorce_decision().has_set_aside());
   for (const char* id : {kFatherId, kMotherId}) {
-    registry::PersonStatus p = Person(id);
-    EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_MARRIED) << id;
-    EXPECT_EQ(Date(p.marital_status_since()), "2026-10-30") << id;
+    PersonRow p = Person(id);
+    EXPECT_EQ(p.marital_status, MaritalStatus::kMarried) << id;
+    EXPECT_EQ(Date(p.marital_since), "2026-10-30") << id;
   }
   EXPECT_EQ(
       Count("divorce_decisions", "set_aside_on = '2026-10-30' AND set_aside_by = '05/2026/GĐT-DS'"),
@@ -524,10 +525,10 @@ TEST_P(StoreSemanticsTest, OutOfOrderChangeEventsConvergeByTheSourcesOwnPosition
   auto late = MustApply(Batch({Next(created), Next(snapshot)}));
   EXPECT_THAT(Outcomes(late), ElementsAre(ApplyOutcome::kStale, ApplyOutcome::kStale));
 
-  registry::RecordView view = Record(updated);
-  EXPECT_EQ(view.state(), registry::RECORD_STATE_EFFECTIVE);
-  EXPECT_EQ(view.versions_size(), 1);
-  EXPECT_EQ(Person(kMotherId).marital_status(), registry::MARITAL_STATUS_DIVORCED);
+  RecordRow view = Record(updated);
+  EXPECT_EQ(view.state, RecordState::kEffective);
+  EXPECT_EQ(view.versions.size(), 1u);
+  EXPECT_EQ(Person(kMotherId).marital_status, MaritalStatus::kDivorced);
   EXPECT_EQ(Count("dead_letters", "1 = 1"), 0) << "stale events are not errors";
 
   // A newer event still applies; and a delete at an older position than it does not.
@@ -539,7 +540,7 @@ TEST_P(StoreSemanticsTest, OutOfOrderChangeEventsConvergeByTheSourcesOwnPosition
   old_delete.set_source_sequence(25);
   auto last = MustApply(Batch({Next(newer), Next(old_delete)}));
   EXPECT_THAT(Outcomes(last), ElementsAre(ApplyOutcome::kAppliedVersion, ApplyOutcome::kStale));
-  EXPECT_EQ(Record(updated).state(), registry::RECORD_STATE_SET_ASIDE);
+  EXPECT_EQ(Record(updated).state, RecordState::kSetAside);
 }
 
 // ---------------------------------------------------------------- dead letters
@@ -552,18 +553,18 @@ TEST_P(StoreSemanticsTest, FailedMessagesBecomeOpenDeadLettersThatCanBeResolvedO
 
   auto letters = DeadLetters();
   ASSERT_EQ(letters.size(), 1u);
-  auto got = store_->GetDeadLetter(letters[0].id());
+  auto got = store_->GetDeadLetter(letters[0].id);
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_EQ(got->error_class(), "DECODE");
-  EXPECT_EQ(got->error_message(), "not a crvs.records.v1.RecordEnvelope");
-  EXPECT_EQ(got->key(), "birth/BV79001/UNREADABLE");
-  EXPECT_EQ(got->payload(), bad.message.value);
-  ASSERT_EQ(got->headers_size(), 2);
-  EXPECT_EQ(got->headers(1).key(), "crvs-source");
-  EXPECT_EQ(got->headers(1).value(), "facility:BV79001");
-  EXPECT_EQ(got->attempts(), 3);
-  EXPECT_EQ(got->state(), admin::DEAD_LETTER_STATE_OPEN);
-  EXPECT_FALSE(got->has_resolved_at());
+  EXPECT_EQ(got->error_class, "DECODE");
+  EXPECT_EQ(got->error_message, "not a crvs.records.v1.RecordEnvelope");
+  EXPECT_EQ(got->key, "birth/BV79001/UNREADABLE");
+  EXPECT_EQ(got->payload, bad.message.value);
+  ASSERT_EQ(got->headers.size(), 2u);
+  EXPECT_EQ(got->headers[1].key, "crvs-source");
+  EXPECT_EQ(got->headers[1].value, "facility:BV79001");
+  EXPECT_EQ(got->attempts, 3);
+  EXPECT_EQ(got->state, DeadLetterState::kOpen);
+  EXPECT_FALSE(got->resolved_at.has_value());
 
   DeadLetterQuery by_class;
   by_class.error_class = "DECODE";
@@ -577,25 +578,25 @@ TEST_P(StoreSemanticsTest, FailedMessagesBecomeOpenDeadLettersThatCanBeResolvedO
   auto plain = store_->ListDeadLetters(without_payload);
   ASSERT_TRUE(plain.ok());
   ASSERT_EQ(plain->dead_letters.size(), 1u);
-  EXPECT_TRUE(plain->dead_letters[0].payload().empty());
-  EXPECT_EQ(plain->dead_letters[0].headers_size(), 0);
+  EXPECT_TRUE(plain->dead_letters[0].payload.empty());
+  EXPECT_EQ(plain->dead_letters[0].headers.size(), 0u);
 
-  auto discarded = store_->ResolveDeadLetter(got->id(), admin::DEAD_LETTER_STATE_DISCARDED,
+  auto discarded = store_->ResolveDeadLetter(got->id, DeadLetterState::kDiscarded,
                                              "operator:lan", "test traffic");
   ASSERT_TRUE(discarded.ok()) << discarded.status();
-  EXPECT_EQ(discarded->state(), admin::DEAD_LETTER_STATE_DISCARDED);
-  EXPECT_EQ(discarded->resolved_by(), "operator:lan");
-  EXPECT_EQ(discarded->resolution_note(), "test traffic");
-  EXPECT_TRUE(discarded->has_resolved_at());
+  EXPECT_EQ(discarded->state, DeadLetterState::kDiscarded);
+  EXPECT_EQ(discarded->resolved_by, "operator:lan");
+  EXPECT_EQ(discarded->resolution_note, "test traffic");
+  EXPECT_TRUE(discarded->resolved_at.has_value());
   DeadLetterQuery open;
-  open.state = admin::DEAD_LETTER_STATE_OPEN;
+  open.state = DeadLetterState::kOpen;
   EXPECT_EQ(DeadLetters(open).size(), 0u);
 
-  EXPECT_THAT(store_->ResolveDeadLetter(got->id(), admin::DEAD_LETTER_STATE_REPLAYED, "x", ""),
+  EXPECT_THAT(store_->ResolveDeadLetter(got->id, DeadLetterState::kReplayed, "x", ""),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(store_->ResolveDeadLetter(got->id(), admin::DEAD_LETTER_STATE_OPEN, "x", ""),
+  EXPECT_THAT(store_->ResolveDeadLetter(got->id, DeadLetterState::kOpen, "x", ""),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(store_->ResolveDeadLetter(9999, admin::DEAD_LETTER_STATE_DISCARDED, "x", "y"),
+  EXPECT_THAT(store_->ResolveDeadLetter(9999, DeadLetterState::kDiscarded, "x", "y"),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->GetDeadLetter(9999), StatusIs(absl::StatusCode::kNotFound));
 }
@@ -611,7 +612,7 @@ TEST_P(StoreSemanticsTest, DeadLettersAreListedNewestFirstInPages) {
   do {
     auto page = store_->ListDeadLetters(query);
     ASSERT_TRUE(page.ok()) << page.status();
-    for (const auto& d : page->dead_letters) offsets.push_back(d.offset());
+    for (const auto& d : page->dead_letters) offsets.push_back(d.offset.value());
     query.page_token = page->next_page_token;
     ++pages;
   } while (!query.page_token.empty() && pages < 10);
@@ -644,7 +645,7 @@ TEST_P(StoreSemanticsTest, ReapplyingTheSameBatchChangesNothing) {
   EXPECT_EQ(TableCounts(), before);
   EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 3)));
   EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(0, 1)));
-  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(Person(kDeceasedId).vital_status, VitalStatus::kDeceased);
 }
 
 TEST_P(StoreSemanticsTest, AFailingBatchCommitsNeitherRowsNorOffsets) {
@@ -676,7 +677,7 @@ TEST_P(StoreSemanticsTest, AFailingBatchCommitsNeitherRowsNorOffsets) {
   EXPECT_EQ(Count("dead_letters"), 2);
   EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 4)));
   EXPECT_THAT(Offsets(kDeaths), ElementsAre(Pair(0, 1)));
-  EXPECT_EQ(Person(kDeceasedId).vital_status(), registry::VITAL_STATUS_DECEASED);
+  EXPECT_EQ(Person(kDeceasedId).vital_status, VitalStatus::kDeceased);
 }
 
 TEST_P(StoreSemanticsTest, ALockedDatabaseIsUnavailableAndNothingIsHalfApplied) {
@@ -893,17 +894,17 @@ TEST_P(StoreSemanticsTest, RecordsAreListedBySourceAndIssuePeriodInPages) {
   auto page1 = store_->ListRecords(query);
   ASSERT_TRUE(page1.ok()) << page1.status();
   ASSERT_EQ(page1->records.size(), 2u);
-  EXPECT_EQ(page1->records[0].business_key(), "birth/BV79001/GCS-1");
-  EXPECT_EQ(page1->records[1].business_key(), "birth/BV79001/GCS-2");
-  EXPECT_EQ(page1->records[0].versions_size(), 1);
-  EXPECT_EQ(page1->records[0].versions(0).envelope().birth_certificate().key().certificate_no(),
+  EXPECT_EQ(page1->records[0].business_key, "birth/BV79001/GCS-1");
+  EXPECT_EQ(page1->records[1].business_key, "birth/BV79001/GCS-2");
+  EXPECT_EQ(page1->records[0].versions.size(), 1u);
+  EXPECT_EQ(page1->records[0].versions[0].envelope.birth_certificate().key().certificate_no(),
             "GCS-1");
   ASSERT_FALSE(page1->next_page_token.empty());
   query.page_token = page1->next_page_token;
   auto page2 = store_->ListRecords(query);
   ASSERT_TRUE(page2.ok()) << page2.status();
   ASSERT_EQ(page2->records.size(), 1u);
-  EXPECT_EQ(page2->records[0].business_key(), "birth/BV79001/GCS-3");
+  EXPECT_EQ(page2->records[0].business_key, "birth/BV79001/GCS-3");
   EXPECT_TRUE(page2->next_page_token.empty());
 
   RecordQuery deaths;
@@ -931,10 +932,10 @@ TEST_P(StoreSemanticsTest, RecordsAreListedBySourceAndIssuePeriodInPages) {
 TEST_P(StoreSemanticsTest, UnknownRecordsAndPersonsAreReportedAsSuch) {
   EXPECT_THAT(store_->GetRecord(BusinessKey("birth/NOPE/1")),
               StatusIs(absl::StatusCode::kNotFound));
-  registry::PersonStatus p = Person("079300000001");
-  EXPECT_EQ(p.personal_id().number(), "079300000001");
-  EXPECT_EQ(p.vital_status(), registry::VITAL_STATUS_UNKNOWN);
-  EXPECT_EQ(p.marital_status(), registry::MARITAL_STATUS_UNKNOWN);
+  PersonRow p = Person("079300000001");
+  EXPECT_EQ(p.personal_id, "079300000001");
+  EXPECT_EQ(p.vital_status, VitalStatus::kUnknown);
+  EXPECT_EQ(p.marital_status, MaritalStatus::kUnknown);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSemanticsTest, ::testing::ValuesIn(TestBackends()),

@@ -660,7 +660,7 @@ TEST(ConsoleBrowser, OperatorsSignInAndActWithinTheirRoleAndProvince) {
     auto page = (*store)->ListDeadLetters({});
     ASSERT_TRUE(page.ok());
     for (const auto& d : page->dead_letters) {
-      (d.business_key().find("HN-1") != std::string::npos ? hanoi : hcmc) = d.id();
+      (d.business_key.find("HN-1") != std::string::npos ? hanoi : hcmc) = d.id;
     }
   }
   ASSERT_GT(hanoi, 0);

@@ -21,6 +21,18 @@
 #include "tests/support/slowdown.h"
 
 namespace crvs::e2e {
+namespace {
+
+// A consumer-group member's settings (sink, court source): a 3 s session timeout, so the
+// partitions of one killed with -9 move to the others soon, then `settings`.
+std::vector<std::string> WithShortSession(const std::string& section,
+                                          const std::vector<std::string>& settings) {
+  std::vector<std::string> all = {section + ".session_timeout=3s"};
+  all.insert(all.end(), settings.begin(), settings.end());
+  return all;
+}
+
+}  // namespace
 
 std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
 
@@ -74,10 +86,9 @@ Pipeline::Pipeline(Backend backend, ExternalKafka kafka) : backend_(backend) {
 }
 
 void Pipeline::OpenDatabase() {
-  char tmpl[] = "/tmp/crvs-e2e-XXXXXX";
-  dir_ = mkdtemp(tmpl);
+  if (!dir_.ok()) throw std::runtime_error("cannot create a scratch directory");
   if (backend_ == Backend::kSqlite) {
-    database_url_ = "sqlite:" + dir_ + "/civil-status.db";
+    database_url_ = "sqlite:" + dir_.File("civil-status.db");
   } else {
     auto pg = testing::PostgresServer::Start();
     if (!pg.ok()) throw std::runtime_error(std::string(pg.status().message()));
@@ -123,7 +134,6 @@ Pipeline::~Pipeline() {
   broker_.reset();
   embedded_broker_.reset();
   postgres_.reset();
-  testing::RunProgram({"rm", "-rf", dir_});
 }
 
 std::vector<std::string> Pipeline::CrvsArgs(const std::vector<std::string>& extra) const {
@@ -136,6 +146,30 @@ std::vector<std::string> Pipeline::CrvsArgs(const std::vector<std::string>& extr
   return args;
 }
 
+std::unique_ptr<testing::Subprocess> Pipeline::StartService(const Service& service) const {
+  std::vector<std::string> extra;
+  auto set = [&extra](const std::string& setting) {
+    extra.insert(extra.end(), {"--set", setting});
+  };
+  const std::string& section = service.section;
+  if (service.grpc_port > 0) {
+    set(section + ".listen=127.0.0.1:" + std::to_string(service.grpc_port));
+  }
+  set(section + ".metrics_listen=127.0.0.1:" + std::to_string(service.metrics_port));
+  if (service.grpc_port > 0) set(section + ".plaintext=true");
+  for (const auto& s : service.settings) set(s);
+  extra.push_back(service.command);
+  auto process = std::make_unique<testing::Subprocess>(CrvsArgs(extra));
+  if (service.grpc_port > 0) {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(service.grpc_port),
+                                       grpc::InsecureChannelCredentials());
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
+      throw std::runtime_error(service.command + " did not start");
+    }
+  }
+  return process;
+}
+
 void Pipeline::StartGateway(const std::vector<std::string>& settings) {
   gateway_port_ = FreePort();
   gateway_settings_ = settings;
@@ -146,40 +180,22 @@ void Pipeline::KillGateway() { gateway_->Stop(SIGKILL); }
 
 void Pipeline::RestartGateway() {
   gateway_.reset();
-  std::vector<std::string> extra = {
-      "--set", "gateway.listen=127.0.0.1:" + std::to_string(gateway_port_), "--set",
-      "gateway.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
-      "gateway.plaintext=true"};
-  for (const auto& s : gateway_settings_) extra.insert(extra.end(), {"--set", s});
-  extra.push_back("gateway");
-  gateway_ = std::make_unique<testing::Subprocess>(CrvsArgs(extra));
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_port_),
-                                     grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
-    throw std::runtime_error("gateway did not start");
-  }
+  gateway_ = StartService({"gateway", "gateway", gateway_port_, FreePort(), gateway_settings_});
 }
 
 int Pipeline::StartSink(const std::vector<std::string>& settings) {
   int port = FreePort();
-  std::vector<std::string> extra = {"--set",
-                                    "sink.metrics_listen=127.0.0.1:" + std::to_string(port),
-                                    "--set", "sink.session_timeout=3s"};
-  for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
-  extra.push_back("sink");
-  sinks_.push_back(std::make_unique<testing::Subprocess>(CrvsArgs(extra)));
+  sinks_.push_back(StartService(
+      {"sink", "sink", 0, port, WithShortSession("sink", settings)}));
   sink_metrics_ports_.push_back(port);
   return static_cast<int>(sinks_.size()) - 1;
 }
 
 int Pipeline::StartCourtSource(const std::vector<std::string>& settings) {
   int port = FreePort();
-  std::vector<std::string> extra = {"--set",
-                                    "court_source.metrics_listen=127.0.0.1:" + std::to_string(port),
-                                    "--set", "court_source.session_timeout=3s"};
-  for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
-  extra.push_back("court-source");
-  court_sources_.push_back(std::make_unique<testing::Subprocess>(CrvsArgs(extra)));
+  court_sources_.push_back(
+      StartService({"court-source", "court_source", 0, port,
+                    WithShortSession("court_source", settings)}));
   court_source_metrics_ports_.push_back(port);
   return static_cast<int>(court_sources_.size()) - 1;
 }
@@ -193,32 +209,13 @@ double Pipeline::CourtSourceMetric(int index, const std::string& series) {
 
 int Pipeline::StartRegistry() {
   int port = FreePort();
-  registry_ = std::make_unique<testing::Subprocess>(
-      CrvsArgs({"--set", "registry.listen=127.0.0.1:" + std::to_string(port), "--set",
-                "registry.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
-                "registry.plaintext=true", "registry"}));
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
-    throw std::runtime_error("registry did not start");
-  }
+  registry_ = StartService({"registry", "registry", port, FreePort(), {}});
   return port;
 }
 
 int Pipeline::StartReconcile(const std::vector<std::string>& settings) {
   int port = FreePort();
-  std::vector<std::string> extra = {
-      "--set", "reconcile.listen=127.0.0.1:" + std::to_string(port), "--set",
-      "reconcile.metrics_listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
-      "reconcile.plaintext=true"};
-  for (const auto& s : settings) extra.insert(extra.end(), {"--set", s});
-  extra.push_back("reconcile");
-  reconcile_ = std::make_unique<testing::Subprocess>(CrvsArgs(extra));
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
-    throw std::runtime_error("reconcile did not start");
-  }
+  reconcile_ = StartService({"reconcile", "reconcile", port, FreePort(), settings});
   return port;
 }
 

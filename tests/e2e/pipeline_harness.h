@@ -13,6 +13,7 @@
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
 #include "crvs/registry/v1/registry.pb.h"
 #include "tests/support/postgres_server.h"
+#include "tests/support/scratch_dir.h"
 #include "tests/support/subprocess.h"
 
 namespace crvs::kafka {
@@ -115,11 +116,23 @@ class Pipeline {
   kafka::EmbeddedBroker* broker() { return embedded_broker_.get(); }
 
  private:
+  // One `crvs <command>` service process and its settings (section "gateway",
+  // "court_source", ...).
+  struct Service {
+    std::string command;
+    std::string section;
+    int grpc_port = 0;  // > 0: serves gRPC there (plaintext); started means it answers
+    int metrics_port = 0;
+    std::vector<std::string> settings;  // `section.key=value`, after the ones above
+  };
+  // Starts `service` with this pipeline's broker and database, its ports and settings; when it
+  // serves gRPC, waits up to 20 s until its port answers (throws if it does not).
+  std::unique_ptr<testing::Subprocess> StartService(const Service& service) const;
   std::vector<std::string> CrvsArgs(const std::vector<std::string>& extra) const;
   void OpenDatabase();
 
   Backend backend_;
-  std::string dir_;
+  testing::ScratchDir dir_{"crvs-e2e"};
   std::unique_ptr<testing::PostgresServer> postgres_;
   int partitions_ = 0;
   std::unique_ptr<testing::Subprocess> broker_;

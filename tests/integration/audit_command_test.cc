@@ -67,7 +67,7 @@ class AuditCommandTest : public ::testing::Test {
       auto applied = (*store)->Apply(batch);
       ASSERT_TRUE(applied.ok()) << applied.status();
     }
-    auto discarded = (*store)->ResolveDeadLetter(1, admin::v1::DEAD_LETTER_STATE_DISCARDED,
+    auto discarded = (*store)->ResolveDeadLetter(1, store::DeadLetterState::kDiscarded,
                                                  "operator:lan", "garbage bytes");
     ASSERT_TRUE(discarded.ok()) << discarded.status();
   }

@@ -53,10 +53,14 @@ TEST(Cli, ConfigCheckRefusesWhatAComponentWouldRefuseNamingTheKey) {
   EXPECT_THAT(r.err, HasSubstr("gateway.stream_max_in_flight: must be at least 1"));
   EXPECT_THAT(r.err, HasSubstr("gateway.max_message_bytes: must be at least 1024"));
 
-  r = RunProgram({kCrvs, "--set", "gateway.reference_provinces_file=/nonexistent/provinces.csv",
+  r = RunProgram({kCrvs, "--set", "reference.provinces_file=/nonexistent/provinces.csv",
                   "config", "check"});
   EXPECT_EQ(r.exit_code, 2) << r.out;
-  EXPECT_THAT(r.err, HasSubstr("gateway.reference_provinces_file: /nonexistent/provinces.csv"));
+  EXPECT_THAT(r.err, HasSubstr("reference.provinces_file: /nonexistent/provinces.csv"));
+  // The key it replaced is refused, naming the new one (a setting is never silently dropped).
+  r = RunProgram({kCrvs, "--set", "gateway.reference_provinces_file=/x.csv", "config", "check"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("'gateway.reference_provinces_file' is now 'reference.provinces_file'"));
 
   r = RunProgram({kCrvs, "config", "check"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

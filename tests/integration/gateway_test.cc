@@ -59,7 +59,7 @@ class GatewayTest : public ::testing::Test {
     producer.delivery_timeout = config::Duration(delivery_timeout_ms);
     producer.close_timeout = config::Duration(2000);
     auto gw = gateway::Gateway::Start(config, kafka_, producer, broker_->bootstrap_servers(),
-                                      registry_);
+                                      metrics_);
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = std::move(*gw);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_->port()),
@@ -86,7 +86,7 @@ class GatewayTest : public ::testing::Test {
   }
 
   kafka::KafkaConfig kafka_;
-  prometheus::Registry registry_;
+  prometheus::Registry metrics_;
   std::unique_ptr<kafka::EmbeddedBroker> broker_;
   std::unique_ptr<gateway::Gateway> gateway_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -394,7 +394,7 @@ TEST_F(GatewayTest, MetricsCountCallsByMethodAndCode) {
   ASSERT_TRUE(Submit(Notice(1), &r).ok());
   Submit(Notice(2), &r, "facility:BV79001");
   gateway_->RefreshMetrics();
-  std::string text = RenderMetrics(registry_);
+  std::string text = RenderMetrics(metrics_);
   EXPECT_THAT(text, HasSubstr(R"(crvs_gateway_calls_total{code="OK",method="Submit"} 1)"));
   EXPECT_THAT(text,
               HasSubstr(R"(crvs_gateway_calls_total{code="PERMISSION_DENIED",method="Submit"} 1)"));
@@ -507,7 +507,7 @@ TEST_F(CourtStreamTest, StreamIsResumableFromTheDurableResumePoint) {
   gateway::GatewayConfig config;
   config.listen = "127.0.0.1:0";
   config.plaintext = true;
-  auto gw = gateway::Gateway::Start(config, kafka_, {}, broker_->bootstrap_servers(), registry_);
+  auto gw = gateway::Gateway::Start(config, kafka_, {}, broker_->bootstrap_servers(), metrics_);
   ASSERT_TRUE(gw.ok()) << gw.status();
   gateway_ = std::move(*gw);
   channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_->port()),

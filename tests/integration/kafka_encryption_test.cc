@@ -28,6 +28,7 @@
 #include "connectors/registry_sink/registry_sink.h"
 #include "crvs/ingest/v1/court_ingest.grpc.pb.h"
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include "services/admin/proto_mapping.h"
 #include "services/console/json_views.h"
 #include "services/crypto/payload_cipher.h"
 #include "services/gateway/gateway.h"
@@ -418,7 +419,7 @@ TEST_F(KafkaEncryptionTest, RotationKeepsOldRecordsReadableAndALostKeyIsNamedNot
   // The console shows such a dead letter as sealed, naming the key it needs.
   auto letter = store_->GetDeadLetter(Count("SELECT min(id) FROM dead_letters"));
   ASSERT_TRUE(letter.ok()) << letter.status();
-  auto view = console::DeadLetterDetailJson(*letter);
+  auto view = console::DeadLetterDetailJson(admin::ToProto(*letter));
   EXPECT_EQ(view["sealed_key_id"], "k1");
   EXPECT_TRUE(view["envelope"].is_null());
   EXPECT_THAT(view["envelope_error"].get<std::string>(), HasSubstr("sealed with key id 'k1'"));

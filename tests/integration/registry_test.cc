@@ -19,6 +19,7 @@
 #include "crvs/registry/v1/registry.grpc.pb.h"
 #include "services/platform/metrics_server.h"
 #include "services/records/records.h"
+#include "services/registry/proto_mapping.h"
 #include "services/registry/registry.h"
 #include "services/store/audit.h"
 #include "services/store/sql.h"
@@ -325,14 +326,14 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   }
 
   // The store's view of a key: NOT_FOUND or the record.
-  absl::StatusOr<reg::RecordView> Stored(const std::string& key) {
+  absl::StatusOr<store::RecordRow> Stored(const std::string& key) {
     return store_->GetRecord(store::BusinessKey(key));
   }
 
-  std::vector<admin::v1::DeadLetter> DeadLetters() {
+  std::vector<store::DeadLetterRow> DeadLetters() {
     auto page = store_->ListDeadLetters({});
     EXPECT_TRUE(page.ok()) << page.status();
-    return page.ok() ? page->dead_letters : std::vector<admin::v1::DeadLetter>{};
+    return page.ok() ? page->dead_letters : std::vector<store::DeadLetterRow>{};
   }
 
   // The audit rows of refused writes, oldest first.
@@ -555,16 +556,17 @@ TEST_P(RegistryTest, BirthRegistrationLinkedToTheSeededCertificateIsCommittedAsV
   // Committed before the answer: the database holds it, from this office, at that time.
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok()) << stored.status();
-  EXPECT_EQ(stored->kind(), rv1::RECORD_KIND_REGISTRATION);
-  EXPECT_EQ(stored->state(), reg::RECORD_STATE_ACTIVE);
-  ASSERT_EQ(stored->versions_size(), 1);
-  const reg::RecordVersion& v = stored->versions(0);
-  EXPECT_EQ(v.message_id(), "26734-2026-000123");
-  EXPECT_EQ(v.action(), rv1::ACTION_SUBMIT);
-  EXPECT_EQ(records::FormatPrincipal(v.envelope().source()), kOffice);
-  EXPECT_TRUE(MessageDifferencer::Equals(v.committed_at(), response.committed_at()));
-  EXPECT_TRUE(MessageDifferencer::Equals(v.envelope().registration(), fx::BirthRegistration()));
-  EXPECT_EQ(v.envelope().trace_id().size(), 32u);
+  EXPECT_EQ(stored->kind, rv1::RECORD_KIND_REGISTRATION);
+  EXPECT_EQ(stored->state, store::RecordState::kActive);
+  ASSERT_EQ(stored->versions.size(), 1u);
+  const store::RecordVersionRow& v = stored->versions[0];
+  EXPECT_EQ(v.message_id, "26734-2026-000123");
+  EXPECT_EQ(v.action, rv1::ACTION_SUBMIT);
+  EXPECT_EQ(records::FormatPrincipal(v.envelope.source()), kOffice);
+  EXPECT_TRUE(MessageDifferencer::Equals(registry::ToTimestamp(v.committed_at),
+                                         response.committed_at()));
+  EXPECT_TRUE(MessageDifferencer::Equals(v.envelope.registration(), fx::BirthRegistration()));
+  EXPECT_EQ(v.envelope.trace_id().size(), 32u);
 
   // The child is now known to the database.
   reg::PersonStatus child;
@@ -580,7 +582,7 @@ TEST_P(RegistryTest, TheCallersTraceparentBecomesTheEnvelopeTraceId) {
   ASSERT_TRUE(stub_->RecordRegistration(ctx.get(), Submit("26734-1"), &response).ok());
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->versions(0).envelope().trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(stored->versions[0].envelope.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
 TEST_P(RegistryTest, ResendingAMessageIdReturnsTheOriginalResponseAndWritesNothing) {
@@ -594,7 +596,7 @@ TEST_P(RegistryTest, ResendingAMessageIdReturnsTheOriginalResponseAndWritesNothi
 
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->versions_size(), 1);
+  EXPECT_EQ(stored->versions.size(), 1u);
   EXPECT_THAT(DeadLetters(), IsEmpty());
 }
 
@@ -613,7 +615,7 @@ TEST_P(RegistryTest, LinkedRecordNotFoundForAHomeBirthOrACertificateNotYetArrive
   // The link is kept for when the certificate arrives.
   auto stored = Stored("registration/26734/01%2F2026/125");
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->versions(0).envelope().registration().birth_certificate().certificate_no(),
+  EXPECT_EQ(stored->versions[0].envelope.registration().birth_certificate().certificate_no(),
             "GCS-2026-000999");
 }
 
@@ -630,10 +632,10 @@ TEST_P(RegistryTest, AmendAddsAVersionWithItsReason) {
 
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->current_version(), 2);
-  ASSERT_EQ(stored->versions_size(), 2);
-  EXPECT_EQ(stored->versions(1).reason(), "sửa tên người đăng ký");
-  EXPECT_EQ(stored->versions(1).envelope().registration().registrar().full_name(),
+  EXPECT_EQ(stored->current_version, 2);
+  ASSERT_EQ(stored->versions.size(), 2u);
+  EXPECT_EQ(stored->versions[1].reason, "sửa tên người đăng ký");
+  EXPECT_EQ(stored->versions[1].envelope.registration().registrar().full_name(),
             "Ngô Thị Hạnh Dung");
 }
 
@@ -696,10 +698,10 @@ TEST_P(RegistryTest, VoidThenSubmitIsFailedPreconditionAndTheRecordStaysVoided) 
 
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->state(), reg::RECORD_STATE_VOIDED);
-  EXPECT_EQ(stored->current_version(), 2);
-  EXPECT_EQ(stored->versions(1).action(), rv1::ACTION_VOID);
-  EXPECT_EQ(stored->versions(1).reason(), "ghi nhầm sổ");
+  EXPECT_EQ(stored->state, store::RecordState::kVoided);
+  EXPECT_EQ(stored->current_version, 2);
+  EXPECT_EQ(stored->versions[1].action, rv1::ACTION_VOID);
+  EXPECT_EQ(stored->versions[1].reason, "ghi nhầm sổ");
 
   // Each refusal is audited with its rule; none is a dead letter.
   EXPECT_THAT(Refusals(), ElementsAre("KEY_VOIDED", "KEY_VOIDED"));
@@ -717,8 +719,8 @@ TEST_P(RegistryTest, ASubmitWithOtherContentForARecordedKeyIsAlreadyExists) {
 
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->versions_size(), 1);
-  EXPECT_EQ(stored->versions(0).envelope().registration().registrar().full_name(), "Ngô Thị Hạnh");
+  EXPECT_EQ(stored->versions.size(), 1u);
+  EXPECT_EQ(stored->versions[0].envelope.registration().registrar().full_name(), "Ngô Thị Hạnh");
   EXPECT_THAT(Refusals(), ElementsAre("SUBMIT_OF_OTHER_CONTENT"));
 }
 
@@ -764,7 +766,7 @@ TEST_P(RegistryTest, DatabaseUnavailableIsUnavailableAndARetryAppliesOnce) {
   EXPECT_EQ(response.version(), 1);
   auto stored = Stored(kRegistrationKey);
   ASSERT_TRUE(stored.ok()) << stored.status();
-  EXPECT_EQ(stored->versions_size(), 1);
+  EXPECT_EQ(stored->versions.size(), 1u);
   EXPECT_EQ(Calls("RecordRegistration", "UNAVAILABLE"), 1);
 }
 

@@ -1,0 +1,178 @@
+#include "services/bench/bench_command.h"
+
+#include <cstdio>
+
+#include <absl/time/time.h>
+
+#include "connectors/kafka/embedded_broker.h"
+#include "services/bench/gateway_bench.h"
+#include "services/bench/sink_bench.h"
+#include "services/platform/exit_codes.h"
+#include "services/platform/lifecycle.h"
+
+namespace crvs::bench {
+namespace {
+
+void PrintProgress(const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); }
+
+void PrintPercentiles(const char* name, const Percentiles& p) {
+  std::printf("  %-28s n=%-9zu p50 %8.1f ms  p99 %8.1f ms  p99.9 %8.1f ms  max %8.1f ms\n", name,
+              p.count, p.p50_ms, p.p99_ms, p.p999_ms, p.max_ms);
+}
+
+// A duration flag such as 10m or 90s, > 0.
+absl::Status ParsePositiveDuration(const std::string& flag, const std::string& text,
+                                   const char* example, absl::Duration* out) {
+  if (absl::ParseDuration(text, out) && *out > absl::ZeroDuration()) return absl::OkStatus();
+  return absl::InvalidArgumentError(flag + " '" + text + "' is not a duration such as " +
+                                    example);
+}
+
+void PrintGatewayReport(const GatewayBenchReport& r, int concurrency, double rate,
+                        int births_percent) {
+  std::printf("crvs bench gateway: %s, %d clients, rate %s, births %d%%, database %s\n",
+              r.mode.c_str(), concurrency,
+              rate > 0 ? (std::to_string(static_cast<int64_t>(rate)) + "/s").c_str() : "unpaced",
+              births_percent, r.backend.c_str());
+  std::printf("  submitted %lld  accepted %lld  rejected %lld  failed %lld  committed %lld\n",
+              static_cast<long long>(r.submitted), static_cast<long long>(r.accepted),
+              static_cast<long long>(r.rejected), static_cast<long long>(r.failed),
+              static_cast<long long>(r.committed));
+  std::printf("  accepted (receipts)            %10.0f records/s over %.1f s\n", r.accepted_per_s,
+              r.seconds);
+  std::printf("  committed (end to end)         %10.0f records/s\n", r.committed_per_s);
+  if (r.raw_upsert_per_s > 0) {
+    std::printf("  raw batched upsert (ceiling)   %10.0f records/s\n", r.raw_upsert_per_s);
+    // The ratio of BRIEF §6 compares ceilings: meaningful for an unpaced run only.
+    if (rate <= 0) {
+      std::printf("  end to end / raw upsert        %10.2f\n", r.committed_per_s / r.raw_upsert_per_s);
+    }
+  }
+  PrintPercentiles("submit -> receipt", r.submit_to_receipt);
+  PrintPercentiles("submit -> committed", r.submit_to_committed);
+  std::printf("  cpu %.2f cores   rss start %lld MB  peak %lld MB  end %lld MB\n", r.cpu_cores,
+              static_cast<long long>(r.rss_start_kb / 1024),
+              static_cast<long long>(r.rss_peak_kb / 1024),
+              static_cast<long long>(r.rss_end_kb / 1024));
+  if (r.timeline.size() <= 1) return;
+  std::printf("  timeline:   t(s)  submitted  committed  rss(MB)  cpu  committed p99(ms)\n");
+  for (const auto& s : r.timeline) {
+    std::printf("            %6.0f %10lld %10lld %8lld %4.2f %10.1f\n", s.at_s,
+                static_cast<long long>(s.submitted), static_cast<long long>(s.committed),
+                static_cast<long long>(s.rss_kb / 1024), s.cpu_cores, s.committed_p99_ms);
+  }
+}
+
+}  // namespace
+
+BenchCommand::BenchCommand(CLI::App& bench) {
+  sink_ = bench.add_subcommand(
+      "sink",
+      "registry sink throughput (Kafka -> configured database, exactly once) next to the "
+      "database's raw batched-upsert rate, in one run");
+  sink_->add_option("--records", sink_records_, "death notices to move")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  gateway_ = bench.add_subcommand(
+      "gateway",
+      "the whole ingest path from the source's side: clients call the gateway (unary or "
+      "streaming) at a rate and concurrency with a birth/death mix; reports throughput, "
+      "p50/p99/p99.9 of submit->receipt and submit->committed, CPU, RSS, and the database's raw "
+      "batched-upsert rate measured in the same run. Embedded gateway + sink unless --gateway");
+  GatewayFlags& f = gateway_flags_;
+  gateway_->add_option("--mode", f.mode, "stream (SubmitStream) or unary (Submit)")
+      ->capture_default_str();
+  gateway_->add_option("--records", f.records, "records to send")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{50000000}));
+  gateway_->add_option("--duration", f.duration,
+                       "send for this long instead (e.g. 10m, a soak); needs --rate");
+  gateway_->add_option("--rate", f.rate, "records per second over all clients; 0 = as fast as accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
+  gateway_->add_option("--concurrency", f.concurrency,
+                       "client threads: each one stream, or one call at a time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  gateway_->add_option("--births-percent", f.births_percent,
+                       "share of birth certificates; the rest are death notices")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  gateway_->add_option("--gateway", f.gateway_address,
+                       "host:port of a running gateway to drive instead of the embedded one "
+                       "(committed latency then reads database.url)");
+  gateway_->add_flag("--skip-raw-upsert", f.skip_raw_upsert,
+                     "do not measure the database's raw batched-upsert rate");
+  gateway_->add_option("--sample-every", f.sample_every,
+                       "timeline interval (RSS, CPU, committed, p99 per window)")
+      ->capture_default_str();
+}
+
+bool BenchCommand::parsed() const { return sink_->parsed() || gateway_->parsed(); }
+
+int BenchCommand::Run(const BenchSections& sections) const {
+  return sink_->parsed() ? RunSink(sections) : RunGateway(sections);
+}
+
+int BenchCommand::RunSink(const BenchSections& s) const {
+  Lifecycle lifecycle;
+  auto bootstrap = kafka::ConfiguredOrEmbedded(s.kafka, {}, lifecycle);
+  if (!bootstrap.ok()) return FailWith(bootstrap.status(), kExitFailed);
+  auto report = RunSinkBench({s.kafka, s.producer, s.sink, s.database, *bootstrap, sink_records_},
+                             PrintProgress);
+  if (!report.ok()) return FailWith(report.status(), kExitFailed);
+  std::printf("crvs bench sink: %d death notices (%d-byte envelopes), database %s\n",
+              report->records, report->envelope_bytes, report->backend.c_str());
+  std::printf("  producer (acks=all)            %10.0f records/s\n", report->produce_per_s);
+  std::printf("  raw batched upsert (ceiling)   %10.0f records/s\n", report->raw_upsert_per_s);
+  std::printf("  sink, Kafka -> database        %10.0f records/s\n", report->sink_per_s);
+  std::printf("  sink / raw upsert              %10.2f\n",
+              report->sink_per_s / report->raw_upsert_per_s);
+  return kExitOk;
+}
+
+int BenchCommand::RunGateway(const BenchSections& s) const {
+  const GatewayFlags& f = gateway_flags_;
+  GatewayBenchInputs in;
+  in.kafka = s.kafka;
+  in.producer = s.producer;
+  in.sink = s.sink;
+  in.database = s.database;
+  in.gateway = s.gateway;
+  in.tls = s.tls;
+  in.gateway_address = f.gateway_address;
+  if (f.mode != "stream" && f.mode != "unary") {
+    return FailWith(absl::InvalidArgumentError("--mode must be stream or unary, not '" + f.mode + "'"),
+                    kExitConfig);
+  }
+  in.stream = f.mode == "stream";
+  in.records = f.records;
+  absl::Status flags = absl::OkStatus();
+  if (!f.duration.empty()) {
+    flags = ParsePositiveDuration("--duration", f.duration, "10m or 90s", &in.duration);
+    in.records = 0;
+  }
+  if (flags.ok()) {
+    flags = ParsePositiveDuration("--sample-every", f.sample_every, "10s", &in.sample_every);
+  }
+  if (!flags.ok()) return FailWith(flags, kExitConfig);
+  in.rate = f.rate;
+  in.concurrency = f.concurrency;
+  in.births_percent = f.births_percent;
+  in.measure_raw_upsert = !f.skip_raw_upsert;
+  Lifecycle lifecycle;  // the embedded broker, when one is needed, lives until the report
+  if (in.gateway_address.empty()) {
+    auto bootstrap = kafka::ConfiguredOrEmbedded(s.kafka, {}, lifecycle);
+    if (!bootstrap.ok()) return FailWith(bootstrap.status(), kExitFailed);
+    in.bootstrap_servers = *bootstrap;
+  }
+  auto report = RunGatewayBench(in, PrintProgress);
+  if (!report.ok()) {
+    const bool bad_input = report.status().code() == absl::StatusCode::kInvalidArgument;
+    return FailWith(report.status(), bad_input ? kExitConfig : kExitFailed);
+  }
+  PrintGatewayReport(*report, f.concurrency, f.rate, f.births_percent);
+  return report->failed > 0 || report->rejected > 0 ? kExitFailed : kExitOk;
+}
+
+}  // namespace crvs::bench
