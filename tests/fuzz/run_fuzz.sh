@@ -16,7 +16,7 @@ if [ $# -lt 2 ]; then
 fi
 src=$(cd "$1" && pwd)
 build=$2
-seconds=${CRVS_FUZZ_SECONDS:-${3:-30}}
+seconds=${CRVS_FUZZ_SECONDS:-${3:-20}}
 jobs=${CRVS_FUZZ_JOBS:-2}
 started=$(date +%s)
 mkdir -p "$build"
