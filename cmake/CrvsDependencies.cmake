@@ -19,6 +19,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(RDKAFKAXX REQUIRED IMPORTED_TARGET rdkafka++)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # argon2id (services/operators)
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)  # hospital documents (services/documents)
+pkg_check_modules(XMLSEC REQUIRED IMPORTED_TARGET xmlsec1-openssl)  # their XML signatures
 
 if(NOT TARGET CLI11::CLI11)
   find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)

@@ -111,6 +111,7 @@ TEST(Contracts, ServicesKeepTheirShape) {
       {"crvs.ingest.v1.HealthIngest", "SubmitStream", true, true},
       {"crvs.ingest.v1.HealthIngest", "GetReceipt", false, false},
       {"crvs.ingest.v1.HealthIngest", "PullResendRequests", false, false},
+      {"crvs.ingest.v1.HealthIngest", "SubmitDocument", false, false},
       {"crvs.ingest.v1.CourtIngest", "Submit", false, false},
       {"crvs.ingest.v1.CourtIngest", "StreamDecisions", true, false},
       {"crvs.ingest.v1.CourtIngest", "GetResumePoint", false, false},

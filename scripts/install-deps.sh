@@ -14,7 +14,7 @@ packages=(
   # databases: SQLite embedded, PostgreSQL for production and its tests
   libsqlite3-dev sqlite3 libpq-dev postgresql
   # crypto (libsodium: argon2id password hashes of operator accounts), logging, CLI, HTTP, JSON
-  libssl-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
+  libssl-dev libsodium-dev libxml2-dev libxmlsec1-dev xmlsec1 libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
   prometheus-cpp-dev
   # tests
   libgtest-dev libgmock-dev

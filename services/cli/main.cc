@@ -14,6 +14,7 @@
 #include "services/cli/root_config.h"
 #include "services/cli/service_commands.h"
 #include "services/crypto/keys_command.h"
+#include "services/documents/document_command.h"
 #include "services/operators/operators_command.h"
 #include "services/platform/exit_codes.h"
 #include "services/platform/lifecycle.h"
@@ -57,6 +58,7 @@ struct Commands {
         report(app),
         keys(app),
         audit(app),
+        document(app),
         config(app) {}
 
   static CLI::App* BenchGroup(CLI::App& app) {
@@ -73,6 +75,7 @@ struct Commands {
     if (report.parsed()) return report.Run(root.reconcile, root.database);
     if (audit.parsed()) return audit.Run(root.database, stdout, stderr);
     if (keys.parsed()) return keys.Run(root.kafka.crypto.keyring_file);
+    if (document.parsed()) return document.Run(root.reference);
     if (simulate.parsed()) return simulate.Run(root.simulate, root.reference);
     if (backfill.parsed()) {
       return backfill.Run({root.kafka, root.producer, root.backfill, root.reference});
@@ -99,6 +102,7 @@ struct Commands {
   reconcile::indicators::ReportCommand report;
   crypto::KeysCommand keys;
   store::AuditCommand audit;
+  documents::DocumentCommand document;
   ConfigCommand config;
 };
 

@@ -23,6 +23,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                    "database needs the gateway to reach the database (database.url)"});
   }
   if (!bad.empty()) return InvalidArgument(bad);
+  DocumentIntakeConfig documents;
+  documents.signature = *documents::ParseSignaturePolicy(config.document_signature);
+  documents.certificates_dir = config.document_certificates_dir;
+  documents.max_bytes = static_cast<size_t>(config.document_max_bytes);
   auto credentials = auth::MakeServerCredentials("gateway", config.plaintext, tls);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<Gateway> g(new Gateway());
@@ -60,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                   : absl::ZeroDuration());
   g->health_ = std::make_unique<HealthIngestService>(HealthIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->metrics_.get(), g->reference_,
-      config.stream_max_in_flight, g->limiter_.get(), g->outcomes_.get(), database});
+      config.stream_max_in_flight, g->limiter_.get(), g->outcomes_.get(), database, documents});
   g->court_ = std::make_unique<CourtIngestService>(CourtIngestService::Deps{
       g->pipeline_.get(), g->book_.get(), g->inbox_.get(), g->resume_points_.get(),
       g->metrics_.get(), g->reference_, config.stream_max_in_flight, g->limiter_.get(),
@@ -71,6 +75,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   // would bind too and take part of the traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.listen, *credentials, &g->port_);
+  // SubmitDocument too: a document over max_message_bytes is RESOURCE_EXHAUSTED there (the
+  // HTTPS door takes up to document_max_bytes).
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(g->health_.get());
   builder.RegisterService(g->court_.get());
@@ -78,6 +84,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->server_ = builder.BuildAndStart();
   if (g->server_ == nullptr || g->port_ == 0) {
     return absl::UnavailableError("gateway: cannot listen on " + config.listen);
+  }
+  if (!config.documents_listen.empty()) {
+    auto door = DocumentDoor::Start(config.documents_listen, config.plaintext, tls,
+                                    &g->health_->documents());
+    if (!door.ok()) return door.status();
+    g->document_door_ = std::move(*door);
   }
   logging::Get("gateway")->info(
       "gateway listening address={} port={} tls={} rate_limit_per_second={} receipt_after={}",
@@ -88,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
 
 void Gateway::Stop() {
   if (server_ == nullptr) return;
+  if (document_door_ != nullptr) document_door_->Stop();  // its calls end in the pipeline
   // In-flight calls get until the producer's close timeout to receive their receipts.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   server_.reset();
@@ -117,6 +130,12 @@ std::vector<FieldViolation> Gateway::ConfigViolations(const GatewayConfig& confi
   }
   if (config.rate_limit_per_second < 0) {
     bad.push_back({"gateway.rate_limit_per_second", "must not be negative (0 = no limit)"});
+  }
+  if (!documents::ParseSignaturePolicy(config.document_signature).ok()) {
+    bad.push_back({"gateway.document_signature", "must be require, record or off"});
+  }
+  if (config.document_max_bytes < 1024) {
+    bad.push_back({"gateway.document_max_bytes", "must be at least 1024 bytes"});
   }
   if (config.rate_limit_burst < 0) {
     bad.push_back({"gateway.rate_limit_burst", "must not be negative (0 = one second's worth)"});

@@ -18,6 +18,7 @@
 #include "services/auth/tls_config.h"
 #include "services/gateway/gateway_config.h"
 #include "services/gateway/court_ingest_service.h"
+#include "services/gateway/document_door.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/health_ingest_service.h"
 #include "services/gateway/ingest_pipeline.h"
@@ -56,6 +57,8 @@ class Gateway {
 
   // The port the gRPC server listens on (useful with port 0).
   int port() const { return port_; }
+  // The document door's port; 0 when gateway.documents_listen is empty.
+  int documents_port() const { return document_door_ ? document_door_->port() : 0; }
   // Empty when ready to accept records; otherwise why not.
   std::string NotReady() const;
   // Updates gauges sampled on demand (producer queue depth); call before a scrape.
@@ -78,6 +81,7 @@ class Gateway {
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<HealthIngestService> health_;
   std::unique_ptr<CourtIngestService> court_;
+  std::unique_ptr<DocumentDoor> document_door_;  // when gateway.documents_listen is set
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -23,6 +23,11 @@ struct GatewayConfig {
   std::string receipt_after = "auto";
   config::Duration commit_wait{30000};
   config::Duration outcome_poll{5};
+  // Hospital documents (issue 19): services/documents, document_intake.h, document_door.h.
+  std::string documents_listen;  // "" = the HTTPS door is closed (SubmitDocument still answers)
+  std::string document_signature = "record";
+  std::string document_certificates_dir;
+  int document_max_bytes = 10 * 1024 * 1024;
 
   template <class V>
   void Visit(V& v) {
@@ -56,6 +61,23 @@ struct GatewayConfig {
     v("outcome_poll", outcome_poll,
       "receipt_after = database: how often waiting receipts look for their records in the "
       "database (one statement for all of them)");
+    v("documents_listen", documents_listen,
+      "host:port of the door for the signed XML documents hospitals already produce (form POST "
+      "/api/documents with maCskcb, loaiHs, fileBase64Str, like the social-insurance gateway): "
+      "HTTPS with the [tls] certificate and facility client certificates, or HTTP trusting a "
+      "crvs-principal header when plaintext; empty = closed (the SubmitDocument RPC answers "
+      "either way)");
+    v("document_signature", document_signature,
+      "the facility's XML signature (CHUKYDONVI) on a document: `require` (refuse a document "
+      "whose signature is missing or does not verify against the facility's certificate), "
+      "`record` (accept it and keep the result with each record, shown to operators) or `off` "
+      "(do not check)");
+    v("document_certificates_dir", document_certificates_dir,
+      "directory of the facilities' registered signing certificates, <MACSKCB>.crt (PEM); a "
+      "facility without one is checked against its own mutual-TLS client certificate");
+    v("document_max_bytes", document_max_bytes,
+      "largest hospital document the HTTPS door accepts, in bytes (before base64); larger ones "
+      "are refused unread (HTTP 413). SubmitDocument is bounded by max_message_bytes");
   }
 };
 

@@ -29,7 +29,13 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& metrics)
                        .Name("crvs_gateway_producer_queue_depth")
                        .Help("Records produced and awaiting Kafka's confirmation")
                        .Register(metrics)
-                       .Add({})) {}
+                       .Add({})),
+      documents_(prometheus::BuildCounter()
+                     .Name("crvs_gateway_documents_total")
+                     .Help("Hospital documents by type (HSDLGBT, HSDLGCS, GIAMDINHHS, unknown), "
+                           "signature check (VALID, INVALID, MISSING, UNTRUSTED, NOT_CHECKED) "
+                           "and outcome (accepted, refused)")
+                     .Register(metrics)) {}
 
 void GatewayMetrics::Call(const std::string& method, const std::string& code, double seconds) {
   calls_.Add({{"method", method}, {"code", code}}).Increment();
@@ -40,6 +46,11 @@ void GatewayMetrics::Call(const std::string& method, const std::string& code, do
 
 void GatewayMetrics::RateLimited(const std::string& service) {
   rate_limited_.Add({{"service", service}}).Increment();
+}
+
+void GatewayMetrics::Document(const std::string& type, const std::string& signature,
+                              const std::string& outcome) {
+  documents_.Add({{"type", type}, {"signature", signature}, {"outcome", outcome}}).Increment();
 }
 
 void GatewayMetrics::Record(const std::string& kind, const std::string& outcome) {

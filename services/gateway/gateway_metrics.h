@@ -25,6 +25,11 @@ class GatewayMetrics {
   // One record refused by the per-principal rate limit; `service` is health or court.
   void RateLimited(const std::string& service);
   void SetQueueDepth(double depth) { queue_depth_.Set(depth); }
+  // One hospital document (SubmitDocument or the HTTPS door): its type (HSDLGBT, HSDLGCS,
+  // GIAMDINHHS, or unknown when unreadable), what its signature check found, and whether its
+  // records went on (accepted) or it was refused.
+  void Document(const std::string& type, const std::string& signature,
+                const std::string& outcome);
 
  private:
   prometheus::Family<prometheus::Counter>& calls_;
@@ -33,6 +38,7 @@ class GatewayMetrics {
   prometheus::Counter& delivery_errors_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Gauge& queue_depth_;
+  prometheus::Family<prometheus::Counter>& documents_;
 };
 
 }  // namespace crvs::gateway

@@ -28,19 +28,6 @@ const std::string& FacilityOf(const IngestRequest& r) {
   return none;
 }
 
-// A receipt for a per-record outcome on a stream: errors become REJECTED (the request was
-// wrong) or FAILED (retry may succeed) receipts instead of ending the stream.
-Receipt StreamReceipt(const std::string& message_id, const absl::StatusOr<Receipt>& outcome) {
-  if (outcome.ok()) return *outcome;
-  Receipt r;
-  r.set_message_id(message_id);
-  bool client_error = outcome.status().code() == absl::StatusCode::kInvalidArgument ||
-                      outcome.status().code() == absl::StatusCode::kPermissionDenied;
-  r.set_state(client_error ? ingest::v1::RECEIPT_STATE_REJECTED : ingest::v1::RECEIPT_STATE_FAILED);
-  *r.mutable_error() = ToRpcStatus(outcome.status());
-  return r;
-}
-
 // One SubmitStream call. Reads requests while fewer than `max_in_flight` await their receipt
 // (back-pressure through gRPC flow control), writes receipts one at a time as outcomes arrive,
 // and finishes once the client half-closed and every receipt is written. gRPC operations are
@@ -84,7 +71,7 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
     service_->Process(caller_, request, [this, start, message_id](const auto& outcome) {
       service_->deps().metrics->Call("SubmitStream", CodeName(outcome.status().code()),
                                      SecondsSince(start));
-      OnOutcome(StreamReceipt(message_id, outcome));
+      OnOutcome(ReceiptOrRefusal(message_id, outcome));
     });
   }
 
@@ -170,7 +157,8 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
 }  // namespace
 
 void HealthIngestService::Process(const common::v1::Principal& caller,
-                                  const IngestRequest& request, IngestPipeline::Done done) {
+                                  const IngestRequest& request, IngestPipeline::Done done,
+                                  const records::v1::SourceDocument* document) {
   if (absl::Status admitted = deps_.limiter->Admit(records::FormatPrincipal(caller));
       !admitted.ok()) {
     deps_.metrics->RateLimited("health");
@@ -200,6 +188,7 @@ void HealthIngestService::Process(const common::v1::Principal& caller,
   } else {
     *envelope.mutable_death_notice() = request.death_notice();
   }
+  if (document != nullptr) *envelope.mutable_source_document() = *document;
   deps_.pipeline->Accept(std::move(envelope), std::move(done));
 }
 
@@ -219,6 +208,33 @@ grpc::ServerUnaryReactor* HealthIngestService::Submit(grpc::CallbackServerContex
     return reactor;
   }
   Process(*caller, *request, finish);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HealthIngestService::SubmitDocument(
+    grpc::CallbackServerContext* context, const ingest::v1::SubmitDocumentRequest* request,
+    ingest::v1::SubmitDocumentResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto start = Clock::now();
+  auto caller = auth::CallerFromContext(*context);
+  if (!caller.ok()) {
+    deps_.metrics->Call("SubmitDocument", CodeName(caller.status().code()), SecondsSince(start));
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  std::string peer_certificate;
+  if (auto auth = context->auth_context(); auth != nullptr) {
+    for (const auto& pem : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
+      peer_certificate.assign(pem.data(), pem.size());
+    }
+  }
+  documents_.Submit(*caller, request->document(), request->document_type(), peer_certificate,
+                    [reactor, response, start, metrics = deps_.metrics](DocumentOutcome outcome) {
+                      metrics->Call("SubmitDocument", CodeName(outcome.status.code()),
+                                    SecondsSince(start));
+                      if (outcome.status.ok()) *response = std::move(outcome.response);
+                      reactor->Finish(ToGrpcStatus(outcome.status));
+                    });
   return reactor;
 }
 

@@ -16,6 +16,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
+#include "services/gateway/document_intake.h"
 #include "services/gateway/gateway_metrics.h"
 #include "services/gateway/ingest_pipeline.h"
 #include "services/gateway/outcome_watcher.h"
@@ -38,12 +39,17 @@ class HealthIngestService final : public ingest::v1::HealthIngest::CallbackServi
     RateLimiter* limiter;
     OutcomeWatcher* outcomes;  // null: GetReceipt answers from the receipt book alone
     store::Store* database;    // null: PullOutcomes is FAILED_PRECONDITION
+    DocumentIntakeConfig documents;
   };
-  explicit HealthIngestService(Deps deps) : deps_(deps) {}
+  explicit HealthIngestService(Deps deps)
+      : deps_(deps), documents_(deps_.documents, this, deps_.reference) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
                                    const ingest::v1::IngestRequest* request,
                                    ingest::v1::Receipt* response) override;
+  grpc::ServerUnaryReactor* SubmitDocument(grpc::CallbackServerContext* context,
+                                           const ingest::v1::SubmitDocumentRequest* request,
+                                           ingest::v1::SubmitDocumentResponse* response) override;
   grpc::ServerBidiReactor<ingest::v1::IngestRequest, ingest::v1::Receipt>* SubmitStream(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* context,
@@ -57,13 +63,19 @@ class HealthIngestService final : public ingest::v1::HealthIngest::CallbackServi
       ingest::v1::PullResendRequestsResponse* response) override;
 
   // Validates one request from `caller` and hands it to the pipeline; `done` gets the outcome.
+  // `document`: the document the record was read from (SubmitDocument, the HTTPS door), kept
+  // in the envelope; null for a native submission.
   void Process(const common::v1::Principal& caller, const ingest::v1::IngestRequest& request,
-               IngestPipeline::Done done);
+               IngestPipeline::Done done,
+               const records::v1::SourceDocument* document = nullptr);
 
   const Deps& deps() const { return deps_; }
+  // Hospital documents (SubmitDocument and the HTTPS door of document_door.h).
+  DocumentIntake& documents() { return documents_; }
 
  private:
   Deps deps_;
+  DocumentIntake documents_;
 };
 
 }  // namespace crvs::gateway

@@ -109,4 +109,17 @@ absl::StatusOr<ingest::v1::PullResendRequestsResponse> PullResends(
   return response;
 }
 
+ingest::v1::Receipt ReceiptOrRefusal(const std::string& message_id,
+                                     const absl::StatusOr<ingest::v1::Receipt>& outcome) {
+  if (outcome.ok()) return *outcome;
+  ingest::v1::Receipt r;
+  r.set_message_id(message_id);
+  const bool client_error = outcome.status().code() == absl::StatusCode::kInvalidArgument ||
+                            outcome.status().code() == absl::StatusCode::kPermissionDenied;
+  r.set_state(client_error ? ingest::v1::RECEIPT_STATE_REJECTED
+                           : ingest::v1::RECEIPT_STATE_FAILED);
+  *r.mutable_error() = ToRpcStatus(outcome.status());
+  return r;
+}
+
 }  // namespace crvs::gateway

@@ -30,6 +30,12 @@ absl::StatusOr<ingest::v1::PullResendRequestsResponse> PullResends(
     ResendInbox& inbox, const common::v1::Principal& caller,
     const ingest::v1::PullResendRequestsRequest& request);
 
+// A receipt for one record's outcome where a call answers many records (a stream, a document):
+// an error becomes a REJECTED receipt (the request was wrong: INVALID_ARGUMENT,
+// PERMISSION_DENIED) or a FAILED one (a retry may succeed) carrying the status.
+ingest::v1::Receipt ReceiptOrRefusal(const std::string& message_id,
+                                     const absl::StatusOr<ingest::v1::Receipt>& outcome);
+
 // Copies `result` into *response when OK and finishes the call with its status.
 template <class T>
 void FinishUnary(grpc::ServerUnaryReactor* reactor, const absl::StatusOr<T>& result, T* response) {

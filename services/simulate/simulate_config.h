@@ -29,6 +29,7 @@ struct SimulateConfig {
   config::Duration progress_interval{10 * 1000};
   config::Duration call_timeout{10 * 1000};
   int senders = 4;
+  double document_share = 0.2;
 
   template <class V>
   void Visit(V& v) {
@@ -74,6 +75,10 @@ struct SimulateConfig {
       "deadline of each gRPC call, waiting for the service to be reachable included");
     v("senders", senders,
       "concurrent sending threads (each source always sends from the same one, in order)");
+    v("document_share", document_share,
+      "fraction of facilities (chosen from the seed), 0..1, that send their births and deaths as "
+      "signed XML documents (HSDLGCS / HSDLGBT) through HealthIngest.SubmitDocument instead of "
+      "Submit; their amends go as re-issued documents, voids stay native");
   }
 };
 

@@ -55,7 +55,7 @@ TEST(SimulateFlags, HelpExplainsEveryKey) {
                            "--late-percent", "--missing-percent", "--amend-percent",
                            "--void-percent", "--time-scale", "--seed", "--duration",
                            "--silent-after", "--manifest-interval", "--progress-interval",
-                           "--call-timeout", "--senders"}) {
+                           "--call-timeout", "--senders", "--document-share"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
   EXPECT_THAT(help, HasSubstr("simulate.time_scale, default 1440"));
@@ -66,7 +66,7 @@ TEST(SimulateFlags, HelpExplainsEveryKey) {
        at = described.find("simulate.", at + 1)) {
     ++keys;
   }
-  EXPECT_EQ(keys, 19u);
+  EXPECT_EQ(keys, 20u);
 }
 
 TEST(SimulateConfig, BadValuesNameTheKey) {

@@ -1,12 +1,18 @@
 #include "services/simulate/simulator.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <utility>
 
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
 
+#include "services/documents/document_writer.h"
+#include "services/documents/hospital_document.h"
+#include "services/documents/signature.h"
 #include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
@@ -46,6 +52,47 @@ std::chrono::microseconds Chrono(absl::Duration d) {
   return std::chrono::microseconds(absl::ToInt64Microseconds(std::max(d, absl::ZeroDuration())));
 }
 
+// SplitMix64: a well-mixed 64-bit value of `x`, the same on every platform.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The round(share × n) facilities that speak documents: those ranked first by a hash of the
+// seed and their position, so the same seed picks the same ones.
+std::vector<const Source*> DocumentFacilities(const std::vector<Source>& facilities,
+                                              double share, int64_t seed) {
+  std::vector<std::pair<uint64_t, const Source*>> ranked;
+  for (size_t i = 0; i < facilities.size(); ++i) {
+    ranked.emplace_back(Mix(Mix(static_cast<uint64_t>(seed)) ^ i), &facilities[i]);
+  }
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  const size_t n = std::min(
+      ranked.size(), static_cast<size_t>(std::llround(share * static_cast<double>(ranked.size()))));
+  std::vector<const Source*> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(ranked[i].second);
+  return out;
+}
+
+// A receipt of SubmitDocument as the status Submit would have answered: REJECTED and FAILED
+// carry their error's code (INVALID_ARGUMENT, PERMISSION_DENIED; UNAVAILABLE, … retried).
+grpc::Status ReceiptStatus(const ingest::v1::Receipt& receipt) {
+  if (receipt.state() != ingest::v1::RECEIPT_STATE_REJECTED &&
+      receipt.state() != ingest::v1::RECEIPT_STATE_FAILED) {
+    return grpc::Status::OK;
+  }
+  grpc::StatusCode code = static_cast<grpc::StatusCode>(receipt.error().code());
+  if (code == grpc::StatusCode::OK) {
+    code = receipt.state() == ingest::v1::RECEIPT_STATE_REJECTED
+               ? grpc::StatusCode::INVALID_ARGUMENT
+               : grpc::StatusCode::UNAVAILABLE;
+  }
+  return grpc::Status(code, receipt.error().message());
+}
+
 }  // namespace
 
 absl::Status ValidateConfig(const SimulateConfig& c) {
@@ -66,6 +113,7 @@ absl::Status ValidateConfig(const SimulateConfig& c) {
   if (st.ok()) st = CheckRange("void_percent", c.void_percent, 0, 100);
   if (st.ok()) st = CheckRange("time_scale", c.time_scale, 0, 1e7, false);
   if (st.ok()) st = CheckRange("senders", c.senders, 1, 64);
+  if (st.ok()) st = CheckRange("document_share", c.document_share, 0, 1);
   if (!st.ok()) return st;
   if (c.duration.count() < 0) return Bad("duration", "must not be negative");
   if (c.silent_after.count() < 0) return Bad("silent_after", "must not be negative");
@@ -120,7 +168,8 @@ std::string FormatTotals(const Totals& totals) {
   const Counts all = totals.all();
   std::string out = absl::StrCat("sent=", all.sent, " accepted=", all.accepted,
                                  " rejected=", all.rejected, " (planted ", all.planted,
-                                 ") failed=", all.failed, " |");
+                                 ") failed=", all.failed, " documents=", totals.documents_sent,
+                                 " (refused ", totals.documents_refused, ") |");
   for (int i = 0; i < kChannelCount; ++i) {
     const Counts& c = totals.by_channel[static_cast<size_t>(i)];
     absl::StrAppend(&out, " ", ChannelName(static_cast<Channel>(i)), " ", c.sent, "/", c.accepted,
@@ -158,6 +207,24 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Start(
   sim->registry_ = registry::v1::Registry::NewStub(registry);
   sim->reconcile_ = reconcile::v1::Reconciliation::NewStub(reconcile);
 
+  // The facilities that send signed XML documents, each with its own RSA identity.
+  const std::vector<const Source*> speakers =
+      DocumentFacilities(sim->plan_.facilities(), config.document_share, config.seed);
+  if (!speakers.empty()) {
+    if (absl::Status xmlsec = documents::InitXmlSecurity(); !xmlsec.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("simulate.document_share: cannot sign documents: ", xmlsec.message()));
+    }
+  }
+  for (const Source* f : speakers) {
+    documents::SigningIdentity id = documents::MakeSigningIdentity(f->name);
+    if (id.key_pem.empty() || id.certificate_pem.empty()) {
+      return absl::InternalError(
+          absl::StrCat("simulate: cannot make a signing key for ", f->principal));
+    }
+    sim->document_signers_.emplace(f->principal, std::move(id));
+  }
+
   {
     platform::MutexLock lock(&sim->mu_);
     sim->live_senders_ = config.senders;
@@ -173,12 +240,13 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Start(
   logging::Get("simulate")
       ->info("simulating run={} facilities={} courts={} rate={}/s time_scale={} (1 simulated "
              "day = {}) invalid={}% late={}% missing={}% silent_facility={} quiet_after={} "
-             "gateway={} registry={} reconcile={}",
+             "document_facilities={} gateway={} registry={} reconcile={}",
              sim->plan_.run_id(), config.facilities, config.courts, config.rate,
              config.time_scale, absl::FormatDuration(sim->plan_.RealDelay(absl::Hours(24))),
              config.invalid_percent, config.late_percent, config.missing_percent,
              sim->silent_facility_.empty() ? "none" : sim->silent_facility_,
-             config::FormatDuration(config.silent_after), config.gateway_address,
+             config::FormatDuration(config.silent_after), sim->document_signers_.size(),
+             config.gateway_address,
              config.registry_address, config.reconcile_address);
   return sim;
 }
@@ -222,6 +290,8 @@ Totals Simulator::totals() const {
                        counts_[i].rejected.load(), counts_[i].failed.load(),
                        counts_[i].planted.load()};
   }
+  t.documents_sent = documents_sent_.load();
+  t.documents_refused = documents_refused_.load();
   return t;
 }
 
@@ -282,9 +352,10 @@ void Simulator::Send(Sender& sender) {
       sender.queue.pop_front();
       sender.cv.SignalAll();  // room for the dispatcher
     }
-    const grpc::Status status = Call(sender, step);
+    const std::optional<std::string> document = DocumentFor(step);
+    const grpc::Status status = Call(sender, step, document ? &*document : nullptr);
     if (status.error_code() == grpc::StatusCode::CANCELLED && stop_) break;
-    Count(step, status);
+    Count(step, status, document.has_value());
   }
   {
     platform::MutexLock lock(&mu_);
@@ -293,7 +364,39 @@ void Simulator::Send(Sender& sender) {
   cv_.SignalAll();
 }
 
-grpc::Status Simulator::Call(Sender& sender, const Step& step) {
+std::optional<std::string> Simulator::DocumentFor(const Step& step) const {
+  const auto* r = std::get_if<ingest::v1::IngestRequest>(&step.request);
+  if (r == nullptr || r->action() == records::v1::ACTION_VOID) return std::nullopt;
+  auto signer = document_signers_.find(step.principal);
+  if (signer == document_signers_.end()) return std::nullopt;
+  documents::WriteOptions options;
+  options.reissue = r->action() == records::v1::ACTION_AMEND;
+  std::string xml;
+  if (r->has_death_notice()) {
+    xml = documents::WriteDeathNoticeDocument(r->death_notice(), options);
+  } else if (r->has_birth_certificate()) {
+    xml = documents::WriteBirthCertificateDocument(r->birth_certificate(), options);
+  } else {
+    return std::nullopt;
+  }
+  if (!step.planted_field.empty()) {
+    // The document keeps dates, not issue times: an error it cannot carry would be accepted,
+    // so that copy goes natively (the clerk typed it into the native form).
+    documents::ReadOptions read;
+    read.facility_code = step.principal.substr(step.principal.find(':') + 1);
+    if (documents::ReadHospitalDocument(xml, read).ok()) return std::nullopt;
+  }
+  absl::StatusOr<std::string> signed_xml =
+      documents::SignDocument(xml, signer->second.key_pem, signer->second.certificate_pem);
+  if (!signed_xml.ok()) {
+    logging::Get("simulate")->warn("cannot sign a document source={}: {}; sending natively",
+                                   step.principal, signed_xml.status().ToString());
+    return std::nullopt;
+  }
+  return *std::move(signed_xml);
+}
+
+grpc::Status Simulator::Call(Sender& sender, const Step& step, const std::string* document) {
   absl::Duration backoff = absl::Milliseconds(200);
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext context;
@@ -306,7 +409,7 @@ grpc::Status Simulator::Call(Sender& sender, const Step& step) {
       if (stop_) return grpc::Status(grpc::StatusCode::CANCELLED, "simulator stopping");
       sender.active = &context;
     }
-    grpc::Status status = CallOnce(context, step);
+    grpc::Status status = CallOnce(context, step, document);
     {
       platform::MutexLock lock(&sender.mu);
       sender.active = nullptr;
@@ -317,7 +420,25 @@ grpc::Status Simulator::Call(Sender& sender, const Step& step) {
   }
 }
 
-grpc::Status Simulator::CallOnce(grpc::ClientContext& context, const Step& step) {
+grpc::Status Simulator::CallOnce(grpc::ClientContext& context, const Step& step,
+                                 const std::string* document) {
+  if (document != nullptr) {
+    ingest::v1::SubmitDocumentRequest request;
+    request.set_document(*document);
+    request.set_document_type(
+        std::get<ingest::v1::IngestRequest>(step.request).has_death_notice() ? "60" : "61");
+    ingest::v1::SubmitDocumentResponse response;
+    grpc::Status status = health_->SubmitDocument(&context, request, &response);
+    if (!status.ok()) return status;
+    if (response.receipts_size() == 0) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "SubmitDocument answered no receipt");
+    }
+    for (const ingest::v1::Receipt& receipt : response.receipts()) {
+      grpc::Status st = ReceiptStatus(receipt);
+      if (!st.ok()) return st;
+    }
+    return grpc::Status::OK;
+  }
   if (const auto* r = std::get_if<ingest::v1::IngestRequest>(&step.request)) {
     ingest::v1::Receipt receipt;
     return health_->Submit(&context, *r, &receipt);
@@ -350,9 +471,13 @@ grpc::Status Simulator::CallOnce(grpc::ClientContext& context, const Step& step)
   return writer->Finish();
 }
 
-void Simulator::Count(const Step& step, const grpc::Status& status) {
+void Simulator::Count(const Step& step, const grpc::Status& status, bool document) {
   AtomicCounts& c = counts_[static_cast<size_t>(step.channel)];
   ++c.sent;
+  if (document) {
+    ++documents_sent_;
+    if (!status.ok()) ++documents_refused_;
+  }
   const bool planted = !step.planted_field.empty();
   if (planted) ++c.planted;
   const bool rejected = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;

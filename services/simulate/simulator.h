@@ -6,6 +6,13 @@
 // (plaintext development deployments only: under mutual TLS one client certificate could not
 // speak for many sources).
 //
+// Documents: `document_share` of the facilities (chosen from the seed) speak XML instead: their
+// birth certificates and death notices go to HealthIngest.SubmitDocument as the documents their
+// hospital system would produce (services/documents/document_writer.h), signed with the
+// facility's own RSA identity made at Start; their amends as re-issued documents; their voids
+// natively (the documents have no void), and so does a planted error the document cannot carry.
+// SubmitDocument's receipts count like Submit's answer (REJECTED = rejected).
+//
 // Steps are sent at their planned time by `senders` threads; a source is always served by the
 // same thread, so its versions go out in order. Calls wait for the service to be reachable
 // (wait-for-ready, up to call_timeout) and are retried with the same message id on
@@ -24,6 +31,8 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +48,7 @@
 #include "crvs/ingest/v1/health_ingest.grpc.pb.h"
 #include "crvs/reconcile/v1/reconciliation.grpc.pb.h"
 #include "crvs/registry/v1/registry.grpc.pb.h"
+#include "services/documents/signing_identity.h"
 #include "services/platform/mutex.h"
 #include "services/simulate/simulate_config.h"
 #include "services/simulate/traffic_plan.h"
@@ -71,12 +81,16 @@ struct Counts {
 
 struct Totals {
   std::array<Counts, kChannelCount> by_channel{};
+  // Births and deaths sent as signed XML documents (SubmitDocument), also counted in their
+  // channel; refused: not accepted (an error status, or a receipt REJECTED / FAILED).
+  int64_t documents_sent = 0;
+  int64_t documents_refused = 0;
   Counts all() const;
   const Counts& of(Channel c) const { return by_channel[static_cast<size_t>(c)]; }
 };
 
-// "sent=… accepted=… rejected=… (planted …) failed=… | birth 10/9/1/0 …" (per channel:
-// sent/accepted/rejected/failed).
+// "sent=… accepted=… rejected=… (planted …) failed=… documents=… (refused …) | birth 10/9/1/0 …"
+// (per channel: sent/accepted/rejected/failed).
 std::string FormatTotals(const Totals& totals);
 
 class Simulator {
@@ -99,6 +113,11 @@ class Simulator {
   Totals totals() const;
   // The facility that goes quiet after silent_after (empty when none).
   const std::string& silent_facility() const { return silent_facility_; }
+  // The facilities that speak XML documents (document_share of them, chosen from the seed), by
+  // principal ("facility:BV79001"), with the identity each signs with (made at Start).
+  const std::map<std::string, documents::SigningIdentity>& document_facilities() const {
+    return document_signers_;
+  }
 
  private:
   struct Sender {
@@ -116,10 +135,16 @@ class Simulator {
   void Dispatch();
   void Send(Sender& sender);
   void Report();
-  // One call of `step`, retried while retryable; CANCELLED once stopping.
-  grpc::Status Call(Sender& sender, const Step& step);
-  grpc::Status CallOnce(grpc::ClientContext& context, const Step& step);
-  void Count(const Step& step, const grpc::Status& status);
+  // The signed document a document-speaking facility sends for `step` (a birth or death submit
+  // or amend); nullopt when the step goes natively: other sources, voids, and a planted error
+  // the document cannot carry (an issue time an hour before the death on the same day).
+  std::optional<std::string> DocumentFor(const Step& step) const;
+  // One call of `step` (as `document` when set), retried while retryable; CANCELLED once
+  // stopping.
+  grpc::Status Call(Sender& sender, const Step& step, const std::string* document);
+  grpc::Status CallOnce(grpc::ClientContext& context, const Step& step,
+                        const std::string* document);
+  void Count(const Step& step, const grpc::Status& status, bool document);
   bool DispatchDone() ABSL_LOCKS_EXCLUDED(mu_);
   // Sleeps up to `d`; false if stopping.
   bool SleepFor(absl::Duration d);
@@ -131,10 +156,13 @@ class Simulator {
   std::unique_ptr<ingest::v1::CourtIngest::Stub> court_;
   std::unique_ptr<registry::v1::Registry::Stub> registry_;
   std::unique_ptr<reconcile::v1::Reconciliation::Stub> reconcile_;
+  std::map<std::string, documents::SigningIdentity> document_signers_;  // set in Start only
 
   std::vector<std::unique_ptr<Sender>> senders_;
   std::array<AtomicCounts, kChannelCount> counts_;
   std::atomic<int64_t> warnings_{0};
+  std::atomic<int64_t> documents_sent_{0};
+  std::atomic<int64_t> documents_refused_{0};
 
   platform::Mutex mu_;  // stop_ is set under it, so a wait on cv_ cannot miss it
   platform::CondVar cv_;

@@ -166,3 +166,49 @@ TEST(Cli, ExampleConfigInDeployLoadsAndListsEveryKey) {
 
 }  // namespace
 }  // namespace crvs
+
+namespace crvs {
+namespace {
+
+// `crvs document check` on the vendors' samples (docs/documents/samples/): Vietnamese by
+// default, English with --lang en, exit 1 when a file has a problem, 2 for a usage error.
+TEST(Cli, DocumentCheckReadsTheSamples) {
+  const std::string samples = std::string(CRVS_SOURCE_DIR) + "/docs/documents/samples/";
+  const std::string now = "--now=1796083200";  // expected.json's now_unix_seconds
+  const std::string good = samples + "death_notice_valid.xml";
+  const std::string bad = samples + "death_notice_bad_date_format.xml";
+
+  RunResult r = RunProgram({kCrvs, "document", "check", now, good,
+                            samples + "claims_table9_twins_valid.xml"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(good + ": OK, 1 bản ghi (HSDLGBT)"));
+  EXPECT_THAT(r.out, HasSubstr("claims_table9_twins_valid.xml: OK, 2 bản ghi (GIAMDINHHS)"));
+
+  r = RunProgram({kCrvs, "document", "check", now, good, bad});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(bad + ": GIAYBAOTU/NGAY_TV: Ngày giờ không đúng định dạng: cần "
+                                     "yyyyMMddHHmm (12 chữ số"));
+
+  r = RunProgram({kCrvs, "document", "check", "--lang", "en", now, bad});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(bad + ": GIAYBAOTU/NGAY_TV: Date/time not in the expected form: "
+                                     "yyyyMMddHHmm (12 digits"));
+
+  r = RunProgram({kCrvs, "document", "check", "--type", "61", now, good});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("HSDLGBT: "));
+
+  r = RunProgram({kCrvs, "document", "check", "--type", "62", good});
+  EXPECT_EQ(r.exit_code, 2);
+  r = RunProgram({kCrvs, "document", "check", "--lang", "fr", good});
+  EXPECT_EQ(r.exit_code, 2);
+  r = RunProgram({kCrvs, "document", "check"});
+  EXPECT_EQ(r.exit_code, 2);
+
+  r = RunProgram({kCrvs, "document", "check", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("GIAMDINHHS"));
+}
+
+}  // namespace
+}  // namespace crvs

@@ -25,6 +25,7 @@
 #include "tests/support/fixtures.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_pki.h"
 
 namespace crvs {
 namespace {
@@ -87,15 +88,8 @@ std::unique_ptr<grpc::ClientContext> Context() {
 class MutualTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_THAT(auth::InitCa(certs_.path()), testing::IsOk());
-    auth::IssueOptions server;
-    server.dir = certs_.path();
-    server.principal = "server:crvs";
-    server.server = true;
-    auto files = auth::Issue(server);
-    ASSERT_THAT(files, testing::IsOk());
-    server_tls_ = {certs_.File("ca.crt"), files->cert_file, files->key_file};
-    ASSERT_THAT(auth::InitCa(foreign_.path()), testing::IsOk());
+    ASSERT_TRUE(certs_.ok() && foreign_.ok());
+    server_tls_ = certs_.server();
 
     auto broker = kafka::EmbeddedBroker::Start({1, 3, Topics()});
     ASSERT_TRUE(broker.ok()) << broker.status();
@@ -108,17 +102,10 @@ class MutualTlsTest : public ::testing::Test {
     return topics;
   }
 
-  // A client certificate of our CA (or of the foreign one) for `principal`.
+  // A client certificate of our CA (or of the foreign one) for `principal`; whoever the client
+  // is, it trusts our CA to identify the server.
   auth::TlsConfig Client(const std::string& principal, bool foreign = false) {
-    const testing::ScratchDir& dir = foreign ? foreign_ : certs_;
-    auth::IssueOptions o;
-    o.dir = dir.path();
-    o.principal = principal;
-    auto files = auth::Issue(o);
-    EXPECT_THAT(files, testing::IsOk());
-    // Whoever the client is, it trusts our CA to identify the server.
-    return {certs_.File("ca.crt"), files.ok() ? files->cert_file : "",
-            files.ok() ? files->key_file : ""};
+    return (foreign ? foreign_ : certs_).Client(principal, certs_.ca_file());
   }
 
   void StartGateway(double rate_per_second = 0, int burst = 0) {
@@ -169,8 +156,8 @@ class MutualTlsTest : public ::testing::Test {
     return testing::ReadTopic(broker_->bootstrap_servers(), topic).size();
   }
 
-  testing::ScratchDir certs_{"crvs-mtls-ca"};
-  testing::ScratchDir foreign_{"crvs-mtls-foreign"};
+  testing::TestPki certs_{"crvs-mtls-ca"};
+  testing::TestPki foreign_{"crvs-mtls-foreign"};
   testing::ScratchDir store_dir_{"crvs-mtls-db"};
   auth::TlsConfig server_tls_;
   kafka::KafkaConfig kafka_;

@@ -54,19 +54,30 @@ void AsOperator(Context& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
 }
 
-// Sum of crvs_gateway_calls_total samples with code="INVALID_ARGUMENT"; -1 if unreadable.
-double GatewayRejections(int metrics_port) {
+// Sum of the gateway's `family` samples whose labels include `label` (e.g.
+// code="INVALID_ARGUMENT"); -1 if unreadable.
+double GatewayCounter(int metrics_port, const std::string& family, const std::string& label) {
   httplib::Client client("127.0.0.1", metrics_port);
   auto res = client.Get("/metrics");
   if (!res || res->status != 200) return -1;
   std::istringstream lines(res->body);
   double sum = 0;
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("crvs_gateway_calls_total{", 0) != 0) continue;
-    if (line.find("code=\"INVALID_ARGUMENT\"") == std::string::npos) continue;
+    if (line.rfind(family + "{", 0) != 0) continue;
+    if (line.find(label) == std::string::npos) continue;
     sum += std::stod(line.substr(line.rfind(' ') + 1));
   }
   return sum;
+}
+
+// Records the gateway refused as invalid.
+double GatewayRejections(int metrics_port) {
+  return GatewayCounter(metrics_port, "crvs_gateway_calls_total", "code=\"INVALID_ARGUMENT\"");
+}
+
+// Signed XML documents of the simulated facilities that speak documents, accepted.
+double GatewayDocumentsAccepted(int metrics_port) {
+  return GatewayCounter(metrics_port, "crvs_gateway_documents_total", "outcome=\"accepted\"");
 }
 
 // What the database holds, as the registry lists it.
@@ -75,6 +86,9 @@ struct Landed {
   std::set<rv1::RegistrationKind> registration_kinds;
   int amended = 0;  // current_version > 1
   int voided = 0;
+  // Certificates and notices whose stored envelope came from a hospital document
+  // (RecordEnvelope.source_document: sent through SubmitDocument).
+  int from_documents = 0;
 };
 
 Landed ListEverything(registry::v1::Registry::Stub& registry) {
@@ -95,6 +109,12 @@ Landed ListEverything(registry::v1::Registry::Stub& registry) {
         ++landed.records[kind];
         if (view.current_version() > 1) ++landed.amended;
         if (view.state() == registry::v1::RECORD_STATE_VOIDED) ++landed.voided;
+        for (const auto& version : view.versions()) {
+          if (version.envelope().has_source_document()) {
+            ++landed.from_documents;
+            break;
+          }
+        }
         if (kind == rv1::RECORD_KIND_REGISTRATION && view.versions_size() > 0) {
           landed.registration_kinds.insert(view.versions(0).envelope().registration().kind());
         }
@@ -130,6 +150,8 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
                            "--set", "simulate.invalid_percent=10",
                            "--set", "simulate.missing_percent=5",
                            "--set", "simulate.void_percent=5",
+                           // Half the facilities send signed XML documents (SubmitDocument).
+                           "--set", "simulate.document_share=0.5",
                            // The silent facility is a small clinic (a few records in 10 s):
                            // 20 s of its traffic let the reconciler learn its cadence even when
                            // a loaded or sanitized machine bunches its submissions.
@@ -154,6 +176,7 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
   reconcile::v1::CoverageReport coverage;
   std::vector<std::string> silent_sources;
   double rejected = -1;
+  double documents = -1;
   std::string silent_error;  // the last ListSilentSources failure, for the failure message
   auto all_seen = [&] {
     for (auto kind : {rv1::RECORD_KIND_BIRTH_CERTIFICATE, rv1::RECORD_KIND_DEATH_NOTICE,
@@ -163,7 +186,8 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
     bool silent_listed = false;
     for (const auto& code : silent_sources) silent_listed |= code == silent;
     return landed.registration_kinds.size() == 3 && landed.amended > 0 && landed.voided > 0 &&
-           coverage.total().missing() > 0 && silent_listed && rejected > 0;
+           coverage.total().missing() > 0 && silent_listed && rejected > 0 &&
+           landed.from_documents > 0 && documents > 0;
   };
   // Typically all there after 25-30 s (the silent facility needs 20 s to go quiet, then a few
   // times its cadence); 120 s leaves room for a loaded machine and a sanitizer build (the loop
@@ -198,6 +222,7 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
       }
     }
     rejected = GatewayRejections(metrics);
+    documents = GatewayDocumentsAccepted(metrics);
     if (all_seen()) break;
   }
   std::cerr << "simulate_test: checked after "
@@ -220,6 +245,8 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
               silent_sources.end())
       << silent << " went quiet after 20 s; last ListSilentSources error: " << silent_error;
   EXPECT_GT(rejected, 0) << "the gateway rejects the planted invalid records";
+  EXPECT_GT(documents, 0) << "the document-speaking facilities' XML is accepted";
+  EXPECT_GT(landed.from_documents, 0) << "records stored with their source document";
 
   // The console reaches this process's admin service (it listens on a port it picked), for
   // an operator signed in with an account made while the pipeline runs.
