@@ -5,6 +5,7 @@
 #include <absl/time/time.h>
 
 #include "connectors/kafka/embedded_broker.h"
+#include "services/bench/document_bench.h"
 #include "services/bench/gateway_bench.h"
 #include "services/bench/sink_bench.h"
 #include "services/platform/exit_codes.h"
@@ -63,6 +64,41 @@ void PrintGatewayReport(const GatewayBenchReport& r, int concurrency, double rat
   }
 }
 
+void PrintDocumentReport(const DocumentBenchReport& r, int connections, const std::string& type) {
+  std::printf("crvs bench documents: %lld documents (loaiHs %s, %lld birth certificates, %.0f "
+              "bytes signed XML on average), %d HTTPS connections, facility %s\n",
+              static_cast<long long>(r.documents), type.c_str(),
+              static_cast<long long>(r.births), r.mean_document_bytes, connections,
+              kDocumentBenchFacility);
+  std::printf("  signing (hospital side)        %10.2f ms per document (SignDocument, mean), %.1f s "
+              "for all\n",
+              r.signing_ms_per_document, r.signing_seconds);
+  if (r.verify_ms_per_document > 0) {
+    std::printf("  alone, one thread              %10.3f ms read+map   %.3f ms verify signature\n",
+                r.read_ms_per_document, r.verify_ms_per_document);
+  }
+  for (const auto& p : r.phases) {
+    std::printf("  signature=%-8s received %lld/%lld  other %lld  on topics %lld  keys missing "
+                "%lld\n",
+                p.signature.c_str(), static_cast<long long>(p.received),
+                static_cast<long long>(p.posted), static_cast<long long>(p.other),
+                static_cast<long long>(p.on_topic), static_cast<long long>(p.keys_missing));
+    std::printf("    received (MaKetQua 200)      %10.0f documents/s over %.1f s\n",
+                p.received_per_s, p.seconds);
+    PrintPercentiles("POST -> answer", p.latency);
+    std::printf("    cpu %.2f cores   rss peak %lld MB   TLS connections opened %lld\n", p.cpu_cores,
+                static_cast<long long>(p.rss_peak_kb / 1024),
+                static_cast<long long>(p.connections_opened));
+  }
+  if (r.phases.size() >= 2 && r.phases.back().received_per_s > 0) {
+    const auto& first = r.phases.front();
+    const auto& last = r.phases.back();
+    std::printf("  signature=%s / signature=%s   %10.2f (documents/s ratio)\n",
+                first.signature.c_str(), last.signature.c_str(),
+                first.received_per_s / last.received_per_s);
+  }
+}
+
 }  // namespace
 
 BenchCommand::BenchCommand(CLI::App& bench) {
@@ -106,12 +142,91 @@ BenchCommand::BenchCommand(CLI::App& bench) {
   gateway_->add_option("--sample-every", f.sample_every,
                        "timeline interval (RSS, CPU, committed, p99 per window)")
       ->capture_default_str();
+
+  documents_ = bench.add_subcommand(
+      "documents",
+      "hospital documents per second through the gateway's HTTPS form door (POST "
+      "/api/documents, mutual TLS), the facility's XML signature verified on each: N distinct "
+      "documents are signed first (timed apart: the hospital's cost), then posted over C "
+      "keep-alive connections; every answer must be MaKetQua 200 and every record must be on "
+      "its topic. Then the same documents with gateway.document_signature=off, for the cost of "
+      "verification. Embedded broker and gateway in this process");
+  DocumentFlags& d = document_flags_;
+  // Ranges are checked by ValidateDocumentBenchInputs, whose message names the flag.
+  documents_->add_option("--documents", d.documents, "documents to sign and post")
+      ->capture_default_str();
+  documents_->add_option("--connections", d.connections,
+                         "client threads, each one keep-alive HTTPS connection with the "
+                         "facility's certificate")
+      ->capture_default_str();
+  documents_->add_option("--signature", d.signature,
+                         "gateway.document_signature of the measured run: require, record or off")
+      ->capture_default_str();
+  documents_->add_flag("--skip-off", d.skip_off,
+                       "do not repeat the run with gateway.document_signature=off");
+  documents_->add_option("--type", d.type,
+                         "loaiHs: 60 death notices, 61 birth certificates, mix (half each)")
+      ->capture_default_str();
+  documents_->add_option("--signing-threads", d.signing_threads,
+                         "threads signing the documents before the run")
+      ->capture_default_str();
+  documents_->add_option("--breakdown", d.breakdown,
+                         "documents read and verified alone on one thread, to show where the "
+                         "door's time goes (0: skip)")
+      ->capture_default_str();
 }
 
-bool BenchCommand::parsed() const { return sink_->parsed() || gateway_->parsed(); }
+bool BenchCommand::parsed() const {
+  return sink_->parsed() || gateway_->parsed() || documents_->parsed();
+}
 
 int BenchCommand::Run(const BenchSections& sections) const {
+  if (documents_->parsed()) return RunDocuments(sections);
   return sink_->parsed() ? RunSink(sections) : RunGateway(sections);
+}
+
+namespace {
+
+DocumentBenchInputs DocumentInputsFromFlags(const BenchSections& s, int64_t documents,
+                                            int connections, const std::string& signature,
+                                            bool skip_off, const std::string& type,
+                                            int signing_threads, int breakdown) {
+  DocumentBenchInputs in;
+  in.kafka = s.kafka;
+  in.producer = s.producer;
+  in.gateway = s.gateway;
+  in.documents = documents;
+  in.connections = connections;
+  in.policies = {signature};
+  if (!skip_off && signature != "off") in.policies.push_back("off");
+  in.type = type;
+  in.signing_threads = signing_threads;
+  in.breakdown_documents = breakdown;
+  return in;
+}
+
+}  // namespace
+
+int BenchCommand::RunDocuments(const BenchSections& s) const {
+  const DocumentFlags& d = document_flags_;
+  DocumentBenchInputs in = DocumentInputsFromFlags(s, d.documents, d.connections, d.signature,
+                                                   d.skip_off, d.type, d.signing_threads,
+                                                   d.breakdown);
+  if (absl::Status valid = ValidateDocumentBenchInputs(in); !valid.ok()) {
+    return FailWith(valid, kExitConfig);
+  }
+  auto report = RunDocumentBench(in, PrintProgress);
+  if (!report.ok()) {
+    const bool bad_input = report.status().code() == absl::StatusCode::kInvalidArgument;
+    return FailWith(report.status(), bad_input ? kExitConfig : kExitFailed);
+  }
+  PrintDocumentReport(*report, d.connections, d.type);
+  if (!report->ok()) {
+    std::fprintf(stderr, "crvs bench documents: FAILED: not every document was received and on "
+                         "its topic (see above)\n");
+    return kExitFailed;
+  }
+  return kExitOk;
 }
 
 int BenchCommand::RunSink(const BenchSections& s) const {

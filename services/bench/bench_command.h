@@ -1,6 +1,7 @@
-// The command-line face of the benchmarks of this library: `crvs bench sink` and `crvs bench
-// gateway` (docs/benchmarks.md): flags, their validation and the printed report. Each runs on
-// kafka.bootstrap_servers, or on an embedded broker when that is empty.
+// The command-line face of the benchmarks of this library: `crvs bench sink`, `crvs bench
+// gateway` and `crvs bench documents` (docs/benchmarks.md): flags, their validation and the
+// printed report. Each runs on kafka.bootstrap_servers, or on an embedded broker when that is
+// empty (`documents` always on its own embedded brokers).
 //
 // Thread-safety: construct and run from main.
 #pragma once
@@ -31,20 +32,23 @@ struct BenchSections {
 
 class BenchCommand {
  public:
-  // Adds `sink` and `gateway` to `bench` (the `crvs bench` group).
+  // Adds `sink`, `gateway` and `documents` to `bench` (the `crvs bench` group).
   explicit BenchCommand(CLI::App& bench);
 
   bool parsed() const;
   // Runs the parsed benchmark; progress on stderr, the report on stdout. Exit 0 done, 2 bad
-  // flags, 1 a failure (or, for the gateway, records failed or rejected).
+  // flags, 1 a failure (or, for the gateway, records failed or rejected; for documents, any
+  // answer other than MaKetQua 200 or any document's record missing from the topics).
   int Run(const BenchSections& sections) const;
 
  private:
   int RunSink(const BenchSections& sections) const;
   int RunGateway(const BenchSections& sections) const;
+  int RunDocuments(const BenchSections& sections) const;
 
   CLI::App* sink_;
   CLI::App* gateway_;
+  CLI::App* documents_;
   int sink_records_ = 100000;
   struct GatewayFlags {
     std::string mode = "stream";
@@ -57,6 +61,15 @@ class BenchCommand {
     bool skip_raw_upsert = false;
     std::string sample_every = "10s";
   } gateway_flags_;
+  struct DocumentFlags {
+    int64_t documents = 2000;
+    int connections = 8;
+    std::string signature = "require";
+    bool skip_off = false;
+    std::string type = "60";
+    int signing_threads = 2;
+    int breakdown = 200;
+  } document_flags_;
 };
 
 }  // namespace crvs::bench
