@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <absl/strings/ascii.h>
 #include <absl/strings/escaping.h>
 #include <absl/strings/str_replace.h>
 #include <google/rpc/error_details.pb.h>
@@ -72,6 +73,22 @@ std::vector<std::string> ViolationPaths(const grpc::Status& status) {
     }
   }
   return paths;
+}
+
+// `xml` with `from` replaced by `to`, also inside the base64 NOIDUNGFILE of a claims envelope.
+std::string ChangeEverywhere(const std::string& xml, const std::string& from,
+                             const std::string& to) {
+  std::string out = absl::StrReplaceAll(xml, {{from, to}});
+  const std::string open = "<NOIDUNGFILE>", close = "</NOIDUNGFILE>";
+  for (size_t at = out.find(open); at != std::string::npos; at = out.find(open, at + 1)) {
+    const size_t begin = at + open.size(), end = out.find(close, begin);
+    if (end == std::string::npos) break;
+    std::string inner;
+    std::string encoded(absl::StripAsciiWhitespace(out.substr(begin, end - begin)));
+    if (!absl::Base64Unescape(encoded, &inner)) continue;
+    out.replace(begin, end - begin, absl::Base64Escape(absl::StrReplaceAll(inner, {{from, to}})));
+  }
+  return out;
 }
 
 class DocumentDoorTest : public ::testing::Test {
@@ -216,6 +233,73 @@ TEST_F(DocumentDoorTest, SignedDocumentsOfEachTypeAreAcceptedThroughBothDoors) {
   EXPECT_EQ(types, (std::set<std::string>{"HSDLGCS", "GIAMDINHHS"}));
   EXPECT_EQ(keys.size(), 3u) << "each child is its own record";
   EXPECT_TRUE(keys.count("birth/79001/79001.GCS.00123.26")) << *keys.begin();
+}
+
+// Every type through each door: the samples as they are through one, and with their keys
+// changed (a different document of the same type) through the other. Each lands as its record
+// with its document noted.
+TEST_F(DocumentDoorTest, EachTypeIsAcceptedThroughEachDoor) {
+  StartGateway("require");
+  struct Case {
+    const char* sample;
+    const char* loai_hs;
+    const char* key;    // the key as written in the sample
+    const char* other;  // the key of the same document sent through the other door
+    int records;
+  };
+  const Case cases[] = {
+      {"death_notice_valid.xml", "60", "79001.GBT.96025.26", "79001.GBT.96026.26", 1},
+      {"birth_certificate_valid.xml", "61", "79001.GCS.00123.26", "79001.GCS.00124.26", 1},
+      {"claims_table9_twins_valid.xml", "9", "<QUYEN_SO>05/2026</QUYEN_SO>",
+       "<QUYEN_SO>06/2026</QUYEN_SO>", 2},
+  };
+  int deaths = 0, births = 0;
+  for (const Case& c : cases) {
+    const std::string as_is = Sample(c.sample);
+    const std::string other = ChangeEverywhere(as_is, c.key, c.other);
+    ASSERT_NE(other, as_is) << c.sample << " has no " << c.key;
+    SubmitDocumentResponse by_rpc;
+    grpc::Status st = SubmitDocument(Signed(as_is), &by_rpc, c.loai_hs);
+    ASSERT_TRUE(st.ok()) << c.sample << ": " << st.error_message();
+    ASSERT_EQ(by_rpc.receipts_size(), c.records) << c.sample;
+    for (const auto& r : by_rpc.receipts()) {
+      EXPECT_EQ(r.state(), ingest::v1::RECEIPT_STATE_ACCEPTED) << c.sample;
+      EXPECT_FALSE(r.duplicate()) << c.sample;
+    }
+    auto [status, form] = PostForm(Signed(other), c.loai_hs);
+    ASSERT_EQ(form["MaKetQua"], 200) << c.sample << ": " << form.dump();
+    ASSERT_EQ(form["receipts"].size(), static_cast<size_t>(c.records)) << form.dump();
+    for (const auto& r : form["receipts"]) {
+      EXPECT_EQ(r["state"], "RECEIPT_STATE_ACCEPTED") << form.dump();
+      EXPECT_FALSE(r.value("duplicate", false)) << "a different document: " << form.dump();
+    }
+    (std::string(c.loai_hs) == "60" ? deaths : births) += 2 * c.records;
+  }
+  EXPECT_EQ(Deaths().size(), static_cast<size_t>(deaths));
+  EXPECT_EQ(Births().size(), static_cast<size_t>(births));
+  for (const auto& e : Births()) {
+    EXPECT_EQ(e.source_document().signature_state(), records::v1::DOCUMENT_SIGNATURE_STATE_VALID);
+  }
+}
+
+// A re-issued birth certificate (CAP_LAN_DAU = 0) is an amend of the certificate it re-issues.
+TEST_F(DocumentDoorTest, AReissuedBirthCertificateIsAnAmend) {
+  StartGateway("require");
+  auto [status, first] = PostForm(Signed(Sample("birth_certificate_valid.xml")), "61");
+  ASSERT_EQ(first["MaKetQua"], 200) << first.dump();
+  // Re-issued with a corrected weight.
+  const std::string reissued = absl::StrReplaceAll(
+      Sample("birth_certificate_reissued_valid.xml"),
+      {{"<CAN_NANG_CON>3200</CAN_NANG_CON>", "<CAN_NANG_CON>3250</CAN_NANG_CON>"}});
+  ASSERT_THAT(reissued, HasSubstr("3250"));
+  auto [again_status, again] = PostForm(Signed(reissued), "61");
+  ASSERT_EQ(again["MaKetQua"], 200) << again.dump();
+  auto births = Births();
+  ASSERT_EQ(births.size(), 2u);
+  EXPECT_EQ(births[0].business_key(), births[1].business_key());
+  EXPECT_EQ(births[0].action(), records::v1::ACTION_SUBMIT);
+  EXPECT_EQ(births[1].action(), records::v1::ACTION_AMEND);
+  EXPECT_EQ(births[1].birth_certificate().child().weight_grams(), 3250);
 }
 
 TEST_F(DocumentDoorTest, TheSameDocumentSentAgainIsAlreadyReceived) {
