@@ -40,16 +40,6 @@ constexpr int kVietnamOffsetMinutes = 420;  // UTC+07:00, no daylight saving
 
 // --- errors ---------------------------------------------------------------------------------
 
-DocumentError MakeError(std::string path, std::string code, const std::string& key,
-                        const std::map<std::string, std::string>& params = {}) {
-  DocumentError e;
-  e.path = std::move(path);
-  e.code = std::move(code);
-  e.message_vi = i18n::Text(i18n::Language::kVietnamese, "document." + key, params);
-  e.message_en = i18n::Text(i18n::Language::kEnglish, "document." + key, params);
-  return e;
-}
-
 // --- libxml2 --------------------------------------------------------------------------------
 
 void IgnoreGenericError(void*, const char*, ...) {}
@@ -939,6 +929,16 @@ DocumentResult ReadHospitalDocument(std::string_view xml, const ReadOptions& opt
     result.errors = std::move(errors);
   }
   return result;
+}
+
+DocumentError MakeError(std::string path, std::string code, const std::string& key,
+                        const std::map<std::string, std::string>& params) {
+  DocumentError e;
+  e.path = std::move(path);
+  e.code = std::move(code);
+  e.message_vi = i18n::Text(i18n::Language::kVietnamese, "document." + key, params);
+  e.message_en = i18n::Text(i18n::Language::kEnglish, "document." + key, params);
+  return e;
 }
 
 }  // namespace crvs::documents

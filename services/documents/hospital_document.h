@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,11 @@ struct DocumentResult {
 };
 
 DocumentResult ReadHospitalDocument(std::string_view xml, const ReadOptions& options = {});
+
+// A problem with its texts from i18n/ (key "document.<key>", both languages, `params`
+// substituted): how the reader and the gateway's doors word every error.
+DocumentError MakeError(std::string path, std::string code, const std::string& key,
+                        const std::map<std::string, std::string>& params = {});
 
 // Sets up libxml2 for untrusted input once per process (no network, no external entities,
 // generic error handler silenced). Called by ReadHospitalDocument; safe to call again.

@@ -18,7 +18,6 @@
 
 #include "services/auth/caller.h"
 #include "services/platform/http_listen.h"
-#include "services/platform/i18n.h"
 #include "services/platform/logging.h"
 #include "services/records/records.h"
 
@@ -127,13 +126,6 @@ std::optional<Form> ReadForm(const httplib::Request& req, const httplib::Content
   return form;
 }
 
-documents::DocumentError Error(const std::string& path, const std::string& code,
-                               const std::string& key,
-                               const std::map<std::string, std::string>& params = {}) {
-  return {path, code, i18n::Text(i18n::Language::kVietnamese, key, params),
-          i18n::Text(i18n::Language::kEnglish, key, params)};
-}
-
 json ErrorsJson(const std::vector<documents::DocumentError>& errors) {
   json out = json::array();
   for (const auto& e : errors) {
@@ -166,7 +158,7 @@ void Handle(DocumentIntake* intake, bool plaintext, const httplib::Request& req,
   auto caller = Caller(req, plaintext);
   if (!caller) {
     json body = Answer(kUnknownCaller, "");
-    body["errors"] = ErrorsJson({Error("", "unauthenticated", "document.unauthenticated")});
+    body["errors"] = ErrorsJson({documents::MakeError("", "unauthenticated", "unauthenticated")});
     Reply(res, 401, body);
     return;
   }
@@ -175,10 +167,10 @@ void Handle(DocumentIntake* intake, bool plaintext, const httplib::Request& req,
   std::string document;
   std::vector<documents::DocumentError> form_errors;
   if (!absl::Base64Unescape(Field(form, "fileBase64Str"), &document) || document.empty()) {
-    form_errors.push_back(Error("fileBase64Str", "base64", "document.form_base64"));
+    form_errors.push_back(documents::MakeError("fileBase64Str", "base64", "form_base64"));
   }
   if (!facility.empty() && facility != caller->code()) {
-    form_errors.push_back(Error("maCskcb", "facility", "document.facility_mismatch",
+    form_errors.push_back(documents::MakeError("maCskcb", "facility", "facility_mismatch",
                                 {{"code", facility}, {"sender", caller->code()}}));
   }
   if (!form_errors.empty()) {
@@ -268,10 +260,10 @@ absl::StatusOr<std::unique_ptr<DocumentDoor>> DocumentDoor::Start(const std::str
       const bool too_large = res.status == 413;
       json body = Answer(kRefused, "");
       body["errors"] = ErrorsJson({too_large
-                                       ? Error("", "too_large", "document.too_large_form",
+                                       ? documents::MakeError("", "too_large", "too_large_form",
                                                {{"limit", std::to_string(
                                                              intake->config().max_bytes)}})
-                                       : Error("", "unreadable", "document.form_unreadable")});
+                                       : documents::MakeError("", "unreadable", "form_unreadable")});
       Reply(res, too_large ? 413 : 400, body);
       return;
     }

@@ -15,7 +15,6 @@
 
 #include "services/gateway/health_ingest_service.h"
 #include "services/gateway/ingest_calls.h"
-#include "services/platform/i18n.h"
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
@@ -53,11 +52,6 @@ std::string NewTransactionId() {
   return absl::BytesToHexString(raw);
 }
 
-DocumentError Error(const std::string& path, const std::string& code, const std::string& key,
-                    const std::map<std::string, std::string>& params = {}) {
-  return {path, code, i18n::Text(i18n::Language::kVietnamese, key, params),
-          i18n::Text(i18n::Language::kEnglish, key, params)};
-}
 
 DocumentOutcome Refused(std::vector<DocumentError> errors) {
   DocumentOutcome outcome;
@@ -110,7 +104,7 @@ void DocumentIntake::Submit(const common::v1::Principal& caller, const std::stri
     return;
   }
   if (document.size() > config_.max_bytes) {
-    done(Refused({Error("", "too_large", "document.too_large",
+    done(Refused({documents::MakeError("", "too_large", "too_large",
                         {{"size", std::to_string(document.size())},
                          {"limit", std::to_string(config_.max_bytes)}})}));
     return;
@@ -119,7 +113,7 @@ void DocumentIntake::Submit(const common::v1::Principal& caller, const std::stri
   options.limits.max_bytes = config_.max_bytes;
   options.declared = documents::ParseDocumentType(declared_type);
   if (!declared_type.empty() && options.declared == documents::DocumentType::kUnknown) {
-    done(Refused({Error("loaiHs", "document_type", "document.declared_type",
+    done(Refused({documents::MakeError("loaiHs", "document_type", "declared_type",
                         {{"value", declared_type}})}));
     return;
   }
@@ -144,7 +138,7 @@ void DocumentIntake::Submit(const common::v1::Principal& caller, const std::stri
     return;
   }
   if (read.records.empty()) {  // the reader names an empty table itself; never answer nothing
-    done(Refused({Error("", "no_records", "document.no_records")}));
+    done(Refused({documents::MakeError("", "no_records", "no_records")}));
     return;
   }
 
@@ -159,8 +153,9 @@ void DocumentIntake::Submit(const common::v1::Principal& caller, const std::stri
           "event=document_refused facility={} signature={} detail=\"{}\"", caller.code(), state,
           signature.detail);
       metrics->Document(type, state, "refused");
-      done(Refused({Error("CHUKYDONVI", "signature_" + absl::AsciiStrToLower(state),
-                          "document.signature", {{"state", state}})}));
+      done(Refused({documents::MakeError("CHUKYDONVI",
+                                         "signature_" + absl::AsciiStrToLower(state),
+                                         "signature", {{"state", state}})}));
       return;
     }
   }
