@@ -192,7 +192,7 @@ absl::StatusOr<CommitTimes> ReadCommitTimes(store::Store& db, const std::string&
   CommitTimes out;
   CRVS_RETURN_IF_ERROR(db.Read([&](store::sql::Connection& c) -> absl::Status {
     CRVS_ASSIGN_OR_RETURN(
-        auto rows, c.Execute("SELECT message_id, committed_at_us FROM message_ids "
+        auto rows, c.Execute("SELECT message_id, committed_at_us FROM applied_messages "
                              "WHERE message_id >= $1 AND message_id < $2 AND committed_at_us > $3",
                              {store::sql::Value::Text("gb-" + run + "-"),
                               store::sql::Value::Text("gb-" + run + "."),
@@ -207,7 +207,7 @@ absl::StatusOr<CommitTimes> ReadCommitTimes(store::Store& db, const std::string&
 absl::StatusOr<int64_t> CountCommitted(store::Store& db, const std::string& run) {
   int64_t n = 0;
   CRVS_RETURN_IF_ERROR(db.Read([&](store::sql::Connection& c) -> absl::Status {
-    CRVS_ASSIGN_OR_RETURN(auto rows, c.Execute("SELECT count(*) FROM message_ids "
+    CRVS_ASSIGN_OR_RETURN(auto rows, c.Execute("SELECT count(*) FROM applied_messages "
                                                "WHERE message_id >= $1 AND message_id < $2",
                                                {store::sql::Value::Text("gb-" + run + "-"),
                                                 store::sql::Value::Text("gb-" + run + ".")}));

@@ -7,6 +7,7 @@
 #include <absl/strings/str_join.h>
 
 #include <algorithm>
+#include <deque>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -31,6 +32,7 @@ using sql::Value;
 // batch's earlier records.
 struct KeyState {
   bool exists = false;
+  bool stored = false;  // the database held the key before this batch
   v1::RecordKind kind = v1::RECORD_KIND_UNSPECIFIED;
   RecordState state = RecordState::kUnspecified;
   std::string state_detail;
@@ -121,9 +123,9 @@ class BatchApplier {
     CRVS_RETURN_IF_ERROR(WriteRecords());
     CRVS_RETURN_IF_ERROR(WriteDetails());
     CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO message_ids (message_id, source, business_key, action, content_hash, "
-             "version, committed_at_us) VALUES ",
-             7, "", messages_));
+        Bulk("INSERT INTO unchanged_messages (message_id, source, business_key, action, "
+             "content_hash, version, committed_at_us) VALUES ",
+             7, "", unchanged_));
     // Only dead letters new to the database come back (a re-applied batch opens none).
     CRVS_ASSIGN_OR_RETURN(
         sql::Rows opened,
@@ -175,13 +177,14 @@ class BatchApplier {
   // Reads the stored state of every business key and message id the batch names.
   absl::Status LoadState(const std::vector<absl::Status>& checks) {
     std::vector<Value> keys, message_ids;
-    std::set<std::string> seen_keys, seen_messages, sources;
+    std::set<std::string_view> seen_keys, seen_messages;
+    std::set<std::string> sources;
     for (size_t i = 0; i < inputs_.size(); ++i) {
       if (!checks[i].ok()) continue;
       const auto& e = inputs_[i].envelope;
-      if (seen_keys.insert(e.business_key()).second) keys.push_back(Value::Text(e.business_key()));
+      if (seen_keys.insert(e.business_key()).second) keys.push_back(Value::TextRef(e.business_key()));
       if (seen_messages.insert(e.message_id()).second) {
-        message_ids.push_back(Value::Text(e.message_id()));
+        message_ids.push_back(Value::TextRef(e.message_id()));
       }
       sources.insert(records::FormatPrincipal(e.source()));
     }
@@ -194,6 +197,7 @@ class BatchApplier {
     for (const auto& row : records) {
       KeyState& s = keys_[row[0].AsString()];
       s.exists = true;
+      s.stored = true;
       s.kind = rules::ParseKind(row[1].AsString());
       s.state = rules::ParseState(row[2].AsString());
       s.state_detail = row[3].AsString();
@@ -209,16 +213,20 @@ class BatchApplier {
                                     "WHERE business_key IN (",
                                     1, ")", keys, true));
     for (const auto& row : hashes) keys_[row[0].AsString()].hashes.push_back(row[1].AsString());
-    CRVS_ASSIGN_OR_RETURN(
-        sql::Rows messages,
-        BulkQuery("SELECT source, message_id, business_key, action, content_hash, version "
-                  "FROM message_ids WHERE message_id IN (",
-                  1, ")", message_ids, true));
-    for (const auto& row : messages) {
-      if (!sources.count(row[0].AsString())) continue;  // the same id from another source
-      applied_[{row[0].AsString(), row[1].AsString()}] =
-          AppliedMessage{row[2].AsString(), rules::ParseAction(row[3].AsString()),
-                         row[4].AsString(), static_cast<int32_t>(row[5].AsInt())};
+    // A message applied before has a version row, or a row of its own when it made none.
+    for (const char* table : {"record_versions", "unchanged_messages"}) {
+      CRVS_ASSIGN_OR_RETURN(
+          sql::Rows messages,
+          BulkQuery(absl::StrCat("SELECT source, message_id, business_key, action, content_hash, "
+                                 "version FROM ",
+                                 table, " WHERE message_id IN ("),
+                    1, ")", message_ids, true));
+      for (const auto& row : messages) {
+        if (!sources.count(row[0].AsString())) continue;  // the same id from another source
+        applied_[{row[0].AsString(), row[1].AsString()}] =
+            AppliedMessage{row[2].AsString(), rules::ParseAction(row[3].AsString()),
+                           row[4].AsString(), static_cast<int32_t>(row[5].AsInt())};
+      }
     }
     return absl::OkStatus();
   }
@@ -283,11 +291,9 @@ class BatchApplier {
     if (applied_.emplace(MessageKey{source, e.message_id()},
                          AppliedMessage{e.business_key(), e.action(), e.content_hash(), version})
             .second) {
-      for (Value v : {Value::Text(e.message_id()), Value::Text(source),
-                      Value::Text(e.business_key()), Value::Text(rules::ActionName(e.action())),
-                      Value::Blob(e.content_hash()), Value::Int(version), Value::Int(now_us_)}) {
-        messages_.push_back(std::move(v));
-      }
+      sql::AppendRow(unchanged_, Value::TextRef(e.message_id()), Value::Text(source),
+                     Value::TextRef(e.business_key()), Value::Text(rules::ActionName(e.action())),
+                     Value::BlobRef(e.content_hash()), Value::Int(version), Value::Int(now_us_));
     }
     return {outcome, version, "", ""};
   }
@@ -321,32 +327,37 @@ class BatchApplier {
       s.content = &e;
     }
 
-    // An API write has no Kafka coordinates: topic "", partition and offset -1.
+    // An API write has no Kafka coordinates: topic "", partition and offset -1. A consumed
+    // record's envelope is stored as received, bound without a copy (the batch outlives the
+    // statement).
     const KafkaMessage* m = r.message;
-    std::string envelope = m == nullptr || m->value.empty() ? e.SerializeAsString() : m->value;
-    for (Value v : {Value::Text(e.business_key()), Value::Int(s.version),
-                    Value::Text(rules::ActionName(e.action())), Value::Text(e.reason()),
-                    Value::Blob(e.content_hash()), Value::Text(e.message_id()), Value::Text(source),
-                    Value::Int(Micros(e.issued_at())), Value::Int(Micros(e.received_at())),
-                    Value::Int(now_us_), Value::Text(m ? m->topic_partition.topic.value() : ""),
-                    Value::Int(m ? m->topic_partition.partition.value() : -1),
-                    Value::Int(m ? m->offset.value() : -1), Value::Blob(std::move(envelope))}) {
-      versions_.push_back(std::move(v));
-    }
-    for (Value v : {Value::Text(e.message_id()), Value::Text(source), Value::Text(e.business_key()),
-                    Value::Text(rules::ActionName(e.action())), Value::Blob(e.content_hash()),
-                    Value::Int(s.version), Value::Int(now_us_)}) {
-      messages_.push_back(std::move(v));
-    }
+    const std::string action = rules::ActionName(e.action());
+    sql::AppendRow(versions_, Value::TextRef(e.business_key()), Value::Int(s.version),
+                   Value::Text(action), Value::TextRef(e.reason()),
+                   Value::BlobRef(e.content_hash()), Value::TextRef(e.message_id()),
+                   Value::Text(source), Value::Int(Micros(e.issued_at())),
+                   Value::Int(Micros(e.received_at())), Value::Int(now_us_),
+                   Value::TextRef(m ? std::string_view(m->topic_partition.topic.value()) : ""),
+                   Value::Int(m ? m->topic_partition.partition.value() : -1),
+                   Value::Int(m ? m->offset.value() : -1),
+                   m != nullptr && !m->value.empty() ? Value::BlobRef(m->value)
+                                                     : Value::Blob(e.SerializeAsString()));
     applied_[{source, e.message_id()}] =
         AppliedMessage{e.business_key(), e.action(), e.content_hash(), s.version};
-    audit_.push_back(
-        {source, "record.applied", e.business_key(),
-         absl::StrCat("action=", rules::ActionName(e.action()), " outcome=",
-                      std::string(ApplyOutcomeName(outcome)), " version=", s.version,
-                      " message_id=",
-                      absl::Utf8SafeCEscape(e.message_id()), " content_hash=",
-                      absl::BytesToHexString(e.content_hash()), " ", Origin(r))});
+    if (m != nullptr) {
+      // Consumed records are audited per batch: one row chaining the digest of its versions.
+      digest_.Add({e.business_key(), s.version, action, e.content_hash(), e.message_id(), source,
+                   m->topic_partition.topic.value(), m->topic_partition.partition.value(),
+                   m->offset.value()});
+      batch_sources_.insert(source);
+    } else {
+      audit_.push_back(
+          {source, "record.applied", e.business_key(),
+           absl::StrCat("action=", action, " outcome=", std::string(ApplyOutcomeName(outcome)),
+                        " version=", s.version, " message_id=",
+                        absl::Utf8SafeCEscape(e.message_id()), " content_hash=",
+                        absl::BytesToHexString(e.content_hash()), " ", Origin(r))});
+    }
     return {outcome, s.version, "", ""};
   }
 
@@ -403,30 +414,28 @@ class BatchApplier {
       // A header name is a string field of the stored encoding: text only.
       headers.push_back({text::Printable(h.key), h.value});
     }
-    for (Value v : {Value::Text(m.topic_partition.topic.value()),
-                    Value::Int(m.topic_partition.partition.value()), Value::Int(m.offset.value()),
-                    // Text columns take only text: whatever bytes came are shown escaped.
-                    Value::Text(text::Printable(business_key)), Value::Blob(m.key),
-                    Value::Blob(m.value), Value::Blob(EncodeDeadLetterHeaders(headers)),
-                    Value::Text(error_class), Value::Text(text::Printable(error_message.substr(0, 1000))), Value::Int(std::max(attempts, 1)),
-                    Value::Int(now_us_), Value::Text("OPEN"), Value::Text(""), Value::Text(""),
-                    Value::Text(text::Printable(source)), Value::Text(text::Printable(message_id))}) {
-      dead_letters_.push_back(std::move(v));
-    }
+    sql::AppendRow(dead_letters_, Value::TextRef(m.topic_partition.topic.value()),
+                   Value::Int(m.topic_partition.partition.value()), Value::Int(m.offset.value()),
+                   // Text columns take only text: whatever bytes came are shown escaped.
+                   Value::Text(text::Printable(business_key)), Value::BlobRef(m.key),
+                   Value::BlobRef(m.value), Value::Blob(EncodeDeadLetterHeaders(headers)),
+                   Value::Text(error_class),
+                   Value::Text(text::Printable(error_message.substr(0, 1000))),
+                   Value::Int(std::max(attempts, 1)), Value::Int(now_us_), Value::Text("OPEN"),
+                   Value::Text(""), Value::Text(""), Value::Text(text::Printable(source)),
+                   Value::Text(text::Printable(message_id)));
   }
 
   absl::Status WriteRecords() {
     std::vector<Value> rows;
     for (const auto& [key, s] : keys_) {
       if (!s.changed) continue;
-      for (Value v :
-           {Value::Text(key), Value::Text(rules::KindName(s.kind)),
-            Value::Text(rules::StateName(s.state)), Value::Text(s.state_detail),
-            Value::Int(s.version), Value::Blob(s.current_hash), Value::Text(s.source),
-            Value::Int(s.issued_at_us), Value::Int(s.created_at_us), Value::Int(now_us_),
-            Value::Int(s.source_sequence)}) {
-        rows.push_back(std::move(v));
-      }
+      sql::AppendRow(rows, Value::TextRef(key), Value::Text(rules::KindName(s.kind)),
+                     Value::Text(rules::StateName(s.state)), Value::TextRef(s.state_detail),
+                     Value::Int(s.version), Value::BlobRef(s.current_hash),
+                     Value::TextRef(s.source), Value::Int(s.issued_at_us),
+                     Value::Int(s.created_at_us), Value::Int(now_us_),
+                     Value::Int(s.source_sequence));
     }
     return Bulk(
         "INSERT INTO records (business_key, kind, state, state_detail, current_version, "
@@ -461,50 +470,100 @@ class BatchApplier {
     return absl::OkStatus();
   }
 
-  // Replaces the person facts of every changed key, then re-derives each person whose facts
-  // changed. On PostgreSQL the persons rows are first locked (upserted, in personal-ID order)
-  // and only then are their facts read: concurrent writers touching one person serialize,
-  // and the later one, reading after the earlier one committed (READ COMMITTED takes a new
-  // snapshot per statement), derives from every fact. SQLite runs one writer at a time, so
-  // the lock step would only cost a write there.
+  // Person facts, then persons. A key new to the database only adds facts; a stored key whose
+  // content changed (AMEND, VOID) has its stored facts read, and only the difference is
+  // written. Each person whose facts changed is derived again:
+  //  - one the database does not hold yet is inserted once, derived from this batch's facts
+  //    (INSERT ... ON CONFLICT DO NOTHING RETURNING). No committed person row means no
+  //    committed facts, because facts and their person are written in one transaction; a
+  //    concurrent writer inserting the same person waits on the unique key, and whichever
+  //    comes second finds the row and takes the path below. Inserts go in personal-ID order,
+  //    so two writers never wait on each other's inserts.
+  //  - one the database holds is locked first (PostgreSQL: SELECT ... FOR UPDATE in
+  //    personal-ID order; SQLite runs one writer at a time), then all its facts are read and
+  //    it is written again. READ COMMITTED takes a new snapshot per statement, so the later of
+  //    two concurrent writers derives from every fact.
   absl::Status UpdatePersons() {
-    std::vector<Value> changed_keys, new_facts;
-    std::set<std::string> affected;
+    using FactKey = std::tuple<std::string, std::string, std::string>;  // id, key, fact
+    std::map<FactKey, std::string> added;                                 // → fact date
+    std::vector<Value> stored_keys;
     for (const auto& [key, s] : keys_) {
       if (!s.changed) continue;
-      changed_keys.push_back(Value::Text(key));
+      if (s.stored) stored_keys.push_back(Value::TextRef(key));
       if (s.state == RecordState::kVoided || s.content == nullptr) continue;
-      for (const auto& f : rules::FactsOf(*s.content)) {
-        affected.insert(f.personal_id);
-        for (Value v : {Value::Text(f.personal_id), Value::Text(f.business_key),
-                        Value::Text(f.fact), Value::TextOrNull(f.date)}) {
-          new_facts.push_back(std::move(v));
-        }
+      for (auto& f : rules::FactsOf(*s.content)) {
+        added[{std::move(f.personal_id), std::move(f.business_key), std::move(f.fact)}] =
+            std::move(f.date);
       }
     }
-    CRVS_ASSIGN_OR_RETURN(sql::Rows removed,
-                          BulkQuery("DELETE FROM person_facts WHERE business_key IN (", 1,
-                                    ") RETURNING personal_id", changed_keys, true));
-    for (const auto& row : removed) affected.insert(row[0].AsString());
+    std::set<std::string> affected;
+    std::vector<Value> removed;
+    CRVS_ASSIGN_OR_RETURN(sql::Rows stored,
+                          BulkQuery("SELECT personal_id, business_key, fact, fact_date "
+                                    "FROM person_facts WHERE business_key IN (",
+                                    1, ")", stored_keys, true));
+    for (const auto& row : stored) {
+      auto it = added.find({row[0].AsString(), row[1].AsString(), row[2].AsString()});
+      if (it != added.end() && it->second == row[3].AsString()) {
+        added.erase(it);  // unchanged: nothing to write
+        continue;
+      }
+      affected.insert(row[0].AsString());
+      sql::AppendRow(removed, Value::Text(row[0].AsString()), Value::Text(row[1].AsString()),
+                     Value::Text(row[2].AsString()));
+    }
+    CRVS_RETURN_IF_ERROR(Bulk(
+        "DELETE FROM person_facts WHERE (personal_id, business_key, fact) IN (VALUES ", 3, ")",
+        removed));
+    std::vector<Value> new_facts;
+    std::map<std::string, std::vector<rules::PersonFact>> batch_facts;
+    for (const auto& [fk, date] : added) {
+      const auto& [id, key, fact] = fk;
+      affected.insert(id);
+      batch_facts[id].push_back({id, key, fact, date});
+      sql::AppendRow(new_facts, Value::TextRef(id), Value::TextRef(key), Value::TextRef(fact),
+                     Value::TextRefOrNull(date));
+    }
     CRVS_RETURN_IF_ERROR(
         Bulk("INSERT INTO person_facts (personal_id, business_key, fact, fact_date) VALUES ", 4,
              " ON CONFLICT (personal_id, business_key, fact) DO NOTHING", new_facts));
     if (affected.empty()) return absl::OkStatus();
 
-    std::vector<Value> ids, lock_rows;
+    // People new to the database: inserted once.
+    std::deque<std::string> derived_text;  // keeps the evidence lists bound below alive
+    auto append_person = [&](std::vector<Value>& rows, const std::string& id,
+                             const std::vector<rules::PersonFact>& facts) {
+      rules::DerivedPerson p = rules::DerivePerson(facts);
+      derived_text.push_back(absl::StrJoin(p.evidence_keys, "\n"));
+      sql::AppendRow(rows, Value::TextRef(id), Value::Text(rules::VitalName(p.vital_status)),
+                     Value::TextOrNull(std::move(p.date_of_death)),
+                     Value::Text(rules::MaritalName(p.marital_status)),
+                     Value::TextOrNull(std::move(p.marital_since)),
+                     Value::TextRef(derived_text.back()), Value::Int(now_us_));
+    };
+    static const std::vector<rules::PersonFact> kNoFacts;
+    std::vector<Value> fresh;
     for (const std::string& id : affected) {  // std::set: personal-ID order
-      ids.push_back(Value::Text(id));
-      if (c_.dialect() != sql::Dialect::kPostgres) continue;
-      for (Value v : {Value::Text(id), Value::Text("UNKNOWN"), Value::Text("UNKNOWN"),
-                      Value::Text(""), Value::Int(now_us_)}) {
-        lock_rows.push_back(std::move(v));
-      }
+      auto it = batch_facts.find(id);
+      append_person(fresh, id, it == batch_facts.end() ? kNoFacts : it->second);
     }
-    CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO persons (personal_id, vital_status, marital_status, evidence_keys, "
-             "updated_at_us) VALUES ",
-             5, " ON CONFLICT (personal_id) DO UPDATE SET updated_at_us = excluded.updated_at_us",
-             lock_rows));
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows inserted,
+        BulkQuery("INSERT INTO persons (personal_id, vital_status, date_of_death, marital_status, "
+                  "marital_since, evidence_keys, updated_at_us) VALUES ",
+                  7, " ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id", fresh, false));
+    for (const auto& row : inserted) affected.erase(row[0].AsString());
+    if (affected.empty()) return absl::OkStatus();
+
+    // People the database holds: locked, then derived from all their facts.
+    std::vector<Value> ids;
+    for (const std::string& id : affected) ids.push_back(Value::TextRef(id));
+    if (c_.dialect() == sql::Dialect::kPostgres) {
+      CRVS_RETURN_IF_ERROR(BulkQuery("SELECT personal_id FROM persons WHERE personal_id IN (", 1,
+                                     ") ORDER BY personal_id FOR UPDATE",
+                                     ids, true)
+                               .status());
+    }
     CRVS_ASSIGN_OR_RETURN(
         sql::Rows fact_rows,
         BulkQuery("SELECT personal_id, business_key, fact, fact_date FROM person_facts "
@@ -516,16 +575,7 @@ class BatchApplier {
           {row[0].AsString(), row[1].AsString(), row[2].AsString(), row[3].AsString()});
     }
     std::vector<Value> persons;
-    for (const std::string& id : affected) {
-      rules::DerivedPerson p = rules::DerivePerson(facts[id]);
-      for (Value v :
-           {Value::Text(id), Value::Text(rules::VitalName(p.vital_status)),
-            Value::TextOrNull(p.date_of_death), Value::Text(rules::MaritalName(p.marital_status)),
-            Value::TextOrNull(p.marital_since), Value::Text(absl::StrJoin(p.evidence_keys, "\n")),
-            Value::Int(now_us_)}) {
-        persons.push_back(std::move(v));
-      }
-    }
+    for (const std::string& id : affected) append_person(persons, id, facts[id]);
     return Bulk(
         "INSERT INTO persons (personal_id, vital_status, date_of_death, marital_status, "
         "marital_since, evidence_keys, updated_at_us) VALUES ",
@@ -572,14 +622,12 @@ class BatchApplier {
           absl::StrCat(row[0].AsString(), "[", row[1].AsInt(), "]=", row[2].AsInt()));
     }
     std::sort(positions.begin(), positions.end());
-    const std::string group = batch_.group.value();
-    offsets_audit_ = AuditEntry{absl::StrCat("consumer_group:", group), "offsets.committed",
-                                absl::StrCat("consumer_group/", group),
-                                absl::StrCat("next=", absl::StrJoin(positions, ","))};
+    next_positions_ = absl::StrCat("next=", absl::StrJoin(positions, ","));
     return absl::OkStatus();
   }
 
-  // Audit rows of the dead letters the insert opened (in id order), then of the offsets.
+  // Audit rows of the dead letters the insert opened (in id order), then the batch's row (its
+  // versions and offsets), or the offsets' alone when it made no version.
   void AuditDeadLetters(const sql::Rows& opened) {
     std::vector<std::pair<int64_t, const sql::Row*>> by_id;
     for (const auto& row : opened) by_id.emplace_back(row[0].AsInt(), &row);
@@ -595,7 +643,22 @@ class BatchApplier {
                                      r[1].AsString(), " partition=", r[2].AsInt(),
                                      " offset=", r[3].AsInt())});
     }
-    if (offsets_audit_) audit_.push_back(std::move(*offsets_audit_));
+    const std::string group = batch_.group.value();
+    const std::string actor =
+        group.empty() ? "system:store" : absl::StrCat("consumer_group:", group);
+    const std::string subject =
+        group.empty() ? "system:store" : absl::StrCat("consumer_group/", group);
+    if (digest_.count() > 0) {
+      // The batch's versions in one row: their count, sources and digest (audit.h), and the
+      // offsets committed with them.
+      std::string detail =
+          absl::StrCat("versions=", digest_.count(), " sources=", absl::StrJoin(batch_sources_, ","),
+                       " digest=", digest_.Hex());
+      if (!next_positions_.empty()) absl::StrAppend(&detail, " ", next_positions_);
+      audit_.push_back({actor, "batch.applied", subject, std::move(detail)});
+    } else if (!next_positions_.empty()) {
+      audit_.push_back({actor, "offsets.committed", subject, next_positions_});
+    }
   }
 
   sql::Connection& c_;
@@ -606,9 +669,11 @@ class BatchApplier {
 
   std::map<std::string, KeyState> keys_;  // ordered: rows are written in key order
   std::map<MessageKey, AppliedMessage> applied_;
-  std::vector<Value> versions_, messages_, dead_letters_;  // rows to insert, row-major
+  std::vector<Value> versions_, unchanged_, dead_letters_;  // rows to insert, row-major
   std::map<SourcePosition, PendingDeadLetter> pending_dead_letters_;
-  std::optional<AuditEntry> offsets_audit_;
+  VersionsDigest digest_;                 // of the consumed records' new versions
+  std::set<std::string> batch_sources_;   // their sources
+  std::string next_positions_;            // "next=topic[p]=o,...": offsets that moved
   std::vector<AuditEntry> audit_;  // appended last, in this order
 };
 

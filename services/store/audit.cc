@@ -59,6 +59,33 @@ std::string AuditHash(std::string_view prev_hash, int64_t seq, int64_t at_us,
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
+void VersionsDigest::Add(const DigestedVersion& v) {
+  std::string out;
+  PutField(out, v.business_key);
+  PutBigEndian(out, static_cast<uint64_t>(v.version), 8);
+  for (std::string_view field : {v.action, v.content_hash, v.message_id, v.source, v.topic}) {
+    PutField(out, field);
+  }
+  PutBigEndian(out, static_cast<uint64_t>(v.partition), 8);
+  PutBigEndian(out, static_cast<uint64_t>(v.offset), 8);
+  versions_.emplace_back(std::make_tuple(std::string(v.topic), v.partition, v.offset),
+                         std::move(out));
+  ++count_;
+}
+
+std::string VersionsDigest::Hex() const {
+  std::vector<const std::pair<std::tuple<std::string, int64_t, int64_t>, std::string>*> order;
+  order.reserve(versions_.size());
+  for (const auto& v : versions_) order.push_back(&v);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::string input;
+  for (const auto* v : order) input += v->second;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
 std::optional<std::string> HashFromHex(std::string_view hex) {
   if (hex.size() != 2 * kAuditHashSize) return std::nullopt;
   for (char ch : hex) {

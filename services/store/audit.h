@@ -31,6 +31,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "services/store/sql.h"
@@ -38,11 +40,16 @@
 namespace crvs::store {
 
 // What happened, by whom, to what. Actions in use:
-//   record.applied          a record version was written (SUBMIT, AMEND, VOID)
+//   batch.applied           a consumed batch wrote record versions: one row per batch with
+//                           their count, sources and digest (VersionsDigest) and the offsets
+//                           committed with them
+//   record.applied          a record version was written through the API (SUBMIT, AMEND, VOID)
+//   record.refused          a record written through the API was refused
 //   dead_letter.opened      a message became a dead letter (CONFLICT, INVALID, DECODE, ...)
 //   dead_letter.replayed    an operator replayed a dead letter
 //   dead_letter.discarded   an operator discarded a dead letter
-//   offsets.committed       a consumer group's next offsets, stored with a batch
+//   offsets.committed       a consumer group's next offsets, stored with a batch that wrote
+//                           no version
 //   offsets.lost            offsets retention dropped before they were consumed
 //   connector.paused / connector.resumed
 //   resend.requested        an operator asked a source to send a record again
@@ -107,6 +114,40 @@ struct AuditVerifyResult {
 // head. An intact chain is not an error: look at `intact`. Errors are database errors only.
 absl::StatusOr<AuditVerifyResult> VerifyAudit(sql::Connection& connection,
                                               const AuditVerifyOptions& options = {});
+
+// One record version, as a batch's audit row covers it.
+struct DigestedVersion {
+  std::string_view business_key;
+  int64_t version = 0;
+  std::string_view action;
+  std::string_view content_hash;
+  std::string_view message_id;
+  std::string_view source;
+  std::string_view topic;
+  int64_t partition = 0;
+  int64_t offset = 0;
+};
+
+// The digest a `batch.applied` row carries of the versions its batch inserted, taken in
+// (topic, partition, offset) order whatever order they were added in: SHA-256 over, for each
+// version,
+//   u32 len || business_key || u64 version || u32 len || action || u32 len || content_hash ||
+//   u32 len || message_id || u32 len || source || u32 len || topic || u64 partition ||
+//   u64 offset                                               (integers big-endian)
+// The row is in the chain, so the digest cannot change unseen; recomputing it from
+// record_versions (the versions committed at the row's at_us, at the batch's positions) shows
+// whether those rows still say what was applied.
+class VersionsDigest {
+ public:
+  void Add(const DigestedVersion& v);
+  int64_t count() const { return count_; }
+  std::string Hex() const;  // 64 hex digits
+
+ private:
+  // Each version's encoding, keyed by its position.
+  std::vector<std::pair<std::tuple<std::string, int64_t, int64_t>, std::string>> versions_;
+  int64_t count_ = 0;
+};
 
 // 64 hex digits (as printed by absl::BytesToHexString) → 32 bytes; nullopt otherwise.
 std::optional<std::string> HashFromHex(std::string_view hex);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "services/platform/status.h"
+#include "services/records/records.h"
 #include "services/store/audit.h"
 #include "services/store/schema.h"
 #include "services/store/sql.h"
@@ -28,12 +29,32 @@ namespace fx = ::crvs::testing;
 using ::crvs::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using sql::Value;
 
 constexpr char kDeaths[] = "crvs.death-notices.v1";
 constexpr char kBirths[] = "crvs.birth-certificates.v1";
 const ConsumerGroup kGroup("registry-sink");
+
+// The digest of the versions a batch row names, recomputed from record_versions: the versions
+// committed at the row's time, in (topic, partition, offset) order as the batch applied them.
+std::string DigestOfVersionsAt(sql::Connection& c, int64_t at_us) {
+  auto rows = c.Execute(
+      "SELECT business_key, version, action, content_hash, message_id, source, kafka_topic, "
+      "kafka_partition, kafka_offset FROM record_versions WHERE committed_at_us = $1 "
+      "ORDER BY kafka_topic, kafka_partition, kafka_offset",
+      {sql::Value::Int(at_us)});
+  EXPECT_TRUE(rows.ok()) << rows.status();
+  VersionsDigest d;
+  if (rows.ok()) {
+    for (const auto& r : *rows) {
+      d.Add({r[0].AsString(), r[1].AsInt(), r[2].AsString(), r[3].AsString(), r[4].AsString(),
+             r[5].AsString(), r[6].AsString(), r[7].AsInt(), r[8].AsInt()});
+    }
+  }
+  return d.Hex();
+}
 
 class AuditTest : public StoreOnBackend {
  protected:
@@ -71,6 +92,16 @@ class AuditTest : public StoreOnBackend {
       if (r.action == action) out.push_back(std::move(r));
     }
     return out;
+  }
+
+  std::string DigestAt(int64_t at_us) {
+    std::string hex;
+    absl::Status read = store_->Read([&](sql::Connection& c) -> absl::Status {
+      hex = DigestOfVersionsAt(c, at_us);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return hex;
   }
 
   AuditVerifyResult Verify(AuditVerifyOptions options = {}) {
@@ -131,7 +162,7 @@ TEST_P(AuditTest, ANewDatabaseStartsTheChainWithItsMigrations) {
   EXPECT_EQ(static_cast<int>(Rows().size()), LatestSchemaVersion());
 }
 
-TEST_P(AuditTest, EveryAppliedRecordIsAuditedWithItsSourceAndNoPersonalData) {
+TEST_P(AuditTest, EveryAppliedBatchIsAuditedWithItsSourcesDigestAndNoPersonalData) {
   ApplyBatch batch = Deaths(1, 2, 0);
   auto birth = fx::BirthCertificate("GCS-1");
   *birth.mutable_father() = fx::Father();
@@ -140,27 +171,27 @@ TEST_P(AuditTest, EveryAppliedRecordIsAuditedWithItsSourceAndNoPersonalData) {
   batch.offsets.push_back({{Topic(kBirths), Partition(2)}, Offset(8)});
   MustApply(batch);
 
-  auto applied = RowsOf("record.applied");
-  ASSERT_EQ(applied.size(), 3u);
-  EXPECT_EQ(applied[0].actor, "facility:BV01002");
-  EXPECT_EQ(applied[0].subject, "death/BV01002/GBT-1");
-  const auto& e = batch.records[0].envelope;
-  EXPECT_THAT(applied[0].detail,
-              AllOf(HasSubstr("action=SUBMIT"), HasSubstr("outcome=APPLIED_NEW"),
-                    HasSubstr("version=1"), HasSubstr("message_id=m-GBT-1"),
-                    HasSubstr("content_hash=" + absl::BytesToHexString(e.content_hash())),
-                    HasSubstr("topic=crvs.death-notices.v1 partition=0 offset=0")));
-  EXPECT_EQ(applied[2].actor, "facility:BV79001");
-  EXPECT_EQ(applied[2].subject, "birth/BV79001/GCS-1");
-  EXPECT_THAT(applied[2].detail, HasSubstr("partition=2 offset=7"));
+  // One row for the batch: no row per record, the offsets folded in.
+  auto applied = RowsOf("batch.applied");
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_THAT(RowsOf("record.applied"), IsEmpty());
+  EXPECT_THAT(RowsOf("offsets.committed"), IsEmpty());
+  EXPECT_EQ(applied[0].actor, "consumer_group:registry-sink");
+  EXPECT_EQ(applied[0].subject, "consumer_group/registry-sink");
+  // Over the versions in (topic, partition, offset) order, whatever order they were added.
+  VersionsDigest expected;
+  for (const auto& r : batch.records) {
+    const auto& e = r.envelope;
+    expected.Add({e.business_key(), 1, "SUBMIT", e.content_hash(), e.message_id(),
+                  records::FormatPrincipal(e.source()), r.message.topic_partition.topic.value(),
+                  r.message.topic_partition.partition.value(), r.message.offset.value()});
+  }
+  EXPECT_EQ(applied[0].detail,
+            "versions=3 sources=facility:BV01002,facility:BV79001 digest=" + expected.Hex() +
+                " next=crvs.birth-certificates.v1[2]=8,crvs.death-notices.v1[0]=2");
+  EXPECT_EQ(DigestAt(applied[0].at_us), expected.Hex());
 
-  auto offsets = RowsOf("offsets.committed");
-  ASSERT_EQ(offsets.size(), 1u);
-  EXPECT_EQ(offsets[0].actor, "consumer_group:registry-sink");
-  EXPECT_EQ(offsets[0].detail,
-            "next=crvs.birth-certificates.v1[2]=8,crvs.death-notices.v1[0]=2");
-
-  // An AMEND and a VOID are audited too, with their versions.
+  // An AMEND and a VOID: a second row, with their versions.
   ApplyBatch changes;
   changes.group = kGroup;
   auto amended = fx::DeathNotice("GBT-1");
@@ -173,11 +204,12 @@ TEST_P(AuditTest, EveryAppliedRecordIsAuditedWithItsSourceAndNoPersonalData) {
       kDeaths, 0, 3));
   changes.offsets.push_back({{Topic(kDeaths), Partition(0)}, Offset(4)});
   MustApply(changes);
-  applied = RowsOf("record.applied");
-  ASSERT_EQ(applied.size(), 5u);
-  EXPECT_THAT(applied[3].detail, AllOf(HasSubstr("action=AMEND"), HasSubstr("version=2"),
-                                       HasSubstr("outcome=APPLIED_VERSION")));
-  EXPECT_THAT(applied[4].detail, AllOf(HasSubstr("action=VOID"), HasSubstr("outcome=VOIDED")));
+  applied = RowsOf("batch.applied");
+  ASSERT_EQ(applied.size(), 2u);
+  EXPECT_THAT(applied[1].detail, AllOf(HasSubstr("versions=2 sources=facility:BV01002 digest="),
+                                       HasSubstr(" next=crvs.death-notices.v1[0]=4")));
+  EXPECT_EQ("digest=" + DigestAt(applied[1].at_us),
+            applied[1].detail.substr(applied[1].detail.find("digest="), 71));
 
   for (const AuditRow& row : Rows()) {
     const std::string text = row.actor + " " + row.subject + " " + row.detail;
@@ -455,11 +487,11 @@ TEST_P(AuditTest, ConcurrentAppendersKeepOneValidChain) {
   std::thread a(writer, 0), b(writer, 1);
   a.join();
   b.join();
-  // Writer 0: 2 records + 1 offsets row per batch; writer 1: 2 rows per call.
-  EXPECT_EQ(LastSeq(), start + kBatches * 3 + kBatches * 2);
+  // Writer 0: 1 row per batch; writer 1: 2 rows per call.
+  EXPECT_EQ(LastSeq(), start + kBatches * 1 + kBatches * 2);
   AuditVerifyResult v = Verify();
   EXPECT_TRUE(v.intact) << v.problem;
-  EXPECT_EQ(v.rows, start + kBatches * 5);
+  EXPECT_EQ(v.rows, start + kBatches * 3);
   // PostgreSQL: the second appender waits for the head's row lock instead of colliding on a
   // seq and being rolled back.
   if (store_->backend() == "postgresql") {
@@ -476,6 +508,15 @@ TEST(AuditHashTest, IsSha256OfTheDocumentedLayout) {
                                              "birth/BV79001/1", "v=1")),
             "934f03d5db108800c62bf7cecbeb57d580d2548b1c8ef3c499dabb5ca675a1d8");
   EXPECT_FALSE(HashFromHex("00").has_value());
+
+  // python3: f as above; hashlib.sha256(f(b'death/BV01002/GBT-1')+struct.pack('>Q',1)+
+  // f(b'SUBMIT')+f(b'\x01\x02')+f(b'm-GBT-1')+f(b'facility:BV01002')+
+  // f(b'crvs.death-notices.v1')+struct.pack('>QQ',0,5)).hexdigest()
+  VersionsDigest d;
+  d.Add({"death/BV01002/GBT-1", 1, "SUBMIT", std::string("\x01\x02"), "m-GBT-1",
+         "facility:BV01002", "crvs.death-notices.v1", 0, 5});
+  EXPECT_EQ(d.count(), 1);
+  EXPECT_EQ(d.Hex(), "d36b264028bf2e7a4022e41111249db055a47b94748b6d14fb41752bac5dd6fe");
   EXPECT_FALSE(HashFromHex(std::string(64, 'g')).has_value());
   EXPECT_EQ(HashFromHex(std::string(64, 'a')), std::string(32, '\xaa'));
 }

@@ -104,7 +104,7 @@ class PostgresConnection final : public Connection {
     return status;
   }
 
-  absl::StatusOr<Rows> Execute(const std::string& sql, const std::vector<Value>& params) override {
+  absl::StatusOr<Rows> Execute(const std::string& sql, absl::Span<const Value> params) override {
     const int n = static_cast<int>(params.size());
     std::string name;
     auto it = statements_.find(sql);
@@ -162,8 +162,8 @@ class PostgresConnection final : public Connection {
         }
         case Value::Type::kText:
         case Value::Type::kBlob:
-          values[i] = v.AsString().data();
-          lengths[i] = static_cast<int>(v.AsString().size());
+          values[i] = v.Bytes().data();
+          lengths[i] = static_cast<int>(v.Bytes().size());
           break;
       }
     }

@@ -78,14 +78,14 @@ TEST_P(RecordWriteTest, AWriteIsAppliedWithoutKafkaCoordinatesOrConsumedOffsets)
   EXPECT_EQ((*committed)[0][0].AsInt(), absl::ToUnixMicros(w.committed_at));
   EXPECT_EQ(Count("consumed_offsets"), 0);
   EXPECT_EQ(Count("dead_letters"), 0);
-  EXPECT_EQ(Count("message_ids", "message_id = 'r-1' AND source = 'registry_office:00004'"), 1);
+  EXPECT_EQ(Count("applied_messages", "message_id = 'r-1' AND source = 'registry_office:00004'"), 1);
 
   // The same derivation as a consumed record: the registration makes its subject DECEASED.
   auto person = store_->GetPersonStatus(kDeceasedId);
   ASSERT_TRUE(person.ok()) << person.status();
   EXPECT_EQ(person->vital_status, VitalStatus::kDeceased);
 
-  // The same audit row as a consumed record, its origin the API.
+  // Its own audit row (consumed records have one per batch), its origin the API.
   const auto applied = AuditRows("record.applied");
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].actor, kOffice);

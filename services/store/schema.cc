@@ -343,6 +343,42 @@ CREATE TABLE operators (
   updated_at_us    {INT} NOT NULL
 ){STRICT};
 )sql"},
+    {11, "message ids live on record versions; only outcomes without a version keep a row", R"sql(
+-- A message that made a version is found by its version row: (message_id, source) is unique
+-- there, and PullOutcomes reads a source's versions in commit order.
+CREATE UNIQUE INDEX record_versions_by_message ON record_versions (message_id, source);
+CREATE INDEX record_versions_by_source ON record_versions (source, committed_at_us, message_id);
+
+-- Messages applied without a version (DUPLICATE of content already held, STALE): remembered so
+-- their source learns the outcome and a later reuse of the id for other content is a CONFLICT.
+CREATE TABLE unchanged_messages (
+  message_id      TEXT NOT NULL,
+  source          TEXT NOT NULL,
+  business_key    TEXT NOT NULL,
+  action          TEXT NOT NULL,
+  content_hash    {BYTES} NOT NULL,
+  version         {INT} NOT NULL,             -- the version it matched
+  committed_at_us {INT} NOT NULL,
+  PRIMARY KEY (message_id, source)
+){STRICT};
+CREATE INDEX unchanged_messages_by_source ON unchanged_messages (source, committed_at_us, message_id);
+INSERT INTO unchanged_messages
+  SELECT m.message_id, m.source, m.business_key, m.action, m.content_hash, m.version,
+         m.committed_at_us
+  FROM message_ids m
+  WHERE NOT EXISTS (SELECT 1 FROM record_versions v
+                    WHERE v.message_id = m.message_id AND v.source = m.source);
+DROP TABLE message_ids;
+
+-- Every applied (source, message_id), with or without a version: what the readers of outcomes
+-- (GetReceipt, PullOutcomes, the gateway's database receipts) look up.
+CREATE VIEW applied_messages AS
+  SELECT message_id, source, business_key, action, content_hash, version, committed_at_us
+    FROM record_versions
+  UNION ALL
+  SELECT message_id, source, business_key, action, content_hash, version, committed_at_us
+    FROM unchanged_messages;
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {

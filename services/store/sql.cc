@@ -3,6 +3,8 @@
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 
+#include <unordered_map>
+
 namespace crvs::store::sql {
 
 absl::StatusOr<std::unique_ptr<Connection>> Connect(const DatabaseConfig& config) {
@@ -42,10 +44,23 @@ std::string BuildBulkText(const BulkStatement& s, int rows) {
   return text;
 }
 
+// The text of `s` over `rows` rows, built once per thread and shape.
+const std::string& BulkText(const BulkStatement& s, int rows) {
+  thread_local std::unordered_map<std::string, std::string> texts;
+  std::string key = absl::StrCat(s.head, "\x1f", s.tail, "\x1f", s.columns, "\x1f", s.bare,
+                                 "\x1f", rows);
+  auto it = texts.find(key);
+  if (it == texts.end()) {
+    if (texts.size() > 4096) texts.clear();  // bounded: statements are a fixed set
+    it = texts.emplace(std::move(key), BuildBulkText(s, rows)).first;
+  }
+  return it->second;
+}
+
 }  // namespace
 
 absl::StatusOr<Rows> ExecuteBulk(Connection& connection, const BulkStatement& statement,
-                                 const std::vector<Value>& values, int max_rows) {
+                                 absl::Span<const Value> values, int max_rows) {
   const size_t columns = static_cast<size_t>(statement.columns);
   if (values.size() % columns != 0) {
     return absl::InternalError(absl::StrCat("bulk statement with ", columns, " columns got ",
@@ -57,13 +72,11 @@ absl::StatusOr<Rows> ExecuteBulk(Connection& connection, const BulkStatement& st
   Rows out;
   size_t total_rows = values.size() / columns;
   size_t done = 0;
-  std::vector<Value> chunk;
   while (done < total_rows) {
     int rows = largest;
     while (static_cast<size_t>(rows) > total_rows - done) rows /= 2;
-    chunk.assign(values.begin() + static_cast<std::ptrdiff_t>(done * columns),
-                 values.begin() + static_cast<std::ptrdiff_t>((done + rows) * columns));
-    auto result = connection.Execute(BuildBulkText(statement, rows), chunk);
+    auto result = connection.Execute(BulkText(statement, rows),
+                                     values.subspan(done * columns, rows * columns));
     if (!result.ok()) return result.status();
     for (auto& row : *result) out.push_back(std::move(row));
     done += static_cast<size_t>(rows);

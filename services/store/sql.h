@@ -19,10 +19,12 @@
 
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
+#include <absl/types/span.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "services/store/database_config.h"
@@ -33,6 +35,10 @@ enum class Dialect { kSqlite, kPostgres };
 
 // A parameter or result value. Integers are 64-bit (every integer column is BIGINT/INTEGER),
 // text is UTF-8, blobs are raw bytes.
+//
+// TextRef/BlobRef are parameters that point at bytes the caller keeps alive until the
+// statement has run, so a batch binds its envelopes, keys and ids without copying them. Read a
+// parameter with Bytes(); results are always owned (AsString()).
 class Value {
  public:
   enum class Type { kNull, kInt, kText, kBlob };
@@ -41,20 +47,41 @@ class Value {
   static Value Int(int64_t v) { return Value(Type::kInt, v, {}); }
   static Value Text(std::string v) { return Value(Type::kText, 0, std::move(v)); }
   static Value Blob(std::string v) { return Value(Type::kBlob, 0, std::move(v)); }
+  static Value TextRef(std::string_view v) { return Ref(Type::kText, v); }
+  static Value BlobRef(std::string_view v) { return Ref(Type::kBlob, v); }
   // Text, or NULL when empty (for optional text columns).
   static Value TextOrNull(std::string v) { return v.empty() ? Null() : Text(std::move(v)); }
+  static Value TextRefOrNull(std::string_view v) { return v.empty() ? Null() : TextRef(v); }
 
   Type type() const { return type_; }
   bool is_null() const { return type_ == Type::kNull; }
-  int64_t AsInt() const { return int_; }                // 0 for non-integers
-  const std::string& AsString() const { return str_; }  // text or blob bytes; "" otherwise
+  int64_t AsInt() const { return ref_ == nullptr ? int_ : 0; }  // 0 for non-integers
+  // Text or blob bytes of an owned value (every result); "" otherwise.
+  const std::string& AsString() const { return str_; }
+  // Text or blob bytes, owned or referenced (what a connection binds).
+  std::string_view Bytes() const {
+    return ref_ != nullptr ? std::string_view(ref_, static_cast<size_t>(int_))
+                           : std::string_view(str_);
+  }
 
  private:
   Value(Type type, int64_t i, std::string s) : type_(type), int_(i), str_(std::move(s)) {}
+  static Value Ref(Type type, std::string_view v) {
+    Value value(type, static_cast<int64_t>(v.size()), {});
+    value.ref_ = v.data() != nullptr ? v.data() : "";
+    return value;
+  }
   Type type_;
-  int64_t int_;
+  int64_t int_;  // the integer, or a reference's size
   std::string str_;
+  const char* ref_ = nullptr;
 };
+
+// Appends one row's values to a row-major list (moves, never copies the values).
+template <typename... V>
+void AppendRow(std::vector<Value>& out, V&&... values) {
+  (out.push_back(std::forward<V>(values)), ...);
+}
 
 using Row = std::vector<Value>;
 using Rows = std::vector<Row>;
@@ -71,7 +98,7 @@ class Connection {
   // Runs one statement with $1..$n bound to `params` and returns its rows (none for a
   // statement without SELECT/RETURNING). Each distinct text is prepared once and reused.
   virtual absl::StatusOr<Rows> Execute(const std::string& sql,
-                                       const std::vector<Value>& params) = 0;
+                                       absl::Span<const Value> params) = 0;
 
   // Transactions. Begin takes the write lock up front on SQLite (BEGIN IMMEDIATE) so a busy
   // database fails here, before any work; on PostgreSQL it is READ COMMITTED.
@@ -109,9 +136,11 @@ struct BulkStatement {
 
 // Runs `statement` for rows.size()/columns rows taken from the flat `values` (row-major), in
 // chunks of at most `max_rows` rows. Chunk sizes are powers of two, so each statement is
-// prepared in at most log2(max_rows)+1 shapes and reused. Returns the rows of all chunks.
+// prepared in at most log2(max_rows)+1 shapes and reused; each shape's text is built once per
+// thread, and the chunks bind slices of `values` without copying them. Returns the rows of all
+// chunks.
 absl::StatusOr<Rows> ExecuteBulk(Connection& connection, const BulkStatement& statement,
-                                 const std::vector<Value>& values, int max_rows);
+                                 absl::Span<const Value> values, int max_rows);
 
 // Backend constructors, used by Connect.
 absl::StatusOr<std::unique_ptr<Connection>> ConnectSqlite(const std::string& path,

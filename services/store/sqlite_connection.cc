@@ -85,7 +85,7 @@ class SqliteConnection final : public Connection {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<Rows> Execute(const std::string& sql, const std::vector<Value>& params) override {
+  absl::StatusOr<Rows> Execute(const std::string& sql, absl::Span<const Value> params) override {
     sqlite3_stmt* stmt = nullptr;
     auto it = statements_.find(sql);
     if (it != statements_.end()) {
@@ -111,12 +111,12 @@ class SqliteConnection final : public Connection {
           rc = sqlite3_bind_int64(stmt, index, v.AsInt());
           break;
         case Value::Type::kText:
-          rc = sqlite3_bind_text(stmt, index, v.AsString().data(),
-                                 static_cast<int>(v.AsString().size()), SQLITE_STATIC);
+          rc = sqlite3_bind_text(stmt, index, v.Bytes().data(),
+                                 static_cast<int>(v.Bytes().size()), SQLITE_STATIC);
           break;
         case Value::Type::kBlob:
-          rc = sqlite3_bind_blob(stmt, index, v.AsString().data(),
-                                 static_cast<int>(v.AsString().size()), SQLITE_STATIC);
+          rc = sqlite3_bind_blob(stmt, index, v.Bytes().data(),
+                                 static_cast<int>(v.Bytes().size()), SQLITE_STATIC);
           break;
       }
       if (rc != SQLITE_OK) {

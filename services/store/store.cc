@@ -548,7 +548,7 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::FindOutcomes(
         sql::Rows applied,
         connection_->Execute(absl::StrCat("SELECT source, message_id, business_key, version, "
                                           "committed_at_us, action, content_hash "
-                                          "FROM message_ids WHERE message_id IN (",
+                                          "FROM applied_messages WHERE message_id IN (",
                                           list, ")"),
                              ids));
     for (const auto& r : applied) {
@@ -603,7 +603,7 @@ absl::StatusOr<std::vector<MessageOutcome>> Store::ListOutcomes(
           "SELECT * FROM ("
           "SELECT 'c' AS k, message_id, business_key, version, committed_at_us AS at_us, action, "
           "content_hash, '' AS error_class, '' AS error_message, 0 AS dead_letter_id "
-          "FROM message_ids WHERE source = $1 AND (committed_at_us > $2 OR "
+          "FROM applied_messages WHERE source = $1 AND (committed_at_us > $2 OR "
           "(committed_at_us = $2 AND message_id > $3)) "
           "UNION ALL SELECT 'd', message_id, business_key, 0, failed_at_us, '', $5, error_class, "
           "error_message, id FROM dead_letters WHERE source = $1 AND message_id <> '' AND "

@@ -344,7 +344,7 @@ class Store {
                                                      std::string_view note);
 
   // The outcomes known for (source, message id) pairs; pairs the sink has not handled yet are
-  // absent. A message id in message_ids is COMMITTED; otherwise its latest dead letter says
+  // absent. A message id in applied_messages (a version, or an unchanged outcome) is COMMITTED; otherwise its latest dead letter says
   // why it was refused.
   absl::StatusOr<std::vector<MessageOutcome>> FindOutcomes(
       const std::vector<std::pair<std::string, std::string>>& source_and_message_ids);

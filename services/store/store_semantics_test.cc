@@ -114,7 +114,7 @@ class StoreSemanticsTest : public StoreOnBackend {
     std::map<std::string, int64_t> out;
     for (const char* table :
          {"records", "record_versions", "birth_certificates", "death_notices", "divorce_decisions",
-          "registrations", "person_facts", "persons", "message_ids", "dead_letters",
+          "registrations", "person_facts", "persons", "unchanged_messages", "dead_letters",
           "consumed_offsets", "lost_offset_ranges"}) {
       out[table] = Count(table);
     }
@@ -206,7 +206,7 @@ TEST_P(StoreSemanticsTest, SubmitStoresTheFirstVersionWithEveryField) {
                   "mother_personal_id = '079194001234' AND born_on = '2026-10-20' AND "
                   "birth_commune_code = '26734' AND in_facility = 1"),
             1);
-  EXPECT_EQ(Count("message_ids", "source = 'facility:BV79001' AND message_id = 'm1'"), 1);
+  EXPECT_EQ(Count("applied_messages", "source = 'facility:BV79001' AND message_id = 'm1'"), 1);
   EXPECT_EQ(Person(kMotherId).vital_status, VitalStatus::kAlive);
   EXPECT_EQ(Person(kFatherId).marital_status, MaritalStatus::kUnknown);
   EXPECT_THAT(Offsets(kBirths), ElementsAre(Pair(0, 1)));

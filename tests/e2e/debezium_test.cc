@@ -449,7 +449,7 @@ TEST_F(DebeziumE2e, SnapshotInsertsUpdatesSetAsideDeletesAndRestartsLandExactlyO
   // Exactly once: 15 changes, 15 versions, each message id once; nothing dead-lettered.
   EXPECT_EQ(Count("SELECT count(*) FROM record_versions"), 15);
   EXPECT_EQ(Count("SELECT count(DISTINCT message_id) FROM record_versions"), 15);
-  EXPECT_EQ(Count("SELECT count(*) FROM message_ids"), 15);
+  EXPECT_EQ(Count("SELECT count(*) FROM applied_messages"), 15);
   EXPECT_EQ(Count("SELECT count(*) FROM records"), 8);
   EXPECT_EQ(Count("SELECT count(*) FROM dead_letters"), 0);
   EXPECT_EQ(CourtSourceMetric("crvs_court_source_dead_letters_total"), 0);

@@ -41,14 +41,14 @@ class AuditCommandTest : public ::testing::Test {
     db.url = "sqlite:" + path_;
     auto store = store::Store::Open(db);
     ASSERT_TRUE(store.ok()) << store.status();
-    // Four batches of death notices as the sink applies them, one poison message, and an
-    // operator discarding its dead letter.
+    // 24 batches of death notices as the sink applies them (one audit row each), one poison
+    // message, and an operator discarding its dead letter.
     int64_t offset = 0;
-    for (int b = 0; b < 4; ++b) {
+    for (int b = 0; b < 24; ++b) {
       store::ApplyBatch batch;
       batch.group = store::ConsumerGroup("registry-sink");
-      for (int i = 0; i < 5; ++i) {
-        std::string no = "GBT-" + std::to_string(b * 5 + i);
+      for (int i = 0; i < 1 + b % 3; ++i) {
+        std::string no = "GBT-" + std::to_string(b * 3 + i);
         auto e = store::testing::Envelope(fx::DeathNotice(no), rv1::ACTION_SUBMIT, "m-" + no);
         batch.records.push_back(store::testing::Inbound(e, "crvs.death-notices.v1", 0, offset++));
       }
@@ -105,7 +105,7 @@ int Seq(int with_five_migrations) { return with_five_migrations + store::LatestS
 std::string SeqText(int with_five_migrations) { return std::to_string(Seq(with_five_migrations)); }
 
 TEST_F(AuditCommandTest, AnIntactTrailVerifiesAndListsWhoDidWhat) {
-  // The migrations + 20 records + 4 offset rows + 1 dead letter opened + 1 discarded.
+  // The migrations + 24 batches + 1 dead letter opened + 1 discarded.
   ASSERT_EQ(Rows(), Seq(31));
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -116,7 +116,9 @@ TEST_F(AuditCommandTest, AnIntactTrailVerifiesAndListsWhoDidWhat) {
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_THAT(list.out, HasSubstr("seq\tat\tactor\taction\tsubject\tdetail\thash\n"));
   EXPECT_THAT(list.out, HasSubstr(SeqText(6) + "\t"));
-  EXPECT_THAT(list.out, HasSubstr("\tfacility:BV01002\trecord.applied\tdeath/BV01002/GBT-0\t"));
+  EXPECT_THAT(list.out, HasSubstr("\tconsumer_group:registry-sink\tbatch.applied\t"
+                                  "consumer_group/registry-sink\tversions=1 "
+                                  "sources=facility:BV01002 digest="));
   EXPECT_THAT(list.out, Not(HasSubstr("\n" + SeqText(8) + "\t")));
   list = Crvs({"audit", "list", "--since-seq", SeqText(30)});
   EXPECT_THAT(list.out, HasSubstr("\toperator:lan\tdead_letter.discarded\tdead_letter/1\t"));
@@ -151,9 +153,11 @@ TEST_F(AuditCommandTest, SwappedRowsFailVerificationNamingTheRow) {
     value.replace(value.find("%s"), 2, column);
     set += std::string(set.empty() ? "" : ", ") + column + " = " + value;
   }
+  const std::string detail_b = SqliteValue("SELECT detail FROM audit_log WHERE seq = " + b);
+  ASSERT_THAT(detail_b, HasSubstr("versions="));
   Sqlite("CREATE TEMP TABLE a AS SELECT * FROM audit_log WHERE seq IN (" + a + ", " + b + ");" +
          "UPDATE audit_log SET " + set + " WHERE seq IN (" + a + ", " + b + ")");
-  ASSERT_EQ(SqliteValue("SELECT subject FROM audit_log WHERE seq = " + a), "death/BV01002/GBT-7");
+  ASSERT_EQ(SqliteValue("SELECT detail FROM audit_log WHERE seq = " + a), detail_b);
   RunResult r = Verify();
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("BROKEN at row " + SeqText(9) + ": row " + SeqText(9) + " does not follow row " + SeqText(8)));
