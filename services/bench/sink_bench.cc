@@ -106,6 +106,14 @@ absl::StatusOr<SinkBenchReport> RunSinkBench(
   }
   report.sink_per_s = (in.records - at_first) / std::max(1e-9, platform::SecondsSince(first));
   sink->Stop();
+
+  // 4. The same rows again, into a fresh schema, with nothing but the writing.
+  progress("writing the sink's rows again without crvs logic");
+  CRVS_ASSIGN_OR_RETURN(store::SameRowsResult same,
+                        store::MeasureSameRowsRate(in.database, {in.sink.batch_max_records,
+                                                                 "%/BENCH-" + run + "-%"}));
+  report.same_rows_per_s = same.records_per_s;
+  report.rows_per_record = same.rows_per_record;
   return report;
 }
 

@@ -26,6 +26,10 @@ struct SinkBenchReport {
   double produce_per_s = 0;    // producer, acks=all, until every delivery report
   double raw_upsert_per_s = 0; // the database's ceiling (store::MeasureRawUpsertRate)
   double sink_per_s = 0;       // Kafka → database, exactly once
+  // The database's ceiling for the rows the sink wrote (store::MeasureSameRowsRate): the same
+  // tables, indexes, statements and batch size, without decoding, rules or reads.
+  double same_rows_per_s = 0;
+  double rows_per_record = 0;  // rows written per record, per-batch rows included
 };
 
 struct SinkBenchInputs {

@@ -16,6 +16,7 @@
 
 #include "services/platform/status.h"
 #include "services/records/records.h"
+#include "services/store/apply_statements.h"
 #include "services/store/audit.h"
 #include "services/store/dead_letter_headers.h"
 #include "services/store/record_columns.h"
@@ -115,11 +116,7 @@ class BatchApplier {
                     f.source, f.source, f.message_id);
     }
 
-    CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO record_versions (business_key, version, action, reason, content_hash, "
-             "message_id, source, issued_at_us, received_at_us, committed_at_us, kafka_topic, "
-             "kafka_partition, kafka_offset, envelope) VALUES ",
-             14, "", versions_));
+    CRVS_RETURN_IF_ERROR(Bulk(statements::kInsertVersions, versions_));
     CRVS_RETURN_IF_ERROR(WriteRecords());
     CRVS_RETURN_IF_ERROR(WriteDetails());
     CRVS_RETURN_IF_ERROR(
@@ -164,14 +161,21 @@ class BatchApplier {
 
   absl::Status Bulk(const std::string& head, int columns, const std::string& tail,
                     const std::vector<Value>& values) {
+    return Bulk({head, columns, tail}, values);
+  }
+  absl::Status Bulk(const sql::BulkStatement& statement, const std::vector<Value>& values) {
     if (values.empty()) return absl::OkStatus();
-    return sql::ExecuteBulk(c_, {head, columns, tail}, values, bulk_rows_).status();
+    return sql::ExecuteBulk(c_, statement, values, bulk_rows_).status();
   }
 
   absl::StatusOr<sql::Rows> BulkQuery(const std::string& head, int columns, const std::string& tail,
                                       const std::vector<Value>& values, bool bare) {
+    return BulkQuery({head, columns, tail, bare}, values);
+  }
+  absl::StatusOr<sql::Rows> BulkQuery(const sql::BulkStatement& statement,
+                                      const std::vector<Value>& values) {
     if (values.empty()) return sql::Rows{};
-    return sql::ExecuteBulk(c_, {head, columns, tail, bare}, values, bulk_rows_);
+    return sql::ExecuteBulk(c_, statement, values, bulk_rows_);
   }
 
   // Reads the stored state of every business key and message id the batch names.
@@ -437,16 +441,7 @@ class BatchApplier {
                      Value::Int(s.created_at_us), Value::Int(now_us_),
                      Value::Int(s.source_sequence));
     }
-    return Bulk(
-        "INSERT INTO records (business_key, kind, state, state_detail, current_version, "
-        "content_hash, source, issued_at_us, created_at_us, updated_at_us, source_sequence) "
-        "VALUES ",
-        11,
-        " ON CONFLICT (business_key) DO UPDATE SET state = excluded.state, "
-        "state_detail = excluded.state_detail, current_version = excluded.current_version, "
-        "content_hash = excluded.content_hash, issued_at_us = excluded.issued_at_us, "
-        "updated_at_us = excluded.updated_at_us, source_sequence = excluded.source_sequence",
-        rows);
+    return Bulk(statements::kUpsertRecords, rows);
   }
 
   // The per-kind row of every key whose content this batch changed.
@@ -524,9 +519,7 @@ class BatchApplier {
       sql::AppendRow(new_facts, Value::TextRef(id), Value::TextRef(key), Value::TextRef(fact),
                      Value::TextRefOrNull(date));
     }
-    CRVS_RETURN_IF_ERROR(
-        Bulk("INSERT INTO person_facts (personal_id, business_key, fact, fact_date) VALUES ", 4,
-             " ON CONFLICT (personal_id, business_key, fact) DO NOTHING", new_facts));
+    CRVS_RETURN_IF_ERROR(Bulk(statements::kInsertPersonFacts, new_facts));
     if (affected.empty()) return absl::OkStatus();
 
     // People new to the database: inserted once.
@@ -547,11 +540,7 @@ class BatchApplier {
       auto it = batch_facts.find(id);
       append_person(fresh, id, it == batch_facts.end() ? kNoFacts : it->second);
     }
-    CRVS_ASSIGN_OR_RETURN(
-        sql::Rows inserted,
-        BulkQuery("INSERT INTO persons (personal_id, vital_status, date_of_death, marital_status, "
-                  "marital_since, evidence_keys, updated_at_us) VALUES ",
-                  7, " ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id", fresh, false));
+    CRVS_ASSIGN_OR_RETURN(sql::Rows inserted, BulkQuery(statements::kInsertNewPersons, fresh));
     for (const auto& row : inserted) affected.erase(row[0].AsString());
     if (affected.empty()) return absl::OkStatus();
 
@@ -576,15 +565,7 @@ class BatchApplier {
     }
     std::vector<Value> persons;
     for (const std::string& id : affected) append_person(persons, id, facts[id]);
-    return Bulk(
-        "INSERT INTO persons (personal_id, vital_status, date_of_death, marital_status, "
-        "marital_since, evidence_keys, updated_at_us) VALUES ",
-        7,
-        " ON CONFLICT (personal_id) DO UPDATE SET vital_status = excluded.vital_status, "
-        "date_of_death = excluded.date_of_death, marital_status = excluded.marital_status, "
-        "marital_since = excluded.marital_since, evidence_keys = excluded.evidence_keys, "
-        "updated_at_us = excluded.updated_at_us",
-        persons);
+    return Bulk(statements::kUpsertPersons, persons);
   }
 
   absl::Status WriteOffsets() {
@@ -604,17 +585,7 @@ class BatchApplier {
       rows.push_back(o->last_fingerprint ? Value::Int(*o->last_fingerprint) : Value::Null());
     }
     // Only offsets that moved come back (a late or repeated commit moves none).
-    CRVS_ASSIGN_OR_RETURN(
-        sql::Rows moved,
-        BulkQuery("INSERT INTO consumed_offsets (consumer_group, topic, kafka_partition, "
-                  "next_offset, updated_at_us, last_fingerprint) VALUES ",
-                  6,
-                  " ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-                  "next_offset = excluded.next_offset, updated_at_us = excluded.updated_at_us, "
-                  "last_fingerprint = excluded.last_fingerprint "
-                  "WHERE excluded.next_offset > consumed_offsets.next_offset "
-                  "RETURNING topic, kafka_partition, next_offset",
-                  rows, false));
+    CRVS_ASSIGN_OR_RETURN(sql::Rows moved, BulkQuery(statements::kUpsertOffsets, rows));
     if (moved.empty()) return absl::OkStatus();
     std::vector<std::string> positions;
     for (const auto& row : moved) {

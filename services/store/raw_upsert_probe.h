@@ -7,6 +7,9 @@
 
 #include <absl/status/statusor.h>
 
+#include <cstdint>
+#include <string>
+
 #include "services/store/database_config.h"
 
 namespace crvs::store {
@@ -20,5 +23,27 @@ struct RawUpsertProbe {
 // Creates (and afterwards drops) the table crvs_bench_raw_upsert; returns rows per second.
 absl::StatusOr<double> MeasureRawUpsertRate(const DatabaseConfig& config,
                                             const RawUpsertProbe& probe);
+
+// The database's ceiling for the rows the sink itself wrote: every row a sink run left in the
+// tables it writes per record (record_versions, records, the per-kind tables, person_facts,
+// persons) is read back, then written again into a fresh copy of the schema (SQLite: a sibling
+// file `<path>.same-rows`; PostgreSQL: the schema crvs_same_rows of the same database, dropped
+// afterwards): the same tables and indexes, the same statements (apply_statements.h), `batch`
+// records per transaction with one consumed-offsets row and one audit row each, as the sink
+// writes them; no decoding, no rules, no reads. Only the writing is timed.
+struct SameRowsProbe {
+  int batch = 500;                // records per transaction: the sink's batch_max_records
+  std::string business_key_like;  // the run's records (a LIKE pattern on business_key)
+};
+
+struct SameRowsResult {
+  int64_t records = 0;
+  int64_t rows = 0;  // every row written, the per-batch offsets and audit rows included
+  double rows_per_record = 0;
+  double records_per_s = 0;
+};
+
+absl::StatusOr<SameRowsResult> MeasureSameRowsRate(const DatabaseConfig& config,
+                                                   const SameRowsProbe& probe);
 
 }  // namespace crvs::store
