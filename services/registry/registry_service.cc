@@ -12,6 +12,7 @@
 #include "services/platform/logging.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
+#include "services/store/record_rules.h"
 #include "services/registry/proto_mapping.h"
 #include "services/registry/registration_write.h"
 #include "services/validation/validators.h"
@@ -156,15 +157,29 @@ absl::Status RegistryService::CheckPersonInScope(const ReadScope& scope,
   // through the registration that noted it).
   bool in_scope = false;
   CRVS_RETURN_IF_ERROR(deps_.store->Read([&](store::sql::Connection& c) -> absl::Status {
+    // The records about the person: the keys of their facts (persons.facts).
+    CRVS_ASSIGN_OR_RETURN(auto person,
+                          c.Execute("SELECT facts FROM persons WHERE personal_id = $1",
+                                    {store::sql::Value::Text(personal_id)}));
+    std::vector<store::sql::Value> keys;
+    std::string list;
+    if (!person.empty()) {
+      for (const auto& f : store::rules::ParseFacts(personal_id, person[0][0].AsString())) {
+        keys.push_back(store::sql::Value::Text(f.business_key));
+        absl::StrAppend(&list, list.empty() ? "$" : ", $", keys.size());
+      }
+    }
+    if (keys.empty()) return absl::OkStatus();
     CRVS_ASSIGN_OR_RETURN(
         auto rows,
-        c.Execute("SELECT b.birth_commune_code, d.death_commune_code, r.registry_office_code "
-                  "FROM person_facts f "
-                  "LEFT JOIN birth_certificates b ON b.business_key = f.business_key "
-                  "LEFT JOIN death_notices d ON d.business_key = f.business_key "
-                  "LEFT JOIN registrations r ON r.business_key = f.business_key "
-                  "WHERE f.personal_id = $1",
-                  {store::sql::Value::Text(personal_id)}));
+        c.Execute(absl::StrCat("SELECT b.birth_commune_code, d.death_commune_code, "
+                               "r.registry_office_code FROM records k "
+                               "LEFT JOIN birth_certificates b ON b.business_key = k.business_key "
+                               "LEFT JOIN death_notices d ON d.business_key = k.business_key "
+                               "LEFT JOIN registrations r ON r.business_key = k.business_key "
+                               "WHERE k.business_key IN (",
+                               list, ")"),
+                  keys));
     for (const auto& row : rows) {
       for (int i = 0; i < 3 && !in_scope; ++i) {
         if (row[i].is_null()) continue;

@@ -33,7 +33,8 @@ using sql::Value;
 // batch's earlier records.
 struct KeyState {
   bool exists = false;
-  bool stored = false;  // the database held the key before this batch
+  bool stored = false;        // the database held the key before this batch
+  int32_t stored_version = 0;  // its current version then
   v1::RecordKind kind = v1::RECORD_KIND_UNSPECIFIED;
   RecordState state = RecordState::kUnspecified;
   std::string state_detail;
@@ -206,6 +207,7 @@ class BatchApplier {
       s.state = rules::ParseState(row[2].AsString());
       s.state_detail = row[3].AsString();
       s.version = static_cast<int32_t>(row[4].AsInt());
+      s.stored_version = s.version;
       s.current_hash = row[5].AsString();
       s.source = row[6].AsString();
       s.issued_at_us = row[7].AsInt();
@@ -465,106 +467,114 @@ class BatchApplier {
     return absl::OkStatus();
   }
 
-  // Person facts, then persons. A key new to the database only adds facts; a stored key whose
-  // content changed (AMEND, VOID) has its stored facts read, and only the difference is
-  // written. Each person whose facts changed is derived again:
-  //  - one the database does not hold yet is inserted once, derived from this batch's facts
-  //    (INSERT ... ON CONFLICT DO NOTHING RETURNING). No committed person row means no
-  //    committed facts, because facts and their person are written in one transaction; a
-  //    concurrent writer inserting the same person waits on the unique key, and whichever
-  //    comes second finds the row and takes the path below. Inserts go in personal-ID order,
-  //    so two writers never wait on each other's inserts.
-  //  - one the database holds is locked first (PostgreSQL: SELECT ... FOR UPDATE in
-  //    personal-ID order; SQLite runs one writer at a time), then all its facts are read and
-  //    it is written again. READ COMMITTED takes a new snapshot per statement, so the later of
-  //    two concurrent writers derives from every fact.
+  // Persons and their facts (persons.facts, what each record in force says about them). The
+  // people a changed record names now, and those its stored content named before (an AMEND or
+  // VOID of a record the database held: its previous version's facts leave), are derived
+  // again; a person whose facts come out the same is not written.
+  //  - One the database does not hold yet is inserted once, derived from this batch's facts
+  //    (INSERT ... ON CONFLICT DO NOTHING RETURNING). No committed row means no committed
+  //    facts; a concurrent writer inserting the same person waits on the unique key, and
+  //    whichever comes second reads the row and merges into it, as below.
+  //  - One the database holds is read with its facts and locked first (PostgreSQL: SELECT ...
+  //    FOR UPDATE in personal-ID order; SQLite runs one writer at a time), then written again.
+  //    READ COMMITTED takes a new snapshot per statement, so the later of two concurrent
+  //    writers merges into every fact the earlier one committed.
   absl::Status UpdatePersons() {
-    using FactKey = std::tuple<std::string, std::string, std::string>;  // id, key, fact
-    std::map<FactKey, std::string> added;                                 // → fact date
-    std::vector<Value> stored_keys;
+    std::set<std::string> replaced;  // stored keys whose facts this batch replaces
+    std::map<std::string, std::vector<rules::PersonFact>> added;  // by person: new facts
+    std::set<std::string> affected;
+    std::vector<Value> previous;  // (business_key, version) of the replaced keys' content
     for (const auto& [key, s] : keys_) {
       if (!s.changed) continue;
-      if (s.stored) stored_keys.push_back(Value::TextRef(key));
+      if (s.stored) {
+        replaced.insert(key);
+        sql::AppendRow(previous, Value::TextRef(key), Value::Int(s.stored_version));
+      }
       if (s.state == RecordState::kVoided || s.content == nullptr) continue;
       for (auto& f : rules::FactsOf(*s.content)) {
-        added[{std::move(f.personal_id), std::move(f.business_key), std::move(f.fact)}] =
-            std::move(f.date);
+        affected.insert(f.personal_id);
+        added[f.personal_id].push_back(std::move(f));
       }
     }
-    std::set<std::string> affected;
-    std::vector<Value> removed;
-    CRVS_ASSIGN_OR_RETURN(sql::Rows stored,
-                          BulkQuery("SELECT personal_id, business_key, fact, fact_date "
-                                    "FROM person_facts WHERE business_key IN (",
-                                    1, ")", stored_keys, true));
-    for (const auto& row : stored) {
-      auto it = added.find({row[0].AsString(), row[1].AsString(), row[2].AsString()});
-      if (it != added.end() && it->second == row[3].AsString()) {
-        added.erase(it);  // unchanged: nothing to write
-        continue;
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows before,
+        BulkQuery("SELECT envelope FROM record_versions WHERE (business_key, version) IN "
+                  "(VALUES ",
+                  2, ")", previous, false));
+    for (const auto& row : before) {
+      v1::RecordEnvelope old;
+      if (!old.ParseFromString(row[0].AsString())) {
+        return absl::DataLossError("record_versions.envelope: a stored version does not parse");
       }
-      affected.insert(row[0].AsString());
-      sql::AppendRow(removed, Value::Text(row[0].AsString()), Value::Text(row[1].AsString()),
-                     Value::Text(row[2].AsString()));
+      for (const auto& f : rules::FactsOf(old)) affected.insert(f.personal_id);
     }
-    CRVS_RETURN_IF_ERROR(Bulk(
-        "DELETE FROM person_facts WHERE (personal_id, business_key, fact) IN (VALUES ", 3, ")",
-        removed));
-    std::vector<Value> new_facts;
-    std::map<std::string, std::vector<rules::PersonFact>> batch_facts;
-    for (const auto& [fk, date] : added) {
-      const auto& [id, key, fact] = fk;
-      affected.insert(id);
-      batch_facts[id].push_back({id, key, fact, date});
-      sql::AppendRow(new_facts, Value::TextRef(id), Value::TextRef(key), Value::TextRef(fact),
-                     Value::TextRefOrNull(date));
-    }
-    CRVS_RETURN_IF_ERROR(Bulk(statements::kInsertPersonFacts, new_facts));
     if (affected.empty()) return absl::OkStatus();
 
-    // People new to the database: inserted once.
-    std::deque<std::string> derived_text;  // keeps the evidence lists bound below alive
+    std::vector<Value> ids;
+    for (const std::string& id : affected) ids.push_back(Value::TextRef(id));  // in ID order
+    std::map<std::string, std::string> held;  // person → stored facts text
+    const std::string lock = c_.dialect() == sql::Dialect::kPostgres ? " FOR UPDATE" : "";
+    auto read_held = [&](const std::vector<Value>& which) -> absl::Status {
+      CRVS_ASSIGN_OR_RETURN(
+          sql::Rows rows,
+          BulkQuery("SELECT personal_id, facts FROM persons WHERE personal_id IN (", 1,
+                    ") ORDER BY personal_id" + lock, which, true));
+      for (auto& row : rows) held[row[0].AsString()] = row[1].AsString();
+      return absl::OkStatus();
+    };
+    CRVS_RETURN_IF_ERROR(read_held(ids));
+
+    std::deque<std::string> texts;  // keeps the text bound below alive
     auto append_person = [&](std::vector<Value>& rows, const std::string& id,
                              const std::vector<rules::PersonFact>& facts) {
       rules::DerivedPerson p = rules::DerivePerson(facts);
-      derived_text.push_back(absl::StrJoin(p.evidence_keys, "\n"));
+      texts.push_back(absl::StrJoin(p.evidence_keys, "\n"));
+      const std::string& evidence = texts.back();
+      texts.push_back(rules::FormatFacts(facts));
       sql::AppendRow(rows, Value::TextRef(id), Value::Text(rules::VitalName(p.vital_status)),
                      Value::TextOrNull(std::move(p.date_of_death)),
                      Value::Text(rules::MaritalName(p.marital_status)),
-                     Value::TextOrNull(std::move(p.marital_since)),
-                     Value::TextRef(derived_text.back()), Value::Int(now_us_));
+                     Value::TextOrNull(std::move(p.marital_since)), Value::TextRef(evidence),
+                     Value::Int(now_us_), Value::TextRef(texts.back()));
     };
     static const std::vector<rules::PersonFact> kNoFacts;
+    auto facts_added = [&](const std::string& id) -> const std::vector<rules::PersonFact>& {
+      auto it = added.find(id);
+      return it == added.end() ? kNoFacts : it->second;
+    };
+
+    // People new to the database.
     std::vector<Value> fresh;
-    for (const std::string& id : affected) {  // std::set: personal-ID order
-      auto it = batch_facts.find(id);
-      append_person(fresh, id, it == batch_facts.end() ? kNoFacts : it->second);
+    std::vector<Value> fresh_ids;
+    for (const std::string& id : affected) {
+      if (held.count(id) || !added.count(id)) continue;
+      append_person(fresh, id, facts_added(id));
+      fresh_ids.push_back(Value::TextRef(id));
     }
     CRVS_ASSIGN_OR_RETURN(sql::Rows inserted, BulkQuery(statements::kInsertNewPersons, fresh));
-    for (const auto& row : inserted) affected.erase(row[0].AsString());
-    if (affected.empty()) return absl::OkStatus();
+    if (inserted.size() * 8 != fresh.size()) {  // someone inserted some of them meanwhile
+      std::set<std::string> done;
+      for (const auto& row : inserted) done.insert(row[0].AsString());
+      std::vector<Value> raced;
+      for (const auto& id : fresh_ids) {
+        if (!done.count(std::string(id.Bytes()))) raced.push_back(id);
+      }
+      CRVS_RETURN_IF_ERROR(read_held(raced));
+    }
 
-    // People the database holds: locked, then derived from all their facts.
-    std::vector<Value> ids;
-    for (const std::string& id : affected) ids.push_back(Value::TextRef(id));
-    if (c_.dialect() == sql::Dialect::kPostgres) {
-      CRVS_RETURN_IF_ERROR(BulkQuery("SELECT personal_id FROM persons WHERE personal_id IN (", 1,
-                                     ") ORDER BY personal_id FOR UPDATE",
-                                     ids, true)
-                               .status());
-    }
-    CRVS_ASSIGN_OR_RETURN(
-        sql::Rows fact_rows,
-        BulkQuery("SELECT personal_id, business_key, fact, fact_date FROM person_facts "
-                  "WHERE personal_id IN (",
-                  1, ")", ids, true));
-    std::map<std::string, std::vector<rules::PersonFact>> facts;
-    for (const auto& row : fact_rows) {
-      facts[row[0].AsString()].push_back(
-          {row[0].AsString(), row[1].AsString(), row[2].AsString(), row[3].AsString()});
-    }
+    // People the database holds: their facts without the replaced keys', plus the new ones.
     std::vector<Value> persons;
-    for (const std::string& id : affected) append_person(persons, id, facts[id]);
+    for (const auto& [id, text] : held) {
+      std::vector<rules::PersonFact> stored = rules::ParseFacts(id, text);
+      std::vector<rules::PersonFact> facts;
+      for (auto& f : stored) {
+        if (!replaced.count(f.business_key)) facts.push_back(std::move(f));
+      }
+      for (const auto& f : facts_added(id)) facts.push_back(f);
+      std::string merged = rules::FormatFacts(facts);
+      if (merged == rules::FormatFacts(rules::ParseFacts(id, text))) continue;  // unchanged
+      append_person(persons, id, facts);
+    }
     return Bulk(statements::kUpsertPersons, persons);
   }
 

@@ -23,24 +23,20 @@ inline const sql::BulkStatement kUpsertRecords{
     "content_hash = excluded.content_hash, issued_at_us = excluded.issued_at_us, "
     "updated_at_us = excluded.updated_at_us, source_sequence = excluded.source_sequence"};
 
-inline const sql::BulkStatement kInsertPersonFacts{
-    "INSERT INTO person_facts (personal_id, business_key, fact, fact_date) VALUES ", 4,
-    " ON CONFLICT (personal_id, business_key, fact) DO NOTHING"};
-
 // A person new to the database; RETURNING names those that were (the others exist).
 inline const sql::BulkStatement kInsertNewPersons{
     "INSERT INTO persons (personal_id, vital_status, date_of_death, marital_status, "
-    "marital_since, evidence_keys, updated_at_us) VALUES ",
-    7, " ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id"};
+    "marital_since, evidence_keys, updated_at_us, facts) VALUES ",
+    8, " ON CONFLICT (personal_id) DO NOTHING RETURNING personal_id"};
 
 inline const sql::BulkStatement kUpsertPersons{
     "INSERT INTO persons (personal_id, vital_status, date_of_death, marital_status, "
-    "marital_since, evidence_keys, updated_at_us) VALUES ",
-    7,
+    "marital_since, evidence_keys, updated_at_us, facts) VALUES ",
+    8,
     " ON CONFLICT (personal_id) DO UPDATE SET vital_status = excluded.vital_status, "
     "date_of_death = excluded.date_of_death, marital_status = excluded.marital_status, "
     "marital_since = excluded.marital_since, evidence_keys = excluded.evidence_keys, "
-    "updated_at_us = excluded.updated_at_us"};
+    "updated_at_us = excluded.updated_at_us, facts = excluded.facts"};
 
 // Only offsets that move come back (a late or repeated commit moves none).
 inline const sql::BulkStatement kUpsertOffsets{

@@ -12,6 +12,7 @@
 #include "services/store/apply_statements.h"
 #include "services/store/audit.h"
 #include "services/store/record_columns.h"
+#include "services/store/record_rules.h"
 #include "services/store/schema.h"
 #include "services/store/sql.h"
 
@@ -139,24 +140,25 @@ absl::StatusOr<SameRowsResult> MeasureSameRowsRate(const DatabaseConfig& config,
         add({t->UpsertHead(), static_cast<int>(t->columns.size()), t->UpsertTail()}, columns,
             absl::StrCat(t->name, " WHERE business_key LIKE $1"), 0));
   }
-  CRVS_RETURN_IF_ERROR(add(statements::kInsertPersonFacts,
-                           "personal_id, business_key, fact, fact_date",
-                           "person_facts WHERE business_key LIKE $1", 1));
-  // A person goes with the batch of the first record that names them.
-  CRVS_RETURN_IF_ERROR(add(statements::kInsertNewPersons,
-                           "p.personal_id, p.vital_status, p.date_of_death, p.marital_status, "
-                           "p.marital_since, p.evidence_keys, p.updated_at_us, "
-                           "(SELECT min(f.business_key) FROM person_facts f "
-                           "WHERE f.personal_id = p.personal_id AND f.business_key LIKE $1)",
-                           "persons p WHERE p.personal_id IN (SELECT personal_id FROM "
-                           "person_facts WHERE business_key LIKE $1)",
-                           7));
-  for (auto& batch : tables.back().batches) {  // drop the grouping column
-    std::vector<sql::Value> rows;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (i % 8 != 7) rows.push_back(std::move(batch[i]));
+  // Persons, each with the batch of the first of the run's records its facts name.
+  {
+    tables.push_back({statements::kInsertNewPersons, std::vector<std::vector<sql::Value>>(batches)});
+    CRVS_ASSIGN_OR_RETURN(
+        sql::Rows persons,
+        source->Execute("SELECT personal_id, vital_status, date_of_death, marital_status, "
+                        "marital_since, evidence_keys, updated_at_us, facts FROM persons "
+                        "WHERE facts LIKE $1",
+                        {like}));
+    for (auto& row : persons) {
+      size_t first = batches;
+      for (const auto& f : rules::ParseFacts(row[0].AsString(), row[7].AsString())) {
+        auto it = batch_of.find(f.business_key);
+        if (it != batch_of.end()) first = std::min(first, it->second);
+      }
+      if (first == batches) continue;
+      for (auto& v : row) tables.back().batches[first].push_back(std::move(v));
+      ++result.rows;
     }
-    batch = std::move(rows);
   }
   source.reset();
 

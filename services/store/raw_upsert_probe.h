@@ -25,8 +25,8 @@ absl::StatusOr<double> MeasureRawUpsertRate(const DatabaseConfig& config,
                                             const RawUpsertProbe& probe);
 
 // The database's ceiling for the rows the sink itself wrote: every row a sink run left in the
-// tables it writes per record (record_versions, records, the per-kind tables, person_facts,
-// persons) is read back, then written again into a fresh copy of the schema (SQLite: a sibling
+// tables it writes per record (record_versions, records, the per-kind tables, persons) is read
+// back, then written again into a fresh copy of the schema (SQLite: a sibling
 // file `<path>.same-rows`; PostgreSQL: the schema crvs_same_rows of the same database, dropped
 // afterwards): the same tables and indexes, the same statements (apply_statements.h), `batch`
 // records per transaction with one consumed-offsets row and one audit row each, as the sink

@@ -263,6 +263,73 @@ std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content) {
   return facts;
 }
 
+namespace {
+
+std::string EscapeFactField(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (char c : field) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == '\t') {
+      out += "%09";
+    } else if (c == '\n') {
+      out += "%0A";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string UnescapeFactField(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '%' && i + 2 < field.size()) {
+      std::string_view code = field.substr(i + 1, 2);
+      if (code == "25" || code == "09" || code == "0A") {
+        out += code == "25" ? '%' : code == "09" ? '\t' : '\n';
+        i += 2;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatFacts(std::vector<PersonFact> facts) {
+  std::sort(facts.begin(), facts.end(), [](const PersonFact& a, const PersonFact& b) {
+    return std::tie(a.business_key, a.fact, a.date) < std::tie(b.business_key, b.fact, b.date);
+  });
+  std::string out;
+  for (const PersonFact& f : facts) {
+    if (!out.empty()) out += '\n';
+    absl::StrAppend(&out, EscapeFactField(f.business_key), "\t", EscapeFactField(f.fact), "\t",
+                    EscapeFactField(f.date));
+  }
+  return out;
+}
+
+std::vector<PersonFact> ParseFacts(const std::string& personal_id, std::string_view text) {
+  std::vector<PersonFact> facts;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    size_t a = line.find('\t');
+    size_t b = a == std::string_view::npos ? a : line.find('\t', a + 1);
+    if (b == std::string_view::npos) continue;
+    facts.push_back({personal_id, UnescapeFactField(line.substr(0, a)),
+                     UnescapeFactField(line.substr(a + 1, b - a - 1)),
+                     UnescapeFactField(line.substr(b + 1))});
+  }
+  return facts;
+}
+
 DerivedPerson DerivePerson(const std::vector<PersonFact>& facts) {
   DerivedPerson out;
   if (facts.empty()) return out;

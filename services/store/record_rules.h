@@ -66,7 +66,7 @@ std::string LocalDateOf(const common::v1::DateTime& at);
 // divorce decision PENDING_EFFECT / EFFECTIVE / SET_ASIDE. `detail` explains SET_ASIDE.
 RecordState StateOf(const v1::RecordEnvelope& content, std::string* detail);
 
-// Fact kinds, as stored in person_facts.fact.
+// Fact kinds, as stored in a person's facts (persons.facts).
 inline constexpr std::string_view kMentioned = "MENTIONED";
 inline constexpr std::string_view kDeathNotice = "DEATH_NOTICE";
 inline constexpr std::string_view kDeathRegistered = "DEATH_REGISTERED";
@@ -89,6 +89,13 @@ struct PersonFact {
 // The facts a non-voided record states, deduplicated. Persons without a personal ID give
 // none (they cannot be looked up).
 std::vector<PersonFact> FactsOf(const v1::RecordEnvelope& content);
+
+// A person's facts as stored on their row (persons.facts, migration 12): one line per fact,
+// "business_key TAB fact TAB date", sorted by business key then fact, '\n'-separated; '%', TAB
+// and newline inside a field are written %25, %09, %0A. Parse gives back the facts of
+// `personal_id` (lines that cannot be read are skipped: the text is ours).
+std::string FormatFacts(std::vector<PersonFact> facts);
+std::vector<PersonFact> ParseFacts(const std::string& personal_id, std::string_view text);
 
 struct DerivedPerson {
   VitalStatus vital_status = VitalStatus::kUnknown;

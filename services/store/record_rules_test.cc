@@ -181,3 +181,30 @@ TEST(DerivePersonTest, LatestDivorceFactDecidesAndSetAsideMeansMarried) {
 
 }  // namespace
 }  // namespace crvs::store::rules
+
+namespace crvs::store::rules {
+namespace {
+
+TEST(PersonFactsText, RoundTripsEveryFieldWhateverItHolds) {
+  std::vector<PersonFact> facts = {
+      {"001052003456", "registration/00004/01%2F2026/77", "DEATH_REGISTERED", "2026-10-21"},
+      {"001052003456", "death/BV01002/GBT-1", "DEATH_NOTICE", "2026-10-20"},
+      {"001052003456", "odd/key\twith\ntabs%25", "MENTIONED", ""},
+  };
+  const std::string text = FormatFacts(facts);
+  // Sorted by key, one line each, the separators escaped inside fields.
+  EXPECT_EQ(text,
+            "death/BV01002/GBT-1\tDEATH_NOTICE\t2026-10-20\n"
+            "odd/key%09with%0Atabs%2525\tMENTIONED\t\n"
+            "registration/00004/01%252F2026/77\tDEATH_REGISTERED\t2026-10-21");
+  std::vector<PersonFact> back = ParseFacts("001052003456", text);
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back[0], facts[1]);
+  EXPECT_EQ(back[1], facts[2]);
+  EXPECT_EQ(back[2], facts[0]);
+  EXPECT_TRUE(ParseFacts("x", "").empty());
+  EXPECT_TRUE(ParseFacts("x", "no tabs here").empty());
+}
+
+}  // namespace
+}  // namespace crvs::store::rules

@@ -10,6 +10,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
@@ -114,7 +115,7 @@ class StoreSemanticsTest : public StoreOnBackend {
     std::map<std::string, int64_t> out;
     for (const char* table :
          {"records", "record_versions", "birth_certificates", "death_notices", "divorce_decisions",
-          "registrations", "person_facts", "persons", "unchanged_messages", "dead_letters",
+          "registrations", "persons", "unchanged_messages", "dead_letters",
           "consumed_offsets", "lost_offset_ranges"}) {
       out[table] = Count(table);
     }
@@ -419,6 +420,36 @@ TEST_P(StoreSemanticsTest, ADeathNoticeMakesTheDeceasedDeceasedUntilItIsVoided) 
   EXPECT_EQ(p.vital_status, VitalStatus::kUnknown);
   EXPECT_FALSE(p.date_of_death.has_value());
   EXPECT_THAT(p.evidence_keys, IsEmpty());
+}
+
+// An AMEND naming another person moves the facts: the first person is no longer deceased by
+// this record, the second is. An AMEND that changes nothing about any person rewrites no person.
+TEST_P(StoreSemanticsTest, AnAmendToAnotherPersonMovesTheFactsAndOneThatKeepsThemWritesNoPerson) {
+  auto notice = Envelope(fx::DeathNotice(), v1::ACTION_SUBMIT, "m1");
+  MustApply(Batch({Next(notice)}));
+  ASSERT_EQ(Person(kDeceasedId).vital_status, VitalStatus::kDeceased);
+
+  auto other = fx::DeathNotice();
+  other.mutable_deceased()->mutable_personal_id()->set_number("001090009999");
+  MustApply(Batch({Next(Envelope(other, v1::ACTION_AMEND, "m2", "wrong patient's ID"))}));
+  PersonRow was = Person(kDeceasedId);
+  EXPECT_EQ(was.vital_status, VitalStatus::kUnknown);
+  EXPECT_THAT(was.evidence_keys, IsEmpty());
+  PersonRow now = Person("001090009999");
+  EXPECT_EQ(now.vital_status, VitalStatus::kDeceased);
+  EXPECT_THAT(now.evidence_keys, ElementsAre(notice.business_key()));
+
+  auto updated = [&]() {
+    auto rows =
+        raw_->Execute("SELECT updated_at_us FROM persons WHERE personal_id = '001090009999'", {});
+    return rows.ok() && !rows->empty() ? (*rows)[0][0].AsInt() : int64_t{-1};
+  };
+  const int64_t before = updated();
+  auto manner = other;
+  manner.set_manner_of_death(v1::MANNER_OF_DEATH_ACCIDENT);
+  MustApply(Batch({Next(Envelope(manner, v1::ACTION_AMEND, "m3", "manner corrected"))}));
+  EXPECT_EQ(updated(), before);
+  EXPECT_EQ(Person("001090009999").vital_status, VitalStatus::kDeceased);
 }
 
 TEST_P(StoreSemanticsTest, ADeathRegistrationDatesTheDeath) {
@@ -937,6 +968,76 @@ TEST_P(StoreSemanticsTest, UnknownRecordsAndPersonsAreReportedAsSuch) {
   EXPECT_EQ(p.vital_status, VitalStatus::kUnknown);
   EXPECT_EQ(p.marital_status, MaritalStatus::kUnknown);
 }
+
+// A database made before migrations 11 and 12 keeps every message's outcome and every fact
+// about a person through the upgrade.
+class UpgradeTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(UpgradeTest, MessageIdsAndPersonFactsSurviveTheUpgrade) {
+  auto db = GetParam().make();
+  auto raw = sql::Connect(db->config());
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  sql::Connection& c = **raw;
+  auto at10 = Migrate(c, 10);
+  ASSERT_TRUE(at10.ok()) << at10.status();
+  ASSERT_EQ(*at10, 10);
+  auto exec = [&](const std::string& text, std::vector<sql::Value> params) {
+    auto r = c.Execute(text, params);
+    ASSERT_TRUE(r.ok()) << r.status() << " " << text;
+  };
+  const std::string key = "registration/00004/01%2F2026/77";
+  exec("INSERT INTO record_versions (business_key, version, action, reason, content_hash, "
+       "message_id, source, issued_at_us, received_at_us, committed_at_us, kafka_topic, "
+       "kafka_partition, kafka_offset, envelope) VALUES ($1, 1, 'SUBMIT', '', $2, 'm1', "
+       "'registry_office:00004', 1, 2, 3, 't', 0, 5, $3)",
+       {sql::Value::Text(key), sql::Value::Blob("h1"), sql::Value::Blob("")});
+  for (const char* id : {"m1", "m1-again"}) {
+    exec("INSERT INTO message_ids (message_id, source, business_key, action, content_hash, "
+         "version, committed_at_us) VALUES ($1, 'registry_office:00004', $2, 'SUBMIT', $3, 1, "
+         "$4)",
+         {sql::Value::Text(id), sql::Value::Text(key), sql::Value::Blob("h1"),
+          sql::Value::Int(std::string(id) == "m1" ? 3 : 9)});
+  }
+  exec("INSERT INTO persons (personal_id, vital_status, marital_status, evidence_keys, "
+       "updated_at_us) VALUES ('001052003456', 'DECEASED', 'UNKNOWN', $1, 3)",
+       {sql::Value::Text(key)});
+  exec("INSERT INTO person_facts (personal_id, business_key, fact, fact_date) VALUES "
+       "('001052003456', $1, 'DEATH_REGISTERED', '2026-10-21'), "
+       "('001052003456', 'death/BV01002/GBT-1', 'DEATH_NOTICE', '2026-10-20')",
+       {sql::Value::Text(key)});
+
+  auto store = Store::Open(db->config());  // applies 11 and 12
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto rows = c.Execute("SELECT message_id, committed_at_us FROM unchanged_messages", {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);  // m1 is found on its version now
+  EXPECT_EQ((*rows)[0][0].AsString(), "m1-again");
+  EXPECT_EQ((*rows)[0][1].AsInt(), 9);
+  auto outcomes = (*store)->FindOutcomes(
+      {{"registry_office:00004", "m1"}, {"registry_office:00004", "m1-again"}});
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  ASSERT_EQ(outcomes->size(), 2u);
+  for (const auto& o : *outcomes) {
+    EXPECT_EQ(o.state, MessageOutcome::State::kCommitted) << o.message_id;
+    EXPECT_EQ(o.business_key, key);
+  }
+
+  rows = c.Execute("SELECT facts FROM persons WHERE personal_id = '001052003456'", {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  std::vector<rules::PersonFact> facts = rules::ParseFacts("001052003456", (*rows)[0][0].AsString());
+  std::sort(facts.begin(), facts.end(), [](const auto& a, const auto& b) {
+    return a.business_key < b.business_key;
+  });
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_EQ(facts[0], (rules::PersonFact{"001052003456", "death/BV01002/GBT-1", "DEATH_NOTICE",
+                                         "2026-10-20"}));
+  EXPECT_EQ(facts[1],
+            (rules::PersonFact{"001052003456", key, "DEATH_REGISTERED", "2026-10-21"}));
+  EXPECT_FALSE(c.Execute("SELECT count(*) FROM person_facts", {}).ok());  // gone
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, UpgradeTest, ::testing::ValuesIn(TestBackends()), BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSemanticsTest, ::testing::ValuesIn(TestBackends()),
                          BackendName);
