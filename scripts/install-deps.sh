@@ -84,6 +84,11 @@ fetch_jars() {  # fetch_jars NAME OUTPUT_SUBDIR [mvn args...]
 fetch_jars kafka lib
 # Kafka Connect provides Kafka's own classes to its plugins.
 fetch_jars debezium debezium-connector-postgres -DexcludeGroupIds=org.apache.kafka
+# The peer of scripts/bench-peer.sh (Debezium's JDBC sink), only when asked for: the tests do
+# not need it. CRVS_BENCH_PEER=1 scripts/install-deps.sh
+if [ "${CRVS_BENCH_PEER:-0}" = 1 ]; then
+  fetch_jars debezium-jdbc debezium-connector-jdbc -DexcludeGroupIds=org.apache.kafka
+fi
 echo "install-deps: Kafka and Debezium jars in $java_cache"
 
 # The API guide's example clients (examples/clients/, tests/e2e/clients/): the Python client's

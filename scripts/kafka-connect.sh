@@ -28,12 +28,22 @@
 # needs wal_level=logical, a role with REPLICATION (and ownership of the table for the
 # publication), and REPLICA IDENTITY FULL on the table for deletes to carry the row.
 # The jars come from scripts/install-deps.sh (Kafka 4.1.1 runtime, Debezium 3.6.1.Final plugin).
+#
+#   scripts/kafka-connect.sh start --connector jdbc-sink --topics T[,..] --bootstrap HOST:PORT[,..]
+#        --pg-port PORT [--pg-db DB] [--tasks 1] [--name jdbc-sink] [--rest-port 8083]
+#        [--set key=value]... [--worker-set key=value]... [--owner PID] [--dir DIR]
+#       the other way round: Debezium's JDBC sink connector (3.6.0.Final,
+#       scripts/java/debezium-jdbc) writes topics T (Connect JSON values with schemas, plain
+#       string keys) into PostgreSQL: insert.mode=upsert, primary.key.mode=record_value on the
+#       value's column business_key, schema.evolution=basic (it creates the table). Waits until the
+#       connector and a task run, then prints T. The worker gets the full JIT and a 1 GiB heap
+#       (scripts/bench-peer.sh measures it); stop, kill and status as above.
 set -euo pipefail
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/crvs-sync/java"
 lib="$cache/kafka/lib"
 plugins="$cache/debezium"
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "kafka-connect.sh: $*" >&2; exit 1; }
 
 cmd=${1:-}; [ -n "$cmd" ] || usage 2; shift
@@ -42,6 +52,7 @@ cmd=${1:-}; [ -n "$cmd" ] || usage 2; shift
 dir=/tmp/crvs-connect bootstrap="" pg_host=127.0.0.1 pg_port="" pg_user=postgres pg_password=""
 pg_db=court table=public.decisions prefix=court name=court slot=crvs_court rest_port=8083
 schemas=true partitions=1 replication=1 wait_topic=0 owner="" settings=() worker_settings=()
+connector=postgres-source topics="" tasks=1 name_set=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=$2; shift 2 ;;
@@ -53,7 +64,10 @@ while [ $# -gt 0 ]; do
     --pg-db) pg_db=$2; shift 2 ;;
     --table) table=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
-    --name) name=$2; shift 2 ;;
+    --name) name=$2; name_set=1; shift 2 ;;
+    --connector) connector=$2; shift 2 ;;
+    --topics) topics=$2; shift 2 ;;
+    --tasks) tasks=$2; shift 2 ;;
     --slot) slot=$2; shift 2 ;;
     --rest-port) rest_port=$2; shift 2 ;;
     --schemas) schemas=$2; shift 2 ;;
@@ -74,17 +88,70 @@ running() {  # alive and not a zombie
   [ -n "$p" ] && [ -r "/proc/$p/stat" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat")" != Z ]
 }
 rest() { curl -fsS --max-time 2 "http://127.0.0.1:$(sed -n 's/^listeners=http:\/\/127.0.0.1://p' "$dir/worker.properties")$1" 2>/dev/null; }
-topic() { echo "$prefix.$table"; }
+topic() { if [ "$connector" = jdbc-sink ]; then echo "$topics"; else echo "$prefix.$table"; fi; }
+
+source_properties() {  # Debezium's PostgreSQL connector: a table's change stream to Kafka
+  echo "name=$name"
+  echo "connector.class=io.debezium.connector.postgresql.PostgresConnector"
+  echo "tasks.max=1"
+  echo "plugin.name=pgoutput"
+  echo "database.hostname=$pg_host"
+  echo "database.port=$pg_port"
+  echo "database.user=$pg_user"
+  echo "database.password=$pg_password"
+  echo "database.dbname=$pg_db"
+  echo "topic.prefix=$prefix"
+  echo "table.include.list=$table"
+  echo "slot.name=$slot"
+  echo "publication.name=$slot"
+  echo "publication.autocreate.mode=filtered"
+  echo "snapshot.mode=initial"
+  echo "topic.creation.default.partitions=$partitions"
+  echo "topic.creation.default.replication.factor=$replication"
+}
+
+sink_properties() {  # Debezium's JDBC sink connector: topics to PostgreSQL tables, upserted
+  echo "name=$name"
+  echo "connector.class=io.debezium.connector.jdbc.JdbcSinkConnector"
+  echo "tasks.max=$tasks"
+  echo "topics=$topics"
+  echo "connection.url=jdbc:postgresql://$pg_host:$pg_port/$pg_db"
+  echo "connection.username=$pg_user"
+  echo "connection.password=$pg_password"
+  echo "insert.mode=upsert"
+  # the business key is a column of the value (a plain string record key fails the cast to
+  # Struct of Debezium 3.6.0's record_key mode)
+  echo "primary.key.mode=record_value"
+  echo "primary.key.fields=business_key"
+  echo "schema.evolution=basic"
+  # keys are the business keys as plain strings, values Connect JSON with their schemas
+  echo "key.converter=org.apache.kafka.connect.storage.StringConverter"
+  echo "value.converter=org.apache.kafka.connect.json.JsonConverter"
+  echo "value.converter.schemas.enable=true"
+}
 
 start() {
   [ -n "$bootstrap" ] || die "start needs --bootstrap (scripts/kafka.sh up prints it)"
   [ -n "$pg_port" ] || die "start needs --pg-port"
   [ "$schemas" = true ] || [ "$schemas" = false ] || die "--schemas must be true or false"
+  local plugin=debezium-connector-postgres
+  # C1 only: a shorter start on a small machine; a worker of one small table needs no more.
+  local jvm=(-Xms128m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
+  case "$connector" in
+    postgres-source) ;;
+    jdbc-sink)
+      [ -n "$topics" ] || die "--connector jdbc-sink needs --topics"
+      plugins="$cache/debezium-jdbc" plugin=debezium-connector-jdbc
+      [ "$name_set" = 1 ] || name=jdbc-sink
+      jvm=(-Xms256m -Xmx1g) ;;
+    *) die "--connector must be postgres-source or jdbc-sink" ;;
+  esac
   command -v java >/dev/null || die "java not found: run scripts/install-deps.sh"
   command -v curl >/dev/null || die "curl not found"
   [ -d "$lib" ] || die "no Kafka jars in $lib: run scripts/install-deps.sh"
-  [ -d "$plugins/debezium-connector-postgres" ] ||
-    die "no Debezium plugin in $plugins/debezium-connector-postgres: run scripts/install-deps.sh"
+  [ -d "$plugins/$plugin" ] ||
+    die "no Debezium plugin in $plugins/$plugin: run scripts/install-deps.sh" \
+        "(CRVS_BENCH_PEER=1 for the JDBC sink)"
   running && die "a worker already runs from $dir (pid $(pid_of))"
   mkdir -p "$dir"
   {
@@ -101,23 +168,7 @@ start() {
     for s in ${worker_settings[@]+"${worker_settings[@]}"}; do echo "$s"; done
   } >"$dir/worker.properties"
   {
-    echo "name=$name"
-    echo "connector.class=io.debezium.connector.postgresql.PostgresConnector"
-    echo "tasks.max=1"
-    echo "plugin.name=pgoutput"
-    echo "database.hostname=$pg_host"
-    echo "database.port=$pg_port"
-    echo "database.user=$pg_user"
-    echo "database.password=$pg_password"
-    echo "database.dbname=$pg_db"
-    echo "topic.prefix=$prefix"
-    echo "table.include.list=$table"
-    echo "slot.name=$slot"
-    echo "publication.name=$slot"
-    echo "publication.autocreate.mode=filtered"
-    echo "snapshot.mode=initial"
-    echo "topic.creation.default.partitions=$partitions"
-    echo "topic.creation.default.replication.factor=$replication"
+    if [ "$connector" = jdbc-sink ]; then sink_properties; else source_properties; fi
     for s in ${settings[@]+"${settings[@]}"}; do echo "$s"; done
   } >"$dir/connector.properties"
   cat >"$dir/log4j2.properties" <<EOF
@@ -130,8 +181,7 @@ appender.file.append = true
 appender.file.layout.type = PatternLayout
 appender.file.layout.pattern = [%d] %p %m (%c)%n
 EOF
-  # C1 only: a shorter start on a small machine; a worker of one small table needs no more.
-  setsid java -Xms128m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  setsid java "${jvm[@]}" \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$lib/*" org.apache.kafka.connect.cli.ConnectStandalone \
     "$dir/worker.properties" "$dir/connector.properties" >>"$dir/stdout.log" 2>&1 </dev/null &

@@ -111,6 +111,7 @@ absl::Status RegistrySink::Launch(std::unique_ptr<kafka::Consumer> consumer) {
                                      kafka_.topic_divorces, kafka_.topic_registrations};
   CRVS_RETURN_IF_ERROR(consumer_->Subscribe(topics, this));
   batch_.group = store::ConsumerGroup(config_.group_id);
+  committer_ = std::thread([this] { CommitLoop(); });
   thread_ = std::thread([this] { Run(); });
   Log()->info("sink started group={} database={} topics={}", config_.group_id,
               deps_.store->backend(), topics.size());
@@ -124,7 +125,13 @@ RegistrySink::~RegistrySink() {
 
 void RegistrySink::Stop() {
   stop_.store(true);
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // its last Drain left nothing in flight
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    committer_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
 }
 
 std::string RegistrySink::NotReady() const {
@@ -177,13 +184,14 @@ void RegistrySink::Run() {
           break;
       }
     }
+    if (!Collect(/*wait=*/false)) break;  // a committed batch's follow-up, if it is done
     size_t pending = batch_.records.size() + batch_.failures.size();
     if (pending >= static_cast<size_t>(config_.batch_max_records) ||
         (pending > 0 && Clock::now() >= batch_started_ + config_.batch_max_wait)) {
       if (!Flush()) break;
     }
   }
-  Flush();
+  Drain();
   consumer_->Close();  // revokes (flushing nothing more) and leaves the group
   Log()->info("sink stopped committed={}", committed_.load());
 }
@@ -233,64 +241,143 @@ void RegistrySink::Add(const kafka::ConsumedMessage& m) {
 
 bool RegistrySink::Flush() {
   if (batch_.records.empty() && batch_.failures.empty()) return true;
+  // One batch in flight at most: the one before this must be committed first.
+  if (!Collect(/*wait=*/true)) {
+    batch_ = store::ApplyBatch{batch_.group, {}, {}, {}};
+    batch_positions_.clear();
+    return false;
+  }
   batch_.offsets.clear();
   for (const auto& [tp, pos] : batch_positions_) {
     batch_.offsets.push_back({tp, store::Offset(pos.next), pos.fingerprint});
   }
-  auto started = Clock::now();
-  Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
-  absl::StatusOr<store::BatchResult> result;
+  auto job = std::make_unique<InFlight>();
+  job->batch = std::move(batch_);
+  job->positions = std::move(batch_positions_);
+  job->started = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    inflight_ = std::move(job);
+  }
+  commit_cv_.notify_all();
+  batch_ = store::ApplyBatch{store::ConsumerGroup(config_.group_id), {}, {}, {}};
+  batch_positions_.clear();
+  return true;
+}
+
+bool RegistrySink::Drain() { return Flush() && Collect(/*wait=*/true); }
+
+void RegistrySink::CommitLoop() {
+  std::unique_lock<std::mutex> lock(commit_mu_);
   while (true) {
-    result = deps_.store->Apply(batch_);
+    commit_cv_.wait(lock, [&] { return committer_stop_ || (inflight_ && !inflight_->done); });
+    if (!inflight_ || inflight_->done) return;  // stopping, nothing to apply
+    InFlight* job = inflight_.get();  // stays put until done is set: the loop waits for it
+    lock.unlock();
+    absl::StatusOr<store::BatchResult> result = ApplyWithRetries(job->batch);
+    lock.lock();
+    job->result = std::move(result);
+    job->done = true;
+    commit_cv_.notify_all();
+  }
+}
+
+absl::StatusOr<store::BatchResult> RegistrySink::ApplyWithRetries(const store::ApplyBatch& batch) {
+  Backoff backoff(config_.retry_initial_backoff, config_.retry_max_backoff);
+  while (true) {
+    absl::StatusOr<store::BatchResult> result = deps_.store->Apply(batch);
     // A value the database refuses (e.g. a NUL byte in text on PostgreSQL) would fail this
     // batch forever and stall every partition behind it: find the records that cause it,
     // dead-letter them, apply the rest.
     if (!result.ok() && result.status().code() == absl::StatusCode::kInvalidArgument) {
-      result = ApplyIsolating(batch_);
+      result = ApplyIsolating(batch);
     }
-    if (result.ok()) break;
+    if (result.ok()) {
+      consecutive_failures_.store(0);
+      return result;
+    }
     consecutive_failures_.fetch_add(1);
     metrics_->ApplyFailure(absl::StatusCodeToString(result.status().code()));
     // A permanent error is retried too (with the longest backoff): skipping the batch would
     // lose records, and an operator can fix the database while we wait.
     Log()->error("batch not applied records={} attempt={} error={} retryable={}",
-                 batch_.records.size() + batch_.failures.size(), consecutive_failures_.load(),
+                 batch.records.size() + batch.failures.size(), consecutive_failures_.load(),
                  std::string(result.status().message()), IsRetryable(result.status()));
     if (!IsRetryable(result.status())) backoff.UseMax();
     if (stop_.load()) {
       // Nothing committed: the offsets in the database still point at this batch, so the
       // next owner of these partitions consumes it again.
-      batch_ = store::ApplyBatch{batch_.group, {}, {}, {}};
-      batch_positions_.clear();
-      return false;
+      return absl::CancelledError("stopping while the batch could not be applied");
     }
     backoff.Sleep(stop_);
+    if (result.status().code() == absl::StatusCode::kUnavailable &&
+        deps_.store->backend() == "postgresql") {
+      // The database was out of reach (a lost connection, a server restarting). A batch
+      // commits on PostgreSQL without waiting for its WAL flush (store.cc, Store::Apply), so
+      // the commits acknowledged just before a server crash may be gone, and this batch was
+      // gathered from positions after them: applying it would store offsets past records the
+      // database no longer holds. Give it back; the loop fetches again from the positions
+      // the database holds (Reposition).
+      return absl::UnavailableError(absl::StrCat("reposition: ", result.status().message()));
+    }
   }
-  consecutive_failures_.store(0);
-  size_t count = batch_.records.size() + batch_.failures.size();
+}
+
+void RegistrySink::Reposition() {
+  batch_ = store::ApplyBatch{store::ConsumerGroup(config_.group_id), {}, {}, {}};
+  batch_positions_.clear();
+  auto assigned = consumer_->Assignment();
+  if (!assigned.ok()) {
+    Log()->warn("cannot read the assignment to fetch again: {}",
+                std::string(assigned.status().message()));
+    return;
+  }
+  for (const auto& tp : *assigned) Seek(tp, StartPosition(tp));
+  Log()->warn("database was out of reach: fetching again from its stored positions partitions={}",
+              assigned->size());
+}
+
+bool RegistrySink::Collect(bool wait) {
+  std::unique_ptr<InFlight> job;
+  {
+    std::unique_lock<std::mutex> lock(commit_mu_);
+    if (!inflight_) return true;
+    if (!inflight_->done) {
+      if (!wait) return true;
+      commit_cv_.wait(lock, [&] { return inflight_->done; });
+    }
+    job = std::move(inflight_);
+  }
+  if (!job->result.ok()) {
+    if (absl::IsUnavailable(job->result.status()) && !stop_.load()) {
+      Reposition();  // nothing of this batch, or of the one gathered since, is kept
+      return true;
+    }
+    return false;  // abandoned while stopping
+  }
+  const store::ApplyBatch& batch = job->batch;
+  const store::BatchResult& result = *job->result;
+  size_t count = batch.records.size() + batch.failures.size();
   committed_.fetch_add(static_cast<int64_t>(count));
-  for (const auto& [kind_outcome, n] : result->counts) {
+  for (const auto& [kind_outcome, n] : result.counts) {
     std::string outcome(store::ApplyOutcomeName(kind_outcome.second));
     absl::AsciiStrToLower(&outcome);  // "applied_new", ...
     metrics_->Applied(records::KindLabel(kind_outcome.first), outcome, static_cast<double>(n));
   }
-  for (const auto& r : batch_.records) {
+  for (const auto& r : batch.records) {
     const auto& issued = r.envelope.issued_at();
     absl::Time event = absl::FromUnixSeconds(issued.seconds()) + absl::Nanoseconds(issued.nanos());
-    metrics_->EventToCommit(absl::ToDoubleSeconds(result->committed_at - event));
+    metrics_->EventToCommit(absl::ToDoubleSeconds(result.committed_at - event));
   }
-  PublishDeadLetters(batch_, *result);
-  UpdateLag(batch_, result->committed_at);
-  metrics_->Batch(static_cast<double>(count), platform::SecondsSince(started));
+  PublishDeadLetters(batch, result);
+  UpdateLag(batch, job->positions, result.committed_at);
+  metrics_->Batch(static_cast<double>(count), platform::SecondsSince(job->started));
 
   // Informational copy of the positions for Kafka tools (kafka-consumer-groups); the
   // database's offsets are the ones the sink resumes from.
   kafka::NextOffsets commit;
-  for (const auto& o : batch_.offsets) commit[o.topic_partition] = o.next_offset;
+  for (const auto& o : batch.offsets) commit[o.topic_partition] = o.next_offset;
   consumer_->Commit(commit, /*async=*/true).IgnoreError();
-
-  batch_ = store::ApplyBatch{batch_.group, {}, {}, {}};
-  batch_positions_.clear();
   return true;
 }
 
@@ -401,7 +488,9 @@ void RegistrySink::PublishDeadLetters(const store::ApplyBatch& batch,
   }
 }
 
-void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committed_at) {
+void RegistrySink::UpdateLag(const store::ApplyBatch& batch,
+                             const std::map<store::TopicPartition, Position>& positions,
+                             absl::Time committed_at) {
   for (const auto& o : batch.offsets) {
     const std::string& topic = o.topic_partition.topic.value();
     int32_t partition = o.topic_partition.partition.value();
@@ -411,10 +500,10 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
       messages = static_cast<double>(bounds->high.value() - o.next_offset.value());
     }
     double seconds = -1;
-    auto it = batch_positions_.find(o.topic_partition);
+    auto it = positions.find(o.topic_partition);
     if (messages == 0) {
       seconds = 0;  // caught up: nothing is waiting
-    } else if (it != batch_positions_.end() && it->second.event_time != absl::Time()) {
+    } else if (it != positions.end() && it->second.event_time != absl::Time()) {
       seconds = absl::ToDoubleSeconds(committed_at - it->second.event_time);
     }
     metrics_->Lag(topic, partition, messages, seconds);
@@ -423,7 +512,7 @@ void RegistrySink::UpdateLag(const store::ApplyBatch& batch, absl::Time committe
 
 void RegistrySink::OnRevoked(const std::vector<store::TopicPartition>& partitions) {
   // Apply what we consumed while we still own it; the next owner starts after it.
-  Flush();
+  Drain();
   consumer_->Unassign().IgnoreError();
   for (const auto& tp : partitions) {
     metrics_->ForgetPartition(tp.topic.value(), tp.partition.value());
@@ -523,7 +612,7 @@ bool RegistrySink::RecordReset(const store::TopicPartition& tp, int64_t stored, 
 }
 
 void RegistrySink::LogReplaced(const store::TopicPartition& tp, int64_t stored, int64_t found) {
-  Flush();  // everything consumed on other partitions first
+  Drain();  // everything consumed on other partitions first
   const std::string& topic = tp.topic.value();
   const int32_t partition = tp.partition.value();
   Log()->error("log replaced topic={} partition={}: offset {} holds another message than the one "
@@ -550,7 +639,7 @@ void RegistrySink::Seek(const store::TopicPartition& tp, store::Offset offset) {
 
 void RegistrySink::HandleOffsetOutOfRange(const std::string& topic, int32_t partition) {
   if (topic.empty()) return;
-  Flush();  // everything consumed before the gap is committed first
+  Drain();  // everything consumed before the gap is committed first
   // With auto.offset.reset=error librdkafka stops fetching the partition until we seek: every
   // path of StartPosition ends in a position to seek to, or the partition would stall silently.
   // A position inside the log (a fetch that reached a broker whose log did not yet match, e.g.

@@ -22,9 +22,15 @@
 // the unit tests (registry_sink_test.cc), which drive every rebalance and offset branch against
 // a real database.
 //
-// Lifetime: Start() runs the consumer on its own thread; Stop() applies what was consumed,
-// leaves the group and joins. Thread-safety: Stop, Pause, Resume and the accessors are
-// thread-safe.
+// Two threads: the loop polls, opens, decodes and checks the next batch while the committer
+// applies the previous one (one batch in flight at most, applied in order), so decoding and the
+// database's work overlap. Everything that needs what was consumed to be committed first — a
+// revocation, a seek after a replaced log or an offset error, stopping — waits for the batch in
+// flight (Drain). The follow-up of a commit (counts, dead-letter topic, lag, Kafka's
+// informational offsets) runs on the loop thread.
+//
+// Lifetime: Start() runs both threads; Stop() applies what was consumed, leaves the group and
+// joins. Thread-safety: Stop, Pause, Resume and the accessors are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -33,6 +39,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -115,13 +123,30 @@ class RegistrySink : private kafka::Consumer::RebalanceListener {
   void LogReplaced(const store::TopicPartition& tp, int64_t stored, int64_t found);
   void Seek(const store::TopicPartition& tp, store::Offset offset);
   void RefreshAlarms();
-  // Applies the pending batch, retrying transient failures; returns false only when stopping.
+  // Hands the pending batch to the committer thread, after the one before it is committed (and
+  // followed up: Collect); the loop goes on decoding the next batch meanwhile. False only when
+  // stopping while the database fails (nothing more is applied).
   bool Flush();
+  // Flush, then wait for it: everything consumed so far is committed (revocation, a seek, stop).
+  bool Drain();
+  // The committer thread: applies each batch handed over, retrying transient failures.
+  void CommitLoop();
+  absl::StatusOr<store::BatchResult> ApplyWithRetries(const store::ApplyBatch& batch);
+  // On the loop thread: once the batch in flight is committed (waiting for it when `wait`),
+  // counts it, publishes its dead letters, updates lag and Kafka's informational offsets.
+  // False when it was abandoned because the sink is stopping.
+  bool Collect(bool wait);
+  // After the database was out of reach: drops what was gathered and seeks every assigned
+  // partition to the position the database holds (the last commits may not have survived).
+  void Reposition();
   // Apply() failed with a value the database refuses: applies the batch in halves down to the
   // records that cause it, which become DATABASE dead letters; then the batch's offsets.
   absl::StatusOr<store::BatchResult> ApplyIsolating(const store::ApplyBatch& batch);
   void PublishDeadLetters(const store::ApplyBatch& batch, const store::BatchResult& result);
-  void UpdateLag(const store::ApplyBatch& batch, absl::Time committed_at);
+  struct Position;
+  void UpdateLag(const store::ApplyBatch& batch,
+                 const std::map<store::TopicPartition, Position>& positions,
+                 absl::Time committed_at);
 
   SinkConfig config_;
   kafka::KafkaConfig kafka_;
@@ -152,6 +177,22 @@ class RegistrySink : private kafka::Consumer::RebalanceListener {
   store::ApplyBatch batch_;
   std::map<store::TopicPartition, Position> batch_positions_;
   std::chrono::steady_clock::time_point batch_started_;
+
+  // The batch the committer thread applies while the loop gathers the next one. The loop
+  // hands it over (Flush) and takes it back once done (Collect); the committer only reads it
+  // and sets result and done.
+  struct InFlight {
+    store::ApplyBatch batch;
+    std::map<store::TopicPartition, Position> positions;
+    std::chrono::steady_clock::time_point started;
+    absl::StatusOr<store::BatchResult> result;
+    bool done = false;
+  };
+  std::thread committer_;
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::unique_ptr<InFlight> inflight_;  // under commit_mu_
+  bool committer_stop_ = false;         // under commit_mu_
 };
 
 }  // namespace crvs::sink

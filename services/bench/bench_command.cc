@@ -110,6 +110,11 @@ BenchCommand::BenchCommand(CLI::App& bench) {
   sink_->add_option("--records", sink_records_, "death notices to move")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
+  sink_->add_option("--sinks", sink_count_,
+                    "sinks in one consumer group, each with its own database connection, "
+                    "sharing the topic's partitions (scale-out)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24));
   gateway_ = bench.add_subcommand(
       "gateway",
       "the whole ingest path from the source's side: clients call the gateway (unary or "
@@ -234,8 +239,9 @@ int BenchCommand::RunSink(const BenchSections& s) const {
   Lifecycle lifecycle;
   auto bootstrap = kafka::ConfiguredOrEmbedded(s.kafka, {}, lifecycle);
   if (!bootstrap.ok()) return FailWith(bootstrap.status(), kExitFailed);
-  auto report = RunSinkBench({s.kafka, s.producer, s.sink, s.database, *bootstrap, sink_records_},
-                             PrintProgress);
+  auto report = RunSinkBench(
+      {s.kafka, s.producer, s.sink, s.database, *bootstrap, sink_records_, sink_count_},
+      PrintProgress);
   if (!report.ok()) return FailWith(report.status(), kExitFailed);
   std::printf("crvs bench sink: %d death notices (%d-byte envelopes), database %s\n",
               report->records, report->envelope_bytes, report->backend.c_str());
@@ -243,7 +249,8 @@ int BenchCommand::RunSink(const BenchSections& s) const {
   std::printf("  raw batched upsert (ceiling)   %10.0f records/s\n", report->raw_upsert_per_s);
   std::printf("  same rows, no crvs logic       %10.0f records/s (%.2f rows per record)\n",
               report->same_rows_per_s, report->rows_per_record);
-  std::printf("  sink, Kafka -> database        %10.0f records/s\n", report->sink_per_s);
+  std::printf("  sink, Kafka -> database        %10.0f records/s (%d sink%s)\n", report->sink_per_s,
+              report->sinks, report->sinks == 1 ? "" : "s");
   std::printf("  sink / raw upsert              %10.2f\n",
               report->sink_per_s / report->raw_upsert_per_s);
   std::printf("  sink / same rows               %10.2f\n",

@@ -50,6 +50,7 @@ class BenchCommand {
   CLI::App* gateway_;
   CLI::App* documents_;
   int sink_records_ = 100000;
+  int sink_count_ = 1;
   struct GatewayFlags {
     std::string mode = "stream";
     int64_t records = 100000;

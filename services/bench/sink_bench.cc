@@ -76,25 +76,41 @@ absl::StatusOr<SinkBenchReport> RunSinkBench(
                                                                   report.envelope_bytes}));
   progress("raw batched upsert measured");
 
-  // 3. The sink draining the topic into the same database.
-  CRVS_ASSIGN_OR_RETURN(auto db, store::Store::Open(in.database));
-  report.backend = std::string(db->backend());
+  // 3. The sinks draining the topic into the same database: one consumer group, each sink with
+  // its own database connection, the partitions shared between them.
+  const int sinks = std::max(1, in.sinks);
+  report.sinks = sinks;
+  std::vector<std::unique_ptr<store::Store>> dbs;
+  for (int i = 0; i < sinks; ++i) {
+    CRVS_ASSIGN_OR_RETURN(auto db, store::Store::Open(in.database));
+    dbs.push_back(std::move(db));
+  }
+  report.backend = std::string(dbs[0]->backend());
   CRVS_ASSIGN_OR_RETURN(auto dlq, kafka::Producer::Create(in.kafka, in.producer, in.bootstrap_servers));
   prometheus::Registry metrics;
   sink::SinkConfig sc = in.sink;
   sc.group_id = "crvs-bench-" + run;
-  CRVS_ASSIGN_OR_RETURN(auto sink, sink::RegistrySink::Start(
-                                       sc, in.kafka, in.bootstrap_servers,
-                                       {db.get(), dlq.get(), &validation::ReferenceData::Default(),
-                                        &metrics}));
+  std::vector<std::unique_ptr<sink::RegistrySink>> running;
+  for (int i = 0; i < sinks; ++i) {
+    CRVS_ASSIGN_OR_RETURN(auto sink, sink::RegistrySink::Start(
+                                         sc, in.kafka, in.bootstrap_servers,
+                                         {dbs[static_cast<size_t>(i)].get(), dlq.get(),
+                                          &validation::ReferenceData::Default(), &metrics}));
+    running.push_back(std::move(sink));
+  }
+  auto committed = [&]() {
+    int64_t n = 0;
+    for (const auto& s : running) n += s->committed();
+    return n;
+  };
   Clock::time_point first;
   int64_t at_first = 0;
   auto last_report = Clock::now();
   auto give_up = Clock::now() + std::chrono::minutes(10);
-  while (sink->committed() < in.records) {
+  while (committed() < in.records) {
     if (Clock::now() > give_up) return absl::DeadlineExceededError("sink did not finish in 10 minutes");
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    int64_t c = sink->committed();
+    int64_t c = committed();
     if (at_first == 0 && c > 0) {
       first = Clock::now();
       at_first = c;
@@ -105,7 +121,7 @@ absl::StatusOr<SinkBenchReport> RunSinkBench(
     }
   }
   report.sink_per_s = (in.records - at_first) / std::max(1e-9, platform::SecondsSince(first));
-  sink->Stop();
+  for (auto& s : running) s->Stop();
 
   // 4. The same rows again, into a fresh schema, with nothing but the writing.
   progress("writing the sink's rows again without crvs logic");

@@ -25,7 +25,8 @@ struct SinkBenchReport {
   int envelope_bytes = 0;      // mean serialized envelope size
   double produce_per_s = 0;    // producer, acks=all, until every delivery report
   double raw_upsert_per_s = 0; // the database's ceiling (store::MeasureRawUpsertRate)
-  double sink_per_s = 0;       // Kafka → database, exactly once
+  int sinks = 1;               // sinks in the group, each with its own database connection
+  double sink_per_s = 0;       // Kafka → database, exactly once (all sinks together)
   // The database's ceiling for the rows the sink wrote (store::MeasureSameRowsRate): the same
   // tables, indexes, statements and batch size, without decoding, rules or reads.
   double same_rows_per_s = 0;
@@ -39,6 +40,7 @@ struct SinkBenchInputs {
   store::DatabaseConfig database;
   std::string bootstrap_servers;
   int records = 100000;
+  int sinks = 1;  // sinks in one consumer group sharing the topic's partitions
 };
 
 // `progress` receives a human line about once a second.

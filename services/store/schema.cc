@@ -4,6 +4,7 @@
 #include <absl/strings/str_replace.h>
 #include <absl/time/clock.h>
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -475,6 +476,17 @@ absl::StatusOr<int> MigrateInTransaction(sql::Connection& c, int up_to) {
 int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
 
 absl::StatusOr<int> Migrate(sql::Connection& connection, int up_to) {
+  // Up to date already (every start but the first after an upgrade): nothing to write, so no
+  // write lock either. On SQLite a busy writer — a sink committing batch after batch — would
+  // otherwise keep a starting process waiting for the database's only write lock.
+  {
+    auto current = connection.Execute("SELECT max(version) FROM schema_migrations", {});
+    if (current.ok() && !current->empty() && !(*current)[0][0].is_null() &&
+        (*current)[0][0].AsInt() == std::min(up_to, LatestSchemaVersion())) {
+      return static_cast<int>((*current)[0][0].AsInt());
+    }
+    connection.Rollback();  // PostgreSQL: nothing open (autocommit); SQLite: likewise
+  }
   absl::Status begun = connection.Begin();
   if (!begun.ok()) return begun;
   auto version = MigrateInTransaction(connection, up_to);

@@ -5,12 +5,21 @@
 // back, and with them the consumed offsets stored in the same transactions, so the sink
 // consumes those records from Kafka again. "full" fsyncs every commit. Store::WriteRecord
 // (no Kafka copy) raises its own transaction to FULL on the connection and puts it back.
+//
+// Checkpoints: SQLite's automatic checkpoint runs inside the COMMIT that crosses 1,000 WAL
+// pages, on the writer's thread (a twentieth of the sink's time). Here the writer only
+// signals, and a checkpointer thread with its own connection copies the WAL back into the
+// database (PASSIVE: it never blocks the writer or readers). Should it fall behind, the writer
+// checkpoints inline past kWalBackstopPages, so the WAL stays bounded.
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "services/store/sql.h"
@@ -66,13 +75,75 @@ std::string ToSqlitePlaceholders(const std::string& sql) {
   return out;
 }
 
+constexpr int kWalCheckpointPages = 1000;   // SQLite's own default threshold
+constexpr int kWalBackstopPages = 20000;    // ~80 MB of WAL: the writer checkpoints itself
+
+// Copies the WAL back into the database on its own thread and connection when asked.
+class Checkpointer {
+ public:
+  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Request() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requested_ = true;
+      if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      logging::Get("store")->warn("event=checkpointer_unavailable path={} error={}", path_,
+                                  db ? sqlite3_errmsg(db) : "out of memory");
+      sqlite3_close_v2(db);
+      return;  // the writer's backstop still bounds the WAL
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || requested_; });
+      if (stop_) break;
+      requested_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+    sqlite3_close_v2(db);
+  }
+
+  const std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool requested_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
 
   ~SqliteConnection() override {
+    checkpointer_.reset();
     for (auto& [text, stmt] : statements_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
+  }
+
+  // Hands checkpoints to a thread of their own (file databases in WAL mode).
+  void CheckpointInBackground(const std::string& path) {
+    checkpointer_ = std::make_unique<Checkpointer>(path);
+    sqlite3_wal_hook(db_, &SqliteConnection::OnWalCommit, this);  // replaces the automatic one
   }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
@@ -175,8 +246,19 @@ class SqliteConnection final : public Connection {
   absl::Status EnsureConnected() override { return absl::OkStatus(); }
 
  private:
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+    auto* c = static_cast<SqliteConnection*>(self);
+    if (pages >= kWalBackstopPages) {
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kWalCheckpointPages) {
+      c->checkpointer_->Request();
+    }
+    return SQLITE_OK;
+  }
+
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;  // text → prepared statement
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace
@@ -220,6 +302,7 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectSqlite(const std::string& pat
       connection->ExecScript(absl::StrCat("PRAGMA journal_mode=WAL; PRAGMA synchronous=", sync,
                                           "; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"));
   if (!status.ok()) return status;
+  if (path != ":memory:") connection->CheckpointInBackground(path);
   return std::unique_ptr<Connection>(std::move(connection));
 }
 

@@ -196,8 +196,25 @@ R Store::InTransaction(F body) {
 absl::StatusOr<BatchResult> Store::Apply(const ApplyBatch& batch) {
   platform::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
-  auto result = InTransaction(
-      [&] { return ApplyInTransaction(*connection_, batch, now, config_.bulk_rows); });
+  auto result = InTransaction([&]() -> absl::StatusOr<BatchResult> {
+    // A consumed batch commits on PostgreSQL without waiting for its WAL to reach the disk
+    // (synchronous_commit = off, this transaction only). It is safe because the batch's
+    // consumed offsets are rows of the same transaction: a server crash can lose only the last
+    // commits (at most 3 × wal_writer_delay), each whole, rows and offsets together, so the
+    // sink resumes from the positions that survived and applies those records again from
+    // Kafka, which still holds them (they were read a moment ago). Nothing outside the
+    // database depends on such a commit surviving: the dead-letter topic and Kafka's committed
+    // offsets are informational copies, a receipt read from the database is re-earned by the
+    // re-apply (same records, same order, same outcomes), and any later synchronous commit
+    // (an operator's action, an API write) flushes the WAL up to itself, these commits
+    // included. SQLite's synchronous=NORMAL makes the same trade for power loss. A write
+    // without a Kafka copy (WriteRecord, a batch without offsets) keeps synchronous commit.
+    // tests/e2e/exactly_once_test.cc crashes the server (immediate stop) mid-stream to show it.
+    if (!batch.offsets.empty() && connection_->dialect() == sql::Dialect::kPostgres) {
+      CRVS_RETURN_IF_ERROR(connection_->ExecScript("SET LOCAL synchronous_commit = off"));
+    }
+    return ApplyInTransaction(*connection_, batch, now, config_.bulk_rows);
+  });
   if (!result.ok()) {
     logging::Get("store")->warn(
         "event=apply_failed records={} failures={} retryable={} error=\"{}\"", batch.records.size(),

@@ -1,4 +1,5 @@
 #include "tests/e2e/pipeline_harness.h"
+#include "tests/support/ports.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,18 +37,7 @@ std::vector<std::string> WithShortSession(const std::string& section,
 
 std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+int FreePort() { return testing::FreeLoopbackPort(); }
 
 double ScrapeMetric(int port, const std::string& series) {
   httplib::Client client("127.0.0.1", port);

@@ -27,6 +27,7 @@
 #include "crvs/registry/v1/registry.grpc.pb.h"
 #include "services/simulate/people.h"
 #include "tests/support/console_session.h"
+#include "tests/support/ports.h"
 #include "tests/support/subprocess.h"
 
 namespace crvs {
@@ -34,17 +35,7 @@ namespace {
 
 namespace rv1 = ::crvs::records::v1;
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+int FreePort() { return testing::FreeLoopbackPort(); }
 
 std::string Local(int port) { return "127.0.0.1:" + std::to_string(port); }
 

@@ -1,4 +1,5 @@
 #include "tests/support/postgres_server.h"
+#include "tests/support/ports.h"
 
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
@@ -45,22 +46,10 @@ absl::StatusOr<std::string> FindBinDir() {
   return best_dir;
 }
 
-// A TCP port that was free a moment ago (the kernel's pick for port 0).
+// A TCP port free a moment ago, outside the ephemeral range (tests/support/ports.h).
 absl::StatusOr<int> FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return absl::InternalError("could not bind a free port on 127.0.0.1");
-  }
-  int port = ntohs(addr.sin_port);
-  close(fd);
+  const int port = FreeLoopbackPort();
+  if (port < 0) return absl::InternalError("could not find a free port on 127.0.0.1");
   return port;
 }
 
@@ -172,6 +161,15 @@ absl::Status PostgresServer::Stop() {
   if (!running_) return absl::OkStatus();
   absl::Status status = RunAsOwner(
       {bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"}, "pg_ctl stop");
+  if (status.ok()) running_ = false;
+  return status;
+}
+
+absl::Status PostgresServer::Crash() {
+  if (!running_) return absl::OkStatus();
+  absl::Status status = RunAsOwner(
+      {bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"},
+      "pg_ctl stop -m immediate");
   if (status.ok()) running_ = false;
   return status;
 }

@@ -58,6 +58,9 @@ class PostgresServer {
   // Stops the server (pg_ctl stop -m fast) / starts it again on the same port and data.
   absl::Status Stop();
   absl::Status Restart();
+  // Crashes it (pg_ctl stop -m immediate: no checkpoint, WAL not yet written is lost, as in a
+  // server crash); Restart() recovers it.
+  absl::Status Crash();
   bool running() const { return running_; }
 
   int port() const { return port_; }
