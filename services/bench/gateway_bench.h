@@ -6,7 +6,8 @@
 // batched-upsert rate measured in the same run (the ratio of BRIEF §6).
 //
 // Method: each record's submit time (wall clock, µs) is kept by message id; its receipt time
-// is taken when the receipt arrives; its commit time is the sink's `message_ids.committed_at_us`
+// is taken when the receipt arrives; its commit time is the sink's
+// `applied_messages.committed_at_us`
 // read back from the database after the run (same clock: one process, or NTP on a deployment).
 // Latency is from the moment the call was made, not from the schedule: at rates the system
 // cannot sustain, the backlog shows in throughput and committed latency, not in receipt latency.

@@ -196,6 +196,8 @@ absl::StatusOr<SameRowsResult> MeasureSameRowsRate(const DatabaseConfig& config,
     for (size_t b = 0; b < batches; ++b) {
       CRVS_RETURN_IF_ERROR(c->Begin());
       auto batch = [&]() -> absl::Status {
+        // As the sink commits a consumed batch (store.cc, Store::Apply).
+        if (pg) CRVS_RETURN_IF_ERROR(c->ExecScript("SET LOCAL synchronous_commit = off"));
         for (const auto& t : tables) {
           if (t.batches[b].empty()) continue;
           CRVS_RETURN_IF_ERROR(

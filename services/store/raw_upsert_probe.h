@@ -29,8 +29,9 @@ absl::StatusOr<double> MeasureRawUpsertRate(const DatabaseConfig& config,
 // back, then written again into a fresh copy of the schema (SQLite: a sibling
 // file `<path>.same-rows`; PostgreSQL: the schema crvs_same_rows of the same database, dropped
 // afterwards): the same tables and indexes, the same statements (apply_statements.h), `batch`
-// records per transaction with one consumed-offsets row and one audit row each, as the sink
-// writes them; no decoding, no rules, no reads. Only the writing is timed.
+// records per transaction with one consumed-offsets row and one audit row each, committed as
+// the sink commits (PostgreSQL: synchronous_commit = off); no decoding, no rules, no reads.
+// Only the writing is timed.
 struct SameRowsProbe {
   int batch = 500;                // records per transaction: the sink's batch_max_records
   std::string business_key_like;  // the run's records (a LIKE pattern on business_key)
