@@ -163,6 +163,7 @@ absl::Status Producer::Produce(OutgoingMessage message, DeliveryCallback done) {
   awaiting_.fetch_add(1);  // before producev: the outcome may be reported before it returns
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(message.topic.c_str()),
+      RD_KAFKA_V_PARTITION(message.partition < 0 ? RD_KAFKA_PARTITION_UA : message.partition),
       RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
       RD_KAFKA_V_VALUE(message.value.data(), message.value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),

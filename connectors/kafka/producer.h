@@ -64,6 +64,8 @@ struct OutgoingMessage {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  // The partition to write to; -1: the partitioner chooses by key.
+  int32_t partition = -1;
 };
 
 // The final outcome of one message.

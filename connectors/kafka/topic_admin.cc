@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "absl/strings/str_cat.h"
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -168,6 +170,78 @@ absl::StatusOr<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, abs
   return absl::UnavailableError("kafka: no metadata for topic " + topic + " within " +
                                 absl::FormatDuration(wait) + " (" + reason +
                                 "); does it exist? `crvs topics create` makes the product's topics");
+}
+
+std::string TailMessage::Header(const std::string& name) const {
+  std::string out;
+  for (const auto& [n, v] : headers) {
+    if (n == name) out = v;
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<TailMessage>> ReadLastMessage(const KafkaConfig& kafka,
+                                                           const std::string& bootstrap,
+                                                           const std::string& topic,
+                                                           int partition, absl::Duration wait) {
+  auto conf = MakeClientConfig(kafka, bootstrap,
+                               {{"group.id", "crvs-tail-reader"},
+                                {"enable.auto.commit", "false"},
+                                {"enable.partition.eof", "true"}});
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  Handle rk(rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(conf->get()), err,
+                         sizeof err));
+  if (rk == nullptr) return absl::InvalidArgumentError(std::string("kafka: ") + err);
+  conf.value().release();
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
+  int64_t low = 0, high = 0;
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+  do {
+    e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), partition, &low, &high, 5000);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka: the end of ", topic, "[", partition,
+                                               "] is unknown: ", rd_kafka_err2str(e)));
+  }
+  if (high <= low) return std::optional<TailMessage>();
+  auto* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = high - 1;
+  rd_kafka_assign(rk.get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::optional<TailMessage> out;
+  while (!out && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 200);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset == high - 1) {
+      TailMessage t;
+      t.offset = m->offset;
+      if (m->key) t.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload) t.value.assign(static_cast<const char*>(m->payload), m->len);
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          t.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
+                                             : std::string());
+        }
+      }
+      out = std::move(t);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk.get());
+  if (!out) {
+    return absl::UnavailableError(absl::StrCat("kafka: could not read the last message of ",
+                                               topic, "[", partition, "] at offset ", high - 1));
+  }
+  return out;
 }
 
 }  // namespace crvs::kafka

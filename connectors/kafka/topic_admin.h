@@ -4,6 +4,7 @@
 // broker creates its topics itself (embedded_broker.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,23 @@ absl::StatusOr<CreatedTopics> CreateTopics(const KafkaConfig& kafka, const std::
 absl::Status DeleteTopics(const KafkaConfig& kafka, const std::string& bootstrap,
                           const std::vector<std::string>& names,
                           absl::Duration timeout = absl::Seconds(30));
+
+// The last message of one partition of `topic` (key, value, headers), or std::nullopt when the
+// partition holds none: how a producer that is the only writer of a topic finds where it
+// stopped (services/feeds, the Kafka relay). Waits up to `wait` for metadata and the fetch;
+// UNAVAILABLE naming the topic past it.
+struct TailMessage {
+  int64_t offset = -1;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string Header(const std::string& name) const;  // the last value, "" when absent
+};
+absl::StatusOr<std::optional<TailMessage>> ReadLastMessage(const KafkaConfig& kafka,
+                                                           const std::string& bootstrap,
+                                                           const std::string& topic,
+                                                           int partition,
+                                                           absl::Duration wait = absl::Seconds(30));
 
 // Partitions of `topic` from the cluster's metadata, asked through client `rk`. A topic just
 // created can be unknown to a broker for a moment (KRaft propagates metadata to each broker

@@ -32,7 +32,7 @@ absl::StatusOr<common::v1::Principal> FromCertificate(const grpc::AuthContext& a
   if (!p) {
     return absl::PermissionDeniedError(
         "client certificate CN '" + cn +
-        "' names no caller: <facility|court|registry_office|operator>:<code>");
+        "' names no caller: <facility|court|registry_office|operator|agency>:<code>");
   }
   return *p;
 }
@@ -48,7 +48,7 @@ absl::StatusOr<common::v1::Principal> FromMetadata(const grpc::ServerContextBase
   std::optional<common::v1::Principal> p = records::ParsePrincipal(value);
   if (!p) {
     return absl::UnauthenticatedError("crvs-principal '" + value +
-                                      "' is not <facility|court|registry_office|operator>:<code>");
+                                      "' is not <facility|court|registry_office|operator|agency>:<code>");
   }
   return *p;
 }

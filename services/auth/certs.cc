@@ -196,7 +196,7 @@ bool IsCodeChar(char ch) {
 // "facility:BV79001" → "facility-BV79001" (the files' base name), or why the name is bad.
 absl::StatusOr<std::string> BaseName(const IssueOptions& o) {
   const std::string usage =
-      "must be <facility|court|registry_office|operator>:<code> (e.g. facility:BV79001), or "
+      "must be <facility|court|registry_office|operator|agency>:<code> (e.g. facility:BV79001), or "
       "server:<name> with --server; codes use letters, digits, '-', '_' and '.'";
   const size_t colon = o.principal.find(':');
   const std::string kind = o.principal.substr(0, colon);

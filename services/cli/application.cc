@@ -6,6 +6,7 @@
 #include "connectors/registry_sink/registry_sink.h"
 #include "services/admin/admin.h"
 #include "services/console/console.h"
+#include "services/feeds/feeds.h"
 #include "services/gateway/gateway.h"
 #include "services/operators/operators_command.h"
 #include "services/platform/logging.h"
@@ -35,8 +36,17 @@ absl::Status Application::Start(const Components& c, const std::string& metrics_
   metrics_listen_ = metrics_listen;
   if (c.NeedKafka()) {
     // The court's change-stream topic is created too, so a court-source started early finds it.
-    CRVS_ASSIGN_OR_RETURN(bootstrap_, kafka::ConfiguredOrEmbedded(
-                                          root_.kafka, {root_.court_source.input_topic}, lifecycle_));
+    // So are the feeds' topics: the embedded broker cannot create topics on request.
+    std::vector<std::string> topics = {root_.court_source.input_topic};
+    if (c.feeds) {
+      auto subscribers = feeds::ConfiguredSubscribers(root_.feeds);
+      if (subscribers.ok()) {
+        for (const auto& [name, s] : subscribers->by_name) {
+          if (s.delivery.count("kafka")) topics.push_back(root_.feeds.topic_prefix + name);
+        }
+      }
+    }
+    CRVS_ASSIGN_OR_RETURN(bootstrap_, kafka::ConfiguredOrEmbedded(root_.kafka, topics, lifecycle_));
   }
   if (c.NeedReference()) CRVS_RETURN_IF_ERROR(LoadReference());
   if (c.sink) CRVS_RETURN_IF_ERROR(StartSink());
@@ -44,6 +54,7 @@ absl::Status Application::Start(const Components& c, const std::string& metrics_
   if (c.registry) CRVS_RETURN_IF_ERROR(StartRegistry());
   if (c.reconcile) CRVS_RETURN_IF_ERROR(StartReconcile());
   if (c.admin) CRVS_RETURN_IF_ERROR(StartAdmin());
+  if (c.feeds) CRVS_RETURN_IF_ERROR(StartFeeds());
   if (c.gateway) CRVS_RETURN_IF_ERROR(StartGateway());
   if (!metrics_listen.empty()) CRVS_RETURN_IF_ERROR(metrics_server_.Start(metrics_listen));
   if (c.console != Components::Console::kNone) {
@@ -164,6 +175,17 @@ absl::Status Application::StartAdmin() {
   return absl::OkStatus();
 }
 
+// The feeds to the agencies entitled to the data: gRPC pull, a Kafka relay per subscriber.
+absl::Status Application::StartFeeds() {
+  CRVS_ASSIGN_OR_RETURN(store::Store * db, OpenDatabase("feeds"));
+  return OwnServing("feeds", feeds::Feeds::Start(root_.feeds, root_.kafka, root_.producer,
+                                                 bootstrap_,
+                                                 {db, metrics_.get(),
+                                                  !root_.kafka.bootstrap_servers.empty()},
+                                                 root_.tls))
+      .status();
+}
+
 // The operators' web console. It serves its own /metrics (the process's), /healthz and /readyz
 // on console.listen.
 absl::Status Application::StartConsole(Components::Console mode, bool first_admin) {
@@ -188,6 +210,12 @@ absl::Status Application::StartConsole(Components::Console mode, bool first_admi
       console::MakeTopicKinds(root_.kafka.topic_births, root_.kafka.topic_deaths,
                               root_.kafka.topic_divorces, root_.kafka.topic_registrations);
   deps.tls = root_.tls;
+  // The feeds' subscribers, for the data-feeds section (status from the database). Owned until
+  // after the console stops (stopped in reverse order of start).
+  CRVS_ASSIGN_OR_RETURN(feeds::Subscribers subscribers, feeds::ConfiguredSubscribers(root_.feeds));
+  auto* owned = new feeds::Subscribers(std::move(subscribers));
+  lifecycle_.OnStop("feed-subscribers", [owned] { delete owned; });
+  deps.subscribers = owned;
   deps.admin_plaintext = root_.admin.plaintext;
   deps.reconcile_plaintext = root_.reconcile.plaintext;
   return Own("console", console::Console::Start(config, std::move(deps))).status();

@@ -30,6 +30,7 @@ struct Components {
   bool court_source = false;
   bool reconcile = false;
   bool admin = false;
+  bool feeds = false;  // the feeds to the agencies (gRPC pull, Kafka relays)
   // The web console: kWatchingThisProcess (`crvs dev`: this process's /metrics, admin and
   // reconciliation services, unless [console] points elsewhere) or kAsConfigured.
   enum class Console { kNone, kWatchingThisProcess, kAsConfigured } console = Console::kNone;
@@ -40,7 +41,9 @@ struct Components {
   // `crvs dev` only: a fresh database gets a first console account (its password printed once).
   bool first_console_admin = false;
 
-  bool NeedKafka() const { return gateway || sink || court_source || reconcile || admin; }
+  bool NeedKafka() const {
+    return gateway || sink || court_source || reconcile || admin || feeds;
+  }
   bool NeedReference() const { return gateway || sink || registry || court_source || simulate; }
 };
 
@@ -93,6 +96,7 @@ class Application {
   absl::Status StartReconcile();
   absl::Status StartAdmin();
   absl::Status StartConsole(Components::Console mode, bool first_admin);
+  absl::Status StartFeeds();
   absl::Status StartSimulator();
 
   const RootConfig& root_;

@@ -12,6 +12,7 @@
 #include "connectors/court_source/court_source_config.h"
 #include "connectors/registry_sink/sink_config.h"
 #include "services/admin/admin_config.h"
+#include "services/feeds/feeds_config.h"
 #include "services/auth/tls_config.h"
 #include "services/console/console_config.h"
 #include "services/backfill/backfill_config.h"
@@ -38,6 +39,7 @@ struct RootConfig {
   backfill::BackfillConfig backfill;
   reconcile::ReconcileConfig reconcile;
   admin::AdminConfig admin;
+  feeds::FeedsConfig feeds;
   console::ConsoleConfig console;
   simulate::SimulateConfig simulate;
   auth::TlsConfig tls;
@@ -51,6 +53,7 @@ struct RootConfig {
     c.Bind("backfill", &backfill);
     c.Bind("reconcile", &reconcile);
     c.Bind("admin", &admin);
+    c.Bind("feeds", &feeds);
     c.Bind("console", &console);
     c.Bind("simulate", &simulate);
     c.Bind("log", &log);

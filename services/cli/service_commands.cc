@@ -54,6 +54,13 @@ const ServiceSpec kServices[] = {
      "letters (inspect, replay, discard) and pausing / resuming connectors",
      &Components::admin,
      [](const RootConfig& r) -> const std::string& { return r.admin.metrics_listen; }},
+    {"feeds",
+     "run the feeds to the agencies entitled to the civil-status database's data (population "
+     "database, social insurance, statistics office; subscribers in feeds.subscribers_file): "
+     "gRPC pull with an acknowledged cursor (FeedService, mutual TLS agency:<name>) and a Kafka "
+     "topic per subscriber sealed with its own key; each gets only its events and fields",
+     &Components::feeds,
+     [](const RootConfig& r) -> const std::string& { return r.feeds.metrics_listen; }},
 };
 
 // Runs `components` until SIGINT/SIGTERM.
@@ -108,7 +115,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) {
   dev_ = app.add_subcommand(
       "dev",
       "run the whole pipeline on the embedded defaults (embedded broker, gateway, sink into "
-      "SQLite, registry, court-source, reconcile, admin, the web console on console.listen) "
+      "SQLite, registry, court-source, reconcile, admin, feeds, the web console on "
+      "console.listen) "
       "until Ctrl-C; its gRPC services run plaintext (crvs-principal metadata as identity) "
       "unless <section>.plaintext=false asks for mutual TLS ([tls], see `crvs certs --help`)");
   dev_->add_flag("--simulate", simulate_,
@@ -145,6 +153,8 @@ void ServiceCommands::SetDefaults(RootConfig& root) const {
   if (!dev_->parsed()) return;
   root.gateway.plaintext = root.registry.plaintext = true;
   root.reconcile.plaintext = root.admin.plaintext = true;
+  root.feeds.plaintext = true;
+  root.feeds.replication_factor = 1;  // whatever the cluster: dev may run on one broker
 }
 
 std::vector<std::string> ServiceCommands::Assignments() const {
@@ -162,6 +172,7 @@ int ServiceCommands::Run(const RootConfig& root) const {
   if (dev_->parsed()) {
     components.gateway = components.sink = components.registry = true;
     components.court_source = components.reconcile = components.admin = true;
+    components.feeds = true;
     components.console = Components::Console::kWatchingThisProcess;
     components.simulate = simulate_;
     components.embedded_broker = components.first_console_admin = true;

@@ -6,6 +6,7 @@
 #include <absl/strings/numbers.h>
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/str_join.h>
 #include <absl/strings/str_split.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
@@ -26,6 +27,8 @@
 #include "services/console/json_views.h"
 #include "services/console/request_guard.h"
 #include "services/console/sessions.h"
+#include "services/feeds/feed_service.h"
+#include "services/feeds/subscribers.h"
 #include "services/operators/acting.h"
 #include "services/platform/grpc_client.h"
 #include "services/platform/logging.h"
@@ -60,16 +63,18 @@ absl::Status Annotate(const absl::Status& status, const std::string& where) {
 std::string RouteOf(const std::string& path) {
   static const std::regex dead_letter(R"(^/api/dead-letters/[^/]+(/(replay|discard|reveal))?$)");
   static const std::regex connector(R"(^/api/connectors/[^/]+/(pause|resume)$)");
+  static const std::regex feed(R"(^/api/feeds/[^/]+/(pause|resume)$)");
   std::smatch m;
   if (std::regex_match(path, m, dead_letter)) {
     return m[2].matched ? "/api/dead-letters/{id}/" + m[2].str() : "/api/dead-letters/{id}";
   }
   if (std::regex_match(path, m, connector)) return "/api/connectors/{name}/" + m[1].str();
+  if (std::regex_match(path, m, feed)) return "/api/feeds/{name}/" + m[1].str();
   for (const char* known :
        {"/", "/index.html", "/console.css", "/console.js", "/healthz", "/readyz", "/metrics",
         "/api/status", "/api/history", "/api/dead-letters", "/api/coverage", "/api/indicators",
         "/api/silent-sources", "/api/alarms", "/api/alarms/acknowledge", "/api/session",
-        "/api/session/logout", "/i18n/vi.json", "/i18n/en.json"}) {
+        "/api/session/logout", "/api/feeds", "/i18n/vi.json", "/i18n/en.json"}) {
     if (path == known) return path;
   }
   return "other";
@@ -537,6 +542,57 @@ struct Console::Impl {
     return SilentSourcesJson(response);
   }
 
+  // ---- the agencies' data feeds (services/feeds) ---------------------------------------------
+  // Read from and paused in the civil-status database directly: there is no feeds service to
+  // ask, so the console itself checks scope and audits (feeds::SetPaused).
+
+  absl::Status FeedsConfigured() const {
+    if (deps.subscribers != nullptr) return absl::OkStatus();
+    return absl::NotFoundError(
+        "no data feeds on this console: it runs without subscribers (feeds.subscribers_file)");
+  }
+
+  absl::StatusOr<json> Feeds() {
+    CRVS_RETURN_IF_ERROR(FeedsConfigured());
+    CRVS_ASSIGN_OR_RETURN(std::vector<feeds::FeedStatus> list,
+                          feeds::ListFeedStatus(*deps.store, *deps.subscribers));
+    json out = json::array();
+    for (const feeds::FeedStatus& f : list) out.push_back(FeedStatusJson(f));
+    return json{{"feeds", out}};
+  }
+
+  // An agency's feed carries the records of every province: pausing or resuming it is a
+  // national operator's decision, as pausing a connector is (the Admin service's rule). The
+  // operator role is checked by the route.
+  absl::StatusOr<json> Feed(const Session& as, const std::string& name,
+                            const std::string& action) {
+    CRVS_RETURN_IF_ERROR(FeedsConfigured());
+    const bool pause = action == "pause";
+    if (!as.province_code.empty()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          as.principal(), " works for province ", as.province_code, "; ",
+          pause ? "pausing" : "resuming",
+          " an agency's data feed affects every province (national operators only)"));
+    }
+    if (deps.subscribers->Find(name) == nullptr) {
+      std::vector<std::string> known;
+      for (const auto& [known_name, s] : deps.subscribers->by_name) known.push_back(known_name);
+      return absl::NotFoundError(absl::StrCat("no data feed subscriber \"",
+                                              text::Printable(name), "\" (configured: ",
+                                              known.empty() ? "none" : absl::StrJoin(known, ", "),
+                                              ")"));
+    }
+    CRVS_RETURN_IF_ERROR(feeds::SetPaused(*deps.store, name, pause, as.principal()));
+    Log()->info("event=feed_{} subscriber={} operator={}", pause ? "paused" : "resumed", name,
+                as.principal());
+    CRVS_ASSIGN_OR_RETURN(std::vector<feeds::FeedStatus> list,
+                          feeds::ListFeedStatus(*deps.store, *deps.subscribers));
+    for (const feeds::FeedStatus& f : list) {
+      if (f.name == name) return FeedStatusJson(f);
+    }
+    return absl::InternalError(absl::StrCat("feed ", name, " vanished from its own listing"));
+  }
+
   // ---- who is asking (sessions.h) -----------------------------------------------------------
 
   bool certificate_mode() const { return config.auth == "certificate"; }
@@ -948,7 +1004,8 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   });
 
   // Every API route but sign-in needs a session; a state-changing one also its CSRF token
-  // and, for acting, the operator role (the Admin service checks role and scope again).
+  // and, for acting, the operator role (the Admin service checks role and scope again; the
+  // feeds' pause checks scope in Impl::Feed).
   using Handler = std::function<absl::StatusOr<json>(const httplib::Request&, const Session&)>;
   auto respond = [api](httplib::Response& res, const absl::StatusOr<json>& out) {
     if (out.ok()) {
@@ -1030,6 +1087,11 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(const ConsoleConfig& con
   server.Get("/api/silent-sources", api_route([api](const auto& req, const Session& s) {
                return api->SilentSources(s, req);
              }));
+  server.Get("/api/feeds", api_route([api](const auto&, const Session&) { return api->Feeds(); }));
+  server.Post(R"(/api/feeds/([^/]+)/(pause|resume))",
+              api_route([api](const auto& req, const Session& s) {
+                return api->Feed(s, req.matches[1], req.matches[2]);
+              }, kActs));
   auto no_route = [respond](const httplib::Request& req, httplib::Response& res) {
     respond(res, absl::NotFoundError(absl::StrCat("no API route ", req.method, " ", req.path)));
   };

@@ -21,10 +21,14 @@
 //   GET  /api/indicators[?period=YYYY|YYYY-Qn|YYYY-MM&province=NN&breakdown=province]
 //                                         default: this year, the caller's whole scope
 //   GET  /api/silent-sources[?kind=facility|court|registry_office&page_token=]
+//   GET  /api/feeds                       the agencies' data feeds: cursor, lag, paused, errors
+//   POST /api/feeds/{name}/pause|resume   national operators only (audited feed.paused /
+//                                         feed.resumed); 404 when no feeds are configured
 //
 // Every /api/ route but POST /api/session needs a session (401 otherwise), every POST also the
 // session's CSRF token in X-CSRF-Token (403), and replay, discard, reveal, pause / resume and
-// acknowledging alarms the operator role (403). Sign-in is by password (console.auth =
+// acknowledging alarms the operator role (403); pausing or resuming an agency's feed also
+// national scope (403 for a provincial operator: the console checks it, there is no backend). Sign-in is by password (console.auth =
 // password, accounts of `crvs operators`) or by client certificate (console.auth =
 // certificate, HTTPS, CN operator:<name> naming an account); the account gives role and
 // province either way.
@@ -63,6 +67,10 @@ namespace httplib {
 class Server;
 }
 
+namespace crvs::feeds {
+struct Subscribers;
+}
+
 namespace crvs::console {
 
 struct ConsoleDeps {
@@ -85,6 +93,10 @@ struct ConsoleDeps {
   store::Store* store = nullptr;
   bool admin_plaintext = true;
   bool reconcile_plaintext = true;
+  // The agencies receiving data feeds (services/feeds, feeds.subscribers_file): the page's
+  // "Data feeds" section and /api/feeds, read from and paused in `store`. Null: no feeds here;
+  // the section stays hidden and /api/feeds* answer 404 saying so. Must outlive the console.
+  const feeds::Subscribers* subscribers = nullptr;
 };
 
 // The topic -> kind map of the default [kafka] topic names' shape, from explicit names.

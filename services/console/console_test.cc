@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <tuple>
 
 #include "crvs/admin/v1/admin.grpc.pb.h"
@@ -19,8 +20,11 @@
 #include "services/console/json_views.h"
 #include "services/platform/status.h"
 #include "services/auth/certs.h"
+#include "services/feeds/feed_service.h"
+#include "services/feeds/subscribers.h"
 #include "services/operators/accounts.h"
 #include "services/store/audit.h"
+#include "services/store/store_test_util.h"
 #include "tests/support/scratch_dir.h"
 #include "tests/support/status_matchers.h"
 
@@ -28,6 +32,7 @@ namespace crvs::console {
 namespace {
 
 using nlohmann::json;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -376,6 +381,7 @@ class ConsoleTest : public ::testing::Test {
                                       "crvs.divorce-decisions.v1", "crvs.registrations.v1");
     deps.fetcher = &fetcher_;
     deps.store = store_.get();
+    deps.subscribers = subscribers_;
     deps.clock = [this] {
       std::lock_guard<std::mutex> lock(clock_mu_);
       return now_;
@@ -438,6 +444,7 @@ class ConsoleTest : public ::testing::Test {
   crvs::testing::ScratchDir dir_{"crvs-console"};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<operators::Accounts> accounts_;
+  const feeds::Subscribers* subscribers_ = nullptr;  // the agencies' feeds; none by default
   SignedIn session_;
   FakeAdmin admin_;
   FakeReconciliation reconcile_;
@@ -1025,6 +1032,175 @@ TEST_F(ConsoleTest, ProvinceQueriesAreCheckedAndPassedOn) {
   GetJson("/api/coverage?province=01");
   std::lock_guard<std::mutex> lock(reconcile_.mu);
   EXPECT_EQ(reconcile_.coverage_requests.back().province_code(), "01");
+}
+
+// ---- the agencies' data feeds (services/feeds) ------------------------------------------------
+
+// Two agencies' feeds over the fixture's database, with two registrations committed (two
+// transactions of the feed).
+class ConsoleFeedsTest : public ConsoleTest {
+ protected:
+  void SetUp() override {
+    ConsoleTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto parsed = feeds::ParseSubscribers(R"({"subscribers": [
+      {"name": "population-db", "description": "Cơ sở dữ liệu quốc gia về dân cư",
+       "events": ["birth.registered", "death.registered"],
+       "fields": ["subject.personal_id", "registration.number"], "delivery": ["pull", "kafka"]},
+      {"name": "social-insurance", "description": "Bảo hiểm xã hội Việt Nam",
+       "events": ["death.notified", "birth.registered"], "fields": ["deceased.personal_id"]},
+      {"name": "former-partner", "events": ["birth.registered"], "revoked": true}
+    ]})", "test");
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    feeds_ = *std::move(parsed);
+    subscribers_ = &feeds_;
+    StartConsole("127.0.0.1:" + std::to_string(grpc_port_));
+    for (const char* number : {"123", "124"}) {
+      auto written = store_->WriteRecord(store::testing::Envelope(
+          crvs::testing::BirthRegistration(number), records::v1::ACTION_SUBMIT,
+          std::string("reg-") + number));
+      ASSERT_TRUE(written.ok()) << written.status();
+    }
+  }
+
+  feeds::CursorState Cursor(const std::string& subscriber) {
+    feeds::CursorState out;
+    EXPECT_TRUE(store_->Read([&](store::sql::Connection& c) -> absl::Status {
+      CRVS_ASSIGN_OR_RETURN(out, feeds::LoadCursor(c, subscriber));
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  }
+
+  static const json* Find(const json& list, const std::string& name) {
+    for (const json& f : list) {
+      if (f["name"] == name) return &f;
+    }
+    return nullptr;
+  }
+
+  feeds::Subscribers feeds_;
+};
+
+TEST_F(ConsoleFeedsTest, ListsEverySubscribersFeedWithItsLag) {
+  // social-insurance takes everything and acknowledges it: no lag left, times set.
+  feeds::FeedService service(feeds::FeedService::Deps{store_.get(), &feeds_, {}});
+  auto pulled = service.PullFor(*feeds_.Find("social-insurance"), {});
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  ASSERT_EQ(pulled->events_size(), 2);
+  feeds::v1::AcknowledgeRequest ack;
+  ack.set_cursor(pulled->next_cursor());
+  ASSERT_TRUE(service.AcknowledgeFor(*feeds_.Find("social-insurance"), ack).ok());
+
+  // Any signed-in operator reads them, a viewer and a provincial one too.
+  for (const char* who : {"vy", "ha", "lan"}) {
+    session_ = SignIn(who);
+    json list = GetJson("/api/feeds")["feeds"];
+    ASSERT_EQ(list.size(), 3u) << who;
+    EXPECT_EQ(list[0]["name"], "former-partner");  // name order
+  }
+  json list = GetJson("/api/feeds")["feeds"];
+  const json* population = Find(list, "population-db");
+  ASSERT_NE(population, nullptr);
+  EXPECT_EQ((*population)["description"], "Cơ sở dữ liệu quốc gia về dân cư");
+  EXPECT_EQ((*population)["events"], json({"birth.registered", "death.registered"}));
+  EXPECT_EQ((*population)["delivery"], json({"kafka", "pull"}));
+  EXPECT_EQ((*population)["revoked"], false);
+  EXPECT_EQ((*population)["acknowledged"], "0");
+  EXPECT_TRUE((*population)["acknowledged_at"].is_null());
+  EXPECT_EQ((*population)["delivered_seq"], 0);
+  EXPECT_TRUE((*population)["delivered_at"].is_null());
+  EXPECT_EQ((*population)["lag_transactions"], 2);
+  EXPECT_EQ((*population)["paused"], false);
+  EXPECT_TRUE((*population)["paused_by"].is_null());
+  EXPECT_TRUE((*population)["last_error"].is_null());
+
+  const json* social = Find(list, "social-insurance");
+  ASSERT_NE(social, nullptr);
+  EXPECT_EQ((*social)["acknowledged"], pulled->next_cursor());
+  EXPECT_NE((*social)["acknowledged"], "0");
+  EXPECT_EQ((*social)["lag_transactions"], 0);
+  EXPECT_GT((*social)["delivered_seq"].get<int64_t>(), 0);
+  EXPECT_EQ((*social)["delivered_seq"], (*social)["feed_end_seq"]);
+  static const std::regex rfc3339(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)");
+  for (const char* at : {"acknowledged_at", "delivered_at"}) {
+    ASSERT_TRUE((*social)[at].is_string()) << at;
+    EXPECT_TRUE(std::regex_match((*social)[at].get<std::string>(), rfc3339)) << (*social)[at];
+  }
+  EXPECT_EQ((*Find(list, "former-partner"))["revoked"], true);
+
+  // The page has the section (hidden until /api/feeds answers).
+  EXPECT_THAT(client_->Get("/")->body, HasSubstr("id=\"feed-rows\""));
+}
+
+TEST_F(ConsoleFeedsTest, ANationalOperatorPausesAndResumesAFeedAudited) {
+  json paused = PostJson("/api/feeds/social-insurance/pause", "");
+  EXPECT_EQ(paused["name"], "social-insurance");
+  EXPECT_EQ(paused["paused"], true);
+  EXPECT_EQ(paused["paused_by"], "operator:lan");
+  feeds::CursorState cursor = Cursor("social-insurance");
+  EXPECT_TRUE(cursor.paused);
+  EXPECT_EQ(cursor.paused_by, "operator:lan");
+  EXPECT_FALSE(Cursor("population-db").paused);  // only that one
+  EXPECT_EQ((*Find(GetJson("/api/feeds")["feeds"], "social-insurance"))["paused_by"],
+            "operator:lan");
+  // The agency is now told who paused it.
+  feeds::FeedService service(feeds::FeedService::Deps{store_.get(), &feeds_, {}});
+  auto pull = service.PullFor(*feeds_.Find("social-insurance"), {});
+  EXPECT_EQ(pull.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(pull.status().message()), HasSubstr("operator:lan"));
+
+  session_ = SignIn("an");  // an admin may too
+  json resumed = PostJson("/api/feeds/social-insurance/resume", "");
+  EXPECT_EQ(resumed["paused"], false);
+  EXPECT_TRUE(resumed["paused_by"].is_null());
+  EXPECT_FALSE(Cursor("social-insurance").paused);
+  EXPECT_TRUE(service.PullFor(*feeds_.Find("social-insurance"), {}).ok());
+  EXPECT_THAT(AuditActions(*store_, "feed.p"), ElementsAre(HasSubstr("operator:lan feed.paused")));
+  EXPECT_THAT(AuditActions(*store_, "feed.r"), ElementsAre(HasSubstr("operator:an feed.resumed")));
+}
+
+TEST_F(ConsoleFeedsTest, ProvincialOperatorsAndViewersCannotPauseAFeed) {
+  session_ = SignIn("ha");  // operator role, province 01
+  json provincial = PostJson("/api/feeds/social-insurance/pause", "", 403);
+  EXPECT_EQ(provincial["code"], "PERMISSION_DENIED");
+  EXPECT_THAT(provincial["error"].get<std::string>(),
+              AllOf(HasSubstr("operator:ha works for province 01"), HasSubstr("every province"),
+                    HasSubstr("national operators only")));
+  session_ = SignIn("vy");  // viewer, national
+  EXPECT_THAT(PostJson("/api/feeds/social-insurance/pause", "", 403)["error"].get<std::string>(),
+              HasSubstr("operator:vy has the role viewer"));
+  // The same guard as every state change: a CSRF token and a same-origin JSON request.
+  session_ = SignIn("lan");
+  auto no_token = client_->Post("/api/feeds/social-insurance/pause", {{"Cookie", session_.cookie}},
+                                "", "application/json");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 403);
+  EXPECT_THAT(no_token->body, HasSubstr("X-CSRF-Token"));
+  httplib::Headers cross_site = As(session_);
+  cross_site.emplace("Origin", "http://evil.example");
+  auto form = client_->Post("/api/feeds/social-insurance/pause", cross_site, "x=1", "text/plain");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 403);
+
+  EXPECT_FALSE(Cursor("social-insurance").paused);
+  EXPECT_THAT(AuditActions(*store_, "feed."), ::testing::IsEmpty());
+}
+
+TEST_F(ConsoleFeedsTest, AnUnknownSubscriberIsNotFoundByName) {
+  json unknown = PostJson("/api/feeds/tax-office/pause", "", 404);
+  EXPECT_EQ(unknown["code"], "NOT_FOUND");
+  EXPECT_THAT(unknown["error"].get<std::string>(),
+              AllOf(HasSubstr("\"tax-office\""), HasSubstr("population-db")));
+  EXPECT_THAT(AuditActions(*store_, "feed."), ::testing::IsEmpty());
+}
+
+TEST_F(ConsoleTest, WithoutSubscribersTheFeedEndpointsSaySo) {
+  json list = GetJson("/api/feeds", 404);
+  EXPECT_EQ(list["code"], "NOT_FOUND");
+  EXPECT_THAT(list["error"].get<std::string>(), HasSubstr("no data feeds"));
+  EXPECT_THAT(PostJson("/api/feeds/population-db/pause", "", 404)["error"].get<std::string>(),
+              HasSubstr("no data feeds"));
 }
 
 TEST_F(ConsoleTest, ServesTheTranslationsWithTheSameKeysInBothLanguages) {

@@ -427,6 +427,23 @@ json SilentSourcesJson(const reconcile::v1::ListSilentSourcesResponse& response)
   return {{"silent_sources", sources}, {"next_page_token", response.next_page_token()}};
 }
 
+json FeedStatusJson(const feeds::FeedStatus& f) {
+  auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  return json{{"name", f.name},
+              {"description", f.description},
+              {"events", f.events},
+              {"delivery", f.delivery},
+              {"revoked", f.revoked},
+              {"acknowledged", feeds::FormatPosition(f.cursor.acknowledged)},
+              {"acknowledged_at", Time(f.cursor.acknowledged_at)},
+              {"delivered_seq", f.cursor.delivered_seq},
+              {"delivered_at", Time(f.cursor.delivered_at)},
+              {"feed_end_seq", f.feed_end_seq},
+              {"lag_transactions", f.lag_transactions},
+              {"paused", f.cursor.paused},
+              {"paused_by", text_or_null(f.cursor.paused_by)},
+              {"last_error", text_or_null(f.last_error)}};
+}
 
 json OffsetAlarmJson(const admin::v1::OffsetAlarm& a) {
   return json{{"alarm_id", a.alarm_id()},

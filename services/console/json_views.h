@@ -14,6 +14,7 @@
 #include "crvs/reconcile/v1/reconciliation.pb.h"
 #include "services/console/figures.h"
 #include "services/console/history.h"
+#include "services/feeds/feed_service.h"
 
 namespace crvs::console {
 
@@ -50,6 +51,12 @@ nlohmann::json ConnectorJson(const admin::v1::ConnectorStatus& c);
 // "partition", "from_offset", "to_offset", "log_end", "reason", "detected_at",
 // "acknowledged_at", "acknowledged_by", "acknowledgement_note"}.
 nlohmann::json OffsetAlarmJson(const admin::v1::OffsetAlarm& a);
+
+// A subscriber's data feed (GET /api/feeds): {"name", "description", "events", "delivery",
+// "revoked", "acknowledged" ("<seq>.<ordinal>", feed_log.h), "acknowledged_at", "delivered_seq",
+// "delivered_at", "feed_end_seq", "lag_transactions", "paused", "paused_by", "last_error"};
+// times never reached, an empty paused_by and last_error are null.
+nlohmann::json FeedStatusJson(const feeds::FeedStatus& f);
 
 // The figures merged with the Admin service's pipeline status (null when it could not be
 // had, `admin_error` then says why).

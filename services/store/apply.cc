@@ -102,6 +102,10 @@ class BatchApplier {
     checks.reserve(inputs_.size());
     for (const auto& r : inputs_) checks.push_back(rules::CheckEnvelope(r.envelope));
     CRVS_RETURN_IF_ERROR(LoadState(checks));
+    // The number the feeds find this transaction's versions by (audit.h, NextFeedTxn).
+    if (!inputs_.empty()) {
+      CRVS_ASSIGN_OR_RETURN(txn_, NextFeedTxn(c_));
+    }
 
     BatchResult result;
     for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -347,7 +351,8 @@ class BatchApplier {
                    Value::Int(m ? m->topic_partition.partition.value() : -1),
                    Value::Int(m ? m->offset.value() : -1),
                    m != nullptr && !m->value.empty() ? Value::BlobRef(m->value)
-                                                     : Value::Blob(e.SerializeAsString()));
+                                                     : Value::Blob(e.SerializeAsString()),
+                   Value::Int(txn_));
     applied_[{source, e.message_id()}] =
         AppliedMessage{e.business_key(), e.action(), e.content_hash(), s.version};
     if (m != nullptr) {
@@ -357,12 +362,15 @@ class BatchApplier {
                    m->offset.value()});
       batch_sources_.insert(source);
     } else {
+      // The first record.applied row of the transaction covers its versions for the feeds.
       audit_.push_back(
           {source, "record.applied", e.business_key(),
            absl::StrCat("action=", action, " outcome=", std::string(ApplyOutcomeName(outcome)),
                         " version=", s.version, " message_id=",
                         absl::Utf8SafeCEscape(e.message_id()), " content_hash=",
-                        absl::BytesToHexString(e.content_hash()), " ", Origin(r))});
+                        absl::BytesToHexString(e.content_hash()), " ", Origin(r)),
+           txn_stamped_ ? 0 : txn_});
+      txn_stamped_ = true;
     }
     return {outcome, s.version, "", ""};
   }
@@ -636,7 +644,9 @@ class BatchApplier {
           absl::StrCat("versions=", digest_.count(), " sources=", absl::StrJoin(batch_sources_, ","),
                        " digest=", digest_.Hex());
       if (!next_positions_.empty()) absl::StrAppend(&detail, " ", next_positions_);
-      audit_.push_back({actor, "batch.applied", subject, std::move(detail)});
+      audit_.push_back(
+          {actor, "batch.applied", subject, std::move(detail), txn_stamped_ ? 0 : txn_});
+      txn_stamped_ = true;
     } else if (!next_positions_.empty()) {
       audit_.push_back({actor, "offsets.committed", subject, next_positions_});
     }
@@ -656,6 +666,8 @@ class BatchApplier {
   std::set<std::string> batch_sources_;   // their sources
   std::string next_positions_;            // "next=topic[p]=o,...": offsets that moved
   std::vector<AuditEntry> audit_;  // appended last, in this order
+  int64_t txn_ = 0;                // stamped on every version this transaction writes
+  bool txn_stamped_ = false;       // on an audit row (exactly one covers the versions)
 };
 
 }  // namespace

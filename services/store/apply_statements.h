@@ -10,8 +10,8 @@ namespace crvs::store::statements {
 inline const sql::BulkStatement kInsertVersions{
     "INSERT INTO record_versions (business_key, version, action, reason, content_hash, "
     "message_id, source, issued_at_us, received_at_us, committed_at_us, kafka_topic, "
-    "kafka_partition, kafka_offset, envelope) VALUES ",
-    14, ""};
+    "kafka_partition, kafka_offset, envelope, txn) VALUES ",
+    15, ""};
 
 inline const sql::BulkStatement kUpsertRecords{
     "INSERT INTO records (business_key, kind, state, state_detail, current_version, "

@@ -118,29 +118,43 @@ absl::Status AppendAudit(sql::Connection& c, const std::vector<AuditEntry>& entr
   int64_t seq = head[0][0].AsInt();
   std::string hash = head[0][1].AsString();
   const int64_t at_us = absl::ToUnixMicros(at);
+  // The txn column (migration 13) only when a row carries one: migrations before it append too.
+  const bool with_txn = std::any_of(entries.begin(), entries.end(),
+                                    [](const AuditEntry& e) { return e.txn != 0; });
   std::vector<Value> rows;
-  rows.reserve(entries.size() * 8);
+  rows.reserve(entries.size() * 9);
   for (const AuditEntry& e : entries) {
     ++seq;
     std::string next = AuditHash(hash, seq, at_us, e.actor, e.action, e.subject, e.detail);
-    for (Value v : {Value::Int(seq), Value::Int(at_us), Value::Text(e.actor),
-                    Value::Text(e.action), Value::Text(e.subject), Value::Text(e.detail),
-                    Value::Blob(std::move(hash)), Value::Blob(next)}) {
-      rows.push_back(std::move(v));
-    }
+    sql::AppendRow(rows, Value::Int(seq), Value::Int(at_us), Value::TextRef(e.actor),
+                   Value::TextRef(e.action), Value::TextRef(e.subject), Value::TextRef(e.detail),
+                   Value::Blob(std::move(hash)), Value::Blob(next));
+    if (with_txn) rows.push_back(e.txn != 0 ? Value::Int(e.txn) : Value::Null());
     hash = std::move(next);
   }
   CRVS_RETURN_IF_ERROR(
       sql::ExecuteBulk(c,
-                       {"INSERT INTO audit_log (seq, at_us, actor, action, subject, detail, "
-                        "prev_hash, hash) VALUES ",
-                        8, ""},
+                       {with_txn ? "INSERT INTO audit_log (seq, at_us, actor, action, subject, "
+                                   "detail, prev_hash, hash, txn) VALUES "
+                                 : "INSERT INTO audit_log (seq, at_us, actor, action, subject, "
+                                   "detail, prev_hash, hash) VALUES ",
+                        with_txn ? 9 : 8, ""},
                        rows, bulk_rows)
           .status());
   return c
       .Execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
                {Value::Int(seq), Value::Blob(hash)})
       .status();
+}
+
+absl::StatusOr<int64_t> NextFeedTxn(sql::Connection& c) {
+  CRVS_ASSIGN_OR_RETURN(
+      sql::Rows rows,
+      c.Execute(c.dialect() == sql::Dialect::kPostgres
+                    ? "SELECT nextval('feed_txn')"
+                    : "SELECT COALESCE(MAX(txn), 0) + 1 FROM audit_log WHERE txn IS NOT NULL",
+                {}));
+  return rows.at(0)[0].AsInt();
 }
 
 namespace {

@@ -60,6 +60,10 @@ struct AuditEntry {
   std::string action;   // see above
   std::string subject;  // business key, "dead_letter/42", connector or group name
   std::string detail;   // key=value pairs, space-separated; no personal data
+  // The transaction number (NextFeedTxn) stamped on the record versions this row covers; 0 for
+  // a row that covers none. At most one row per transaction carries it: the feeds find a
+  // transaction's versions from it (services/feeds). Not part of the row's hash.
+  int64_t txn = 0;
 };
 
 struct AuditRow {
@@ -83,6 +87,12 @@ std::string AuditHash(std::string_view prev_hash, int64_t seq, int64_t at_us,
 // INVALID_ARGUMENT for an entry without actor or action.
 absl::Status AppendAudit(sql::Connection& connection, const std::vector<AuditEntry>& entries,
                          absl::Time at, int bulk_rows = 256);
+
+// A number for the record versions the caller's open transaction writes, unique among
+// transactions that write versions (a PostgreSQL sequence; on SQLite, whose single writer holds
+// the database, one more than the last audit row's). Stamp it on the versions and on the audit
+// row covering them (AuditEntry::txn).
+absl::StatusOr<int64_t> NextFeedTxn(sql::Connection& connection);
 
 // Rows with seq > after_seq in seq order, at most `limit` (1..10000).
 absl::StatusOr<std::vector<AuditRow>> ListAudit(sql::Connection& connection, int64_t after_seq,

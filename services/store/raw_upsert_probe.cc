@@ -123,7 +123,7 @@ absl::StatusOr<SameRowsResult> MeasureSameRowsRate(const DatabaseConfig& config,
   CRVS_RETURN_IF_ERROR(add(statements::kInsertVersions,
                            "business_key, version, action, reason, content_hash, message_id, "
                            "source, issued_at_us, received_at_us, committed_at_us, kafka_topic, "
-                           "kafka_partition, kafka_offset, envelope",
+                           "kafka_partition, kafka_offset, envelope, txn",
                            "record_versions WHERE business_key LIKE $1", 0));
   CRVS_RETURN_IF_ERROR(add(statements::kUpsertRecords,
                            "business_key, kind, state, state_detail, current_version, "

@@ -389,6 +389,35 @@ UPDATE persons SET facts = COALESCE((SELECT {FACT_LINES} FROM person_facts f
                                      WHERE f.personal_id = persons.personal_id), '');
 DROP TABLE person_facts;
 )sql"},
+    {13, "feeds out: each transaction's versions are found from its audit row", R"sql(
+-- The outbound feeds (services/feeds) read record versions in commit order. Versions are the
+-- outbox: written in the transaction of the change they are, never updated or deleted. A
+-- transaction that writes versions takes a number (txn) and stamps it on them and on the ONE
+-- audit row that covers them (batch.applied, or an API write's record.applied). Audit rows are
+-- appended under the chain's head lock, held until commit, so their seq order is commit order
+-- even with several sinks on PostgreSQL, where a sequence alone would not be: the feed reads
+-- audit rows by seq and joins their versions by txn. NULL before this migration.
+ALTER TABLE record_versions ADD COLUMN txn {INT};
+ALTER TABLE audit_log ADD COLUMN txn {INT};
+CREATE INDEX record_versions_by_txn ON record_versions (txn) WHERE txn IS NOT NULL;
+CREATE UNIQUE INDEX audit_log_by_txn ON audit_log (txn) WHERE txn IS NOT NULL;
+{TXN_SEQUENCE}
+
+-- Each subscriber's acknowledged position in its feed (services/feeds): the audit seq of a
+-- transaction and the ordinal of an event in it (-1: all of it), and an operator's pause.
+CREATE TABLE feed_cursors (
+  subscriber      TEXT PRIMARY KEY,
+  acked_seq       {INT} NOT NULL,
+  acked_ordinal   {INT} NOT NULL,
+  acked_at_us     {INT} NOT NULL,             -- 0: never acknowledged
+  delivered_seq   {INT} NOT NULL,             -- furthest position handed out (lag, console)
+  delivered_at_us {INT} NOT NULL,
+  paused          {INT} NOT NULL,
+  paused_by       TEXT NOT NULL,
+  last_error      TEXT NOT NULL,
+  updated_at_us   {INT} NOT NULL
+){STRICT};
+)sql"},
 };
 
 std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {
@@ -401,6 +430,7 @@ std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {
                                       "group_concat(replace(f.business_key, '%', '%25') || "
                                       "char(9) || f.fact || char(9) || COALESCE(f.fact_date, ''), "
                                       "char(10))"},
+                                     {"{TXN_SEQUENCE}", ""},
                                      {"{STRICT}", " STRICT"}});
   }
   return absl::StrReplaceAll(ddl, {{"{INT}", "BIGINT"},
@@ -411,6 +441,7 @@ std::string ForDialect(const std::string& ddl, sql::Dialect dialect) {
                                     "string_agg(replace(f.business_key, '%', '%25') || chr(9) || "
                                     "f.fact || chr(9) || COALESCE(f.fact_date, ''), chr(10) "
                                     "ORDER BY f.business_key, f.fact)"},
+                                   {"{TXN_SEQUENCE}", "CREATE SEQUENCE feed_txn;"},
                                    {"{STRICT}", ""}});
 }
 

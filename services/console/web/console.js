@@ -170,6 +170,7 @@ async function toggleLanguage() {
     renderProvinceFilter();
     refreshDeadLetters(false);
     refreshAlarms();
+    refreshFeeds();
     refreshSlow();
   }
 }
@@ -361,7 +362,7 @@ function showLogin(auth, msg) {
   session = null;
   dashboardShown = false;
   clearDeadLetterDetail();
-  for (const id of ["dl-list", "country-rows", "country-total", "coverage-rows", "indicators"]) $(id).replaceChildren();
+  for (const id of ["dl-list", "country-rows", "country-total", "coverage-rows", "indicators", "feed-rows"]) $(id).replaceChildren();
   $("starting").hidden = true;
   $("dashboard").hidden = true;
   $("header-figures").hidden = true;
@@ -515,6 +516,7 @@ function applyRole() {
   const national = canOperateNationally();
   for (const n of document.querySelectorAll(".needs-national-operator")) n.hidden = !national;
   for (const n of document.querySelectorAll(".viewer-note")) n.hidden = allowed;
+  for (const n of document.querySelectorAll(".national-only-note")) n.hidden = national;
 }
 
 function startTimers() {
@@ -522,6 +524,7 @@ function startTimers() {
   timers = [
     setInterval(refreshStatus, STATUS_EVERY_MS),
     setInterval(refreshAlarms, STATUS_EVERY_MS * 2),
+    setInterval(refreshFeeds, STATUS_EVERY_MS * 2),
     setInterval(() => { if (!dlNextToken) refreshDeadLetters(false); }, STATUS_EVERY_MS * 2),
     setInterval(refreshSlow, SLOW_EVERY_MS),
     setInterval(checkIdle, IDLE_CHECK_EVERY_MS),
@@ -1150,6 +1153,78 @@ async function acknowledgeAlarm(id) {
   refreshAlarms();
 }
 
+// ---- data feeds ---------------------------------------------------------------------------
+
+// Paused by someone, revoked, or active: {value (data-value), text, badge}.
+function feedState(f) {
+  if (f.paused) return {value: "paused", text: t("feeds.state.paused", {by: f.paused_by || "—"}), badge: "warn"};
+  if (f.revoked) return {value: "revoked", text: t("feeds.state.revoked"), badge: "bad"};
+  return {value: "active", text: t("feeds.state.active"), badge: "ok"};
+}
+
+function renderFeeds(list) {
+  // Pausing a feed affects every province: national operators only (the API refuses others).
+  const allowed = canOperateNationally();
+  const rows = list.map(f => {
+    const id = "feed-" + idPart(f.name);
+    const state = feedState(f);
+    const pause = el("button", {type: "button", id: id + "-pause", class: "needs-national-operator",
+                                hidden: !allowed, disabled: f.paused}, t("feeds.pause"));
+    const resume = el("button", {type: "button", id: id + "-resume", class: "needs-national-operator",
+                                 hidden: !allowed, disabled: !f.paused}, t("feeds.resume"));
+    pause.addEventListener("click", () => feedAction(f.name, "pause"));
+    resume.addEventListener("click", () => feedAction(f.name, "resume"));
+    return el("tr", {id: id}, [
+      el("td", {}, f.name),
+      el("td", {}, f.description || "—"),
+      el("td", {dataset: {value: f.events.join(" ")}, title: f.events.join(", ")},
+         f.events.map(e => word("feeds.event.", e)).join(", ")),
+      el("td", {dataset: {value: f.delivery.join(" ")}}, f.delivery.map(d => word("feeds.delivery.", d)).join(", ")),
+      figureCell(id + "-lag", f.lag_transactions, 0),
+      el("td", {id: id + "-acknowledged", dataset: {value: f.acknowledged}},
+         [f.acknowledged_at ? timeEl(f.acknowledged_at, {ago: true}) : t("feeds.never"),
+          el("div", {class: "meta"}, t("feeds.position", {position: f.acknowledged}))]),
+      el("td", {id: id + "-delivered", dataset: {value: String(f.delivered_seq)}},
+         [f.delivered_at ? timeEl(f.delivered_at, {ago: true}) : t("feeds.never"),
+          el("div", {class: "meta"}, t("feeds.transaction", {seq: f.delivered_seq}))]),
+      el("td", {id: id + "-state", dataset: {value: state.value}}, el("span", {class: "badge " + state.badge}, state.text)),
+      el("td", {}, f.last_error || ""),
+      el("td", {}, [pause, " ", resume]),
+    ]);
+  });
+  if (!rows.length) rows.push(el("tr", {}, el("td", {colspan: 10, class: "meta"}, t("feeds.empty"))));
+  $("feed-rows").replaceChildren(...rows);
+}
+
+// A failure to load is cleared by the next success; an action's outcome stays until the next.
+let feedLoadFailed = false;
+
+async function refreshFeeds() {
+  try {
+    const page = await api("/api/feeds");
+    if (!dashboardShown) return;
+    $("feeds").hidden = false;
+    renderFeeds(page.feeds);
+    if (feedLoadFailed) message("feed-message", "");
+    feedLoadFailed = false;
+  } catch (e) {
+    // 404: this console has no data feeds configured; the section stays out of the way.
+    if (e.status === 404) { $("feeds").hidden = true; return; }
+    feedLoadFailed = true;
+    message("feed-message", t("feeds.failed") + ": " + errorText(e), false);
+  }
+}
+
+async function feedAction(name, action) {
+  try {
+    await post("/api/feeds/" + encodeURIComponent(name) + "/" + action);
+    message("feed-message", t(action === "pause" ? "feeds.paused_ok" : "feeds.resumed_ok", {name: name}), true);
+  } catch (e) {
+    message("feed-message", t(action === "pause" ? "feeds.pause_failed" : "feeds.resume_failed", {name: name}) + ": " + errorText(e), false);
+  }
+  refreshFeeds();
+}
+
 function refreshSlow() {
   refreshCountry();
   refreshCoverage();
@@ -1161,6 +1236,7 @@ function refreshAll() {
   refreshStatus();
   refreshDeadLetters(false);
   refreshAlarms();
+  refreshFeeds();
   refreshSlow();
 }
 
