@@ -39,6 +39,7 @@ absl::StatusOr<FeedPage> ReadFeed(store::sql::Connection& c, const Position& aft
                                   const ReadOptions& options) {
   FeedPage page;
   page.scanned_to = after;
+  int versions_examined = 0;
   CRVS_ASSIGN_OR_RETURN(
       store::sql::Rows txns,
       c.Execute("SELECT seq, at_us, txn FROM audit_log WHERE txn IS NOT NULL AND seq >= $1 "
@@ -53,6 +54,13 @@ absl::StatusOr<FeedPage> ReadFeed(store::sql::Connection& c, const Position& aft
                   {Value::Int(txn)}));
     int64_t ordinal = -1;
     for (const auto& v : versions) {
+      // Enough examined: stop after a version whose events were new (the cursor moves past it).
+      if (versions_examined >= options.max_versions && after < page.scanned_to &&
+          page.scanned_to.seq == seq && page.scanned_to.ordinal == ordinal && ordinal >= 0) {
+        page.more = true;
+        return page;
+      }
+      ++versions_examined;
       VersionRow row;
       row.business_key = v[0].AsString();
       row.version = v[1].AsInt();
@@ -72,7 +80,10 @@ absl::StatusOr<FeedPage> ReadFeed(store::sql::Connection& c, const Position& aft
         ++ordinal;
         Position at{seq, ordinal};
         if (!(after < at)) continue;
-        if (static_cast<int>(page.events.size()) >= options.max_events) return page;
+        if (static_cast<int>(page.events.size()) >= options.max_events) {
+          page.more = true;
+          return page;
+        }
         page.scanned_to = at;
         if (options.wanted && !options.wanted(e)) continue;
         e.payload["event"] = {{"id", FormatPosition(at)},
@@ -86,6 +97,7 @@ absl::StatusOr<FeedPage> ReadFeed(store::sql::Connection& c, const Position& aft
     if (page.scanned_to < end) page.scanned_to = end;
     ++page.transactions_scanned;
   }
+  page.more = static_cast<int>(txns.size()) >= options.max_transactions;
   return page;
 }
 

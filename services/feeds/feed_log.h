@@ -56,11 +56,14 @@ struct FeedPage {
   // next. Equal to the request's `after` when nothing new was committed.
   Position scanned_to;
   int64_t transactions_scanned = 0;
+  // False when every transaction committed so far was examined (the end of the feed for now).
+  bool more = false;
 };
 
 struct ReadOptions {
   int max_events = 500;         // events returned at most (the page may stop mid-transaction)
   int max_transactions = 200;   // transactions examined at most per call
+  int max_versions = 5000;      // versions examined at most per call (a batch holds thousands)
   // Which events the reader wants; all when empty.
   std::function<bool(const Event&)> wanted;
 };

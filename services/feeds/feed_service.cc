@@ -9,6 +9,8 @@
 #include <map>
 
 #include "services/auth/caller.h"
+#include "services/feeds/statistics/aggregate.h"
+#include "services/reconcile/calendar.h"
 #include "services/platform/status.h"
 #include "services/records/records.h"
 #include "services/store/audit.h"
@@ -193,6 +195,11 @@ absl::StatusOr<const Subscriber*> FeedService::Authorize(
 
 absl::StatusOr<v1::PullResponse> FeedService::PullFor(const Subscriber& subscriber,
                                                       const v1::PullRequest& request) {
+  if (subscriber.delivery.count("statistics")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "agency:", subscriber.name,
+        " receives aggregated statistics only (GetStatistics), never records"));
+  }
   if (!subscriber.delivery.count("pull")) {
     return absl::FailedPreconditionError(absl::StrCat(
         "agency:", subscriber.name, " receives its feed on Kafka, not by Pull"));
@@ -248,9 +255,7 @@ absl::StatusOr<v1::PullResponse> FeedService::PullFor(const Subscriber& subscrib
     delivered.push_back({out->id(), out->type(), out->payload_json()});
   }
   response.set_next_cursor(FormatPosition(page.scanned_to));
-  response.set_end_of_feed(static_cast<int>(page.events.size()) <
-                               (request.max_events() == 0 ? 200 : request.max_events()) &&
-                           page.transactions_scanned < ReadOptions{}.max_transactions);
+  response.set_end_of_feed(!page.more);
   if (from < page.scanned_to) {
     CRVS_RETURN_IF_ERROR(
         RecordDelivery(*deps_.store, subscriber, delivered, page.scanned_to, "pull", Now()));
@@ -296,6 +301,75 @@ absl::StatusOr<v1::AcknowledgeResponse> FeedService::AcknowledgeFor(
   v1::AcknowledgeResponse response;
   response.set_acknowledged_cursor(FormatPosition(acknowledged));
   return response;
+}
+
+absl::StatusOr<v1::StatisticsTable> FeedService::GetStatisticsFor(
+    const Subscriber& subscriber, const v1::GetStatisticsRequest& request) {
+  if (!subscriber.delivery.count("statistics")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("agency:", subscriber.name, " does not receive the statistics feed"));
+  }
+  if (deps_.areas == nullptr) {
+    return absl::FailedPreconditionError("feeds: no register of communes for statistics");
+  }
+  std::vector<FieldViolation> violations;
+  statistics::MonthRequest month;
+  if (request.kind() == "births") {
+    month.kind = reconcile::indicators::EventKind::kBirth;
+  } else if (request.kind() == "deaths") {
+    month.kind = reconcile::indicators::EventKind::kDeath;
+  } else {
+    violations.push_back({"kind", "must be \"births\" or \"deaths\""});
+  }
+  if (!absl::ParseCivilTime(request.month(), &month.month) || request.month().size() != 7) {
+    violations.push_back({"month", "must be YYYY-MM"});
+  }
+  if (deps_.areas->CommunesOf(request.province()).empty()) {
+    violations.push_back({"province", absl::StrCat("\"", request.province(),
+                                                   "\" is not a province of the register")});
+  }
+  if (!violations.empty()) return InvalidArgument(violations);
+  month.province = request.province();
+  month.threshold = deps_.small_cell_threshold;
+  month.today = reconcile::VietnamDate(Now());
+  CRVS_ASSIGN_OR_RETURN(statistics::SuppressedTable table,
+                        statistics::AggregateMonth(*deps_.store, *deps_.areas, month));
+  v1::StatisticsTable out;
+  for (const statistics::Dimension& d : table.dimensions()) {
+    v1::Dimension* dim = out.add_dimensions();
+    dim->set_name(d.name());
+    for (int n = 0; n < d.size(); ++n) {
+      dim->add_labels(d.label(n));
+      dim->add_parents(d.parent(n));
+    }
+  }
+  for (const statistics::PublishedCell& c : table) {
+    v1::Cell* cell = out.add_cells();
+    for (int n : c.nodes) cell->add_nodes(n);
+    cell->set_suppressed(c.suppressed());
+    if (c.count) cell->set_count(*c.count);
+  }
+  out.set_threshold(deps_.small_cell_threshold);
+  out.set_suppressed_primary(static_cast<int64_t>(table.primary_count()));
+  out.set_suppressed_complementary(static_cast<int64_t>(table.complementary_count()));
+  // What was shared with whom: the table's coordinates, never its counts' sources.
+  CRVS_RETURN_IF_ERROR(deps_.store->Audit(
+      {{Actor(subscriber), "feed.delivered", Subject(subscriber),
+        absl::StrCat("via=statistics kind=", request.kind(), " province=", request.province(),
+                     " month=", request.month(), " cells=", out.cells_size(),
+                     " suppressed=", table.primary_count() + table.complementary_count())}}));
+  return out;
+}
+
+grpc::Status FeedService::GetStatistics(grpc::ServerContext* context,
+                                        const v1::GetStatisticsRequest* request,
+                                        v1::StatisticsTable* response) {
+  auto subscriber = Authorize(*context);
+  if (!subscriber.ok()) return ToGrpcStatus(subscriber.status());
+  auto result = GetStatisticsFor(**subscriber, *request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
 }
 
 grpc::Status FeedService::Pull(grpc::ServerContext* context, const v1::PullRequest* request,

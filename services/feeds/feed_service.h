@@ -22,6 +22,7 @@
 #include "crvs/feeds/v1/feeds.grpc.pb.h"
 #include "services/feeds/feed_log.h"
 #include "services/feeds/subscribers.h"
+#include "services/reconcile/indicators/areas.h"
 #include "services/store/store.h"
 
 namespace crvs::feeds {
@@ -93,6 +94,9 @@ class FeedService final : public v1::FeedService::Service {
     store::Store* store = nullptr;
     const Subscribers* subscribers = nullptr;
     std::function<absl::Time()> now;  // empty: absl::Now
+    // The register of communes, for the statistics office's tables (GetStatistics).
+    const reconcile::indicators::Areas* areas = nullptr;
+    int64_t small_cell_threshold = 5;
   };
   explicit FeedService(Deps deps);
 
@@ -100,12 +104,17 @@ class FeedService final : public v1::FeedService::Service {
                     v1::PullResponse* response) override;
   grpc::Status Acknowledge(grpc::ServerContext* context, const v1::AcknowledgeRequest* request,
                            v1::AcknowledgeResponse* response) override;
+  grpc::Status GetStatistics(grpc::ServerContext* context,
+                             const v1::GetStatisticsRequest* request,
+                             v1::StatisticsTable* response) override;
 
   // The same, for a caller already identified (tests, the console).
   absl::StatusOr<v1::PullResponse> PullFor(const Subscriber& subscriber,
                                            const v1::PullRequest& request);
   absl::StatusOr<v1::AcknowledgeResponse> AcknowledgeFor(const Subscriber& subscriber,
                                                          const v1::AcknowledgeRequest& request);
+  absl::StatusOr<v1::StatisticsTable> GetStatisticsFor(const Subscriber& subscriber,
+                                                       const v1::GetStatisticsRequest& request);
 
   // The subscriber a call comes from, or why it may not read.
   absl::StatusOr<const Subscriber*> Authorize(const grpc::ServerContextBase& context) const;

@@ -40,6 +40,7 @@ constexpr const char* kSubscribers = R"({"subscribers": [
               "mother.personal_id", "subject.personal_id", "status.personal_id", "status.fact",
               "status.change", "void.reason"]},
   {"name": "former-partner", "events": ["birth.registered"], "revoked": true},
+  {"name": "statistics-office", "delivery": ["statistics"]},
   {"name": "kafka-only", "events": ["birth.registered"], "delivery": ["kafka"]}
 ]})";
 
@@ -75,7 +76,11 @@ class FeedTest : public ::testing::TestWithParam<std::string> {
     auto subs = ParseSubscribers(kSubscribers, "test");
     ASSERT_THAT(subs, IsOk());
     subscribers_ = *std::move(subs);
-    service_ = std::make_unique<FeedService>(FeedService::Deps{store_.get(), &subscribers_, {}});
+    auto areas = reconcile::indicators::Areas::Load({});
+    ASSERT_THAT(areas, IsOk());
+    areas_ = *std::move(areas);
+    service_ = std::make_unique<FeedService>(
+        FeedService::Deps{store_.get(), &subscribers_, {}, &areas_, 5});
   }
   void TearDown() override {
     if (server_) server_->Shutdown();
@@ -118,6 +123,7 @@ class FeedTest : public ::testing::TestWithParam<std::string> {
   store::DatabaseConfig config_;
   std::unique_ptr<store::Store> store_;
   Subscribers subscribers_;
+  reconcile::indicators::Areas areas_;
   std::unique_ptr<FeedService> service_;
   std::unique_ptr<grpc::Server> server_;
   rv1::RecordEnvelope death_, birth_;
@@ -301,6 +307,164 @@ TEST_P(FeedTest, AReaderFollowingConcurrentWritersMissesNothing) {
   EXPECT_EQ(seen.size(), 2u * kBatches * kPerBatch);
   std::set<std::string> distinct(seen.begin(), seen.end());
   EXPECT_EQ(distinct.size(), seen.size()) << "an event was read twice";
+}
+
+// A reader that wants none of many versions still reaches the end, a few versions at a time.
+TEST_P(FeedTest, AReaderThatWantsNothingStillMovesToTheEnd) {
+  std::vector<store::InboundRecord> batch;
+  for (int i = 0; i < 30; ++i) {
+    const std::string no = absl::StrCat("GCS-N-", i);
+    batch.push_back(st::Inbound(
+        st::Envelope(crvs::testing::BirthCertificate(no), rv1::ACTION_SUBMIT, "m-" + no),
+        "crvs.birth", 0, i));
+  }
+  Apply(std::move(batch));
+  Position cursor;
+  int calls = 0;
+  FeedPage page;
+  do {
+    ASSERT_THAT(store_->Read([&](store::sql::Connection& c) -> absl::Status {
+      ReadOptions o;
+      o.max_versions = 4;
+      o.wanted = [](const Event&) { return false; };
+      auto p = ReadFeed(c, cursor, o);
+      if (!p.ok()) return p.status();
+      page = *std::move(p);
+      return absl::OkStatus();
+    }), IsOk());
+    EXPECT_TRUE(cursor < page.scanned_to || !page.more) << "no progress at " << FormatPosition(cursor);
+    cursor = page.scanned_to;
+    EXPECT_TRUE(page.events.empty());
+  } while (page.more && ++calls < 100);
+  EXPECT_FALSE(page.more);
+  EXPECT_GE(calls, 7);  // 30 versions, 4 at a time
+  EXPECT_EQ(cursor.ordinal, 29);
+}
+
+// A home death registered at `office` (no certificate): one event in that commune.
+rv1::Registration HomeDeath(const std::string& office, int n, common::v1::Sex sex, int born,
+                            int registered_day) {
+  rv1::Registration r;
+  r.mutable_key()->set_registry_office_code(office);
+  r.mutable_key()->set_book("01/2026");
+  r.mutable_key()->set_registration_no(absl::StrCat(n));
+  r.set_kind(rv1::REGISTRATION_KIND_DEATH);
+  *r.mutable_registration_date() = crvs::testing::Date(2026, 10, registered_day);
+  *r.mutable_event_date() = crvs::testing::Date(2026, 10, 2);
+  r.mutable_subject()->mutable_personal_id()->set_number(absl::StrCat("0010", born, "00", 1000 + n));
+  r.mutable_subject()->set_full_name(absl::StrCat("Người Mất ", n));
+  r.mutable_subject()->set_sex(sex);
+  *r.mutable_subject()->mutable_date_of_birth() = crvs::testing::Date(born, 5, 5);
+  r.mutable_registrar()->set_full_name("Đỗ Thị Mai");
+  *r.mutable_recorded_at() = crvs::testing::At("2026-10-28T03:00:00Z");
+  return r;
+}
+
+// The statistics office's table: no published cell below the threshold, and no suppressed
+// cell an attacker can solve for from the published ones (line by line, as long as any line
+// has a single unknown), nothing personal in it.
+TEST_P(FeedTest, TheStatisticsFeedHidesSmallCellsBeyondRecovery) {
+  // Province 01: commune 00004 one death (a small cell), 00008 six, 00025 seven, 00070 two.
+  int n = 0;
+  std::vector<store::InboundRecord> batch;
+  auto add = [&](const std::string& office, int count) {
+    for (int i = 0; i < count; ++i, ++n) {
+      auto e = st::Envelope(HomeDeath(office, n, i % 2 ? common::v1::SEX_FEMALE
+                                                        : common::v1::SEX_MALE,
+                                      1940 + (n % 3) * 20, n % 4 == 0 ? 25 : 10),
+                            rv1::ACTION_SUBMIT, absl::StrCat("hd-", n));
+      batch.push_back(st::Inbound(e, "crvs.registrations", 0, n));
+    }
+  };
+  add("00004", 1);
+  add("00008", 6);
+  add("00025", 7);
+  add("00070", 2);
+  Apply(std::move(batch));
+
+  v1::GetStatisticsRequest request;
+  request.set_kind("deaths");
+  request.set_province("01");
+  request.set_month("2026-10");
+  auto table = service_->GetStatisticsFor(Sub("statistics-office"), request);
+  ASSERT_THAT(table, IsOk());
+  ASSERT_EQ(table->dimensions_size(), 4);
+  EXPECT_EQ(table->dimensions(0).name(), "area");
+  EXPECT_GE(table->suppressed_primary(), 1);
+
+  // Cells by their nodes; lines from the dimension trees.
+  std::map<std::vector<int>, std::optional<int64_t>> cells;
+  for (const auto& c : table->cells()) {
+    std::vector<int> nodes(c.nodes().begin(), c.nodes().end());
+    if (c.suppressed()) {
+      EXPECT_FALSE(c.has_count());
+      cells[nodes] = std::nullopt;
+    } else {
+      ASSERT_TRUE(c.has_count());
+      EXPECT_TRUE(c.count() == 0 || c.count() >= 5) << "published small cell " << c.count();
+      cells[nodes] = c.count();
+    }
+  }
+  EXPECT_EQ(cells[std::vector<int>(4, 0)], std::optional<int64_t>(16));
+  std::vector<std::vector<std::vector<int>>> children(4);  // per dimension, per node
+  for (int d = 0; d < 4; ++d) {
+    const auto& dim = table->dimensions(d);
+    children[d].resize(dim.labels_size());
+    for (int i = 0; i < dim.parents_size(); ++i) {
+      if (dim.parents(i) >= 0) children[d][dim.parents(i)].push_back(i);
+    }
+  }
+  bool progress = true;
+  int solved = 0;
+  while (progress) {
+    progress = false;
+    for (const auto& [nodes, value] : cells) {
+      for (int d = 0; d < 4; ++d) {
+        if (children[d][nodes[d]].empty()) continue;
+        // The line: nodes (total along d) = sum of its children along d.
+        std::vector<std::vector<int>> members = {nodes};
+        for (int child : children[d][nodes[d]]) {
+          auto m = nodes;
+          m[d] = child;
+          members.push_back(m);
+        }
+        int unknown = -1, unknowns = 0;
+        int64_t sum_children = 0;
+        for (size_t i = 0; i < members.size(); ++i) {
+          const auto& v = cells[members[i]];
+          if (!v) {
+            ++unknowns;
+            unknown = static_cast<int>(i);
+          } else if (i > 0) {
+            sum_children += *v;
+          }
+        }
+        if (unknowns != 1) continue;
+        ADD_FAILURE() << "a suppressed cell is recoverable from its line (dimension " << d << ")";
+        cells[members[unknown]] = unknown == 0 ? sum_children : 0;  // mark solved
+        ++solved;
+        progress = solved < 10;  // report a few, then stop
+      }
+    }
+  }
+  // Nothing personal: no personal ID or name of the registrations.
+  const std::string bytes = table->SerializeAsString();
+  for (int i = 0; i < n; ++i) {
+    const std::string id = absl::StrCat("0010", 1940 + (i % 3) * 20, "00", 1000 + i);
+    EXPECT_EQ(bytes.find(id), std::string::npos) << id;
+  }
+  EXPECT_EQ(bytes.find("Người Mất"), std::string::npos);
+  EXPECT_EQ(bytes.find("1940-05-05"), std::string::npos);
+
+  // Only the statistics subscriber gets it; it gets nothing else.
+  EXPECT_THAT(service_->GetStatisticsFor(Sub("population-db"), request),
+              crvs::testing::StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(service_->PullFor(Sub("statistics-office"), {}),
+              crvs::testing::StatusIs(absl::StatusCode::kPermissionDenied,
+                                      HasSubstr("aggregated statistics only")));
+  request.set_province("99");
+  EXPECT_THAT(service_->GetStatisticsFor(Sub("statistics-office"), request),
+              crvs::testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, FeedTest, ::testing::Values("sqlite", "postgresql"),

@@ -89,8 +89,9 @@ absl::StatusOr<std::unique_ptr<Feeds>> Feeds::Start(const FeedsConfig& config,
     f->relays_.push_back(std::move(r));
   }
 
-  f->service_ = std::make_unique<FeedService>(
-      FeedService::Deps{deps.store, &f->subscribers_, {}});
+  CRVS_ASSIGN_OR_RETURN(f->areas_, reconcile::indicators::Areas::Load({}));
+  f->service_ = std::make_unique<FeedService>(FeedService::Deps{
+      deps.store, &f->subscribers_, {}, &f->areas_, config.small_cell_threshold});
   auto server = StartGrpcServer("feeds", config.listen, config.max_threads, 0, f->service_.get(),
                                 config.plaintext, tls);
   if (!server.ok()) return server.status();

@@ -63,6 +63,7 @@ class Feeds {
   void RefreshGauges();
 
   Subscribers subscribers_;
+  reconcile::indicators::Areas areas_;  // the built-in register, for statistics
   store::Store* store_ = nullptr;
   std::unique_ptr<FeedService> service_;
   std::vector<std::unique_ptr<KafkaRelay>> relays_;

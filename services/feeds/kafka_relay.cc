@@ -69,7 +69,7 @@ absl::Status KafkaRelay::FindTail() {
     at = *parsed;
   }
   platform::MutexLock lock(&mu_);
-  published_ = at;
+  published_ = scanned_ = at;
   need_tail_ = false;
   return absl::OkStatus();
 }
@@ -82,7 +82,11 @@ absl::StatusOr<int> KafkaRelay::RunOnce() {
     need_tail = need_tail_;
   }
   if (need_tail) CRVS_RETURN_IF_ERROR(FindTail());
-  const Position after = published();
+  Position after;
+  {
+    platform::MutexLock lock(&mu_);
+    after = scanned_;
+  }
   CursorState state;
   FeedPage page;
   CRVS_RETURN_IF_ERROR(store_->Read([&](store::sql::Connection& c) -> absl::Status {
@@ -94,7 +98,13 @@ absl::StatusOr<int> KafkaRelay::RunOnce() {
     CRVS_ASSIGN_OR_RETURN(page, ReadFeed(c, after, o));
     return absl::OkStatus();
   }));
-  if (state.paused || page.events.empty()) return 0;
+  if (state.paused) return 0;
+  if (page.events.empty()) {
+    platform::MutexLock lock(&mu_);
+    scanned_ = page.scanned_to;  // nothing for this subscriber there
+    more_ = page.more;
+    return 0;
+  }
 
   std::vector<DeliveredEvent> delivered;
   std::vector<kafka::OutgoingMessage> messages;
@@ -155,6 +165,8 @@ absl::StatusOr<int> KafkaRelay::RunOnce() {
   {
     platform::MutexLock lock(&mu_);
     published_ = page.events.back().position;
+    scanned_ = page.scanned_to;
+    more_ = page.more;
   }
   events_published_ += static_cast<int64_t>(messages.size());
   CRVS_RETURN_IF_ERROR(RecordPublished(*store_, subscriber_->name, page.events.back().position));
@@ -176,7 +188,12 @@ void KafkaRelay::Loop() {
       backoff = std::min(backoff * 2, absl::Seconds(30));
     } else {
       backoff = options_.poll_interval;
-      if (*sent >= options_.page_events) continue;  // more waiting: no pause
+      bool more;
+      {
+        platform::MutexLock lock(&mu_);
+        more = more_;
+      }
+      if (more) continue;  // more waiting: no pause
     }
     const auto until = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(backoff);
     while (!stop_.load() && std::chrono::steady_clock::now() < until) {

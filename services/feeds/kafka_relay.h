@@ -87,6 +87,9 @@ class KafkaRelay {
   std::unique_ptr<kafka::Producer> producer_;
   mutable platform::Mutex mu_;
   Position published_ ABSL_GUARDED_BY(mu_);
+  // Where the next read starts: past published_ and past events the subscriber does not get.
+  Position scanned_ ABSL_GUARDED_BY(mu_);
+  bool more_ ABSL_GUARDED_BY(mu_) = false;  // the last read stopped before the feed's end
   bool need_tail_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int64_t> events_published_{0};
   std::atomic<bool> stop_{false};

@@ -107,15 +107,22 @@ absl::StatusOr<Subscribers> ParseSubscribers(std::string_view text,
     auto events = Strings(o, "events", where, types, "event type");
     if (!events.ok()) return events.status();
     s.events = *std::move(events);
-    if (s.events.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".events: name at least one"));
-    }
     auto fields = Strings(o, "fields", where, KnownFields(), "field");
     if (!fields.ok()) return fields.status();
     s.fields = *std::move(fields);
-    auto delivery = Strings(o, "delivery", where, {"kafka", "pull"}, "delivery");
+    auto delivery = Strings(o, "delivery", where, {"kafka", "pull", "statistics"}, "delivery");
     if (!delivery.ok()) return delivery.status();
     s.delivery = delivery->empty() ? std::set<std::string>{"pull"} : *std::move(delivery);
+    if (s.delivery.count("statistics")) {
+      // Aggregates only: nothing personal may reach such a subscriber by another way.
+      if (s.delivery.size() > 1 || !s.fields.empty() || !s.events.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ".delivery: \"statistics\" (aggregated counts, no personal data) stands "
+                   "alone: no other delivery, no events, no fields"));
+      }
+    } else if (s.events.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".events: name at least one"));
+    }
     if (o.contains("keyring_file")) {
       if (!o["keyring_file"].is_string()) {
         return absl::InvalidArgumentError(absl::StrCat(where, ".keyring_file: must be text"));

@@ -8,7 +8,9 @@
 //      "events": ["death.notified", "death.registered", "birth.registered", "record.amended",
 //                 "record.voided"],
 //      "fields": ["deceased.personal_id", "deceased.full_name", ...],   // events.h paths
-//      "delivery": ["pull"],                     // "pull" (gRPC) and/or "kafka"
+//      "delivery": ["pull"],                     // "pull" (gRPC) and/or "kafka"; or
+//                                                // "statistics" alone: aggregated counts
+//                                                // only (GetStatistics), no events, no fields
 //      "keyring_file": "/etc/crvs/feeds/social-insurance.keys",  // kafka: its own keys
 //      "revoked": false                          // true: every call is PERMISSION_DENIED
 //   }]}
@@ -33,7 +35,7 @@ struct Subscriber {
   std::string description;
   std::set<std::string> events;
   std::set<std::string> fields;
-  std::set<std::string> delivery;  // "pull", "kafka"
+  std::set<std::string> delivery;  // "pull", "kafka", or "statistics" alone
   // Kafka: the subscriber's keyring (`crvs keys new`), which seals its topic's values; the
   // agency holds the same file. Empty: the built-in development key, with a warning.
   std::string keyring_file;

@@ -25,7 +25,7 @@ import yaml
 
 CRVS = SOURCE = None
 SERVER_SECTIONS = {"gateway": "gateway", "registry": "registry", "reconcile": "reconcile",
-                   "admin": "admin"}
+                   "admin": "admin", "feeds": "feeds"}
 
 
 def crvs(args, env=None, check=False):
@@ -138,7 +138,7 @@ class Compose(unittest.TestCase):
                 if path[0] in SERVER_SECTIONS:
                     assert_tls_complete(self, config, [SERVER_SECTIONS[path[0]]], f"compose {name}")
         self.assertEqual(seen, {"gateway", "sink", "registry", "court-source", "reconcile", "admin",
-                                "console"})
+                                "feeds", "console"})
 
     def test_one_shot_crvs_commands_exist(self):
         count = 0
@@ -268,7 +268,7 @@ class Systemd(unittest.TestCase):
         self.assertEqual(exec_start[1], "%i")
         target = self.parse_unit(os.path.join(self.dir, "crvs.target"))
         instances = [w[len("crvs@"):-len(".service")] for w in target["Unit"]["Wants"][0].split()]
-        self.assertEqual(len(instances), 7)
+        self.assertEqual(len(instances), 8)
         for i in instances:
             check_invocation(self, [i], f"systemd crvs@{i}")
 

@@ -249,6 +249,14 @@ std::string Areas::ProvinceOf(std::string_view commune) const {
   return it == province_of_commune_.end() ? kUnknownArea : it->second;
 }
 
+std::vector<std::string> Areas::CommunesOf(std::string_view province) const {
+  std::vector<std::string> out;
+  for (const auto& [commune, p] : province_of_commune_) {
+    if (p == province) out.push_back(commune);  // the map is ordered by code
+  }
+  return out;
+}
+
 size_t Areas::province_count() const {
   std::set<std::string_view> provinces;
   for (const auto& [commune, province] : province_of_commune_) provinces.insert(province);

@@ -64,6 +64,8 @@ class Areas {
   // Number of communes and of provinces in the register.
   size_t commune_count() const { return province_of_commune_.size(); }
   size_t province_count() const;
+  // The communes of today's register in `province`, in code order (none for an unknown one).
+  std::vector<std::string> CommunesOf(std::string_view province) const;
   // Province code of `commune` (a code of today's register); kUnknownArea when not listed.
   std::string ProvinceOf(std::string_view commune) const;
   // The commune of today where a record counts whose commune code `code` was written on
