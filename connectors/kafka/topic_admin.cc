@@ -172,6 +172,30 @@ absl::StatusOr<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, abs
                                 "); does it exist? `crvs topics create` makes the product's topics");
 }
 
+absl::StatusOr<bool> TopicExists(const KafkaConfig& kafka, const std::string& bootstrap,
+                                 const std::string& topic, absl::Duration wait) {
+  auto rk = AdminHandle(kafka, bootstrap);
+  if (!rk.ok()) return rk.status();
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  do {
+    const rd_kafka_metadata_t* md = nullptr;
+    err = rd_kafka_metadata(rk->get(), /*all_topics=*/1, nullptr, &md, 5000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      bool found = false;
+      for (int i = 0; i < md->topic_cnt; ++i) {
+        found = found || (topic == md->topics[i].topic &&
+                          md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR);
+      }
+      rd_kafka_metadata_destroy(md);
+      return found;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return absl::UnavailableError(absl::StrCat("kafka: no metadata to find topic ", topic, ": ",
+                                             rd_kafka_err2str(err)));
+}
+
 std::string TailMessage::Header(const std::string& name) const {
   std::string out;
   for (const auto& [n, v] : headers) {

@@ -42,6 +42,12 @@ absl::StatusOr<CreatedTopics> CreateTopics(const KafkaConfig& kafka, const std::
                                            const std::vector<TopicSpec>& topics,
                                            absl::Duration timeout = absl::Seconds(30));
 
+// Whether the cluster has `topic` (from the metadata of all topics: asking for the topic by
+// name could auto-create it). UNAVAILABLE when no broker answers within `wait`.
+absl::StatusOr<bool> TopicExists(const KafkaConfig& kafka, const std::string& bootstrap,
+                                 const std::string& topic,
+                                 absl::Duration wait = absl::Seconds(30));
+
 // Deletes the topics (one that does not exist is an error naming it).
 absl::Status DeleteTopics(const KafkaConfig& kafka, const std::string& bootstrap,
                           const std::vector<std::string>& names,

@@ -39,12 +39,7 @@ absl::Status Application::Start(const Components& c, const std::string& metrics_
     // So are the feeds' topics: the embedded broker cannot create topics on request.
     std::vector<std::string> topics = {root_.court_source.input_topic};
     if (c.feeds) {
-      auto subscribers = feeds::ConfiguredSubscribers(root_.feeds);
-      if (subscribers.ok()) {
-        for (const auto& [name, s] : subscribers->by_name) {
-          if (s.delivery.count("kafka")) topics.push_back(root_.feeds.topic_prefix + name);
-        }
-      }
+      for (std::string& t : feeds::FeedTopics(root_.feeds)) topics.push_back(std::move(t));
     }
     CRVS_ASSIGN_OR_RETURN(bootstrap_, kafka::ConfiguredOrEmbedded(root_.kafka, topics, lifecycle_));
   }
@@ -179,10 +174,7 @@ absl::Status Application::StartAdmin() {
 absl::Status Application::StartFeeds() {
   CRVS_ASSIGN_OR_RETURN(store::Store * db, OpenDatabase("feeds"));
   return OwnServing("feeds", feeds::Feeds::Start(root_.feeds, root_.kafka, root_.producer,
-                                                 bootstrap_,
-                                                 {db, metrics_.get(),
-                                                  !root_.kafka.bootstrap_servers.empty()},
-                                                 root_.tls))
+                                                 bootstrap_, {db, metrics_.get()}, root_.tls))
       .status();
 }
 

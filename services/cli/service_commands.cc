@@ -6,6 +6,7 @@
 
 #include "connectors/kafka/embedded_broker.h"
 #include "services/cli/application.h"
+#include "services/feeds/feeds.h"
 #include "services/platform/exit_codes.h"
 #include "services/platform/lifecycle.h"
 #include "services/platform/logging.h"
@@ -101,7 +102,10 @@ int RunDevBroker(const RootConfig& root) {
   kafka::KafkaConfig own = root.kafka;
   own.bootstrap_servers.clear();  // a broker of its own, whatever the configuration names
   Lifecycle lifecycle;
-  auto bootstrap = kafka::ConfiguredOrEmbedded(own, {root.court_source.input_topic}, lifecycle);
+  // The feeds' Kafka subscribers' topics too: this broker cannot create topics on request.
+  std::vector<std::string> topics = {root.court_source.input_topic};
+  for (std::string& t : feeds::FeedTopics(root.feeds)) topics.push_back(std::move(t));
+  auto bootstrap = kafka::ConfiguredOrEmbedded(own, topics, lifecycle);
   if (!bootstrap.ok()) return FailWith(bootstrap.status(), kExitFailed);
   std::printf("%s\n", bootstrap->c_str());
   std::fflush(stdout);
@@ -139,7 +143,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) {
   devbroker_ = app.add_subcommand(
       "devbroker",
       "run only the embedded Kafka-protocol broker (librdkafka mock cluster) with the product's "
-      "topics; prints the bootstrap address on stdout");
+      "topics and those of the feeds' Kafka subscribers (feeds.subscribers_file); prints the "
+      "bootstrap address on stdout");
 }
 
 bool ServiceCommands::parsed() const {

@@ -17,6 +17,16 @@ absl::StatusOr<Subscribers> ConfiguredSubscribers(const FeedsConfig& config) {
                           "built-in deploy/feeds/subscribers.json");
 }
 
+std::vector<std::string> FeedTopics(const FeedsConfig& config) {
+  std::vector<std::string> topics;
+  auto subscribers = ConfiguredSubscribers(config);
+  if (!subscribers.ok()) return topics;
+  for (const auto& [name, s] : subscribers->by_name) {
+    if (s.delivery.count("kafka") && !s.revoked) topics.push_back(config.topic_prefix + name);
+  }
+  return topics;
+}
+
 absl::StatusOr<std::unique_ptr<Feeds>> Feeds::Start(const FeedsConfig& config,
                                                     const kafka::KafkaConfig& kafka,
                                                     const kafka::ProducerConfig& producer,

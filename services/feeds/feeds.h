@@ -35,13 +35,17 @@ namespace crvs::feeds {
 // The subscribers `config` names: its file, or the built-in example.
 absl::StatusOr<Subscribers> ConfiguredSubscribers(const FeedsConfig& config);
 
+// The topics of the Kafka subscribers `config` names (none when they cannot be read: starting
+// the feeds then says why), for a broker that makes its topics at start (the embedded one).
+std::vector<std::string> FeedTopics(const FeedsConfig& config);
+
 class Feeds {
  public:
   struct Deps {
     store::Store* store = nullptr;
     prometheus::Registry* metrics = nullptr;
-    // Whether the relays create their topics (false on the embedded broker, which makes them
-    // at start: kafka::ConfiguredOrEmbedded).
+    // Whether the relays create a missing topic (the embedded broker cannot; it makes the feed
+    // topics at its start, FeedTopics).
     bool create_topics = true;
   };
   static absl::StatusOr<std::unique_ptr<Feeds>> Start(const FeedsConfig& config,

@@ -32,7 +32,13 @@ absl::StatusOr<std::unique_ptr<KafkaRelay>> KafkaRelay::Start(
   spec.partitions = 1;  // the feed's order is the topic's order
   spec.replication_factor = options.replication_factor;
   if (options.replication_factor >= 3) spec.configs = {{"min.insync.replicas", "2"}};
-  if (options.create_topic) {
+  CRVS_ASSIGN_OR_RETURN(bool exists, kafka::TopicExists(kafka, bootstrap, r->topic_));
+  if (!exists) {
+    if (!options.create_topic) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "feeds: topic ", r->topic_, " of subscriber ", subscriber.name,
+          " does not exist and this cluster's topics are not created on request"));
+    }
     CRVS_RETURN_IF_ERROR(kafka::CreateTopics(kafka, bootstrap, {spec}).status());
   }
   CRVS_ASSIGN_OR_RETURN(r->producer_, kafka::Producer::Create(kafka, producer, bootstrap));

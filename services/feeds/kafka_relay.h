@@ -44,8 +44,8 @@ struct RelayOptions {
   std::string topic_prefix = "crvs.feed.";
   int replication_factor = 3;          // when the relay creates the topic
   // Create the topic (one partition) when missing. False where the cluster cannot (the
-  // embedded broker creates the feed topics itself): the relay then writes partition 0 of
-  // whatever topic exists.
+  // embedded broker creates the feed topics at its start): a missing topic is then an error.
+  // The relay writes partition 0 of whatever topic exists.
   bool create_topic = true;
   absl::Duration poll_interval = absl::Milliseconds(500);
   int page_events = 500;

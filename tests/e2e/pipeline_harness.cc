@@ -89,7 +89,9 @@ void Pipeline::OpenDatabase() {
   }
 }
 
-Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers) : backend_(backend) {
+Pipeline::Pipeline(Backend backend, int partitions, int in_process_brokers,
+                   std::vector<std::string> broker_settings)
+    : backend_(backend), broker_settings_(std::move(broker_settings)) {
   OpenDatabase();
   if (in_process_brokers > 0) {
     // The product's topics (as `crvs devbroker` creates them, bar the court's input topic,
@@ -109,13 +111,20 @@ void Pipeline::ReplaceBroker() {
   if (embedded_broker_) throw std::logic_error("ReplaceBroker needs a devbroker process");
   broker_.reset();
   bootstrap_.clear();
-  broker_ = std::make_unique<testing::Subprocess>(
-      CrvsArgs({"--set", "kafka.embedded_partitions=" + std::to_string(partitions_), "devbroker"}));
+  std::vector<std::string> args = {"--set",
+                                    "kafka.embedded_partitions=" + std::to_string(partitions_)};
+  for (const std::string& s : broker_settings_) {
+    args.push_back("--set");
+    args.push_back(s);
+  }
+  args.push_back("devbroker");
+  broker_ = std::make_unique<testing::Subprocess>(CrvsArgs(args));
   bootstrap_ = broker_->ReadLine(20000);
   if (bootstrap_.find("127.0.0.1:") != 0) throw std::runtime_error("devbroker did not start");
 }
 
 Pipeline::~Pipeline() {
+  feeds_.reset();
   reconcile_.reset();
   gateway_.reset();
   registry_.reset();
@@ -146,11 +155,25 @@ std::unique_ptr<testing::Subprocess> Pipeline::StartService(const Service& servi
     set(section + ".listen=127.0.0.1:" + std::to_string(service.grpc_port));
   }
   set(section + ".metrics_listen=127.0.0.1:" + std::to_string(service.metrics_port));
-  if (service.grpc_port > 0) set(section + ".plaintext=true");
+  if (service.grpc_port > 0 && service.plaintext) set(section + ".plaintext=true");
   for (const auto& s : service.settings) set(s);
   extra.push_back(service.command);
   auto process = std::make_unique<testing::Subprocess>(CrvsArgs(extra));
-  if (service.grpc_port > 0) {
+  if (service.grpc_port > 0 && !service.plaintext) {
+    // A TLS port answers no insecure channel: ready is what the process's /readyz says.
+    httplib::Client client("127.0.0.1", service.metrics_port);
+    client.set_connection_timeout(1);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(60 * testing::kSlowdown);
+    while (true) {
+      auto res = client.Get("/readyz");
+      if (res && res->status == 200) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw std::runtime_error(service.command + " did not become ready");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  } else if (service.grpc_port > 0) {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(service.grpc_port),
                                        grpc::InsecureChannelCredentials());
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
@@ -207,6 +230,16 @@ int Pipeline::StartReconcile(const std::vector<std::string>& settings) {
   int port = FreePort();
   reconcile_ = StartService({"reconcile", "reconcile", port, FreePort(), settings});
   return port;
+}
+
+int Pipeline::StartFeeds(const std::vector<std::string>& settings, bool plaintext) {
+  int port = FreePort();
+  feeds_ = StartService({"feeds", "feeds", port, FreePort(), settings, plaintext});
+  return port;
+}
+
+void Pipeline::StopFeeds() {
+  if (feeds_) feeds_->Stop(SIGTERM);
 }
 
 void Pipeline::KillSink(int index) { sinks_.at(index)->Stop(SIGKILL); }

@@ -49,7 +49,10 @@ class Pipeline {
   // in_process_brokers = 0: the broker is a `crvs devbroker` process; N > 0: an embedded
   // mock cluster of N brokers inside the test process, reachable through broker() for fault
   // injection (brokers down, request errors, leader moves).
-  explicit Pipeline(Backend backend, int partitions = 6, int in_process_brokers = 0);
+  // `broker_settings` ("section.key=value") go to the `crvs devbroker` process (e.g.
+  // feeds.subscribers_file, whose Kafka subscribers' topics it makes).
+  explicit Pipeline(Backend backend, int partitions = 6, int in_process_brokers = 0,
+                    std::vector<std::string> broker_settings = {});
   // The database as above; the broker is `kafka`.
   Pipeline(Backend backend, ExternalKafka kafka);
   ~Pipeline();
@@ -89,6 +92,13 @@ class Pipeline {
   // with extra `--set section.key=value` settings; returns that port.
   int StartReconcile(const std::vector<std::string>& settings = {});
 
+  // Starts `crvs feeds` (the agencies' feeds over the database) on a free port with extra
+  // `--set section.key=value` settings (feeds.subscribers_file, [tls]); mutual TLS, as agencies
+  // call it, unless `plaintext`. Waits up to 60 s until its /readyz answers 200 (throws if it
+  // does not: a process that exited names why on its stderr); returns the gRPC port.
+  int StartFeeds(const std::vector<std::string>& settings, bool plaintext = false);
+  void StopFeeds();  // SIGTERM: the relays stop, what they sent stays
+
   // Records committed by sink `index` so far, from its /metrics (0 if unreachable).
   double SinkCommitted(int index) { return SinkMetric(index, "crvs_sink_records_total"); }
   // Sum of the series of sink `index`'s /metrics that match `series` (as ScrapeMetric).
@@ -124,6 +134,9 @@ class Pipeline {
     int grpc_port = 0;  // > 0: serves gRPC there (plaintext); started means it answers
     int metrics_port = 0;
     std::vector<std::string> settings;  // `section.key=value`, after the ones above
+    // false: the gRPC port speaks mutual TLS ([tls] in `settings`); started means /readyz says
+    // ready.
+    bool plaintext = true;
   };
   // Starts `service` with this pipeline's broker and database, its ports and settings; when it
   // serves gRPC, waits up to 20 s until its port answers (throws if it does not).
@@ -135,6 +148,7 @@ class Pipeline {
   testing::ScratchDir dir_{"crvs-e2e"};
   std::unique_ptr<testing::PostgresServer> postgres_;
   int partitions_ = 0;
+  std::vector<std::string> broker_settings_;  // for the devbroker process
   std::unique_ptr<testing::Subprocess> broker_;
   std::unique_ptr<kafka::EmbeddedBroker> embedded_broker_;
   std::vector<std::string> gateway_settings_;
@@ -145,6 +159,7 @@ class Pipeline {
   std::vector<int> court_source_metrics_ports_;
   std::unique_ptr<testing::Subprocess> registry_;
   std::unique_ptr<testing::Subprocess> reconcile_;
+  std::unique_ptr<testing::Subprocess> feeds_;
   std::string bootstrap_;
   std::string database_url_;
   int gateway_port_ = 0;
