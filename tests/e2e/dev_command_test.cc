@@ -31,6 +31,7 @@ TEST(DevCommand, RunsGatewaySinkAndRegistryEndToEnd) {
                            "--set", "reconcile.listen=127.0.0.1:" + std::to_string(reconcile),
                            "--set", "admin.listen=127.0.0.1:" + std::to_string(admin),
                            "--set", "console.listen=127.0.0.1:0",
+                           "--set", "feeds.listen=127.0.0.1:0",
                            "--set", "gateway.metrics_listen=127.0.0.1:" + std::to_string(metrics),
                            "--set", "log.level=warn", "dev"});
 

@@ -36,6 +36,7 @@ class Dev {
         "registry.listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
         "reconcile.listen=127.0.0.1:" + std::to_string(FreePort()), "--set",
         "admin.listen=127.0.0.1:" + std::to_string(admin_), "--set", "console.listen=127.0.0.1:0",
+        "--set", "feeds.listen=127.0.0.1:0",
         "--set", "gateway.metrics_listen=127.0.0.1:" + std::to_string(metrics_), "--set",
         "log.level=warn", "dev"});
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway_),

@@ -54,7 +54,8 @@ TEST(DocumentsE2e, SignedDocumentsLandAsRecordsAndAReissueAsAnAmend) {
        "gateway.documents_listen=127.0.0.1:" + std::to_string(door), "--set",
        "gateway.document_signature=require", "--set",
        "gateway.document_certificates_dir=" + dir.path(), "--set", "reconcile.listen=127.0.0.1:0",
-       "--set", "admin.listen=127.0.0.1:0", "--set", "console.listen=127.0.0.1:0", "--set",
+       "--set", "admin.listen=127.0.0.1:0", "--set", "feeds.listen=127.0.0.1:0", "--set",
+       "console.listen=127.0.0.1:0", "--set",
        "gateway.metrics_listen=127.0.0.1:0", "--set", "log.level=warn", "dev"});
   auto deadline = [](int s) { return std::chrono::system_clock::now() + std::chrono::seconds(s); };
   auto gw = grpc::CreateChannel("127.0.0.1:" + std::to_string(gateway),

@@ -132,6 +132,7 @@ TEST(SimulateCommand, DevSimulateFeedsEveryKindOfRecordThroughThePipeline) {
                            // Port 0: the console of `crvs dev` must dial the port the admin
                            // service bound, not the configured 0.
                            "--set", "admin.listen=127.0.0.1:0",
+                           "--set", "feeds.listen=127.0.0.1:0",
                            "--set", "console.listen=" + Local(console),
                            "--set", "console.sample_interval=1s",
                            "--set", "log.level=warn",

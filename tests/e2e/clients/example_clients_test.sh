@@ -25,7 +25,8 @@ gateway=$(free_port)
 "$crvs" --set "database.url=sqlite:$work/crvs.db" \
   --set "gateway.listen=127.0.0.1:$gateway" --set gateway.metrics_listen=127.0.0.1:0 \
   --set registry.listen=127.0.0.1:0 --set reconcile.listen=127.0.0.1:0 \
-  --set admin.listen=127.0.0.1:0 --set console.listen=127.0.0.1:0 \
+  --set admin.listen=127.0.0.1:0 --set feeds.listen=127.0.0.1:0 \
+  --set console.listen=127.0.0.1:0 \
   --set log.level=warn dev >"$work/dev.log" 2>&1 &
 dev=$!
 for _ in $(seq 300); do
