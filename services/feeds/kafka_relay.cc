@@ -175,7 +175,12 @@ absl::StatusOr<int> KafkaRelay::RunOnce() {
     more_ = page.more;
   }
   events_published_ += static_cast<int64_t>(messages.size());
-  CRVS_RETURN_IF_ERROR(RecordPublished(*store_, subscriber_->name, page.events.back().position));
+  // A subscriber that also pulls keeps its cursor for the pull (what it acknowledged there);
+  // its Kafka position is its topic's last message.
+  if (!subscriber_->delivery.count("pull")) {
+    CRVS_RETURN_IF_ERROR(
+        RecordPublished(*store_, subscriber_->name, page.events.back().position));
+  }
   return static_cast<int>(messages.size());
 }
 

@@ -203,6 +203,27 @@ TEST_F(KafkaRelayTest, EventsReachTheSubscribersTopicOnceInOrderSealedWithItsKey
   EXPECT_GE(audited, 2);
 }
 
+// A subscriber that receives both ways: the relay's progress does not move the cursor its
+// Pull starts from.
+TEST_F(KafkaRelayTest, ASubscriberThatAlsoPullsKeepsItsPullCursor) {
+  auto subs = ParseSubscribers(R"({"subscribers": [
+    {"name": "population-db", "events": ["death.registered"], "fields": [],
+     "delivery": ["kafka", "pull"]}]})",
+                               "test");
+  ASSERT_THAT(subs, IsOk());
+  subscribers_ = *std::move(subs);
+  auto d1 = st::Envelope(st::DeathRegistration("1", crvs::testing::Date(2026, 10, 20)),
+                         rv1::ACTION_SUBMIT, "r-1");
+  Apply({st::Inbound(d1, "crvs.registrations", 0, 0)});
+  ASSERT_THAT(StartRelay(), IsOk());
+  WaitPublished(1);
+  FeedService service({store_.get(), &subscribers_, {}});
+  auto page = service.PullFor(*subscribers_.Find("population-db"), {});
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->events_size(), 1);
+  EXPECT_EQ(page->events(0).type(), "death.registered");
+}
+
 TEST_F(KafkaRelayTest, ATopicWrittenBySomeoneElseIsRefusedNamingIt) {
   auto producer = kafka::Producer::Create(kafka_, producer_, broker_->bootstrap_servers());
   ASSERT_THAT(producer, IsOk());

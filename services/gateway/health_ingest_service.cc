@@ -47,6 +47,11 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
   }
 
   void OnReadDone(bool ok) override {
+    // Take the request before anything else: once read_paused_ is set below, an outcome on
+    // another thread may start the next read into request_ (OnOutcome). Moving it out after
+    // that raced with that read: a request was overwritten unanswered, and the next one was
+    // read as empty (a receipt with no message id, seen in the broker-outage fault test).
+    IngestRequest request = std::move(request_);
     if (!ok) {
       bool finish;
       {
@@ -64,7 +69,6 @@ class SubmitStreamReactor final : public grpc::ServerBidiReactor<IngestRequest, 
       read_more = in_flight_ < service_->deps().stream_max_in_flight;
       read_paused_ = !read_more;
     }
-    IngestRequest request = std::move(request_);
     auto start = Clock::now();
     std::string message_id = request.message_id();
     if (read_more) StartRead(&request_);  // request_ was moved out: safe to reuse
