@@ -95,7 +95,6 @@ absl::StatusOr<FeedPage> ReadFeed(store::sql::Connection& c, const Position& aft
     // The whole transaction was examined.
     Position end{seq, std::max<int64_t>(ordinal, -1)};
     if (page.scanned_to < end) page.scanned_to = end;
-    ++page.transactions_scanned;
   }
   page.more = static_cast<int>(txns.size()) >= options.max_transactions;
   return page;

@@ -55,7 +55,6 @@ struct FeedPage {
   // Every event up to here was examined (delivered or not wanted): the cursor to ask from
   // next. Equal to the request's `after` when nothing new was committed.
   Position scanned_to;
-  int64_t transactions_scanned = 0;
   // False when every transaction committed so far was examined (the end of the feed for now).
   bool more = false;
 };
